@@ -1,0 +1,137 @@
+// The report: what the analysis produces and every sink (text, JSON, hist, junit, API,
+// store) reads. Field names are the stable JSON schema of SPEC §2; all times are integer
+// nanoseconds, timestamps absolute trace timestamps (number, or bigint past 2^53).
+
+import type { DiagnosticEntry } from "./diagnostics.ts";
+import type { SourceKind } from "./source.ts";
+
+export const METRIC_KEYS = ["latency", "response", "relief", "timer", "irq"] as const;
+export type MetricKey = (typeof METRIC_KEYS)[number];
+
+export const METRIC_TITLES: Record<MetricKey, string> = {
+  latency: "scheduling latency (wakeup → running)",
+  response: "response time (wakeup → voluntary sleep)",
+  relief: "relief time (timer wakeup → timer sleep)",
+  timer: "timer latency (expiry → running)",
+  irq: "IRQ handling delay (hard IRQ → thread done)",
+};
+
+export type Timestamp = number | bigint;
+
+export type SloBounds = Partial<Record<MetricKey, number>>;
+
+export interface SloResult {
+  bound: number;
+  violations: number;
+  firstAt: Timestamp | null;
+  worstAt: Timestamp | null;
+}
+
+export interface MetricSummary {
+  count: number;
+  min: number;
+  mean: number;
+  max: number;
+  maxAt: Timestamp;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  /** samples whose end was inferred (switch-in not recorded) */
+  inferred: number;
+  slo?: SloResult;
+  /** timer only: split of the worst case and maxima of the parts */
+  irq?: { max: number };
+  thread?: { max: number };
+  /** irq only: maxima of the parts */
+  hardirq?: { max: number };
+  wakeup?: { max: number };
+  handling?: { max: number };
+}
+
+export type CauseKind = "irq" | "softirq" | "thread" | "blocking" | "idle-exit" | "migration" | "other";
+
+export interface Cause {
+  kind: CauseKind;
+  name: string;
+  tid?: number;
+  prio?: number;
+  cpu?: number;
+  time: number;
+  /** share of the metric value, 0..100 */
+  percent?: number;
+}
+
+/** One event of a worst window, times absolute; `rel` is ns relative to the wakeup. */
+export interface WindowEvent {
+  ts: Timestamp;
+  rel: number;
+  cpu: number;
+  /** "sched_switch", ... */
+  event: string;
+  currentTid: number;
+  /** event-specific fields, readable */
+  fields: Record<string, string | number>;
+}
+
+export interface WorstWindow {
+  start: Timestamp;
+  end: Timestamp;
+  value: number;
+  cpu: number;
+  wakeCpu: number;
+  /** window cut by lost events */
+  incomplete?: boolean;
+  causes: Cause[];
+  events: WindowEvent[];
+}
+
+export interface TaskCounters {
+  wakeups: number;
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+  migrations: number;
+  runtime: number;
+  /** activations cut by lost events (never counted as samples) */
+  incomplete: number;
+}
+
+export interface TaskReport {
+  tid: number;
+  tgid: number;
+  comm: string;
+  /** "FIFO" | "RR" | "DEADLINE" | "OTHER" | "" (unknown) */
+  policy: string;
+  /** kernel prio as the events show it (0..139; RT prio = 99 - prio) */
+  prio: number;
+  counters: TaskCounters;
+  metrics: Partial<Record<MetricKey, MetricSummary>>;
+  worst?: Partial<Record<MetricKey, WorstWindow>>;
+  /** the N worst activations per metric (report --worst N) */
+  worstList?: Partial<Record<MetricKey, { value: number; start: Timestamp; end: Timestamp; cpu: number }[]>>;
+}
+
+export interface ReportSource {
+  kind: SourceKind;
+  path: string;
+  clock: string;
+  cpus: number;
+  kernel: string;
+  events: number;
+  lostEvents: number;
+  format?: string;
+  /** first and last event timestamps */
+  start?: Timestamp;
+  end?: Timestamp;
+}
+
+export interface Report {
+  tool: "rtscope";
+  version: string;
+  source: ReportSource;
+  slo: SloBounds;
+  selection: string;
+  tasks: TaskReport[];
+  diagnostics: DiagnosticEntry[];
+}

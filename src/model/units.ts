@@ -1,0 +1,45 @@
+// Branded units. A bare number in the analysis could be a time, a thread id or a CPU;
+// brands keep them apart at compile time and cost nothing at run time.
+
+/** Nanoseconds: a duration, or a timestamp relative to the stream's `tsBase`. */
+export type Nanoseconds = number & { readonly __unit: "ns" };
+/** A kernel thread id (what the kernel calls pid). */
+export type Tid = number & { readonly __unit: "tid" };
+/** A CPU number. */
+export type Cpu = number & { readonly __unit: "cpu" };
+
+export const ns = (v: number): Nanoseconds => v as Nanoseconds;
+export const tid = (v: number): Tid => v as Tid;
+export const cpu = (v: number): Cpu => v as Cpu;
+
+/**
+ * An absolute trace timestamp for output: `tsBase + rel`. Trace clocks pass 2^53 ns after
+ * 104 days of uptime, so the hot path works on numbers relative to a per-stream base
+ * and only output converts back. Returns a number when exact, else a bigint.
+ */
+export function absoluteTs(tsBase: bigint, rel: number): number | bigint {
+  const abs = tsBase + BigInt(Math.round(rel));
+  return abs <= BigInt(Number.MAX_SAFE_INTEGER) && abs >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(abs) : abs;
+}
+
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
+
+/** Parses "50us", "2ms", "1.5s", "1200" (ns) into nanoseconds; throws a readable error. */
+export function parseDuration(text: string, what = "duration"): Nanoseconds {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)?\s*$/.exec(text);
+  if (!m)
+    throw new RangeError(
+      `invalid ${what} '${text}': expected a number with a unit (ns, us, ms, s), e.g. 50us`,
+    );
+  const v = Number(m[1]) * UNIT_NS[m[2] ?? "ns"];
+  return ns(Math.round(v));
+}
+
+/** Formats nanoseconds for people: 812 ns, 20.9 us, 1.25 ms, 2.000 s. */
+export function formatDuration(v: number): string {
+  const a = Math.abs(v);
+  if (a < 1e3) return `${Math.round(v)} ns`;
+  if (a < 1e6) return `${(v / 1e3).toFixed(a < 1e4 ? 2 : 1)} us`;
+  if (a < 1e9) return `${(v / 1e6).toFixed(a < 1e7 ? 3 : 2)} ms`;
+  return `${(v / 1e9).toFixed(3)} s`;
+}
