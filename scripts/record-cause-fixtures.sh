@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Records the cause-analysis fixtures (test/fixtures/causes/*.dat): one short trace per
+# cause, each in a private tracefs instance (rtscope-causefix-$$, trace_clock mono) that is
+# removed on every exit path. Needs root, tracefs, cyclictest, stress-ng, trace-cmd, 2 CPUs.
+#
+#   thread.dat     cyclictest (FIFO 80, CPU 1) + a FIFO 90 stress-ng hog on CPU 1 in 5 ms slices
+#   blocking.dat   cyclictest (FIFO 80, CPU 1) + a SCHED_OTHER stress-ng vm hog on CPU 1
+#   idle.dat       cyclictest (FIFO 80, CPU 0) alone on CPU 0 (everything else pinned to CPU 1)
+#   migration.dat  a reader on CPU 0 woken through a pipe by a writer on CPU 1
+#
+# Usage: scripts/record-cause-fixtures.sh [OUTDIR]   (default test/fixtures/causes)
+set -euo pipefail
+
+OUT=${1:-"$(cd "$(dirname "$0")/.." && pwd)/test/fixtures/causes"}
+TRACEFS=/sys/kernel/tracing
+NAME="rtscope-causefix-$$"
+INST="$TRACEFS/instances/$NAME"
+MAX_BYTES=$((2 * 1024 * 1024))
+
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+[ -d "$TRACEFS/instances" ] || { echo "no tracefs at $TRACEFS" >&2; exit 1; }
+for t in cyclictest stress-ng trace-cmd taskset chrt; do
+  command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
+done
+
+cleanup() {
+  # stop every helper we started, then remove the instance (rmdir fails while busy)
+  jobs -p | xargs -r kill 2>/dev/null || true
+  wait 2>/dev/null || true
+  if [ -d "$INST" ]; then
+    echo 0 >"$INST/tracing_on" 2>/dev/null || true
+    rmdir "$INST" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$OUT"
+# keep this shell and its helpers off CPU 0 unless a scenario says otherwise
+taskset -pc 1 $$ >/dev/null
+
+start_instance() {
+  mkdir "$INST"
+  echo mono >"$INST/trace_clock"
+  echo 1024 >"$INST/buffer_size_kb"
+  for e in sched/sched_switch sched/sched_wakeup sched/sched_waking sched/sched_wakeup_new \
+    sched/sched_migrate_task sched/sched_process_fork sched/sched_process_exec sched/sched_process_exit \
+    irq/irq_handler_entry irq/irq_handler_exit irq/softirq_entry irq/softirq_exit irq/softirq_raise \
+    timer/hrtimer_start timer/hrtimer_expire_entry timer/hrtimer_expire_exit timer/hrtimer_cancel \
+    syscalls/sys_enter_clock_nanosleep syscalls/sys_exit_clock_nanosleep \
+    syscalls/sys_enter_nanosleep syscalls/sys_exit_nanosleep; do
+    if [ -e "$INST/events/$e/enable" ]; then echo 1 >"$INST/events/$e/enable"; fi
+  done
+  echo 1 >"$INST/tracing_on"
+}
+
+stop_instance() { # $1 = output file
+  echo 0 >"$INST/tracing_on"
+  trace-cmd extract -B "$NAME" -o "$1" >/dev/null 2>&1
+  # trace-cmd extract -B removes the instance itself; make sure it is gone
+  if [ -d "$INST" ]; then rmdir "$INST"; fi
+  local size
+  size=$(stat -c %s "$1")
+  if [ "$size" -ge "$MAX_BYTES" ]; then
+    echo "$1 is $size bytes (limit $MAX_BYTES)" >&2
+    exit 1
+  fi
+  echo "$1: $size bytes"
+}
+
+# 1. thread interference: a higher-priority FIFO hog on the cyclictest CPU
+start_instance
+stress-ng --cpu 1 --cpu-load 30 --cpu-load-slice 5 --taskset 1 --sched fifo --sched-prio 90 -t 2 >/dev/null 2>&1 &
+sleep 0.2
+cyclictest -q -m -p 80 -a 1 -t 1 -i 1000 -l 1000 --policy=fifo >/dev/null
+wait
+stop_instance "$OUT/thread.dat"
+
+# 2. blocking: a SCHED_OTHER hog on this non-preemptible kernel, mostly in the kernel (page faults)
+start_instance
+stress-ng --vm 1 --vm-bytes 256M --vm-method all --taskset 1 -t 2 >/dev/null 2>&1 &
+sleep 0.2
+cyclictest -q -m -p 80 -a 1 -t 1 -i 1000 -l 1000 --policy=fifo >/dev/null
+wait
+stop_instance "$OUT/blocking.dat"
+
+# 3. idle exit: cyclictest alone on CPU 0
+start_instance
+taskset -c 0 cyclictest -q -m -p 80 -a 0 -t 1 -i 2000 -l 500 --policy=fifo >/dev/null
+stop_instance "$OUT/idle.dat"
+
+# 4. migration: reader on CPU 0 woken by a writer on CPU 1 (sched_switch out of idle is recorded on CPU 0)
+start_instance
+taskset -c 1 bash -c 'for i in $(seq 200); do echo x; sleep 0.002; done' | taskset -c 0 cat >/dev/null
+stop_instance "$OUT/migration.dat"
