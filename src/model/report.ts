@@ -27,6 +27,14 @@ export interface SloResult {
   worstAt: Timestamp | null;
 }
 
+/** One additive part of a metric (timer: irq + thread; irq: hardirq + wakeup + handling). */
+export interface MetricPart {
+  /** largest value of this part over all samples */
+  max: number;
+  /** this part's value in the sample that set the metric's max (the parts' `worst` sum to `max`) */
+  worst?: number;
+}
+
 export interface MetricSummary {
   count: number;
   min: number;
@@ -42,12 +50,12 @@ export interface MetricSummary {
   inferred: number;
   slo?: SloResult;
   /** timer only: split of the worst case and maxima of the parts */
-  irq?: { max: number };
-  thread?: { max: number };
+  irq?: MetricPart;
+  thread?: MetricPart;
   /** irq only: maxima of the parts */
-  hardirq?: { max: number };
-  wakeup?: { max: number };
-  handling?: { max: number };
+  hardirq?: MetricPart;
+  wakeup?: MetricPart;
+  handling?: MetricPart;
 }
 
 export type CauseKind = "irq" | "softirq" | "thread" | "blocking" | "idle-exit" | "migration" | "other";
@@ -101,7 +109,8 @@ export interface TaskReport {
   tid: number;
   tgid: number;
   comm: string;
-  /** "FIFO" | "RR" | "DEADLINE" | "OTHER" | "" (unknown) */
+  /** "FIFO" | "RR" | "DEADLINE" | "OTHER" | "" (unknown); "RT" when events show an RT prio
+   *  but not whether FIFO or RR (offline traces: sched events carry prio, not policy) */
   policy: string;
   /** kernel prio as the events show it (0..139; RT prio = 99 - prio) */
   prio: number;
@@ -126,6 +135,14 @@ export interface ReportSource {
   end?: Timestamp;
 }
 
+/** Hard-IRQ duration (irq_handler_entry → exit) per IRQ line, for threaded and non-threaded IRQs. */
+export interface IrqLineReport {
+  irq: number;
+  /** handler name from irq_handler_entry */
+  name: string;
+  hardirq: MetricSummary;
+}
+
 export interface Report {
   tool: "rtscope";
   version: string;
@@ -133,5 +150,7 @@ export interface Report {
   slo: SloBounds;
   selection: string;
   tasks: TaskReport[];
+  /** per IRQ line hard-IRQ durations; present when IRQ events were traced and the selection includes --irq-threads or all tasks */
+  irqLines?: IrqLineReport[];
   diagnostics: DiagnosticEntry[];
 }

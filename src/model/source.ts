@@ -22,6 +22,12 @@ export interface SourceInfo {
   tsResolutionNs: number;
   /** file format detail, e.g. "trace.dat v7 zstd", "ftrace text (tracefs)" */
   format: string;
+  /**
+   * Relative ts from which every CPU's data is present: the latest of the per-CPU first event
+   * timestamps over the CPUs that have data (Perfetto's rule; overwrite-mode buffers start at
+   * different times per CPU). Live sources set 0. When absent the analysis works it out itself.
+   */
+  validFromTs?: number;
 }
 
 /** Kernel symbols, from kallsyms (trace file or /proc). */
@@ -55,6 +61,8 @@ export interface TraceSource {
   readonly symbols: SymbolTable;
   /** Thread names known before the first event (saved cmdlines), tid → comm. */
   readonly initialComms: ReadonlyMap<number, string>;
+  /** Thread → thread-group ids known before the first event (saved_tgids), when the source has them. */
+  readonly initialTgids?: ReadonlyMap<number, number>;
   /** Data problems found while reading (lost events per CPU, unknown events...). */
   readonly diagnostics: Diagnostics;
   /** Streams every event in timestamp order into `sink`; resolves at the end of the data. */
