@@ -1,0 +1,570 @@
+// The events of one trace: event id → kind and the precomputed offsets of the fields that
+// kind needs, looked up by name once per format so that layout differences across kernels
+// (sched_wakeup with `success`, comm as char[16] or __data_loc, 4-byte prev_state, missing
+// fields) cost nothing per event. `fill()` decodes one record into the reusable EventRecord;
+// strings are decoded only on request (StringDecoder).
+
+import type { Diagnostics } from "../model/diagnostics.ts";
+import { type EventRecord, type StringDecoder, StrSlot } from "../model/event.ts";
+import { EVENT_KIND_BY_NAME, EventKind } from "../model/event-kind.ts";
+import { TraceFormatError } from "../model/source.ts";
+import type { EventFormat, FormatField, PrevStateTable } from "./format-file.ts";
+import { MODERN_PREV_STATE, prevStateTable } from "./format-file.ts";
+import type { PageLayout } from "./header-page.ts";
+import { foldAddress } from "./kallsyms.ts";
+
+// numeric slots a kind may need
+const N = {
+  Tid: 0,
+  Prio: 1,
+  TargetCpu: 2,
+  OrigCpu: 3,
+  Parent: 4,
+  PrevPid: 5,
+  PrevPrio: 6,
+  PrevState: 7,
+  NextPid: 8,
+  NextPrio: 9,
+  Irq: 10,
+  IrqRet: 11,
+  Vec: 12,
+  Timer: 13,
+  Function: 14,
+  Expires: 15,
+  SoftExpires: 16,
+  Now: 17,
+  Mode: 18,
+  WhichClock: 19,
+  Flags: 20,
+  Ret: 21,
+  CommonFlags: 22,
+  CommonPreempt: 23,
+  CommonPid: 24,
+} as const;
+const SLOTS = 25;
+
+/** field names per numeric slot and kind (first name found wins) */
+function numericNames(kind: EventKind): [number, string[]][] {
+  switch (kind) {
+    case EventKind.SchedWakeup:
+    case EventKind.SchedWaking:
+    case EventKind.SchedWakeupNew:
+      return [
+        [N.Tid, ["pid"]],
+        [N.Prio, ["prio"]],
+        [N.TargetCpu, ["target_cpu"]],
+      ];
+    case EventKind.SchedSwitch:
+      return [
+        [N.PrevPid, ["prev_pid"]],
+        [N.PrevPrio, ["prev_prio"]],
+        [N.PrevState, ["prev_state"]],
+        [N.NextPid, ["next_pid"]],
+        [N.NextPrio, ["next_prio"]],
+      ];
+    case EventKind.SchedMigrateTask:
+      return [
+        [N.Tid, ["pid"]],
+        [N.Prio, ["prio"]],
+        [N.OrigCpu, ["orig_cpu"]],
+        [N.TargetCpu, ["dest_cpu"]],
+      ];
+    case EventKind.SchedProcessFork:
+      return [
+        [N.Parent, ["parent_pid"]],
+        [N.Tid, ["child_pid"]],
+      ];
+    case EventKind.SchedProcessExec:
+      return [
+        [N.Tid, ["pid"]],
+        [N.Parent, ["old_pid"]],
+      ];
+    case EventKind.SchedProcessExit:
+      return [
+        [N.Tid, ["pid"]],
+        [N.Prio, ["prio"]],
+      ];
+    case EventKind.IrqHandlerEntry:
+      return [[N.Irq, ["irq"]]];
+    case EventKind.IrqHandlerExit:
+      return [
+        [N.Irq, ["irq"]],
+        [N.IrqRet, ["ret"]],
+      ];
+    case EventKind.SoftirqEntry:
+    case EventKind.SoftirqExit:
+    case EventKind.SoftirqRaise:
+      return [[N.Vec, ["vec"]]];
+    case EventKind.HrtimerStart:
+      return [
+        [N.Timer, ["hrtimer"]],
+        [N.Function, ["function"]],
+        [N.Expires, ["expires"]],
+        [N.SoftExpires, ["softexpires"]],
+        [N.Mode, ["mode"]],
+      ];
+    case EventKind.HrtimerExpireEntry:
+      return [
+        [N.Timer, ["hrtimer"]],
+        [N.Now, ["now"]],
+        [N.Function, ["function"]],
+      ];
+    case EventKind.HrtimerExpireExit:
+    case EventKind.HrtimerCancel:
+      return [[N.Timer, ["hrtimer"]]];
+    case EventKind.SysEnterSleep:
+      return [
+        [N.WhichClock, ["which_clock"]],
+        [N.Flags, ["flags"]],
+      ];
+    case EventKind.SysExitSleep:
+      return [[N.Ret, ["ret"]]];
+    default:
+      return [];
+  }
+}
+
+const REQUIRED: Partial<Record<EventKind, number[]>> = {
+  [EventKind.SchedSwitch]: [N.PrevPid, N.NextPid],
+  [EventKind.SchedWakeup]: [N.Tid],
+  [EventKind.SchedWaking]: [N.Tid],
+  [EventKind.SchedWakeupNew]: [N.Tid],
+  [EventKind.SchedMigrateTask]: [N.Tid],
+  [EventKind.SchedProcessFork]: [N.Tid],
+  [EventKind.SchedProcessExec]: [N.Tid],
+  [EventKind.SchedProcessExit]: [N.Tid],
+  [EventKind.IrqHandlerEntry]: [N.Irq],
+  [EventKind.IrqHandlerExit]: [N.Irq],
+  [EventKind.SoftirqEntry]: [N.Vec],
+  [EventKind.SoftirqExit]: [N.Vec],
+  [EventKind.SoftirqRaise]: [N.Vec],
+  [EventKind.HrtimerStart]: [N.Timer],
+  [EventKind.HrtimerExpireEntry]: [N.Timer],
+  [EventKind.HrtimerExpireExit]: [N.Timer],
+  [EventKind.HrtimerCancel]: [N.Timer],
+};
+
+function stringNames(kind: EventKind): [StrSlot, string][] {
+  switch (kind) {
+    case EventKind.SchedSwitch:
+      return [
+        [StrSlot.Comm, "prev_comm"],
+        [StrSlot.Comm2, "next_comm"],
+      ];
+    case EventKind.SchedWakeup:
+    case EventKind.SchedWaking:
+    case EventKind.SchedWakeupNew:
+    case EventKind.SchedMigrateTask:
+    case EventKind.SchedProcessExit:
+      return [[StrSlot.Comm, "comm"]];
+    case EventKind.SchedProcessFork:
+      return [
+        [StrSlot.Comm, "child_comm"],
+        [StrSlot.Comm2, "parent_comm"],
+      ];
+    case EventKind.SchedProcessExec:
+      return [[StrSlot.Comm, "filename"]];
+    case EventKind.IrqHandlerEntry:
+      return [[StrSlot.IrqName, "name"]];
+    default:
+      return [];
+  }
+}
+
+/** Everything needed to decode records of one event id. */
+export class EventDecoder {
+  readonly format: EventFormat;
+  readonly kind: EventKind;
+  /** "system:name" */
+  readonly fullName: string;
+  /** per numeric slot: offset (-1 = field absent), size, signed (0/1) */
+  readonly off = new Int32Array(SLOTS).fill(-1);
+  readonly size = new Int32Array(SLOTS);
+  readonly sgn = new Int32Array(SLOTS);
+  /** per string slot: the field, or null */
+  readonly str: (FormatField | null)[] = [null, null, null, null];
+  /** smallest payload length holding every needed field */
+  readonly minLength: number;
+  readonly byName: Map<string, FormatField>;
+
+  constructor(format: EventFormat, kind: EventKind) {
+    this.format = format;
+    this.fullName = `${format.system}:${format.name}`;
+    this.byName = new Map(format.fields.map((f) => [f.name, f]));
+    let min = 0;
+    const use = (slot: number, names: string[]) => {
+      for (const n of names) {
+        const f = this.byName.get(n);
+        if (f?.kind !== "scalar") continue;
+        this.off[slot] = f.offset;
+        this.size[slot] = f.size;
+        this.sgn[slot] = f.signed ? 1 : 0;
+        min = Math.max(min, f.offset + f.size);
+        return;
+      }
+    };
+    use(N.CommonFlags, ["common_flags"]);
+    use(N.CommonPreempt, ["common_preempt_count"]);
+    use(N.CommonPid, ["common_pid"]);
+    for (const [slot, names] of numericNames(kind)) use(slot, names);
+    for (const [slot, name] of stringNames(kind)) {
+      const f = this.byName.get(name);
+      if (f && f.kind !== "scalar") this.str[slot] = f;
+    }
+    this.minLength = Math.max(min, 4);
+    // a format without the fields its kind cannot do without is decoded generically
+    const required = REQUIRED[kind];
+    this.kind = required?.some((slot) => this.off[slot] < 0) ? EventKind.Other : kind;
+  }
+}
+
+/** Reads an integer field; 8-byte values beyond 2^53 lose precision (use fieldValue for exact ones). */
+function readNum(v: DataView, at: number, size: number, signed: number, le: boolean): number {
+  switch (size) {
+    case 1:
+      return signed ? v.getInt8(at) : v.getUint8(at);
+    case 2:
+      return signed ? v.getInt16(at, le) : v.getUint16(at, le);
+    case 4:
+      return signed ? v.getInt32(at, le) : v.getUint32(at, le);
+    case 8: {
+      const lo = v.getUint32(le ? at : at + 4, le);
+      const hi = signed ? v.getInt32(le ? at + 4 : at, le) : v.getUint32(le ? at + 4 : at, le);
+      return hi * 4294967296 + lo;
+    }
+    default:
+      return 0;
+  }
+}
+
+export interface FieldEntry {
+  name: string;
+  type: string;
+  value: number | bigint | string;
+}
+
+export class EventCatalog implements StringDecoder {
+  readonly layout: PageLayout;
+  readonly file: string;
+  readonly diagnostics: Diagnostics;
+  /** prev_state decoding of this trace's sched_switch */
+  readonly prevState: PrevStateTable;
+  private readonly decoders: (EventDecoder | undefined)[] = new Array(65536);
+  private readonly unknownSeen = new Uint8Array(65536);
+  private readonly le: boolean;
+  private baseHi = 0;
+  private baseLo = 0;
+  /** file offset of the payload most recently filled (for errors in lazy string reads) */
+  private lastData: Uint8Array | null = null;
+  private lastOffset = 0;
+  private lastFileOffset = -1;
+
+  constructor(formats: readonly EventFormat[], layout: PageLayout, file: string, diagnostics: Diagnostics) {
+    this.layout = layout;
+    this.file = file;
+    this.diagnostics = diagnostics;
+    this.le = layout.littleEndian;
+    let table = MODERN_PREV_STATE;
+    for (const f of formats) {
+      if (f.id < 0 || f.id > 65535) continue;
+      const full = `${f.system}:${f.name}`;
+      const kind = EVENT_KIND_BY_NAME.get(full) ?? EventKind.Other;
+      this.decoders[f.id] = new EventDecoder(f, kind);
+      if (kind === EventKind.SchedSwitch) table = prevStateTable(f.printFmt);
+    }
+    this.prevState = table;
+  }
+
+  /** Absolute timestamps inside events (hrtimer expires/now) are made relative to this base. */
+  setBase(base: bigint): void {
+    const b = BigInt.asUintN(64, base);
+    this.baseHi = Number(b >> 32n);
+    this.baseLo = Number(b & 0xffffffffn);
+  }
+
+  decoder(id: number): EventDecoder | undefined {
+    return this.decoders[id];
+  }
+
+  /** Decoder for an event by "system:name" or bare name, or undefined. */
+  findByName(name: string): EventDecoder | undefined {
+    for (const d of this.decoders) if (d && (d.fullName === name || d.format.name === name)) return d;
+    return undefined;
+  }
+
+  /**
+   * Decodes the record at data[offset, offset+length) into `rec` (after clearing it);
+   * rec.cpu and rec.ts are the caller's. `fileOffset` (of the payload) is for errors.
+   */
+  fill(
+    rec: EventRecord,
+    data: Uint8Array,
+    view: DataView,
+    offset: number,
+    length: number,
+    fileOffset = -1,
+  ): void {
+    rec.clear();
+    rec.data = data;
+    rec.view = view;
+    rec.offset = offset;
+    rec.length = length;
+    rec.strings = this;
+    this.lastData = data;
+    this.lastOffset = offset;
+    this.lastFileOffset = fileOffset;
+    if (length < 8) {
+      throw new TraceFormatError(
+        this.file,
+        fileOffset,
+        `event record of ${length} bytes is too short for its common fields`,
+      );
+    }
+    const le = this.le;
+    const id = view.getUint16(offset, le);
+    rec.id = id;
+    const d = this.decoders[id];
+    if (d === undefined) {
+      // common fields are standard (type u16, flags u8, preempt u8, pid s32) when no format says otherwise
+      rec.flags = data[offset + 2];
+      rec.preemptCount = data[offset + 3];
+      rec.currentTid = view.getInt32(offset + 4, le);
+      if (this.unknownSeen[id] === 0) {
+        this.unknownSeen[id] = 1;
+        this.diagnostics.add(
+          "unknown_event",
+          "warning",
+          `event id ${id} has no format in the trace; its records are kept as generic events`,
+        );
+      }
+      return;
+    }
+    if (length < d.minLength) {
+      throw new TraceFormatError(
+        this.file,
+        fileOffset,
+        `${d.fullName} record of ${length} bytes is shorter than its format (${d.minLength} bytes)`,
+      );
+    }
+    const off = d.off;
+    const size = d.size;
+    const sgn = d.sgn;
+    rec.kind = d.kind;
+    if (off[N.CommonFlags] >= 0) rec.flags = data[offset + off[N.CommonFlags]];
+    if (off[N.CommonPreempt] >= 0) rec.preemptCount = data[offset + off[N.CommonPreempt]];
+    rec.currentTid =
+      off[N.CommonPid] >= 0
+        ? readNum(view, offset + off[N.CommonPid], size[N.CommonPid], sgn[N.CommonPid], le)
+        : 0;
+    switch (d.kind) {
+      case EventKind.Other:
+        return;
+      case EventKind.SchedSwitch: {
+        rec.prevTid = readNum(view, offset + off[N.PrevPid], size[N.PrevPid], sgn[N.PrevPid], le);
+        rec.prevPrio =
+          off[N.PrevPrio] >= 0 ? readNum(view, offset + off[N.PrevPrio], size[N.PrevPrio], 1, le) : 0;
+        // the low 32 bits hold every state bit (8-byte longs included)
+        const so = off[N.PrevState];
+        rec.prevState =
+          so >= 0
+            ? this.prevState.normalise(
+                view.getUint32(offset + so + (le || size[N.PrevState] !== 8 ? 0 : 4), le),
+              )
+            : 0;
+        rec.nextTid = readNum(view, offset + off[N.NextPid], size[N.NextPid], sgn[N.NextPid], le);
+        rec.nextPrio =
+          off[N.NextPrio] >= 0 ? readNum(view, offset + off[N.NextPrio], size[N.NextPrio], 1, le) : 0;
+        return;
+      }
+      case EventKind.SchedWakeup:
+      case EventKind.SchedWaking:
+      case EventKind.SchedWakeupNew:
+      case EventKind.SchedMigrateTask:
+      case EventKind.SchedProcessExit:
+        rec.tid = off[N.Tid] >= 0 ? readNum(view, offset + off[N.Tid], size[N.Tid], sgn[N.Tid], le) : 0;
+        rec.prio = off[N.Prio] >= 0 ? readNum(view, offset + off[N.Prio], size[N.Prio], 1, le) : 0;
+        rec.targetCpu =
+          off[N.TargetCpu] >= 0 ? readNum(view, offset + off[N.TargetCpu], size[N.TargetCpu], 1, le) : -1;
+        rec.origCpu =
+          off[N.OrigCpu] >= 0 ? readNum(view, offset + off[N.OrigCpu], size[N.OrigCpu], 1, le) : -1;
+        return;
+      case EventKind.SchedProcessFork:
+      case EventKind.SchedProcessExec:
+        rec.tid = off[N.Tid] >= 0 ? readNum(view, offset + off[N.Tid], size[N.Tid], sgn[N.Tid], le) : 0;
+        rec.parentTid =
+          off[N.Parent] >= 0 ? readNum(view, offset + off[N.Parent], size[N.Parent], sgn[N.Parent], le) : 0;
+        return;
+      case EventKind.IrqHandlerEntry:
+      case EventKind.IrqHandlerExit:
+        rec.irq = off[N.Irq] >= 0 ? readNum(view, offset + off[N.Irq], size[N.Irq], 1, le) : -1;
+        rec.irqRet = off[N.IrqRet] >= 0 ? readNum(view, offset + off[N.IrqRet], size[N.IrqRet], 1, le) : 0;
+        return;
+      case EventKind.SoftirqEntry:
+      case EventKind.SoftirqExit:
+      case EventKind.SoftirqRaise:
+        rec.vec = off[N.Vec] >= 0 ? readNum(view, offset + off[N.Vec], size[N.Vec], 0, le) : -1;
+        return;
+      case EventKind.HrtimerStart:
+      case EventKind.HrtimerExpireEntry:
+      case EventKind.HrtimerExpireExit:
+      case EventKind.HrtimerCancel:
+        rec.timerKey = this.address(view, offset, off[N.Timer], size[N.Timer]);
+        rec.timerFn = this.address(view, offset, off[N.Function], size[N.Function]);
+        rec.expires = this.relTime(view, offset, off[N.Expires], size[N.Expires]);
+        rec.softExpires = this.relTime(view, offset, off[N.SoftExpires], size[N.SoftExpires]);
+        rec.now = this.relTime(view, offset, off[N.Now], size[N.Now]);
+        rec.timerMode = off[N.Mode] >= 0 ? readNum(view, offset + off[N.Mode], size[N.Mode], 0, le) : 0;
+        return;
+      case EventKind.SysEnterSleep:
+        rec.sleepClock =
+          off[N.WhichClock] >= 0 ? readNum(view, offset + off[N.WhichClock], size[N.WhichClock], 1, le) : -1;
+        rec.sleepFlags = off[N.Flags] >= 0 ? readNum(view, offset + off[N.Flags], size[N.Flags], 1, le) : 0;
+        return;
+      case EventKind.SysExitSleep:
+        rec.sysRet = off[N.Ret] >= 0 ? readNum(view, offset + off[N.Ret], size[N.Ret], 1, le) : 0;
+        return;
+    }
+  }
+
+  /** Pointer field folded to its 53-bit key (0 when absent). */
+  private address(view: DataView, rec: number, off: number, size: number): number {
+    if (off < 0) return 0;
+    const at = rec + off;
+    const le = this.le;
+    if (size === 8)
+      return foldAddress(view.getUint32(le ? at + 4 : at, le), view.getUint32(le ? at : at + 4, le));
+    return size === 4 ? view.getUint32(at, le) : 0;
+  }
+
+  /** s64 absolute trace-clock time → ns relative to the base, exact by 32-bit halves. */
+  private relTime(view: DataView, rec: number, off: number, size: number): number {
+    if (off < 0) return 0;
+    const at = rec + off;
+    const le = this.le;
+    if (size !== 8) return readNum(view, at, size, 1, le) - (this.baseHi * 4294967296 + this.baseLo);
+    const hi = view.getInt32(le ? at + 4 : at, le);
+    const lo = view.getUint32(le ? at : at + 4, le);
+    return (hi - this.baseHi) * 4294967296 + (lo - this.baseLo);
+  }
+
+  readString(rec: EventRecord, slot: StrSlot): string {
+    const d = this.decoders[rec.id];
+    if (slot === StrSlot.EventName) return d ? d.fullName : rec.id >= 0 ? `unknown:${rec.id}` : "";
+    const f = d?.str[slot];
+    if (!f || !rec.data || !rec.view) return "";
+    return this.stringField(rec, f);
+  }
+
+  private errorOffset(rec: EventRecord, within: number): number {
+    return rec.data === this.lastData && rec.offset === this.lastOffset && this.lastFileOffset >= 0
+      ? this.lastFileOffset + within
+      : -1;
+  }
+
+  /** Locates a non-scalar field's bytes: [start, end) relative to the record. */
+  private locate(rec: EventRecord, f: FormatField): [number, number] {
+    const view = rec.view!;
+    const le = this.le;
+    if (f.offset + f.size > rec.length) {
+      throw new TraceFormatError(
+        this.file,
+        this.errorOffset(rec, f.offset),
+        `field ${f.name} (offset ${f.offset}, size ${f.size}) lies outside its ${rec.length}-byte record`,
+      );
+    }
+    switch (f.kind) {
+      case "array":
+      case "scalar":
+        return [f.offset, f.offset + f.size];
+      case "flex":
+        return [f.offset, rec.length];
+      case "dataLoc":
+      case "relLoc": {
+        let start: number;
+        let len: number;
+        if (f.size === 2) {
+          start = view.getUint16(rec.offset + f.offset, le);
+          len = -1;
+        } else {
+          const w = view.getUint32(rec.offset + f.offset, le);
+          start = w & 0xffff;
+          len = w >>> 16;
+          if (f.kind === "relLoc") start += f.offset + f.size;
+        }
+        if (len < 0) len = rec.length - start;
+        if (start > rec.length || start + len > rec.length) {
+          throw new TraceFormatError(
+            this.file,
+            this.errorOffset(rec, f.offset),
+            `${f.kind === "relLoc" ? "__rel_loc" : "__data_loc"} field ${f.name} points at bytes ${start}..${start + len}, outside its ${rec.length}-byte record`,
+          );
+        }
+        return [start, start + len];
+      }
+    }
+  }
+
+  private stringField(rec: EventRecord, f: FormatField): string {
+    const [start, end] = this.locate(rec, f);
+    const data = rec.data!;
+    const base = rec.offset;
+    let stop = base + start;
+    const limit = base + end;
+    let ascii = true;
+    while (stop < limit && data[stop] !== 0) {
+      if (data[stop] > 0x7e) ascii = false;
+      stop++;
+    }
+    if (!ascii) return new TextDecoder().decode(data.subarray(base + start, stop));
+    let s = "";
+    for (let i = base + start; i < stop; i++) s += String.fromCharCode(data[i]);
+    return s;
+  }
+
+  /** Slow generic accessor: a field of the current record by name (exports, debugging). */
+  fieldValue(rec: EventRecord, name: string): number | bigint | string | undefined {
+    const d = rec.id >= 0 ? this.decoders[rec.id] : undefined;
+    const f = d?.byName.get(name);
+    if (!f || !rec.view) return undefined;
+    return this.valueOf(rec, f);
+  }
+
+  /** Every field of the current record, common fields first. */
+  fields(rec: EventRecord): FieldEntry[] {
+    const d = rec.id >= 0 ? this.decoders[rec.id] : undefined;
+    if (!d || !rec.view) return [];
+    return d.format.fields.map((f) => ({ name: f.name, type: f.type, value: this.valueOf(rec, f) }));
+  }
+
+  private valueOf(rec: EventRecord, f: FormatField): number | bigint | string {
+    const view = rec.view!;
+    const le = this.le;
+    if (f.kind === "scalar") {
+      if (f.offset + f.size > rec.length) {
+        throw new TraceFormatError(
+          this.file,
+          this.errorOffset(rec, f.offset),
+          `field ${f.name} lies outside its ${rec.length}-byte record`,
+        );
+      }
+      const at = rec.offset + f.offset;
+      if (f.size === 8) {
+        const v = f.signed ? view.getBigInt64(at, le) : view.getBigUint64(at, le);
+        return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+      }
+      return readNum(view, at, f.size, f.signed ? 1 : 0, le);
+    }
+    if (f.isString) return this.stringField(rec, f);
+    const [start, end] = this.locate(rec, f);
+    const es =
+      f.elementSize === 1 || f.elementSize === 2 || f.elementSize === 4 || f.elementSize === 8
+        ? f.elementSize
+        : 1;
+    const out: string[] = [];
+    for (let at = rec.offset + start; at + es <= rec.offset + end; at += es) {
+      if (es === 8) out.push(String(f.signed ? view.getBigInt64(at, le) : view.getBigUint64(at, le)));
+      else out.push(String(readNum(view, at, es, f.signed ? 1 : 0, le)));
+    }
+    return `[${out.join(",")}]`;
+  }
+}

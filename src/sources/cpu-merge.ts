@@ -1,0 +1,274 @@
+// K-way merge of per-CPU sub-buffer streams into one stream in timestamp order (lowest CPU
+// first on equal timestamps, like trace-cmd), filling ONE EventRecord per event through the
+// catalog. A page carrying the missed-events flag yields a synthetic LostEvents record
+// (ts = page timestamp) before its first event, and a "lost_events" diagnostic per CPU.
+//
+// One code path, two modes:
+// - pull (offline): each CPU has a synchronous PageSource; run() drains everything.
+// - push (live): pages are appended to each CPU's PageQueue as they are read;
+//   drain(sink, watermarkTs) emits only events with ts <= watermarkTs.
+//
+// The watermark (live side): the merged order is exact as long as no page appended later
+// holds an event at or below a watermark already drained. Each read round over the CPUs'
+// trace_pipe_raw, take T = the trace-clock time (relative to the stream base) sampled
+// BEFORE the round started; once every CPU has been read in that round (returning data or
+// EAGAIN), every event with ts <= T has been read, so drain(sink, T) is safe. A CPU with no
+// data therefore never stalls the others; a partly-filled sub-buffer the kernel hands out
+// early (trace_pipe_raw returns the page being written once it is the reader page) keeps
+// this true because later events on that CPU carry later timestamps.
+//
+// A binary heap over the streams keeps 64+ CPUs at O(log k) per event.
+
+import type { EventCatalog } from "../decode/event-catalog.ts";
+import type { PageLayout } from "../decode/header-page.ts";
+import { SubBufferCursor } from "../decode/page-decoder.ts";
+import type { Diagnostics } from "../model/diagnostics.ts";
+import { EventRecord } from "../model/event.ts";
+import { EventKind } from "../model/event-kind.ts";
+import type { EventSink } from "../model/source.ts";
+
+/**
+ * One sub-buffer: `data[start, start+length)`. The bytes must stay valid until the next
+ * nextPage() call for the same CPU (a supplier may reuse one PageRef object and buffer).
+ */
+export interface PageRef {
+  data: Uint8Array;
+  start: number;
+  length: number;
+  /** file offset of the page start (for errors); -1 when not from a file */
+  fileOffset: number;
+}
+
+export interface PageSource {
+  /** Next page of this CPU, or null (pull: end of data; push: nothing queued yet). */
+  nextPage(): PageRef | null;
+}
+
+/** Push-mode page source: the live reader appends pages, the merge consumes them. */
+export class PageQueue implements PageSource {
+  private readonly pages: PageRef[] = [];
+  private head = 0;
+
+  append(data: Uint8Array, start = 0, length = data.length - start, fileOffset = -1): void {
+    this.pages.push({ data, start, length, fileOffset });
+  }
+
+  get pending(): number {
+    return this.pages.length - this.head;
+  }
+
+  nextPage(): PageRef | null {
+    if (this.head >= this.pages.length) return null;
+    const p = this.pages[this.head];
+    this.pages[this.head++] = undefined as unknown as PageRef;
+    if (this.head > 64 && this.head * 2 > this.pages.length) {
+      this.pages.splice(0, this.head);
+      this.head = 0;
+    }
+    return p;
+  }
+}
+
+class CpuStream {
+  readonly cpu: number;
+  readonly source: PageSource;
+  readonly cursor: SubBufferCursor;
+  /** timestamp of the current item */
+  key = 0;
+  /** current item is a lost-events marker (count in `lost`) */
+  isLost = false;
+  lost = 0;
+  /** a page is loaded and may hold more events */
+  onPage = false;
+  inHeap = false;
+  pagesRead = 0;
+  constructor(cpu: number, source: PageSource, cursor: SubBufferCursor) {
+    this.cpu = cpu;
+    this.source = source;
+    this.cursor = cursor;
+  }
+}
+
+export interface MergeInput {
+  cpu: number;
+  source: PageSource;
+}
+
+export class CpuMerge {
+  readonly record = new EventRecord();
+  /** events emitted (LostEvents records included) */
+  events = 0;
+  private readonly streams: CpuStream[];
+  private readonly heap: CpuStream[] = [];
+  private readonly catalog: EventCatalog;
+  private readonly diagnostics: Diagnostics;
+
+  constructor(
+    inputs: readonly MergeInput[],
+    layout: PageLayout,
+    catalog: EventCatalog,
+    diagnostics: Diagnostics,
+    file: string,
+    base: bigint,
+  ) {
+    this.catalog = catalog;
+    this.diagnostics = diagnostics;
+    catalog.setBase(base);
+    this.streams = inputs.map((i) => {
+      const c = new SubBufferCursor(layout, file);
+      c.setBase(base);
+      return new CpuStream(i.cpu, i.source, c);
+    });
+  }
+
+  /** Pull mode: emits every event of every stream. */
+  run(sink: EventSink): void {
+    this.drain(sink, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Emits, in order, every available event with ts <= watermarkTs (relative ns).
+   * Returns the number of records emitted. Streams without data wait outside the heap.
+   * Stops early (returning) when `budget` records have been emitted, so callers can
+   * report progress or yield; call again to continue.
+   */
+  drain(sink: EventSink, watermarkTs: number, budget = Number.POSITIVE_INFINITY): number {
+    const streams = this.streams;
+    for (let i = 0; i < streams.length; i++) {
+      const s = streams[i];
+      if (!s.inHeap && this.advance(s)) this.push(s);
+    }
+    const heap = this.heap;
+    const rec = this.record;
+    const catalog = this.catalog;
+    let emitted = 0;
+    while (heap.length > 0 && emitted < budget) {
+      const s = heap[0];
+      if (s.key > watermarkTs) break;
+      if (s.isLost) {
+        rec.clear();
+        rec.kind = EventKind.LostEvents;
+        rec.cpu = s.cpu;
+        rec.ts = s.key;
+        rec.lostCount = s.lost;
+        rec.data = null;
+        rec.view = null;
+        rec.strings = null;
+        this.diagnostics.add(
+          "lost_events",
+          "data-loss",
+          "the kernel dropped events (ring buffer full or overwritten): activations spanning the loss are incomplete; use a bigger buffer (-b) or fewer events",
+          s.lost,
+          s.cpu,
+        );
+      } else {
+        const c = s.cursor;
+        catalog.fill(
+          rec,
+          c.data,
+          c.view,
+          c.payloadOffset,
+          c.payloadLength,
+          c.fileOffset < 0 ? -1 : c.fileOffset + (c.payloadOffset - c.pageStart),
+        );
+        rec.cpu = s.cpu;
+        rec.ts = s.key;
+      }
+      this.events++;
+      emitted++;
+      sink.handle(rec);
+      if (this.advance(s)) this.siftDown(0);
+      else this.popTop();
+    }
+    return emitted;
+  }
+
+  /** True when some stream holds events not yet emitted (push mode: below any watermark). */
+  get hasPending(): boolean {
+    return this.heap.length > 0;
+  }
+
+  /** Smallest timestamp waiting to be emitted, or +Infinity. */
+  get nextTs(): number {
+    return this.heap.length > 0 ? this.heap[0].key : Number.POSITIVE_INFINITY;
+  }
+
+  /** Moves a stream to its next item (lost marker or event); false when its source is dry. */
+  private advance(s: CpuStream): boolean {
+    const c = s.cursor;
+    if (s.isLost) {
+      s.isLost = false;
+    } else if (!s.onPage) {
+      // fall through to load a page
+    } else if (c.next()) {
+      s.key = c.ts;
+      return true;
+    } else {
+      s.onPage = false;
+    }
+    for (;;) {
+      if (!s.onPage) {
+        const p = s.source.nextPage();
+        if (p === null) return false;
+        c.reset(p.data, p.start, p.length, p.fileOffset, s.cpu);
+        s.onPage = true;
+        s.pagesRead++;
+        if (c.missedEvents !== 0) {
+          s.isLost = true;
+          s.lost = c.missedEvents;
+          s.key = c.ts;
+          return true;
+        }
+      }
+      if (c.next()) {
+        s.key = c.ts;
+        return true;
+      }
+      s.onPage = false;
+    }
+  }
+
+  private less(a: CpuStream, b: CpuStream): boolean {
+    return a.key < b.key || (a.key === b.key && (a.cpu < b.cpu || (a.cpu === b.cpu && a.isLost)));
+  }
+
+  private push(s: CpuStream): void {
+    const heap = this.heap;
+    s.inHeap = true;
+    let i = heap.length;
+    heap.push(s);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(s, heap[p])) break;
+      heap[i] = heap[p];
+      i = p;
+    }
+    heap[i] = s;
+  }
+
+  private popTop(): void {
+    const heap = this.heap;
+    heap[0].inHeap = false;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      this.siftDown(0);
+    }
+  }
+
+  private siftDown(i: number): void {
+    const heap = this.heap;
+    const n = heap.length;
+    const s = heap[i];
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const m = r < n && this.less(heap[r], heap[l]) ? r : l;
+      if (!this.less(heap[m], s)) break;
+      heap[i] = heap[m];
+      i = m;
+    }
+    heap[i] = s;
+  }
+}
