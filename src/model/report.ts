@@ -58,7 +58,18 @@ export interface MetricSummary {
   handling?: MetricPart;
 }
 
-export type CauseKind = "irq" | "softirq" | "thread" | "blocking" | "idle-exit" | "migration" | "other";
+export type CauseKind =
+  | "irq"
+  | "softirq"
+  | "thread"
+  | "blocking"
+  | "idle-exit"
+  | "migration"
+  | "other"
+  /** the task's own run time (response, relief, irq handling) */
+  | "running"
+  /** a non-timer sleep inside a relief cycle */
+  | "sleep";
 
 export interface Cause {
   kind: CauseKind;
@@ -69,6 +80,24 @@ export interface Cause {
   time: number;
   /** share of the metric value, 0..100 */
   percent?: number;
+  /** IRQ line (kind irq) */
+  irq?: number;
+  /** softirq vector (kind softirq) */
+  vec?: number;
+  /** which part of the metric: timer "irq" | "thread"; irq "hardirq" | "wakeup" | "handling"; else "latency" | "running" */
+  part?: string;
+}
+
+/** A switch-out of the task while runnable, inside the activation (response, relief, irq). */
+export interface PreemptionInfo {
+  ts: Timestamp;
+  cpu: number;
+  /** who took the CPU */
+  tid: number;
+  comm: string;
+  prio: number;
+  /** ns until the task ran again */
+  time: number;
 }
 
 /** One event of a worst window, times absolute; `rel` is ns relative to the wakeup. */
@@ -93,6 +122,14 @@ export interface WorstWindow {
   incomplete?: boolean;
   causes: Cause[];
   events: WindowEvent[];
+  /** the wakeup (absolute), the switch-in (absolute, absent when unknown) */
+  wakeTs?: Timestamp;
+  switchInTs?: Timestamp;
+  /** the metric's split into its parts, ns (timer: irq/thread; irq: hardirq/wakeup/handling) */
+  parts?: Record<string, number>;
+  preemptions?: PreemptionInfo[];
+  /** why it was captured: "max", "first-violation", "worst-violation" */
+  reasons?: string[];
 }
 
 export interface TaskCounters {
