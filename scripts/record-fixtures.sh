@@ -1,0 +1,340 @@
+#!/bin/bash
+# Records trace.dat fixtures with ground truth (cyclictest -v per-cycle latencies) into
+# test/fixtures/trace-dat/<case>/, and raw traces for the offline benchmark.
+#
+# Everything goes through a PRIVATE tracefs instance (instances/rtscope-fixture-$$), removed on
+# every exit path; the top-level tracefs settings are never touched. `trace-cmd record` does not
+# work on the development VM, so events are enabled by hand and `trace-cmd extract` saves them.
+#
+# Usage (root):
+#   scripts/record-fixtures.sh [CASE...]           record fixture cases (default: all)
+#        cases: idle cpu-load hackbench fifo-hog
+#   scripts/record-fixtures.sh --raw OUTDIR [--buffer-kb N] [--events sched|all] [--full-kallsyms] -- CMD ARGS...
+#        record CMD into OUTDIR/trace.v7.dat (used by bench/run.ts); prints "events N" and "lost N"
+#
+# Per fixture case the folder holds:
+#   trace.v7.dat   trace-cmd extract (file version 7, zstd)
+#   trace.v6.dat   trace-cmd convert --file-version 6 --compression none of trace.v7.dat
+#   trace.txt      the instance's own `trace` file (read before extract, which consumes the buffers)
+#   report-t.txt   trace-cmd report -t -i trace.v7.dat (ns timestamps)
+#   cyclictest.txt the exact command line, then cyclictest's stdout (-v -N: "thread: cycle: latency(ns)")
+#   case.json      command lines, kernel, date, and cyclictest's measuring threads (tid, cpu) read from /proc
+#
+# /proc/kallsyms is 5 MB here; trace-cmd copies it into every trace.dat. For fixtures, extract runs
+# in a private mount namespace where /proc/kallsyms is bind-mounted over by the few symbols the
+# trace names (hrtimer callbacks seen in the text, plus hrtimer_wakeup) so each file stays < 2 MB.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+TRACEFS=/sys/kernel/tracing
+NAME=rtscope-fixture-$$
+INST=$TRACEFS/instances/$NAME
+WORK=$(mktemp -d /tmp/rtscope-fixture.XXXXXX)
+BG_PIDS=()
+
+cleanup() {
+  local p
+  for p in "${BG_PIDS[@]:-}"; do
+    [ -n "$p" ] && kill -TERM -- "-$p" 2>/dev/null || true
+  done
+  if [ -d "$INST" ]; then
+    echo 0 >"$INST/tracing_on" 2>/dev/null || true
+    echo 0 >"$INST/events/enable" 2>/dev/null || true
+    rmdir "$INST" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+SCHED_EVENTS="sched/sched_switch sched/sched_wakeup sched/sched_waking sched/sched_wakeup_new
+  sched/sched_migrate_task sched/sched_process_fork sched/sched_process_exec sched/sched_process_exit"
+ALL_EVENTS="$SCHED_EVENTS
+  irq/irq_handler_entry irq/irq_handler_exit irq/softirq_entry irq/softirq_exit irq/softirq_raise
+  timer/hrtimer_start timer/hrtimer_expire_entry timer/hrtimer_expire_exit timer/hrtimer_cancel
+  syscalls/sys_enter_clock_nanosleep syscalls/sys_exit_clock_nanosleep
+  syscalls/sys_enter_nanosleep syscalls/sys_exit_nanosleep"
+
+ensure_tracefs() {
+  if [ ! -d "$TRACEFS/instances" ]; then
+    mount -t tracefs nodev "$TRACEFS"
+  fi
+}
+
+# instance_create BUFFER_KB EVENTS: a fresh private instance, mono clock, events on, tracing off.
+instance_create() {
+  local kb=$1 events=$2 ev
+  ensure_tracefs
+  mkdir "$INST"
+  echo 0 >"$INST/tracing_on"
+  echo mono >"$INST/trace_clock"
+  echo "$kb" >"$INST/buffer_size_kb"
+  for ev in $events; do
+    echo 1 >"$INST/events/$ev/enable"
+  done
+}
+
+# trace-cmd extract -B removes the instance itself when done; remove it if it is still there.
+instance_remove() {
+  [ -d "$INST" ] || return 0
+  echo 0 >"$INST/tracing_on" 2>/dev/null || true
+  echo 0 >"$INST/events/enable" 2>/dev/null || true
+  rmdir "$INST"
+}
+
+# Events lost in the instance (overruns + dropped, summed over CPUs).
+instance_lost() {
+  local n=0 f v
+  for f in "$INST"/per_cpu/cpu*/stats; do
+    v=$(awk '/^overrun:/ {o=$2} /^dropped events:/ {d=$3} END {print o+d}' "$f")
+    n=$((n + v))
+  done
+  echo "$n"
+}
+
+# Events recorded in the instance (per-CPU "entries:" before anything consumed them).
+instance_entries() {
+  local n=0 f v
+  for f in "$INST"/per_cpu/cpu*/stats; do
+    v=$(awk '/^entries:/ {print $2}' "$f")
+    n=$((n + v))
+  done
+  echo "$n"
+}
+
+# instance_extract OUT.dat KALLSYMS [EVENTS]: trace-cmd extract of the instance (v7, zstd).
+# trace-cmd 3.1.6's extract resets the TOP-LEVEL tracefs (truncates `trace`, `set_event`, writes
+# `current_tracer`, `set_ftrace_pid`, toggles kptr_restrict) and labels the instance's data with
+# the top-level trace_clock. So it runs in a private mount namespace where those files are
+# bind-mounted over: /dev/null for the ones it would reset, a copy of trace_clock that names the
+# instance's clock (mono) so the file says what the data is, KALLSYMS as /proc/kallsyms and, with
+# EVENTS, a copy of events/ holding only the formats of those events (plus ftrace's and the headers).
+instance_extract() {
+  local out=$1 ks=$2 events=${3:-} dir ev f
+  dir=$(mktemp -d "$WORK/extract.XXXX")
+  sed 's/\[\([a-z0-9_-]*\)\]/\1/; s/\(^\| \)mono\( \|$\)/\1[mono]\2/' "$TRACEFS/trace_clock" >"$dir/trace_clock"
+  cat /proc/sys/kernel/kptr_restrict >"$dir/kptr_restrict"
+  local binds="mount --bind '$ks' /proc/kallsyms && mount --bind '$dir/kptr_restrict' /proc/sys/kernel/kptr_restrict"
+  binds+=" && mount --bind '$dir/trace_clock' '$TRACEFS/trace_clock'"
+  for f in trace set_event set_ftrace_pid current_tracer; do
+    binds+=" && mount --bind /dev/null '$TRACEFS/$f'"
+  done
+  if [ -n "$events" ]; then
+    mkdir "$dir/events"
+    cp "$TRACEFS/events/header_page" "$TRACEFS/events/header_event" "$dir/events/"
+    for f in "$TRACEFS"/events/ftrace/*/format; do
+      ev=${f#"$TRACEFS/events/"}
+      mkdir -p "$dir/events/${ev%/format}"
+      cp "$f" "$dir/events/$ev"
+    done
+    for ev in $events; do
+      mkdir -p "$dir/events/$ev"
+      cp "$TRACEFS/events/$ev/format" "$dir/events/$ev/format"
+    done
+    binds+=" && mount --bind '$dir/events' '$TRACEFS/events'"
+  fi
+  mkdir "$dir/out"
+  unshare -m sh -c "$binds && cd '$dir/out' && trace-cmd extract -B '$NAME' -o x.dat" \
+    >"$dir/log" 2>&1 || { cat "$dir/log" >&2; return 1; }
+  # trace-cmd 3.1 leaves per-CPU temporaries beside the output; x.dat is the file.
+  mv "$dir/out/x.dat" "$out"
+}
+
+# Small kallsyms for a fixture: the symbols the text trace names as hrtimer callbacks, plus
+# hrtimer_wakeup (the analysis looks it up to recognise timer sleeps).
+small_kallsyms() {
+  local text=$1 out=$2
+  {
+    echo hrtimer_wakeup
+    grep -o 'function=[A-Za-z0-9_.]*' "$text" | sed 's/function=//' | sort -u
+  } >"$WORK/wanted-symbols"
+  awk 'NR==FNR {want[$1]=1; next} ($3 in want) && NF==3' "$WORK/wanted-symbols" /proc/kallsyms | sort >"$out"
+}
+
+# --- fixture cases ----------------------------------------------------------------------------
+
+# cyclictest cycles per case: as many as keep every fixture file < 2 MB (the loads add events).
+case_loops() {
+  case $1 in
+  idle) echo 500 ;;
+  cpu-load) echo 500 ;;
+  hackbench) echo 300 ;;
+  *) echo 500 ;;
+  esac
+}
+
+# Starts the load of a case in the background (pids in BG_PIDS); echoes its command line.
+start_load() {
+  case $1 in
+  idle) echo "(none)" ;;
+  cpu-load)
+    setsid stress-ng --cpu 2 --timeout 30 -q >/dev/null 2>&1 &
+    BG_PIDS+=($!)
+    echo "stress-ng --cpu 2 --timeout 30 -q"
+    ;;
+  hackbench)
+    # Short bursts: a free-running hackbench makes ~1 M events/s and the fixture must stay < 2 MB.
+    local hb='while :; do hackbench -g 1 -f 2 -l 150 -s 64; sleep 0.02; done'
+    setsid bash -c "$hb" >/dev/null 2>&1 &
+    BG_PIDS+=($!)
+    echo "$hb"
+    ;;
+  fifo-hog)
+    # FIFO 90 > cyclictest's 80 on CPU 1, 30 % load in 2 ms slices: preempts thread 1 for up
+    # to a slice. RT throttling (sched_rt_runtime_us) would save the box; the hog is short anyway.
+    setsid chrt -f 90 taskset -c 1 stress-ng --cpu 1 --cpu-load 30 --cpu-load-slice 2 --timeout 30 -q >/dev/null 2>&1 &
+    BG_PIDS+=($!)
+    echo "chrt -f 90 taskset -c 1 stress-ng --cpu 1 --cpu-load 30 --cpu-load-slice 2 --timeout 30 -q"
+    ;;
+  *)
+    echo "unknown case $1" >&2
+    return 1
+    ;;
+  esac
+}
+
+stop_load() {
+  local p
+  for p in "${BG_PIDS[@]:-}"; do
+    [ -n "$p" ] || continue
+    # setsid made each load a process group of its own: end the group (workers included).
+    kill -TERM -- "-$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  BG_PIDS=()
+}
+
+# Measuring threads of cyclictest PID from /proc: "tid cpu" per SCHED_FIFO thread, in tid order
+# (cyclictest creates thread 0 first; with -a thread N is pinned to CPU N).
+cyclictest_threads() {
+  local pid=$1 t
+  for t in /proc/"$pid"/task/*; do
+    # stat field 41 = policy (1 = FIFO); Cpus_allowed_list from status.
+    local policy
+    policy=$(awk '{print $41}' "$t/stat" 2>/dev/null || echo 0)
+    [ "$policy" = 1 ] || continue
+    echo "$(basename "$t") $(awk '/^Cpus_allowed_list:/ {print $2}' "$t/status")"
+  done | sort -n
+}
+
+record_case() {
+  local c=$1 out=$REPO/test/fixtures/trace-dat/$1
+  echo "== case $c" >&2
+  local LOOPS
+  LOOPS=$(case_loops "$c")
+  local CT_CMD=(cyclictest -t2 -a -p80 -i1000 -d0 -l"$LOOPS" -m -v -N)
+  rm -rf "$out"
+  mkdir -p "$out"
+  instance_create 16384 "$ALL_EVENTS"
+
+  local load_cmd
+  load_cmd=$(start_load "$c")
+  [ "$c" = idle ] || sleep 1
+
+  echo 1 >"$INST/tracing_on"
+  "${CT_CMD[@]}" >"$WORK/ct.out" 2>"$WORK/ct.err" &
+  local ct=$!
+  # Thread ids from /proc while cyclictest runs (cyclictest -v does not print them).
+  local threads="" i
+  for i in $(seq 1 200); do
+    sleep 0.01
+    threads=$(cyclictest_threads "$ct" || true)
+    [ "$(echo "$threads" | grep -c .)" -ge 2 ] && break
+  done
+  wait "$ct"
+  echo 0 >"$INST/tracing_on"
+  stop_load
+
+  local lost entries
+  lost=$(instance_lost)
+  entries=$(instance_entries)
+  if [ "$lost" != 0 ]; then
+    echo "case $c: $lost events lost; raise the buffer" >&2
+    return 1
+  fi
+
+  {
+    echo "# ${CT_CMD[*]}"
+    cat "$WORK/ct.out"
+  } >"$out/cyclictest.txt"
+  cp "$INST/trace" "$out/trace.txt"
+  small_kallsyms "$out/trace.txt" "$WORK/kallsyms"
+  instance_extract "$out/trace.v7.dat" "$WORK/kallsyms" "$ALL_EVENTS"
+  instance_remove
+  trace-cmd convert --file-version 6 --compression none -i "$out/trace.v7.dat" -o "$out/trace.v6.dat" >/dev/null 2>&1
+  trace-cmd report -t -i "$out/trace.v7.dat" >"$out/report-t.txt" 2>/dev/null
+
+  local tjson="" n=0 tid cpus
+  while read -r tid cpus; do
+    [ -n "$tid" ] || continue
+    [ -n "$tjson" ] && tjson+=", "
+    tjson+="{ \"thread\": $n, \"tid\": $tid, \"cpu\": $cpus }"
+    n=$((n + 1))
+  done <<<"$threads"
+  cat >"$out/case.json" <<EOF
+{
+  "case": "$c",
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "kernel": "$(uname -r) $(uname -v)",
+  "traceCmd": "$(trace-cmd --version 2>&1 | grep -o 'version [0-9.]*' | head -1)",
+  "cyclictest": "${CT_CMD[*]}",
+  "load": "$load_cmd",
+  "intervalUs": 1000,
+  "loops": $LOOPS,
+  "events": $entries,
+  "lostEvents": $lost,
+  "threads": [$tjson]
+}
+EOF
+  ls -l "$out" >&2
+}
+
+# --- raw recording (benchmark) ----------------------------------------------------------------
+
+record_raw() {
+  local out="" kb=262144 events=sched full=0
+  while [ $# -gt 0 ]; do
+    case $1 in
+    --raw) out=$2; shift 2 ;;
+    --buffer-kb) kb=$2; shift 2 ;;
+    --events) events=$2; shift 2 ;;
+    --full-kallsyms) full=1; shift ;;
+    --) shift; break ;;
+    *) echo "bad argument $1" >&2; return 2 ;;
+    esac
+  done
+  [ -n "$out" ] && [ $# -gt 0 ] || { echo "usage: $0 --raw OUTDIR [--buffer-kb N] [--events sched|all] -- CMD..." >&2; return 2; }
+  local list=$SCHED_EVENTS
+  [ "$events" = all ] && list=$ALL_EVENTS
+  mkdir -p "$out"
+  instance_create "$kb" "$list"
+  echo 1 >"$INST/tracing_on"
+  "$@" >/dev/null 2>&1 || true
+  echo 0 >"$INST/tracing_on"
+  local lost entries
+  lost=$(instance_lost)
+  entries=$(instance_entries)
+  if [ "$full" = 1 ]; then
+    cp /proc/kallsyms "$WORK/kallsyms"
+  else
+    grep -E ' hrtimer_wakeup$' /proc/kallsyms >"$WORK/kallsyms"
+  fi
+  instance_extract "$out/trace.v7.dat" "$WORK/kallsyms"
+  instance_remove
+  echo "events $entries"
+  echo "lost $lost"
+}
+
+if [ "${1:-}" = --raw ]; then
+  record_raw "$@"
+  exit
+fi
+
+[ "$(id -u)" = 0 ] || { echo "must run as root (tracefs)" >&2; exit 1; }
+CASES=("$@")
+[ ${#CASES[@]} -gt 0 ] || CASES=(idle cpu-load hackbench fifo-hog)
+for c in "${CASES[@]}"; do
+  record_case "$c"
+done
