@@ -1,0 +1,184 @@
+// Yields one CPU's sub-buffers ("pages") in file order (FORMATS.md §3.2 step 14, §3.4.5).
+// Uncompressed data is read N pages at a time into one reused buffer; compressed v7 data
+// (u32 chunk count, then per chunk u32 compressed size, u32 uncompressed size, bytes) is read
+// and decompressed one chunk at a time. Memory: one read buffer plus one decompressed chunk.
+
+import { TraceFormatError } from "../../model/source.ts";
+import { readExact } from "./byte-reader.ts";
+import { type CompressionName, decompressBlock } from "./compression.ts";
+import type { CpuData } from "./options.ts";
+
+/** Limit on one decompressed chunk (trace-cmd writes 10 sub-buffers per chunk). */
+const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
+
+export interface CpuPageReaderOptions {
+  /** uncompressed data: sub-buffers per read (default 64) */
+  pagesPerRead?: number;
+}
+
+/**
+ * One sub-buffer. The object and the bytes are reused: both stay valid only until the next
+ * nextPage() call on the same reader (copy what you keep).
+ */
+export interface TraceDatPage {
+  /**
+   * The sub-buffer bytes: `pageSize` long, except the last page of a region (or of a chunk)
+   * whose stored size is not a multiple of the page size. trace-cmd reads such a tail as a
+   * whole page, taking whatever bytes follow in the file; we yield only the stored bytes, so
+   * a decoder must check the commit length against `page.length`.
+   */
+  page: Uint8Array;
+  /**
+   * Uncompressed data: file offset of this page. Compressed data: file offset of the chunk
+   * (its u32 compressed-size field) that holds the page.
+   */
+  fileOffset: number;
+  /** 0-based number of this page in the CPU's stream */
+  index: number;
+  /** byte offset of this page within the CPU's uncompressed stream */
+  streamOffset: number;
+}
+
+export class CpuPageReader {
+  readonly cpu: number;
+  readonly pageSize: number;
+  /** uncompressed bytes yielded so far */
+  bytesYielded = 0;
+  /** pages shorter than pageSize yielded so far (see TraceDatPage.page) */
+  partialPages = 0;
+  private readonly path: string;
+  private readonly fd: number;
+  private readonly fileSize: number;
+  private readonly region: CpuData;
+  private readonly algo: CompressionName;
+  private readonly pagesPerRead: number;
+  private readonly out: TraceDatPage;
+  // Current block (a read of pages or a decompressed chunk) and the position inside it.
+  private block: Uint8Array = new Uint8Array(0);
+  private blockPos = 0;
+  private blockFileOffset = 0;
+  private readonly compressed: boolean;
+  /** byte order of the chunk headers (the file's) */
+  private readonly littleEndian: boolean;
+  // Uncompressed: next file offset to read. Compressed: next chunk header offset.
+  private next: number;
+  private readonly end: number;
+  private readBuf: Uint8Array | null = null;
+  private chunksLeft = -1;
+  private chunkIndex = 0;
+
+  constructor(
+    path: string,
+    fd: number,
+    fileSize: number,
+    region: CpuData,
+    pageSize: number,
+    algo: CompressionName,
+    littleEndian: boolean,
+    opts?: CpuPageReaderOptions,
+  ) {
+    this.littleEndian = littleEndian;
+    this.path = path;
+    this.fd = fd;
+    this.fileSize = fileSize;
+    this.region = region;
+    this.cpu = region.cpu;
+    this.pageSize = pageSize;
+    this.algo = algo;
+    this.compressed = algo !== "none";
+    const n = opts?.pagesPerRead ?? 64;
+    const wanted = Number.isInteger(n) && n >= 1 ? n : 64;
+    // At most 16 MiB per read (but always one page).
+    this.pagesPerRead = Math.max(1, Math.min(wanted, Math.floor((16 << 20) / pageSize)));
+    this.next = region.offset;
+    // trace-cmd's per-CPU size of a chunk stream leaves out the leading u32 chunk count
+    // (observed: size = sum of 8 + compressed size over the chunks).
+    this.end = region.offset + region.size + (this.compressed ? 4 : 0);
+    this.out = { page: this.block, fileOffset: 0, index: -1, streamOffset: 0 };
+    if (this.end > fileSize) {
+      throw new TraceFormatError(path, region.offset, `CPU ${region.cpu}: data run past the end of the file`);
+    }
+  }
+
+  /** The next sub-buffer, or null at the end of this CPU's data. */
+  nextPage(): TraceDatPage | null {
+    if (this.blockPos >= this.block.length && !this.loadBlock()) return null;
+    const len = Math.min(this.pageSize, this.block.length - this.blockPos);
+    const out = this.out;
+    out.page = this.block.subarray(this.blockPos, this.blockPos + len);
+    out.fileOffset = this.compressed ? this.blockFileOffset : this.blockFileOffset + this.blockPos;
+    out.index++;
+    out.streamOffset = this.bytesYielded;
+    this.blockPos += len;
+    this.bytesYielded += len;
+    if (len < this.pageSize) this.partialPages++;
+    return out;
+  }
+
+  private loadBlock(): boolean {
+    return this.compressed ? this.loadChunk() : this.loadPages();
+  }
+
+  private loadPages(): boolean {
+    const left = this.end - this.next;
+    if (left <= 0) return false;
+    const want = Math.min(left, this.pagesPerRead * this.pageSize);
+    if (!this.readBuf)
+      this.readBuf = new Uint8Array(Math.min(this.pagesPerRead * this.pageSize, this.region.size));
+    const buf = want === this.readBuf.length ? this.readBuf : this.readBuf.subarray(0, want);
+    readExact(this.path, this.fd, this.fileSize, this.next, want, `CPU ${this.cpu} data`, buf);
+    this.block = buf;
+    this.blockPos = 0;
+    this.blockFileOffset = this.next;
+    this.next += want;
+    return true;
+  }
+
+  private loadChunk(): boolean {
+    while (true) {
+      if (this.chunksLeft < 0) {
+        if (this.region.size === 0) return false;
+        const at = this.next;
+        if (at + 4 > this.end) this.fail(at, "chunk count runs past the CPU's data");
+        this.chunksLeft = this.u32(at);
+        // Each chunk needs at least its 8-byte header.
+        if (this.chunksLeft * 8 > this.end - at - 4) {
+          this.fail(at, `chunk count ${this.chunksLeft} is absurd for ${this.region.size} bytes of data`);
+        }
+        this.next += 4;
+      }
+      if (this.chunksLeft === 0) return false;
+      const at = this.next;
+      if (at + 8 > this.end) this.fail(at, `chunk ${this.chunkIndex}: header runs past the CPU's data`);
+      const csize = this.u32(at);
+      const usize = this.u32(at + 4);
+      if (at + 8 + csize > this.end) {
+        this.fail(
+          at,
+          `chunk ${this.chunkIndex}: ${csize} compressed bytes run past the CPU's data (ends at ${this.end})`,
+        );
+      }
+      if (usize > MAX_CHUNK_BYTES)
+        this.fail(at, `chunk ${this.chunkIndex}: uncompressed size ${usize} is absurd`);
+      const input = readExact(this.path, this.fd, this.fileSize, at + 8, csize, `CPU ${this.cpu} chunk`);
+      const what = `CPU ${this.cpu} chunk ${this.chunkIndex}`;
+      this.block = decompressBlock(this.algo, input, usize, this.path, at, what);
+      this.blockPos = 0;
+      this.blockFileOffset = at;
+      this.next = at + 8 + csize;
+      this.chunksLeft--;
+      this.chunkIndex++;
+      if (this.block.length > 0) return true;
+    }
+  }
+
+  private u32(at: number): number {
+    const b = readExact(this.path, this.fd, this.fileSize, at, 4, `CPU ${this.cpu} chunk header`);
+    const dv = new DataView(b.buffer, b.byteOffset, 4);
+    return dv.getUint32(0, this.littleEndian);
+  }
+
+  private fail(at: number, message: string): never {
+    throw new TraceFormatError(this.path, at, `CPU ${this.cpu}: ${message}`);
+  }
+}
