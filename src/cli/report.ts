@@ -1,0 +1,187 @@
+// `rtscope report FILE...`: analyse recorded traces (trace.dat v6/v7, ftrace text) and
+// print one report per file. Several files: text and hist reports follow each other,
+// JSON is an array (one object per file; a single file gives a single object), JUnit is
+// one document with a <testsuite> per file. Exit 3 when any SLO bound was violated.
+
+import { writeFileSync } from "node:fs";
+import { basename } from "node:path";
+import type { Report } from "../model/report.ts";
+import type { Selection } from "../model/selection.ts";
+import { formatHistReport, type HistogramLookup } from "../output/hist-report.ts";
+import { formatJsonReport, formatJsonReports } from "../output/json-report.ts";
+import { formatJunitReport } from "../output/junit-report.ts";
+import { ProgressLine } from "../output/progress.ts";
+import { formatTextReport, type WindowRenderer } from "../output/text-report.ts";
+import { analyzeTrace, loadWindowRenderer } from "./analyze-trace.ts";
+import {
+  ANALYSIS_HELP,
+  ANALYSIS_OPTIONS,
+  EXIT_HELP,
+  HELP_OPTIONS,
+  HIST_OPTIONS,
+  type HistSettings,
+  METRICS_HELP,
+  OUTPUT_OPTIONS,
+  parseCommandLine,
+  parseCount,
+  parseFormat,
+  parseHistSettings,
+  parseSlo,
+  parseWakeupEvent,
+  REPORT_FORMATS,
+  type ReportFormat,
+  SELECTION_HELP,
+  SELECTION_OPTIONS,
+  SLO_HELP,
+  SLO_OPTIONS,
+  selectionFromValues,
+  UsageError,
+} from "./options.ts";
+
+export const summary = "analyse recorded traces (trace.dat, ftrace text)";
+
+export const help = `Usage: rtscope report FILE... [SELECTION] [--slo ...] [--format text|json|junit|hist] [-o FILE]
+                      [--worst N] [--buffer NAME] [--wakeup-event wakeup|waking]
+
+Analyses recorded traces: trace-cmd's trace.dat (v6, v7 with zlib/zstd) and ftrace text
+(/sys/kernel/tracing/trace, trace-cmd report output). Prints, per process and thread, the
+metrics below with count, min, percentiles and max, SLO violations, the worst cases with
+their causes, and the data problems found (lost events, inferred switch-ins).
+
+${SELECTION_HELP}
+
+${SLO_HELP}
+
+Output:
+  --format, -f F         text (default), json (SPEC §2 schema), junit (one test case per
+                         task and metric with a bound), hist (rtla timerlat hist layout)
+  -o, --output FILE      write the report to FILE instead of stdout
+  --worst N              also list the N worst samples of each metric
+  --bucket SIZE          hist: bucket size (default 1us)
+  --entries N            hist: number of buckets (default 256); larger samples count in 'over:'
+  --with-zeros           hist: print buckets where every column is zero
+  Several FILEs: one report each; JSON gives an array, JUnit one <testsuite> per file.
+
+Input:
+  --buffer NAME          the trace.dat buffer (instance) to read (default: the top buffer)
+
+${ANALYSIS_HELP}
+
+${METRICS_HELP}
+
+Examples:
+  rtscope report trace.dat --comm cyclictest --slo latency=50us
+  rtscope report trace.dat --rt --format json -o report.json
+  rtscope report trace.dat --pid 4028 --format hist --bucket 2us --entries 100
+  rtscope report a.dat b.dat --slo timer=100us --format junit -o rt-junit.xml
+
+${EXIT_HELP}
+`;
+
+const OPTIONS = {
+  ...HELP_OPTIONS,
+  ...SELECTION_OPTIONS,
+  ...SLO_OPTIONS,
+  ...ANALYSIS_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  ...HIST_OPTIONS,
+  buffer: { type: "string" },
+} as const;
+
+export interface ReportCommandOptions {
+  files: string[];
+  selection: Selection;
+  slo: ReturnType<typeof parseSlo>;
+  format: ReportFormat;
+  output?: string;
+  worstN: number;
+  buffer?: string;
+  wakeupEvent: "wakeup" | "waking";
+  hist: HistSettings;
+}
+
+export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
+  const { values, positionals } = parseCommandLine("report", argv, OPTIONS);
+  if (values.help) return "help";
+  if (positionals.length === 0)
+    throw new UsageError("no trace file given (rtscope report FILE...)", "report");
+  return {
+    files: positionals,
+    selection: selectionFromValues(values, "report"),
+    slo: parseSlo(values.slo, "report"),
+    format: parseFormat(values.format, REPORT_FORMATS, "text", "report"),
+    output: values.output,
+    worstN: parseCount(values.worst, "--worst", 0, { min: 0, max: 10_000 }, "report"),
+    buffer: values.buffer,
+    wakeupEvent: parseWakeupEvent(values["wakeup-event"], "report"),
+    hist: parseHistSettings(values, "report"),
+  };
+}
+
+/** True when any task's metric violated its bound. */
+export function sloViolated(reports: readonly Report[]): boolean {
+  for (const r of reports)
+    for (const t of r.tasks)
+      for (const m of Object.values(t.metrics)) if (m?.slo && m.slo.violations > 0) return true;
+  return false;
+}
+
+export interface AnalysedFile {
+  report: Report;
+  histograms: HistogramLookup;
+}
+
+/** Renders the analysed files in the chosen format. */
+export function renderReports(
+  files: readonly AnalysedFile[],
+  o: Pick<ReportCommandOptions, "format" | "hist">,
+  extras: { width?: number; windowRenderer?: WindowRenderer } = {},
+): string {
+  const reports = files.map((f) => f.report);
+  switch (o.format) {
+    case "json":
+      return reports.length === 1 ? formatJsonReport(reports[0]) : formatJsonReports(reports);
+    case "junit":
+      return formatJunitReport(reports);
+    case "hist":
+      return files.map((f) => formatHistReport(f.report, f.histograms, o.hist)).join("\n");
+    default:
+      return reports.map((r) => formatTextReport(r, extras)).join("\n");
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const o = parseReportArgs(argv);
+  if (o === "help") {
+    process.stdout.write(help);
+    return 0;
+  }
+  const analysed: AnalysedFile[] = [];
+  for (const file of o.files) {
+    const progress = new ProgressLine({ label: basename(file) });
+    try {
+      analysed.push(
+        await analyzeTrace(
+          file,
+          {
+            selection: o.selection,
+            slo: o.slo,
+            worstN: o.worstN,
+            wakeupEvent: o.wakeupEvent,
+            buffer: o.buffer,
+            keepHistograms: o.format === "hist",
+          },
+          { onProgress: progress.update },
+        ),
+      );
+    } finally {
+      progress.clear();
+    }
+  }
+  const windowRenderer = o.format === "text" ? await loadWindowRenderer() : undefined;
+  const width = o.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
+  const text = renderReports(analysed, o, { width: width ?? 100, windowRenderer });
+  if (o.output !== undefined) writeFileSync(o.output, text);
+  else process.stdout.write(text);
+  return sloViolated(analysed.map((a) => a.report)) ? 3 : 0;
+}

@@ -1,0 +1,286 @@
+// The text report: a header saying what was read, then per process and per thread a
+// compact table with one row per metric (µs), the task's counters, its worst windows,
+// and the diagnostics at the end. A dash where there is no data, as rtla prints.
+
+import {
+  METRIC_KEYS,
+  METRIC_TITLES,
+  type MetricKey,
+  type MetricSummary,
+  type Report,
+  type TaskReport,
+  type WorstWindow,
+} from "../model/report.ts";
+import {
+  type Column,
+  countCell,
+  durationText,
+  NO_DATA,
+  renderTable,
+  timestampText,
+  usCell,
+} from "./table.ts";
+
+/** Renders one worst window (the windows engineer's renderer, when present). */
+export type WindowRenderer = (window: WorstWindow, task: TaskReport, metric: MetricKey) => string;
+
+export interface TextReportOptions {
+  /** terminal width; columns that do not fit are dropped (p90, inferred). Default 100. */
+  width?: number;
+  windowRenderer?: WindowRenderer;
+}
+
+const SHORT_NAME: Record<MetricKey, string> = {
+  latency: "latency",
+  response: "response",
+  relief: "relief",
+  timer: "timer",
+  irq: "irq",
+};
+
+export function formatTextReport(report: Report, opts: TextReportOptions = {}): string {
+  const width = opts.width ?? 100;
+  const out: string[] = [];
+  header(report, out);
+  if (report.tasks.length === 0) {
+    out.push("");
+    out.push(
+      `No tracked thread had any activity in this trace (selection: ${report.selection}). ` +
+        "Check the selection (--pid, --tgid, --comm, --rt) against the threads in the trace.",
+    );
+  }
+  for (const group of groupByProcess(report.tasks)) {
+    out.push("");
+    const leader = group.find((t) => t.tid === t.tgid) ?? group[0];
+    out.push(
+      group.length > 1 || leader.tgid !== leader.tid
+        ? `process ${leader.comm} (pid ${leader.tgid}): ${group.length} thread${group.length > 1 ? "s" : ""}`
+        : `process ${leader.comm} (pid ${leader.tgid})`,
+    );
+    for (const task of group) taskSection(report, task, width, opts, out);
+  }
+  diagnosticsSection(report, out);
+  return `${out.join("\n")}\n`;
+}
+
+function header(r: Report, out: string[]): void {
+  const s = r.source;
+  out.push(`rtscope ${r.version} report: ${s.path}`);
+  const fmt = s.format || s.kind;
+  const clock = s.clock ? `clock ${s.clock}` : "clock unknown";
+  out.push(`  source     ${fmt}, ${clock}, ${s.cpus} CPU${s.cpus === 1 ? "" : "s"}`);
+  if (s.kernel) out.push(`  kernel     ${s.kernel}`);
+  const lost = s.lostEvents < 0 ? "lost events: unknown number" : `${countCell(s.lostEvents)} lost`;
+  let span = "";
+  if (s.start !== undefined && s.end !== undefined) {
+    const dur = Number(BigInt(s.end) - BigInt(s.start));
+    span = `, ${durationText(dur)} (${timestampText(s.start)} .. ${timestampText(s.end)})`;
+  }
+  out.push(`  events     ${countCell(s.events)} (${lost})${span}`);
+  out.push(`  selection  ${r.selection}`);
+  const slo = METRIC_KEYS.filter((k) => r.slo[k] !== undefined).map(
+    (k) => `${k} <= ${durationText(r.slo[k]!)}`,
+  );
+  out.push(`  SLO        ${slo.length ? slo.join(", ") : "none (--slo latency=50us,... to set bounds)"}`);
+}
+
+/** Threads grouped under their process, processes and threads in tid order. */
+function groupByProcess(tasks: readonly TaskReport[]): TaskReport[][] {
+  const groups = new Map<number, TaskReport[]>();
+  for (const t of tasks) {
+    const key = t.tgid > 0 ? t.tgid : t.tid;
+    const g = groups.get(key);
+    if (g) g.push(t);
+    else groups.set(key, [t]);
+  }
+  return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => g.sort((a, b) => a.tid - b.tid));
+}
+
+function policyText(t: TaskReport): string {
+  if (!t.policy) return "policy unknown";
+  if (t.policy === "FIFO" || t.policy === "RR") return `SCHED_${t.policy} rtprio ${99 - t.prio}`;
+  if (t.policy === "DEADLINE") return "SCHED_DEADLINE";
+  if (t.prio >= 100 && t.prio <= 139) return `SCHED_${t.policy} nice ${t.prio - 120}`;
+  return `SCHED_${t.policy} prio ${t.prio}`;
+}
+
+interface MetricColumn {
+  header: string;
+  /** lower drops first when the table is too wide; 0 never drops */
+  dropOrder: number;
+  cell: (m: MetricSummary | undefined, key: MetricKey) => string;
+}
+
+const METRIC_COLUMNS: MetricColumn[] = [
+  { header: "metric (us)", dropOrder: 0, cell: (_m, k) => SHORT_NAME[k] },
+  { header: "count", dropOrder: 0, cell: (m) => (m ? countCell(m.count) : "0") },
+  { header: "min", dropOrder: 0, cell: (m) => usCell(m?.min) },
+  { header: "p50", dropOrder: 0, cell: (m) => usCell(m?.p50) },
+  { header: "p90", dropOrder: 2, cell: (m) => usCell(m?.p90) },
+  { header: "p99", dropOrder: 0, cell: (m) => usCell(m?.p99) },
+  { header: "p99.9", dropOrder: 3, cell: (m) => usCell(m?.p999) },
+  { header: "max", dropOrder: 0, cell: (m) => usCell(m?.max) },
+  { header: "inferred", dropOrder: 1, cell: (m) => (m ? countCell(m.inferred) : NO_DATA) },
+  { header: "SLO", dropOrder: 0, cell: (m) => (m?.slo ? usCell(m.slo.bound) : NO_DATA) },
+  {
+    header: "over SLO",
+    dropOrder: 0,
+    cell: (m) => (m?.slo ? (m.slo.violations > 0 ? `${countCell(m.slo.violations)} !` : "0") : NO_DATA),
+  },
+];
+
+function taskSection(r: Report, t: TaskReport, width: number, opts: TextReportOptions, out: string[]): void {
+  out.push("");
+  out.push(`  ${t.comm || "<unknown>"} [${t.tid}]  ${policyText(t)}`);
+  // Metrics with samples, plus those with a bound (a bound with no sample is worth seeing).
+  const keys = METRIC_KEYS.filter((k) => t.metrics[k] !== undefined || r.slo[k] !== undefined);
+  if (keys.length === 0) {
+    out.push("    no samples (the thread never completed an activation in this trace)");
+  } else {
+    let cols = METRIC_COLUMNS;
+    let lines = table(cols, t, keys);
+    // Drop optional columns until the table fits the terminal.
+    for (let drop = 1; drop <= 3 && lines.some((l) => l.length > width); drop++) {
+      cols = cols.filter((c) => c.dropOrder === 0 || c.dropOrder > drop);
+      lines = table(cols, t, keys);
+    }
+    out.push(...lines);
+    for (const k of keys) {
+      const m = t.metrics[k];
+      if (!m) continue;
+      const notes = metricNotes(k, m);
+      if (notes) out.push(`    ${SHORT_NAME[k]}: ${notes}`);
+    }
+  }
+  const c = t.counters;
+  out.push(
+    `    wakeups ${countCell(c.wakeups)}, switches ${countCell(c.voluntarySwitches)} voluntary / ${countCell(c.involuntarySwitches)} involuntary, ` +
+      `migrations ${countCell(c.migrations)}, run time ${durationText(c.runtime)}` +
+      (c.incomplete > 0 ? `, ${countCell(c.incomplete)} activations cut by lost events` : ""),
+  );
+  worstSection(t, opts, out);
+}
+
+function table(cols: MetricColumn[], t: TaskReport, keys: MetricKey[]): string[] {
+  const columns: Column[] = cols.map((c, i) => ({ header: c.header, align: i === 0 ? "left" : "right" }));
+  const rows = keys.map((k) => cols.map((c) => c.cell(t.metrics[k], k)));
+  return renderTable(columns, rows, 4);
+}
+
+/** One line of detail: where the max happened, the split of timer/irq maxima, SLO first/worst. */
+function metricNotes(k: MetricKey, m: MetricSummary): string {
+  const parts: string[] = [`max ${usCell(m.max)} us at ${timestampText(m.maxAt)}`];
+  if (m.irq || m.thread)
+    parts.push(
+      `split: IRQ latency max ${usCell(m.irq?.max)} us, thread latency max ${usCell(m.thread?.max)} us`,
+    );
+  if (m.hardirq || m.wakeup || m.handling)
+    parts.push(
+      `split: hard IRQ max ${usCell(m.hardirq?.max)} us, thread wakeup max ${usCell(m.wakeup?.max)} us, handling max ${usCell(m.handling?.max)} us`,
+    );
+  if (m.slo && m.slo.violations > 0) {
+    const first = m.slo.firstAt !== null ? ` first at ${timestampText(m.slo.firstAt)}` : "";
+    parts.push(`${countCell(m.slo.violations)} over ${durationText(m.slo.bound)}${first}`);
+  }
+  void k;
+  return parts.join("; ");
+}
+
+function worstSection(t: TaskReport, opts: TextReportOptions, out: string[]): void {
+  for (const k of METRIC_KEYS) {
+    const list = t.worstList?.[k];
+    if (list && list.length > 0) {
+      out.push(`    worst ${list.length} ${SHORT_NAME[k]} samples:`);
+      const rows = list.map((w, i) => [
+        String(i + 1),
+        usCell(w.value),
+        timestampText(w.start),
+        timestampText(w.end),
+        String(w.cpu),
+      ]);
+      out.push(
+        ...renderTable(
+          [
+            { header: "#", align: "right" },
+            { header: "us", align: "right" },
+            { header: "start", align: "right" },
+            { header: "end", align: "right" },
+            { header: "cpu", align: "right" },
+          ],
+          rows,
+          6,
+        ),
+      );
+    }
+  }
+  if (!t.worst) return;
+  for (const k of METRIC_KEYS) {
+    const w = t.worst[k];
+    if (!w) continue;
+    out.push("");
+    if (opts.windowRenderer) {
+      out.push(
+        ...opts
+          .windowRenderer(w, t, k)
+          .replace(/\n+$/, "")
+          .split("\n")
+          .map((l) => (l ? `    ${l}` : l)),
+      );
+      continue;
+    }
+    out.push(...briefWindow(w, k));
+  }
+}
+
+/** The causes of a worst window, when no full window renderer is available. */
+function briefWindow(w: WorstWindow, k: MetricKey): string[] {
+  const where = w.wakeCpu === w.cpu ? `CPU ${w.cpu}` : `woken on CPU ${w.wakeCpu}, ran on CPU ${w.cpu}`;
+  const lines = [
+    `    worst ${METRIC_TITLES[k]}: ${usCell(w.value)} us at ${timestampText(w.start)}, ${where}${w.incomplete ? " (window cut by lost events)" : ""}`,
+  ];
+  if (w.causes.length === 0) {
+    lines.push("      no cause recorded");
+    return lines;
+  }
+  const rows = w.causes.map((c) => [
+    c.kind,
+    c.name + (c.tid ? ` [${c.tid}]` : ""),
+    usCell(c.time),
+    c.percent !== undefined
+      ? `${c.percent.toFixed(1)}%`
+      : w.value > 0
+        ? `${((c.time / w.value) * 100).toFixed(1)}%`
+        : NO_DATA,
+  ]);
+  lines.push(
+    ...renderTable(
+      [
+        { header: "cause", align: "left" },
+        { header: "who", align: "left" },
+        { header: "us", align: "right" },
+        { header: "share", align: "right" },
+      ],
+      rows,
+      6,
+    ),
+  );
+  return lines;
+}
+
+function diagnosticsSection(r: Report, out: string[]): void {
+  if (r.diagnostics.length === 0) return;
+  out.push("");
+  out.push("diagnostics:");
+  const sorted = [...r.diagnostics].sort(
+    (a, b) => rank(a.severity) - rank(b.severity) || a.key.localeCompare(b.key) || a.cpu - b.cpu,
+  );
+  for (const d of sorted) {
+    const cpu = d.cpu >= 0 ? ` CPU ${d.cpu}` : "";
+    const count = d.count < 0 ? "count unknown" : `x${countCell(d.count)}`;
+    out.push(`  [${d.severity}] ${d.key}${cpu} (${count}): ${d.message}`);
+  }
+}
+
+function rank(s: string): number {
+  return s === "error" ? 0 : s === "data-loss" ? 1 : s === "warning" ? 2 : 3;
+}
