@@ -1,0 +1,284 @@
+// `rtscope record`: live capture from the running kernel, then the report (SPEC §2). Ends
+// at --duration, Ctrl-C/SIGTERM/SIGHUP or the launched command's exit; on Ctrl-C the report
+// is still written. The private tracefs instance is removed in every case.
+
+import { existsSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Report, SloBounds } from "../model/report.ts";
+import type { Selection } from "../model/selection.ts";
+import type { RunOptions, TraceSource } from "../model/source.ts";
+import { parseDuration } from "../model/units.ts";
+import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
+import type { WindowRenderer } from "../output/text-report.ts";
+import { DEFAULT_BUFFER_SIZE_KB, type LiveSource } from "../sources/tracefs-live.ts";
+import { CaptureSession } from "../tracefs/capture-session.ts";
+import {
+  ANALYSIS_HELP,
+  ANALYSIS_OPTIONS,
+  EXIT_HELP,
+  HELP_OPTIONS,
+  HIST_OPTIONS,
+  type HistSettings,
+  METRICS_HELP,
+  OUTPUT_OPTIONS,
+  parseCommandLine,
+  parseCount,
+  parseFormat,
+  parseHistSettings,
+  parseSlo,
+  parseWakeupEvent,
+  REPORT_FORMATS,
+  type ReportFormat,
+  SELECTION_HELP,
+  SELECTION_OPTIONS,
+  SLO_HELP,
+  SLO_OPTIONS,
+  selectionFromValues,
+  UsageError,
+} from "./options.ts";
+
+export const summary = "trace live and report per-task latencies";
+
+export const LIVE_HELP = `Live capture:
+  --duration TIME        stop after TIME (30s, 500ms...); default: until Ctrl-C or the command exits
+  --buffer-size KB       per-CPU ring buffer in KiB (default ${DEFAULT_BUFFER_SIZE_KB})
+  --cpu LIST             pin rtscope itself to these CPUs (housekeeping CPUs, e.g. 0 or 0-1)
+  --priority N           run rtscope itself as SCHED_FIFO N (default: normal priority)
+  --no-syscalls          do not trace clock_nanosleep/nanosleep (timer metric ends at switch-in)
+  -- CMD ARGS            launch CMD (it keeps your terminal) and track it, its threads and children`;
+
+export const help = `Usage: rtscope record [SELECTION] [--duration 30s] [--slo ...] [--format text|json|junit|hist]
+                      [-o FILE] [--buffer-size KB] [--cpu LIST] [-- CMD ARGS]
+
+Traces the running kernel through a private tracefs instance (instances/rtscope-<pid>) and
+reports, per process and thread, the metrics below. Needs root. Lost events are counted and
+shown in every format; activations they cut are counted as incomplete, never as samples.
+
+${SELECTION_HELP}
+  -- CMD ARGS           launch the command and track it (like perf record)
+
+${SLO_HELP}
+
+Output:
+  --format, -f F         text (default), json, junit, hist
+  -o, --output FILE      write the report to FILE (use it when the command prints to the terminal)
+  --worst N              also list the N worst samples of each metric
+  --bucket SIZE, --entries N, --with-zeros   hist format settings
+
+${LIVE_HELP}
+
+${ANALYSIS_HELP}
+
+${METRICS_HELP}
+
+Examples:
+  sudo rtscope record --comm cyclictest --duration 30s --slo timer=100us
+  sudo rtscope record -o report.txt -- cyclictest -m -t2 -p80 -i1000 -l10000
+  sudo rtscope record --rt --format json -o run.json --cpu 0
+
+${EXIT_HELP}
+`;
+
+export const LIVE_OPTIONS = {
+  duration: { type: "string" },
+  "buffer-size": { type: "string" },
+  cpu: { type: "string" },
+  priority: { type: "string" },
+  "no-syscalls": { type: "boolean" },
+} as const;
+
+const OPTIONS = {
+  ...HELP_OPTIONS,
+  ...SELECTION_OPTIONS,
+  ...SLO_OPTIONS,
+  ...ANALYSIS_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  ...HIST_OPTIONS,
+  ...LIVE_OPTIONS,
+  "save-trace": { type: "string" },
+  "no-store": { type: "boolean" },
+} as const;
+
+export interface LiveValues {
+  duration?: string;
+  "buffer-size"?: string;
+  cpu?: string;
+  priority?: string;
+  "no-syscalls"?: boolean;
+}
+
+export interface LiveSettings {
+  durationNs?: number;
+  bufferSizeKb: number;
+  cpuList?: string;
+  priority?: number;
+  syscalls: boolean;
+}
+
+export function parseLiveValues(v: LiveValues, command: string): LiveSettings {
+  let durationNs: number | undefined;
+  if (v.duration !== undefined) {
+    try {
+      durationNs = parseDuration(v.duration, "--duration");
+    } catch (e) {
+      throw new UsageError((e as Error).message, command);
+    }
+    // a bare number is seconds here, as in perf/rtla (-d 30)
+    if (/^\s*\d+(\.\d+)?\s*$/.test(v.duration)) durationNs = Number(v.duration) * 1e9;
+    if (durationNs <= 0) throw new UsageError("--duration must be positive", command);
+  }
+  const bufferSizeKb = parseCount(
+    v["buffer-size"],
+    "--buffer-size",
+    DEFAULT_BUFFER_SIZE_KB,
+    { min: 4, max: 4 * 1024 * 1024 },
+    command,
+  );
+  if (v.cpu !== undefined && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v.cpu))
+    throw new UsageError(`--cpu expects a CPU list like 0 or 0-1,3, got '${v.cpu}'`, command);
+  const priority =
+    v.priority === undefined
+      ? undefined
+      : parseCount(v.priority, "--priority", 1, { min: 1, max: 99 }, command);
+  return { durationNs, bufferSizeKb, cpuList: v.cpu, priority, syscalls: v["no-syscalls"] !== true };
+}
+
+export interface RecordOptions {
+  selection: Selection;
+  slo: SloBounds;
+  format: ReportFormat;
+  output?: string;
+  worstN: number;
+  wakeupEvent: "wakeup" | "waking";
+  hist: HistSettings;
+  live: LiveSettings;
+  command: string[];
+}
+
+export function parseRecordArgs(argv: string[], command = "record"): RecordOptions | "help" {
+  const { values, positionals, rest } = parseCommandLine(command, argv, OPTIONS, { positionals: false });
+  if (values.help) return "help";
+  if (positionals.length)
+    throw new UsageError(`unexpected argument '${positionals[0]}' (a command goes after --)`, command);
+  if (values["save-trace"] !== undefined)
+    throw new UsageError(
+      "--save-trace is not available in this build; use trace-cmd record alongside",
+      command,
+    );
+  if (argv.includes("--") && rest.length === 0)
+    throw new UsageError("nothing after '--' (expected a command to launch)", command);
+  return {
+    selection: selectionFromValues(values, command),
+    slo: parseSlo(values.slo, command),
+    format: parseFormat(values.format, REPORT_FORMATS, "text", command),
+    output: values.output,
+    worstN: parseCount(values.worst, "--worst", 0, { min: 0, max: 10_000 }, command),
+    wakeupEvent: parseWakeupEvent(values["wakeup-event"], command),
+    hist: parseHistSettings(values, command),
+    live: parseLiveValues(values, command),
+    command: rest,
+  };
+}
+
+// ------------------------------------------------------------ analysis bridge
+
+interface AnalysisModule {
+  analyzeSource(
+    source: TraceSource,
+    opts: Record<string, unknown> & { selection: Selection },
+    run?: RunOptions,
+  ): Promise<Report>;
+}
+
+/** The analysis module (loaded on first use so that record reports a clear error when absent). */
+export async function loadAnalysis(): Promise<AnalysisModule & Record<string, unknown>> {
+  const url = new URL("../analysis/analyze.ts", import.meta.url);
+  if (!existsSync(fileURLToPath(url)))
+    throw new Error("this build of rtscope has no analysis (src/analysis/analyze.ts is missing)");
+  return (await import(url.href)) as AnalysisModule & Record<string, unknown>;
+}
+
+/** Histograms kept by the analysis for the hist format, when it offers them. */
+export function histogramLookup(holder: unknown): HistogramLookup {
+  const h = holder as { histogram?: (tid: number, metric: string) => HdrLike | undefined } | undefined;
+  if (h && typeof h.histogram === "function") return (tid, metric) => h.histogram!(tid, metric);
+  return () => undefined;
+}
+
+/** A status line on stderr while recording (only on a terminal, and not when a command owns it). */
+export function liveStatusLine(source: LiveSource): () => void {
+  if (!process.stderr.isTTY) return () => {};
+  const t = setInterval(() => {
+    const s = source.stats();
+    process.stderr.write(
+      `\rrecording ${s.elapsedSec.toFixed(0)}s: ${(s.eventsPerSec / 1000).toFixed(1)} k events/s, ${s.events} events, lost ${s.lostEvents}, rtscope CPU ${s.cpuPercent.toFixed(1)}%\x1b[K`,
+    );
+  }, 1000);
+  return () => {
+    clearInterval(t);
+    process.stderr.write("\r\x1b[K");
+  };
+}
+
+export interface LiveAnalysisResult {
+  report: Report;
+  histograms: HistogramLookup;
+  session: CaptureSession;
+}
+
+/** Runs a whole capture: start, analyse until an end condition, tear down. */
+export async function captureAndAnalyze(o: RecordOptions): Promise<LiveAnalysisResult> {
+  const analysis = await loadAnalysis();
+  const session = CaptureSession.start({
+    selection: o.selection,
+    wakeupEvent: o.wakeupEvent,
+    syscalls: o.live.syscalls,
+    bufferSizeKb: o.live.bufferSizeKb,
+    durationNs: o.live.durationNs,
+    command: o.command,
+    cpuList: o.live.cpuList,
+    priority: o.live.priority,
+  });
+  const stopStatus = o.command.length === 0 ? liveStatusLine(session.source) : () => {};
+  let holder: unknown;
+  try {
+    const opts: Record<string, unknown> & { selection: Selection } = {
+      selection: o.selection,
+      slo: o.slo,
+      worstN: o.worstN,
+      wakeupEvent: o.wakeupEvent,
+      keepHistograms: o.format === "hist",
+      onAnalysis: (a: unknown) => {
+        holder = a;
+      },
+    };
+    const report = await analysis.analyzeSource(session.source, opts, { signal: session.signal });
+    await session.waitChild();
+    const lost = session.source.lostEvents;
+    if (report.source.lostEvents < lost) report.source.lostEvents = lost;
+    return { report, histograms: histogramLookup(holder ?? report), session };
+  } finally {
+    stopStatus();
+    session.close();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const o = parseRecordArgs(argv);
+  if (o === "help") {
+    process.stdout.write(help);
+    return 0;
+  }
+  const { report, histograms } = await captureAndAnalyze(o);
+  const { renderReports, sloViolated } = await import("./report.ts");
+  const width = o.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
+  let windowRenderer: WindowRenderer | undefined;
+  if (o.format === "text") {
+    const { loadWindowRenderer } = await import("./analyze-trace.ts");
+    windowRenderer = await loadWindowRenderer();
+  }
+  const text = renderReports([{ report, histograms }], o, { width: width ?? 100, windowRenderer });
+  if (o.output !== undefined) writeFileSync(o.output, text);
+  else process.stdout.write(text);
+  return sloViolated([report]) ? 3 : 0;
+}

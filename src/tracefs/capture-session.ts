@@ -1,0 +1,155 @@
+// One live capture as the commands (record, top, hist) run it: the live source, the
+// optional launched command (`-- CMD ARGS`, like perf record: it keeps the user's stdin,
+// stdout and stderr, and it, its threads and its descendants are tracked), the end
+// conditions (--duration, Ctrl-C/SIGTERM/SIGHUP, the command's exit) and rtscope's own
+// placement (--cpu LIST pins rtscope to housekeeping CPUs; it runs at normal priority
+// unless --priority asks for SCHED_FIFO).
+//
+// Order matters: tracing is on before the command is spawned, so its fork and exec are in
+// the trace; rtscope pins itself only after spawning, so the command does not inherit
+// rtscope's CPU list.
+
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import type { Selection } from "../model/selection.ts";
+import { type LiveOptions, LiveSource } from "../sources/tracefs-live.ts";
+import { setStopHandler } from "./cleanup.ts";
+
+export interface SessionOptions extends LiveOptions {
+  /** stop after this many ns (undefined: until Ctrl-C or the command's exit) */
+  durationNs?: number;
+  /** command to launch and track */
+  command?: string[];
+  /** CPU list for rtscope itself ("0", "0-1,3") */
+  cpuList?: string;
+  /** SCHED_FIFO priority for rtscope itself (default: normal priority) */
+  priority?: number;
+}
+
+export type StopReason = "duration" | "signal" | "command-exit" | "requested";
+
+/** Pins every thread of this process to `list` (taskset -a). Throws a readable error. */
+export function pinSelf(list: string): void {
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(list))
+    throw new Error(`--cpu expects a CPU list like 0 or 0-1,3, got '${list}'`);
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", list, String(process.pid)], { stdio: "pipe" });
+  } catch (e) {
+    throw new Error(`cannot pin rtscope to CPUs ${list}: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** Sets SCHED_FIFO `prio` on every thread of this process (chrt -a). */
+export function prioritizeSelf(prio: number): void {
+  try {
+    execFileSync("chrt", ["-a", "-f", "-p", String(prio), String(process.pid)], { stdio: "pipe" });
+  } catch (e) {
+    throw new Error(`cannot set SCHED_FIFO ${prio} on rtscope: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+export class CaptureSession {
+  readonly source: LiveSource;
+  readonly selection: Selection;
+  readonly controller = new AbortController();
+  child: ChildProcess | null = null;
+  stopReason: StopReason | null = null;
+  /** the launched command's exit code (or 128+signal), null while running / none */
+  childExit: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private childDone: Promise<void> = Promise.resolve();
+
+  private constructor(o: SessionOptions) {
+    this.selection = o.selection;
+    this.source = LiveSource.open(o);
+  }
+
+  /** Opens the instance, starts tracing, launches the command, arms the end conditions. */
+  static start(o: SessionOptions): CaptureSession {
+    const s = new CaptureSession(o);
+    try {
+      s.source.start();
+      setStopHandler((sig) => s.stop("signal", sig));
+      if (o.command && o.command.length > 0) s.launch(o.command);
+      if (o.cpuList) pinSelf(o.cpuList);
+      if (o.priority !== undefined) prioritizeSelf(o.priority);
+      if (o.durationNs !== undefined) this.armTimer(s, o.durationNs);
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private static armTimer(s: CaptureSession, ns: number): void {
+    s.timer = setTimeout(() => s.stop("duration"), Math.max(1, Math.round(ns / 1e6)));
+  }
+
+  private launch(cmd: string[]): void {
+    const child = spawn(cmd[0], cmd.slice(1), { stdio: "inherit" });
+    this.child = child;
+    if (child.pid === undefined) {
+      // spawn failures (ENOENT) arrive as an 'error' event; make them an exception here
+      throw new Error(`cannot run '${cmd[0]}': not found or not executable`);
+    }
+    this.selection.descendantsOf.push(child.pid);
+    this.childDone = new Promise((resolve) => {
+      child.on("exit", (code, signal) => {
+        this.childExit = code ?? 128 + (signal ? signalNumber(signal) : 0);
+        this.stop("command-exit");
+        resolve();
+      });
+      child.on("error", () => {
+        this.childExit = 127;
+        this.stop("command-exit");
+        resolve();
+      });
+    });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  stop(reason: StopReason, _sig?: NodeJS.Signals): void {
+    if (this.stopReason === null) this.stopReason = reason;
+    if (reason === "signal" && this.child && this.childExit === null) {
+      // the terminal's Ctrl-C reaches the command too; a kill/SIGTERM to rtscope alone should end it as well
+      try {
+        this.child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    this.controller.abort();
+  }
+
+  /** Waits for the launched command (if any) to exit. */
+  async waitChild(timeoutMs = 5000): Promise<void> {
+    if (!this.child || this.childExit !== null) return;
+    await Promise.race([this.childDone, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
+  /** Removes the instance and restores the default signal behaviour. */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    setStopHandler(null);
+    this.source.close();
+  }
+}
+
+function signalNumber(sig: NodeJS.Signals): number {
+  const n = (
+    {
+      SIGHUP: 1,
+      SIGINT: 2,
+      SIGQUIT: 3,
+      SIGKILL: 9,
+      SIGSEGV: 11,
+      SIGPIPE: 13,
+      SIGALRM: 14,
+      SIGTERM: 15,
+    } as Record<string, number>
+  )[sig];
+  return n ?? 0;
+}
