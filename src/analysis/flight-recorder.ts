@@ -1,0 +1,551 @@
+// Flight recorder: per-CPU rings of the recent events (sched, IRQ, softirq, timer,
+// syscalls, lost events), so that when a metric reaches a new worst case its window can
+// be copied out after the fact. Columns are typed arrays; recording an event writes a
+// dozen numbers into preallocated slots and allocates nothing. Strings never enter the
+// rings: thread names go to a tid → comm table that is read from the record only when a
+// thread is first seen, exec'd, forked, or its name has not been checked for a while;
+// IRQ names go to an irq → name table once per line.
+//
+// A ring is sized by time and memory: it starts small and doubles while it holds less
+// than `keepNs` of history and stays under `maxBytesPerCpu`; after that it overwrites
+// its oldest events, and remembers that it did so (a window reaching further back is cut).
+
+import { type EventRecord, StrSlot } from "../model/event.ts";
+import { EventKind } from "../model/event-kind.ts";
+import type { Analyzer } from "./analyzer.ts";
+
+/** Bytes one event takes in the columns (ts, cpu, kind, currentTid, flags, preempt, 5 ints, 4 doubles). */
+export const BYTES_PER_EVENT = 8 + 2 + 1 + 4 + 2 + 2 + 5 * 4 + 4 * 8;
+
+/**
+ * Events as typed-array columns. Which generic column holds which field depends on the kind:
+ *
+ * | kind | a | b | c | d | e | f | g | h | k |
+ * |---|---|---|---|---|---|---|---|---|---|
+ * | SchedSwitch | prevTid | prevPrio | prevState | nextTid | nextPrio | | | | |
+ * | SchedWakeup/Waking/WakeupNew | tid | prio | targetCpu | | | | | | |
+ * | SchedMigrateTask | tid | prio | targetCpu (dest) | origCpu | | | | | |
+ * | SchedProcessFork | tid (child) | | | parentTid | | | | | |
+ * | SchedProcessExec | tid | | | parentTid (old pid) | | | | | |
+ * | SchedProcessExit | tid | prio | | | | | | | |
+ * | IrqHandlerEntry/Exit | irq | irqRet | | | | | | | |
+ * | Softirq* | vec | | | | | | | | |
+ * | HrtimerStart | timerMode | | | | | timerKey | timerFn | expires | softExpires |
+ * | HrtimerExpireEntry | | | | | | timerKey | timerFn | now | |
+ * | HrtimerExpireExit/Cancel | | | | | | timerKey | | | |
+ * | SysEnterSleep | sleepClock | sleepFlags | | | | | | | |
+ * | SysExitSleep | sysRet | | | | | | | | |
+ * | LostEvents | lostCount | | | | | | | | |
+ * | Other | id | | | | | | | | |
+ */
+export class EventColumns {
+  capacity: number;
+  length = 0;
+  ts: Float64Array;
+  cpu: Uint16Array;
+  kind: Uint8Array;
+  currentTid: Int32Array;
+  flags: Int16Array;
+  preemptCount: Int16Array;
+  a: Int32Array;
+  b: Int32Array;
+  c: Int32Array;
+  d: Int32Array;
+  e: Int32Array;
+  f: Float64Array;
+  g: Float64Array;
+  h: Float64Array;
+  k: Float64Array;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.ts = new Float64Array(capacity);
+    this.cpu = new Uint16Array(capacity);
+    this.kind = new Uint8Array(capacity);
+    this.currentTid = new Int32Array(capacity);
+    this.flags = new Int16Array(capacity);
+    this.preemptCount = new Int16Array(capacity);
+    this.a = new Int32Array(capacity);
+    this.b = new Int32Array(capacity);
+    this.c = new Int32Array(capacity);
+    this.d = new Int32Array(capacity);
+    this.e = new Int32Array(capacity);
+    this.f = new Float64Array(capacity);
+    this.g = new Float64Array(capacity);
+    this.h = new Float64Array(capacity);
+    this.k = new Float64Array(capacity);
+  }
+
+  get bytes(): number {
+    return this.capacity * BYTES_PER_EVENT;
+  }
+
+  /** Writes `rec` into slot `i` (no allocation). */
+  put(i: number, rec: EventRecord): void {
+    const kind = rec.kind;
+    this.ts[i] = rec.ts;
+    this.cpu[i] = rec.cpu;
+    this.kind[i] = kind;
+    this.currentTid[i] = rec.currentTid;
+    this.flags[i] = rec.flags;
+    this.preemptCount[i] = rec.preemptCount;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let d = 0;
+    let e = 0;
+    let f = 0;
+    let g = 0;
+    let h = 0;
+    let k = 0;
+    switch (kind) {
+      case EventKind.SchedSwitch:
+        a = rec.prevTid;
+        b = rec.prevPrio;
+        c = rec.prevState;
+        d = rec.nextTid;
+        e = rec.nextPrio;
+        break;
+      case EventKind.SchedWakeup:
+      case EventKind.SchedWaking:
+      case EventKind.SchedWakeupNew:
+        a = rec.tid;
+        b = rec.prio;
+        c = rec.targetCpu;
+        break;
+      case EventKind.SchedMigrateTask:
+        a = rec.tid;
+        b = rec.prio;
+        c = rec.targetCpu;
+        d = rec.origCpu;
+        break;
+      case EventKind.SchedProcessFork:
+      case EventKind.SchedProcessExec:
+        a = rec.tid;
+        d = rec.parentTid;
+        break;
+      case EventKind.SchedProcessExit:
+        a = rec.tid;
+        b = rec.prio;
+        break;
+      case EventKind.IrqHandlerEntry:
+      case EventKind.IrqHandlerExit:
+        a = rec.irq;
+        b = rec.irqRet;
+        break;
+      case EventKind.SoftirqEntry:
+      case EventKind.SoftirqExit:
+      case EventKind.SoftirqRaise:
+        a = rec.vec;
+        break;
+      case EventKind.HrtimerStart:
+        a = rec.timerMode;
+        f = rec.timerKey;
+        g = rec.timerFn;
+        h = rec.expires;
+        k = rec.softExpires;
+        break;
+      case EventKind.HrtimerExpireEntry:
+        f = rec.timerKey;
+        g = rec.timerFn;
+        h = rec.now;
+        break;
+      case EventKind.HrtimerExpireExit:
+      case EventKind.HrtimerCancel:
+        f = rec.timerKey;
+        break;
+      case EventKind.SysEnterSleep:
+        a = rec.sleepClock;
+        b = rec.sleepFlags;
+        break;
+      case EventKind.SysExitSleep:
+        a = rec.sysRet;
+        break;
+      case EventKind.LostEvents:
+        a = rec.lostCount;
+        break;
+      default:
+        a = rec.id;
+    }
+    this.a[i] = a;
+    this.b[i] = b;
+    this.c[i] = c;
+    this.d[i] = d;
+    this.e[i] = e;
+    this.f[i] = f;
+    this.g[i] = g;
+    this.h[i] = h;
+    this.k[i] = k;
+  }
+
+  /** Copies slot `i` of `src` into slot `j` of this. */
+  copyFrom(j: number, src: EventColumns, i: number): void {
+    this.ts[j] = src.ts[i];
+    this.cpu[j] = src.cpu[i];
+    this.kind[j] = src.kind[i];
+    this.currentTid[j] = src.currentTid[i];
+    this.flags[j] = src.flags[i];
+    this.preemptCount[j] = src.preemptCount[i];
+    this.a[j] = src.a[i];
+    this.b[j] = src.b[i];
+    this.c[j] = src.c[i];
+    this.d[j] = src.d[i];
+    this.e[j] = src.e[i];
+    this.f[j] = src.f[i];
+    this.g[j] = src.g[i];
+    this.h[j] = src.h[i];
+    this.k[j] = src.k[i];
+  }
+
+  /** A copy holding exactly `length` events (windows keep no slack). */
+  trimmed(): EventColumns {
+    const out = new EventColumns(this.length);
+    for (let i = 0; i < this.length; i++) out.copyFrom(i, this, i);
+    out.length = this.length;
+    return out;
+  }
+
+  /** Fills `rec` with event `i` (for writers that speak EventRecord). Strings are not set. */
+  toRecord(i: number, rec: EventRecord): void {
+    rec.clear();
+    const kind = this.kind[i] as EventKind;
+    rec.kind = kind;
+    rec.ts = this.ts[i];
+    rec.cpu = this.cpu[i];
+    rec.currentTid = this.currentTid[i];
+    rec.flags = this.flags[i];
+    rec.preemptCount = this.preemptCount[i];
+    const a = this.a[i];
+    const b = this.b[i];
+    const c = this.c[i];
+    const d = this.d[i];
+    switch (kind) {
+      case EventKind.SchedSwitch:
+        rec.prevTid = a;
+        rec.prevPrio = b;
+        rec.prevState = c;
+        rec.nextTid = d;
+        rec.nextPrio = this.e[i];
+        break;
+      case EventKind.SchedWakeup:
+      case EventKind.SchedWaking:
+      case EventKind.SchedWakeupNew:
+        rec.tid = a;
+        rec.prio = b;
+        rec.targetCpu = c;
+        break;
+      case EventKind.SchedMigrateTask:
+        rec.tid = a;
+        rec.prio = b;
+        rec.targetCpu = c;
+        rec.origCpu = d;
+        break;
+      case EventKind.SchedProcessFork:
+      case EventKind.SchedProcessExec:
+        rec.tid = a;
+        rec.parentTid = d;
+        break;
+      case EventKind.SchedProcessExit:
+        rec.tid = a;
+        rec.prio = b;
+        break;
+      case EventKind.IrqHandlerEntry:
+      case EventKind.IrqHandlerExit:
+        rec.irq = a;
+        rec.irqRet = b;
+        break;
+      case EventKind.SoftirqEntry:
+      case EventKind.SoftirqExit:
+      case EventKind.SoftirqRaise:
+        rec.vec = a;
+        break;
+      case EventKind.HrtimerStart:
+        rec.timerMode = a;
+        rec.timerKey = this.f[i];
+        rec.timerFn = this.g[i];
+        rec.expires = this.h[i];
+        rec.softExpires = this.k[i];
+        break;
+      case EventKind.HrtimerExpireEntry:
+        rec.timerKey = this.f[i];
+        rec.timerFn = this.g[i];
+        rec.now = this.h[i];
+        break;
+      case EventKind.HrtimerExpireExit:
+      case EventKind.HrtimerCancel:
+        rec.timerKey = this.f[i];
+        break;
+      case EventKind.SysEnterSleep:
+        rec.sleepClock = a;
+        rec.sleepFlags = b;
+        break;
+      case EventKind.SysExitSleep:
+        rec.sysRet = a;
+        break;
+      case EventKind.LostEvents:
+        rec.lostCount = a;
+        break;
+      default:
+        rec.id = a;
+    }
+  }
+}
+
+/** One CPU's ring. */
+class CpuRing {
+  cols: EventColumns;
+  /** index of the oldest event */
+  head = 0;
+  count = 0;
+  /** the ring has dropped events (older history is gone) */
+  overwritten = false;
+  /** timestamp of the newest dropped event (history before it is incomplete) */
+  droppedUpToTs = Number.NEGATIVE_INFINITY;
+
+  constructor(capacity: number) {
+    this.cols = new EventColumns(capacity);
+  }
+}
+
+export interface FlightRecorderOptions {
+  /** history each ring tries to keep, ns (default 2 s) */
+  keepNs?: number;
+  /** memory cap per CPU ring, bytes (default 16 MiB) */
+  maxBytesPerCpu?: number;
+  /** initial events per ring (power of two, default 4096) */
+  initialEvents?: number;
+  /** re-read a thread's name from the trace when it was last checked this long ago (default 1 s) */
+  commRefreshNs?: number;
+  /** thread names known before the first event (saved cmdlines) */
+  initialComms?: ReadonlyMap<number, string>;
+}
+
+/** What a window copy returns. */
+export interface WindowCopy {
+  events: EventColumns;
+  /** a ring had overwritten part of [fromTs, toTs], or lost events are inside it */
+  cut: boolean;
+}
+
+interface CommEntry {
+  comm: string;
+  checkedTs: number;
+}
+
+export class FlightRecorder implements Analyzer {
+  readonly keepNs: number;
+  readonly maxBytesPerCpu: number;
+  private readonly initialEvents: number;
+  private readonly commRefreshNs: number;
+  private readonly rings: CpuRing[] = [];
+  private readonly comms = new Map<number, CommEntry>();
+  private readonly irqNames = new Map<number, string>();
+  /** events recorded (all CPUs) */
+  events = 0;
+
+  constructor(opts: FlightRecorderOptions = {}) {
+    this.keepNs = opts.keepNs ?? 2e9;
+    this.maxBytesPerCpu = opts.maxBytesPerCpu ?? 16 * 1024 * 1024;
+    let n = 16;
+    while (n < (opts.initialEvents ?? 4096)) n *= 2;
+    this.initialEvents = n;
+    this.commRefreshNs = opts.commRefreshNs ?? 1e9;
+    if (opts.initialComms)
+      for (const [t, c] of opts.initialComms)
+        this.comms.set(t, { comm: c, checkedTs: Number.NEGATIVE_INFINITY });
+    this.comms.set(0, { comm: "<idle>", checkedTs: Number.POSITIVE_INFINITY });
+  }
+
+  handle(rec: EventRecord): void {
+    const cpu = rec.cpu;
+    let ring = this.rings[cpu];
+    if (ring === undefined) ring = this.addRing(cpu);
+    const cols = ring.cols;
+    if (ring.count === cols.capacity) {
+      const oldestTs = cols.ts[ring.head];
+      if (rec.ts - oldestTs < this.keepNs && cols.bytes * 2 <= this.maxBytesPerCpu) this.grow(ring);
+    }
+    const c2 = ring.cols;
+    const cap = c2.capacity;
+    let slot: number;
+    if (ring.count < cap) {
+      slot = (ring.head + ring.count) & (cap - 1);
+      ring.count++;
+    } else {
+      slot = ring.head;
+      ring.droppedUpToTs = c2.ts[slot];
+      ring.overwritten = true;
+      ring.head = (ring.head + 1) & (cap - 1);
+    }
+    c2.put(slot, rec);
+    this.events++;
+    this.noteNames(rec);
+  }
+
+  finish(_endTs: number): void {}
+
+  /** Thread name as last seen ("" when unknown). */
+  comm(tid: number): string {
+    return this.comms.get(tid)?.comm ?? "";
+  }
+
+  /** IRQ line name ("" when unknown). */
+  irqName(irq: number): string {
+    return this.irqNames.get(irq) ?? "";
+  }
+
+  /** Total bytes held by the rings. */
+  get bytes(): number {
+    let sum = 0;
+    for (const r of this.rings) if (r) sum += r.cols.bytes;
+    return sum;
+  }
+
+  /** Per-CPU ring state, for diagnostics and tests. */
+  ringInfo(
+    cpu: number,
+  ): { capacity: number; count: number; overwritten: boolean; oldestTs: number } | undefined {
+    const r = this.rings[cpu];
+    if (!r) return undefined;
+    return {
+      capacity: r.cols.capacity,
+      count: r.count,
+      overwritten: r.overwritten,
+      oldestTs: r.count ? r.cols.ts[r.head] : Number.NaN,
+    };
+  }
+
+  /**
+   * Copies the events of `cpus` with fromTs <= ts <= toTs, merged in (ts, cpu) order —
+   * the order trace-cmd uses for equal timestamps.
+   */
+  copyWindow(cpus: readonly number[], fromTs: number, toTs: number): WindowCopy {
+    let cut = false;
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const used: CpuRing[] = [];
+    let total = 0;
+    for (const cpu of cpus) {
+      const r = this.rings[cpu];
+      if (!r || r.count === 0) continue;
+      if (used.includes(r)) continue;
+      if (r.overwritten && r.droppedUpToTs >= fromTs) cut = true;
+      const lo = this.lowerBound(r, fromTs);
+      const hi = this.lowerBound(r, nextUp(toTs));
+      if (hi <= lo) continue;
+      used.push(r);
+      starts.push(lo);
+      ends.push(hi);
+      total += hi - lo;
+    }
+    const out = new EventColumns(total);
+    const pos = starts.slice();
+    for (let j = 0; j < total; j++) {
+      let best = -1;
+      let bestTs = 0;
+      let bestCpu = 0;
+      for (let q = 0; q < used.length; q++) {
+        if (pos[q] >= ends[q]) continue;
+        const cols = used[q].cols;
+        const idx = (used[q].head + pos[q]) & (cols.capacity - 1);
+        const t = cols.ts[idx];
+        const c = cols.cpu[idx];
+        if (best < 0 || t < bestTs || (t === bestTs && c < bestCpu)) {
+          best = q;
+          bestTs = t;
+          bestCpu = c;
+        }
+      }
+      const r = used[best];
+      const idx = (r.head + pos[best]) & (r.cols.capacity - 1);
+      out.copyFrom(j, r.cols, idx);
+      if (out.kind[j] === EventKind.LostEvents) cut = true;
+      pos[best]++;
+    }
+    out.length = total;
+    return { events: out, cut };
+  }
+
+  /** Position (0 = oldest) of the first event with ts >= t. */
+  private lowerBound(r: CpuRing, t: number): number {
+    const cols = r.cols;
+    const mask = cols.capacity - 1;
+    let lo = 0;
+    let hi = r.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cols.ts[(r.head + mid) & mask] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private addRing(cpu: number): CpuRing {
+    const cap = Math.max(16, Math.min(this.initialEvents, floorPow2(this.maxBytesPerCpu / BYTES_PER_EVENT)));
+    const r = new CpuRing(cap);
+    this.rings[cpu] = r;
+    return r;
+  }
+
+  /** Doubles a full ring, unrolling it so that the oldest event is at 0. */
+  private grow(r: CpuRing): void {
+    const old = r.cols;
+    const next = new EventColumns(old.capacity * 2);
+    const mask = old.capacity - 1;
+    for (let i = 0; i < r.count; i++) next.copyFrom(i, old, (r.head + i) & mask);
+    r.cols = next;
+    r.head = 0;
+  }
+
+  /** Keeps the name tables current; reads strings only when a name may be new. */
+  private noteNames(rec: EventRecord): void {
+    switch (rec.kind) {
+      case EventKind.SchedSwitch:
+        this.noteComm(rec.prevTid, rec, StrSlot.Comm);
+        this.noteComm(rec.nextTid, rec, StrSlot.Comm2);
+        break;
+      case EventKind.SchedWakeup:
+      case EventKind.SchedWaking:
+      case EventKind.SchedWakeupNew:
+        this.noteComm(rec.tid, rec, StrSlot.Comm);
+        break;
+      case EventKind.SchedProcessFork:
+        this.comms.set(rec.tid, { comm: rec.str(StrSlot.Comm), checkedTs: rec.ts });
+        break;
+      case EventKind.SchedProcessExec:
+      case EventKind.SchedProcessExit:
+        // the name changes at exec (and the tid may be reused after exit): re-read at next sight
+        this.comms.delete(rec.tid);
+        break;
+      case EventKind.IrqHandlerEntry:
+        if (!this.irqNames.has(rec.irq)) this.irqNames.set(rec.irq, rec.str(StrSlot.IrqName));
+        break;
+    }
+  }
+
+  private noteComm(tid: number, rec: EventRecord, slot: StrSlot): void {
+    if (tid === 0) return;
+    const e = this.comms.get(tid);
+    if (e === undefined) {
+      const s = rec.str(slot);
+      if (s) this.comms.set(tid, { comm: s, checkedTs: rec.ts });
+    } else if (rec.ts - e.checkedTs > this.commRefreshNs) {
+      // prctl(PR_SET_NAME) renames leave no event of their own: look again now and then
+      const s = rec.str(slot);
+      if (s) e.comm = s;
+      e.checkedTs = rec.ts;
+    }
+  }
+}
+
+function floorPow2(v: number): number {
+  let n = 1;
+  while (n * 2 <= v) n *= 2;
+  return n;
+}
+
+/** Smallest double greater than `t` (so that an inclusive upper bound can use lowerBound). */
+function nextUp(t: number): number {
+  if (!Number.isFinite(t)) return t;
+  return t + Math.max(Number.EPSILON * Math.abs(t), Number.MIN_VALUE);
+}

@@ -1,0 +1,462 @@
+// Worst-case windows: the SampleObserver the metrics engine calls on a new maximum or an
+// SLO's first/worst violation, and the WorstWindowProvider the report builder reads.
+//
+// Capture: the flight recorder's events of every CPU involved (waking CPU, running CPU,
+// CPUs migrated across) from the wakeup (or the metric's start, if earlier) minus a
+// margin to the end of the metric. Windows are kept per (task, metric) in three roles —
+// the maximum, the first violation, the worst violation — and one window may hold
+// several roles. A window that loses its last role is freed.
+//
+// Memory: the sum of the windows' event columns stays under `windowMemoryBytes`. When a
+// new window pushes it over, windows are evicted in this order until it fits:
+//   1. windows that are only a first violation, then only a worst violation, then maxima;
+//   2. within a class, the least bad first (smallest value), then the oldest capture.
+// The window being stored is never evicted for another; if it alone exceeds the bound,
+// its oldest events are dropped and it is marked incomplete.
+//
+// Wiring (the recorder must see each event BEFORE the metrics analyzer, so that when
+// onSample fires the window's last event is already recorded):
+//   const cap = createWindowCapture({ tsBase: source.info.tsBase, symbols: source.symbols });
+//   new Pipeline([cap.recorder, metricsAnalyzer /* opts.observer = cap.observer */]);
+//   report builder: cap.windows.worst(tid, metric)
+
+import { EventKind, SOFTIRQ_NAMES, taskStateLetters } from "../model/event-kind.ts";
+import type { MetricKey, WindowEvent, WorstWindow } from "../model/report.ts";
+import type { SymbolTable } from "../model/source.ts";
+import { absoluteTs } from "../model/units.ts";
+import type { Analyzer } from "./analyzer.ts";
+import { analyzeCauses } from "./causes.ts";
+import {
+  BYTES_PER_EVENT,
+  EventColumns,
+  FlightRecorder,
+  type FlightRecorderOptions,
+} from "./flight-recorder.ts";
+import type { SampleEvent, SampleObserver, WorstWindowProvider } from "./sample-observer.ts";
+
+export type WindowRole = "max" | "first-violation" | "worst-violation";
+
+/** A captured window, in the recorder's compact form (relative ns). */
+export interface CapturedWindow {
+  readonly id: number;
+  readonly tid: number;
+  readonly metric: MetricKey;
+  readonly sample: Readonly<SampleEvent>;
+  /** window bounds (relative ns): [from, to] */
+  readonly from: number;
+  readonly to: number;
+  readonly events: EventColumns;
+  /** a ring overwrote part of the window, lost events are inside it, or it was truncated to fit */
+  incomplete: boolean;
+  /** names of the threads and IRQ lines seen in the window, as known at capture */
+  readonly comms: ReadonlyMap<number, string>;
+  readonly irqNames: ReadonlyMap<number, string>;
+  readonly roles: Set<WindowRole>;
+  readonly bytes: number;
+  /** capture order */
+  readonly seq: number;
+}
+
+export interface WindowCaptureOptions {
+  /** the stream's tsBase, to give absolute timestamps in reports */
+  tsBase?: bigint;
+  /** margin before the wakeup, ns (default 100 µs) */
+  marginNs?: number;
+  /** bound on the memory of all windows, bytes (default 64 MiB) */
+  windowMemoryBytes?: number;
+  /** kernel symbols, to name hrtimer callbacks in listings */
+  symbols?: SymbolTable;
+  recorder?: FlightRecorderOptions;
+}
+
+interface Slots {
+  max?: CapturedWindow;
+  first?: CapturedWindow;
+  worst?: CapturedWindow;
+}
+
+export interface WindowCaptureStats {
+  windows: number;
+  bytes: number;
+  peakBytes: number;
+  captured: number;
+  evicted: number;
+  truncated: number;
+}
+
+export class WorstWindows implements SampleObserver, WorstWindowProvider {
+  readonly recorder: FlightRecorder;
+  tsBase: bigint;
+  readonly marginNs: number;
+  readonly windowMemoryBytes: number;
+  private readonly symbols: SymbolTable | undefined;
+  private readonly slots = new Map<string, Slots>();
+  private readonly live = new Set<CapturedWindow>();
+  private readonly rendered = new WeakMap<CapturedWindow, WorstWindow>();
+  private seq = 0;
+  private bytesNow = 0;
+  private peak = 0;
+  private evictedCount = 0;
+  private truncatedCount = 0;
+
+  constructor(recorder: FlightRecorder, opts: WindowCaptureOptions = {}) {
+    this.recorder = recorder;
+    this.tsBase = opts.tsBase ?? 0n;
+    this.marginNs = opts.marginNs ?? 100_000;
+    this.windowMemoryBytes = opts.windowMemoryBytes ?? 64 * 1024 * 1024;
+    this.symbols = opts.symbols;
+  }
+
+  onSample(s: SampleEvent): void {
+    if (!s.isNewMax && !s.isFirstViolation && !s.isWorstViolation) return;
+    const key = `${s.tid}/${s.metric}`;
+    let slot = this.slots.get(key);
+    if (!slot) {
+      slot = {};
+      this.slots.set(key, slot);
+    }
+    const w = this.capture(s);
+    if (s.isNewMax) this.assign(slot, "max", w);
+    if (s.isFirstViolation && !slot.first) this.assign(slot, "first-violation", w);
+    if (s.isWorstViolation) this.assign(slot, "worst-violation", w);
+    if (w.roles.size === 0) return;
+    this.live.add(w);
+    this.bytesNow += w.bytes;
+    this.enforceBound(w);
+    if (this.bytesNow > this.peak) this.peak = this.bytesNow;
+  }
+
+  /** The window of a task's maximum for a metric, rendered for reports (absolute timestamps). */
+  worst(tid: number, metric: MetricKey): WorstWindow | undefined {
+    const w = this.slots.get(`${tid}/${metric}`)?.max;
+    return w ? this.render(w) : undefined;
+  }
+
+  /** The first or worst SLO violation's window. */
+  violation(tid: number, metric: MetricKey, which: "first" | "worst"): WorstWindow | undefined {
+    const w = this.slots.get(`${tid}/${metric}`)?.[which];
+    return w ? this.render(w) : undefined;
+  }
+
+  /** The compact window (for exports), by role. */
+  captured(tid: number, metric: MetricKey, role: WindowRole = "max"): CapturedWindow | undefined {
+    const s = this.slots.get(`${tid}/${metric}`);
+    if (!s) return undefined;
+    return role === "max" ? s.max : role === "first-violation" ? s.first : s.worst;
+  }
+
+  /** Every window held, oldest capture first. */
+  all(): CapturedWindow[] {
+    return [...this.live].sort((a, b) => a.seq - b.seq);
+  }
+
+  stats(): WindowCaptureStats {
+    return {
+      windows: this.live.size,
+      bytes: this.bytesNow,
+      peakBytes: this.peak,
+      captured: this.seq,
+      evicted: this.evictedCount,
+      truncated: this.truncatedCount,
+    };
+  }
+
+  /** Renders a captured window as the report's WorstWindow (causes computed here, once). */
+  render(w: CapturedWindow): WorstWindow {
+    const done = this.rendered.get(w);
+    if (done) return done;
+    const s = w.sample;
+    const comm = (t: number): string => w.comms.get(t) ?? "";
+    const irqName = (irq: number): string => w.irqNames.get(irq) ?? "";
+    const b = analyzeCauses({
+      events: w.events,
+      metric: w.metric,
+      tid: w.tid,
+      prio: s.prio,
+      start: s.start,
+      end: s.end,
+      wakeTs: s.wakeTs,
+      wakeCpu: s.wakeCpu,
+      runCpu: s.runCpu,
+      switchInTs: s.switchInTs,
+      comm,
+      irqName,
+    });
+    const abs = (rel: number) => absoluteTs(this.tsBase, rel);
+    const out: WorstWindow = {
+      start: abs(s.start),
+      end: abs(s.end),
+      value: s.value,
+      cpu: s.runCpu,
+      wakeCpu: s.wakeCpu,
+      causes: b.causes,
+      events: windowEventList(w, this.tsBase, this.symbols),
+      wakeTs: abs(s.wakeTs),
+      parts: b.parts,
+      reasons: [...w.roles],
+    };
+    if (!Number.isNaN(s.switchInTs)) out.switchInTs = abs(s.switchInTs);
+    if (w.incomplete) out.incomplete = true;
+    if (b.preemptions.length) out.preemptions = b.preemptions.map((p) => ({ ...p, ts: abs(p.ts) }));
+    this.rendered.set(w, out);
+    return out;
+  }
+
+  private capture(s: SampleEvent): CapturedWindow {
+    const cpus = new Set<number>(s.cpus);
+    cpus.add(s.wakeCpu);
+    cpus.add(s.runCpu);
+    const from = Math.min(s.start, s.wakeTs) - this.marginNs;
+    const to = s.end;
+    const copy = this.recorder.copyWindow(
+      [...cpus].sort((a, b) => a - b),
+      from,
+      to,
+    );
+    const ev = copy.events;
+    const comms = new Map<number, string>();
+    const irqNames = new Map<number, string>();
+    const note = (t: number) => {
+      if (!comms.has(t)) comms.set(t, this.recorder.comm(t));
+    };
+    note(s.tid);
+    for (let i = 0; i < ev.length; i++) {
+      note(ev.currentTid[i]);
+      switch (ev.kind[i]) {
+        case EventKind.SchedSwitch:
+          note(ev.a[i]);
+          note(ev.d[i]);
+          break;
+        case EventKind.SchedWakeup:
+        case EventKind.SchedWaking:
+        case EventKind.SchedWakeupNew:
+        case EventKind.SchedMigrateTask:
+        case EventKind.SchedProcessExit:
+        case EventKind.SchedProcessExec:
+          note(ev.a[i]);
+          break;
+        case EventKind.SchedProcessFork:
+          note(ev.a[i]);
+          note(ev.d[i]);
+          break;
+        case EventKind.IrqHandlerEntry:
+        case EventKind.IrqHandlerExit:
+          if (!irqNames.has(ev.a[i])) irqNames.set(ev.a[i], this.recorder.irqName(ev.a[i]));
+          break;
+      }
+    }
+    return {
+      id: ++this.seq,
+      tid: s.tid,
+      metric: s.metric,
+      sample: { ...s, cpus: [...s.cpus] },
+      from,
+      to,
+      events: ev,
+      incomplete: copy.cut,
+      comms,
+      irqNames,
+      roles: new Set(),
+      bytes: ev.length * BYTES_PER_EVENT,
+      seq: this.seq,
+    };
+  }
+
+  private assign(slot: Slots, role: WindowRole, w: CapturedWindow): void {
+    const field = role === "max" ? "max" : role === "first-violation" ? "first" : "worst";
+    const old = slot[field];
+    if (old && old !== w) {
+      old.roles.delete(role);
+      if (old.roles.size === 0) this.free(old);
+    }
+    slot[field] = w;
+    w.roles.add(role);
+  }
+
+  private free(w: CapturedWindow): void {
+    if (this.live.delete(w)) this.bytesNow -= w.bytes;
+  }
+
+  private enforceBound(keep: CapturedWindow): void {
+    while (this.bytesNow > this.windowMemoryBytes) {
+      let victim: CapturedWindow | undefined;
+      for (const w of this.live) {
+        if (w === keep) continue;
+        if (!victim || evictBefore(w, victim)) victim = w;
+      }
+      if (!victim) break;
+      this.evict(victim);
+    }
+    if (this.bytesNow > this.windowMemoryBytes) this.truncate(keep);
+  }
+
+  private evict(w: CapturedWindow): void {
+    const s = this.slots.get(`${w.tid}/${w.metric}`);
+    if (s) {
+      if (s.max === w) s.max = undefined;
+      if (s.first === w) s.first = undefined;
+      if (s.worst === w) s.worst = undefined;
+    }
+    w.roles.clear();
+    this.free(w);
+    this.evictedCount++;
+  }
+
+  /** Keeps the newest events of an oversized window (the end of the metric matters most). */
+  private truncate(w: CapturedWindow): void {
+    const fit = Math.floor((this.windowMemoryBytes - (this.bytesNow - w.bytes)) / BYTES_PER_EVENT);
+    const ev = w.events;
+    const keepN = Math.max(0, Math.min(ev.length, fit));
+    const cut = new EventColumns(keepN);
+    for (let i = 0; i < keepN; i++) cut.copyFrom(i, ev, ev.length - keepN + i);
+    cut.length = keepN;
+    const mutable = w as { events: EventColumns; bytes: number; incomplete: boolean };
+    this.bytesNow -= w.bytes;
+    mutable.events = cut;
+    mutable.bytes = keepN * BYTES_PER_EVENT;
+    mutable.incomplete = true;
+    this.bytesNow += mutable.bytes;
+    this.truncatedCount++;
+  }
+}
+
+function roleRank(w: CapturedWindow): number {
+  if (w.roles.has("max")) return 2;
+  if (w.roles.has("worst-violation")) return 1;
+  return 0;
+}
+
+/** Eviction order: lower role rank, then smaller value, then older. */
+function evictBefore(a: CapturedWindow, b: CapturedWindow): boolean {
+  const ra = roleRank(a);
+  const rb = roleRank(b);
+  if (ra !== rb) return ra < rb;
+  if (a.sample.value !== b.sample.value) return a.sample.value < b.sample.value;
+  return a.seq < b.seq;
+}
+
+export interface WindowCapture {
+  /** place BEFORE the metrics analyzer in the pipeline */
+  recorder: Analyzer & FlightRecorder;
+  /** pass to the metrics engine (opts.observer) */
+  observer: SampleObserver;
+  /** give to the report builder (opts.windows) */
+  windows: WorstWindowProvider & WorstWindows;
+}
+
+export function createWindowCapture(opts: WindowCaptureOptions = {}): WindowCapture {
+  const recorder = new FlightRecorder(opts.recorder);
+  const ww = new WorstWindows(recorder, opts);
+  return { recorder, observer: ww, windows: ww };
+}
+
+export const EVENT_NAMES: readonly string[] = [
+  "other",
+  "sched_switch",
+  "sched_wakeup",
+  "sched_waking",
+  "sched_wakeup_new",
+  "sched_migrate_task",
+  "sched_process_fork",
+  "sched_process_exec",
+  "sched_process_exit",
+  "irq_handler_entry",
+  "irq_handler_exit",
+  "softirq_entry",
+  "softirq_exit",
+  "softirq_raise",
+  "hrtimer_start",
+  "hrtimer_expire_entry",
+  "hrtimer_expire_exit",
+  "hrtimer_cancel",
+  "sys_enter_clock_nanosleep",
+  "sys_exit_clock_nanosleep",
+  "lost_events",
+];
+
+function hex(v: number): string {
+  return `0x${v.toString(16)}`;
+}
+
+/** Readable fields of event `i` (kernel field names), for listings and JSON. */
+export function windowEventFields(
+  w: Pick<CapturedWindow, "events" | "comms" | "irqNames">,
+  i: number,
+  tsBase: bigint,
+  symbols?: SymbolTable,
+): Record<string, string | number> {
+  const ev = w.events;
+  const comm = (t: number) => w.comms.get(t) ?? "";
+  const fn = (key: number) => symbols?.name(key) || hex(key);
+  const a = ev.a[i];
+  switch (ev.kind[i]) {
+    case EventKind.SchedSwitch:
+      return {
+        prev_comm: comm(a),
+        prev_pid: a,
+        prev_prio: ev.b[i],
+        prev_state: taskStateLetters(ev.c[i]),
+        next_comm: comm(ev.d[i]),
+        next_pid: ev.d[i],
+        next_prio: ev.e[i],
+      };
+    case EventKind.SchedWakeup:
+    case EventKind.SchedWaking:
+    case EventKind.SchedWakeupNew:
+      return { comm: comm(a), pid: a, prio: ev.b[i], target_cpu: ev.c[i] };
+    case EventKind.SchedMigrateTask:
+      return { comm: comm(a), pid: a, prio: ev.b[i], orig_cpu: ev.d[i], dest_cpu: ev.c[i] };
+    case EventKind.SchedProcessFork:
+      return { parent_comm: comm(ev.d[i]), parent_pid: ev.d[i], child_comm: comm(a), child_pid: a };
+    case EventKind.SchedProcessExec:
+      return { pid: a, old_pid: ev.d[i] };
+    case EventKind.SchedProcessExit:
+      return { comm: comm(a), pid: a, prio: ev.b[i] };
+    case EventKind.IrqHandlerEntry:
+      return { irq: a, name: w.irqNames.get(a) ?? "" };
+    case EventKind.IrqHandlerExit:
+      return { irq: a, ret: ev.b[i] ? "handled" : "unhandled" };
+    case EventKind.SoftirqEntry:
+    case EventKind.SoftirqExit:
+    case EventKind.SoftirqRaise:
+      return { vec: a, action: SOFTIRQ_NAMES[a] ?? "" };
+    case EventKind.HrtimerStart:
+      return {
+        hrtimer: hex(ev.f[i]),
+        function: fn(ev.g[i]),
+        expires: String(absoluteTs(tsBase, ev.h[i])),
+        softexpires: String(absoluteTs(tsBase, ev.k[i])),
+        mode: a,
+      };
+    case EventKind.HrtimerExpireEntry:
+      return { hrtimer: hex(ev.f[i]), now: String(absoluteTs(tsBase, ev.h[i])), function: fn(ev.g[i]) };
+    case EventKind.HrtimerExpireExit:
+    case EventKind.HrtimerCancel:
+      return { hrtimer: hex(ev.f[i]) };
+    case EventKind.SysEnterSleep:
+      return { which_clock: a, flags: ev.b[i] };
+    case EventKind.SysExitSleep:
+      return { ret: a };
+    case EventKind.LostEvents:
+      return { count: a };
+    default:
+      return { id: a };
+  }
+}
+
+/** The window's events as report entries, `rel` relative to the wakeup. */
+export function windowEventList(w: CapturedWindow, tsBase: bigint, symbols?: SymbolTable): WindowEvent[] {
+  const ev = w.events;
+  const out: WindowEvent[] = [];
+  for (let i = 0; i < ev.length; i++) {
+    out.push({
+      ts: absoluteTs(tsBase, ev.ts[i]),
+      rel: ev.ts[i] - w.sample.wakeTs,
+      cpu: ev.cpu[i],
+      event: EVENT_NAMES[ev.kind[i]] ?? "other",
+      currentTid: ev.currentTid[i],
+      fields: windowEventFields(w, i, tsBase, symbols),
+    });
+  }
+  return out;
+}

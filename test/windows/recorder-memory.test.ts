@@ -1,0 +1,142 @@
+// Flight recorder rings (growth by time, overwrite by memory, cut windows) and the window
+// memory bound under many new maxima.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { BYTES_PER_EVENT, FlightRecorder } from "../../src/analysis/flight-recorder.ts";
+import { createWindowCapture } from "../../src/analysis/worst-windows.ts";
+import { EventRecord } from "../../src/model/event.ts";
+import { EventKind } from "../../src/model/event-kind.ts";
+import { Script, sample } from "./scripted.ts";
+
+function rec(ts: number, cpu: number, cur = 5): EventRecord {
+  const r = new EventRecord();
+  r.clear();
+  r.kind = EventKind.Other;
+  r.ts = ts;
+  r.cpu = cpu;
+  r.currentTid = cur;
+  return r;
+}
+
+test("a ring grows while it holds less than keepNs, then overwrites at its memory cap", () => {
+  const fr = new FlightRecorder({ keepNs: 1e9, initialEvents: 16, maxBytesPerCpu: 64 * BYTES_PER_EVENT });
+  const r = rec(0, 0);
+  for (let i = 0; i < 200; i++) {
+    r.ts = i * 1000;
+    fr.handle(r);
+  }
+  const info = fr.ringInfo(0);
+  assert.equal(info?.capacity, 64);
+  assert.equal(info?.count, 64);
+  assert.equal(info?.overwritten, true);
+  assert.equal(info?.oldestTs, 136_000);
+  // a window reaching before the oldest kept event is cut
+  const cut = fr.copyWindow([0], 100_000, 150_000);
+  assert.equal(cut.cut, true);
+  assert.equal(cut.events.length, 15);
+  const whole = fr.copyWindow([0], 140_000, 150_000);
+  assert.equal(whole.cut, false);
+  assert.equal(whole.events.length, 11);
+  assert.equal(whole.events.ts[0], 140_000);
+  assert.equal(whole.events.ts[10], 150_000);
+});
+
+test("a ring that already covers keepNs overwrites instead of growing", () => {
+  const fr = new FlightRecorder({ keepNs: 10_000, initialEvents: 16, maxBytesPerCpu: 1 << 20 });
+  const r = rec(0, 0);
+  for (let i = 0; i < 100; i++) {
+    r.ts = i * 1000;
+    fr.handle(r);
+  }
+  assert.equal(fr.ringInfo(0)?.capacity, 16);
+});
+
+test("windows merge CPUs in (ts, cpu) order and are cut by lost events", () => {
+  const s = new Script({ 100: "t" });
+  s.other(10, 1, 7).other(10, 0, 8).other(20, 0, 8).lost(25, 1, 12).other(30, 1, 7);
+  const fr = new FlightRecorder();
+  for (const r of s.sorted()) fr.handle(r);
+  const w = fr.copyWindow([1, 0], 0, 30);
+  assert.deepEqual([...w.events.cpu], [0, 1, 0, 1, 1]);
+  assert.deepEqual([...w.events.ts], [10, 10, 20, 25, 30]);
+  assert.equal(w.cut, true);
+  assert.equal(fr.copyWindow([0], 0, 30).cut, false);
+});
+
+test("thread names are read once, not per event", () => {
+  let reads = 0;
+  const s = new Script({ 100: "cyclictest", 200: "hog" });
+  for (let i = 0; i < 50; i++) s.switch(i * 10, 0, i % 2 ? 100 : 200, 120, 0, i % 2 ? 200 : 100, 120);
+  const fr = new FlightRecorder();
+  for (const r of s.sorted()) {
+    const orig = r.str.bind(r);
+    r.str = (slot) => {
+      reads++;
+      return orig(slot);
+    };
+    fr.handle(r);
+  }
+  assert.equal(fr.comm(100), "cyclictest");
+  assert.equal(fr.comm(200), "hog");
+  assert.equal(reads, 2);
+});
+
+test("many new maxima stay inside --window-memory; eviction keeps maxima over violations", () => {
+  const bound = 200 * BYTES_PER_EVENT;
+  const cap = createWindowCapture({ windowMemoryBytes: bound, marginNs: 0 });
+  const r = rec(0, 1, 50);
+  let value = 0;
+  let peak = 0;
+  // 3000 activations of growing latency for 5 tasks, each window ~ 40-80 events
+  for (let i = 0; i < 3000; i++) {
+    const tid = 100 + (i % 5);
+    const start = i * 100_000;
+    const len = 40 + (i % 41);
+    for (let j = 0; j < len; j++) {
+      r.ts = start + j * 100;
+      r.currentTid = j === len - 1 ? tid : 50;
+      cap.recorder.handle(r);
+    }
+    value = (len - 1) * 100 + i;
+    cap.observer.onSample(
+      sample({
+        tid,
+        start,
+        end: start + (len - 1) * 100,
+        value,
+        isNewMax: true,
+        isWorstViolation: i % 3 === 0,
+        isFirstViolation: i < 5,
+      }),
+    );
+    peak = Math.max(peak, cap.windows.stats().bytes);
+  }
+  const st = cap.windows.stats();
+  assert.ok(peak <= bound, `peak ${peak} <= ${bound}`);
+  assert.equal(st.peakBytes, peak);
+  assert.ok(st.evicted > 0);
+  // the newest, largest maximum is kept; every window held is a maximum (violations went first)
+  assert.equal(cap.windows.worst(104, "latency")?.value, value);
+  const held = cap.windows.all();
+  assert.ok(held.length >= 2);
+  for (const w of held) assert.ok(w.roles.has("max"));
+  // first violations (least important) went first
+  for (let t = 100; t < 105; t++) assert.equal(cap.windows.violation(t, "latency", "first"), undefined);
+  // the recorder itself stayed within its own cap
+  assert.ok(cap.recorder.bytes <= 2 * 16 * 1024 * 1024);
+});
+
+test("a single window larger than the bound is truncated and marked incomplete", () => {
+  const cap = createWindowCapture({ windowMemoryBytes: 10 * BYTES_PER_EVENT, marginNs: 0 });
+  const r = rec(0, 1, 50);
+  for (let j = 0; j < 100; j++) {
+    r.ts = j * 10;
+    cap.recorder.handle(r);
+  }
+  cap.observer.onSample(sample({ tid: 100, start: 0, end: 990 }));
+  const w = cap.windows.worst(100, "latency");
+  assert.equal(w?.events.length, 10);
+  assert.equal(w?.incomplete, true);
+  assert.equal(w?.events[9].rel, 990);
+  assert.equal(cap.windows.stats().truncated, 1);
+});
