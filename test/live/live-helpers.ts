@@ -1,0 +1,27 @@
+// Shared by the live tests: skip without root/tracefs, and check that no rtscope instance
+// is left behind at the end of every test file.
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { after } from "node:test";
+import { liveUsable } from "../../src/tracefs/live-usable.ts";
+
+export const live = liveUsable();
+/** `skip` option for tests that need live tracefs. */
+export const skipLive: string | false = live.ok ? false : `live tracefs unavailable: ${live.why}`;
+
+export function rtscopeInstances(): string[] {
+  try {
+    return readdirSync("/sys/kernel/tracing/instances").filter((n) => n.startsWith("rtscope-"));
+  } catch {
+    return [];
+  }
+}
+
+/** Registers the end-of-file check: no rtscope instance of ours (or of a dead child) remains. */
+export function checkNoLeftoversAtEnd(): void {
+  after(() => {
+    if (!live.ok) return;
+    const left = rtscopeInstances();
+    assert.deepEqual(left, [], `rtscope instances left behind: ${left.join(", ")}`);
+  });
+}
