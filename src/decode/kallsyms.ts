@@ -22,6 +22,22 @@ export function foldHexAddress(hex: string): number {
   return foldAddress(hi, lo);
 }
 
+/** Folded key of the hex digits t[from, to) without allocating; NaN if not hex. */
+function hexKey(t: string, from: number, to: number): number {
+  if (to - from > 16 || to <= from) return Number.NaN;
+  let hi = 0;
+  let lo = 0;
+  const split = Math.max(from, to - 8);
+  for (let i = from; i < to; i++) {
+    const c = t.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0) return Number.NaN;
+    if (i < split) hi = hi * 16 + d;
+    else lo = lo * 16 + d;
+  }
+  return foldAddress(hi, lo);
+}
+
 export class KallsymsTable implements SymbolTable {
   readonly hrtimerWakeupKey: number;
   private readonly text: string;
@@ -88,13 +104,14 @@ export class KallsymsTable implements SymbolTable {
       if (sp1 > pos && sp1 < eol) {
         const sp2 = t.indexOf(" ", sp1 + 1);
         if (sp2 > sp1 && sp2 < eol) {
-          let nameEnd = eol;
-          const tab = t.indexOf("\t", sp2 + 1);
-          if (tab > 0 && tab < eol) nameEnd = tab;
-          const space = t.indexOf(" ", sp2 + 1);
-          if (space > 0 && space < nameEnd) nameEnd = space;
-          if (nameEnd > sp2 + 1 && t.charCodeAt(nameEnd - 1) === 13) nameEnd--;
-          const key = foldHexAddress(t.slice(pos, sp1));
+          // the name ends at a tab/space (module column) or the end of the line
+          let nameEnd = sp2 + 1;
+          while (nameEnd < eol) {
+            const c = t.charCodeAt(nameEnd);
+            if (c === 9 || c === 32 || c === 13) break;
+            nameEnd++;
+          }
+          const key = hexKey(t, pos, sp1);
           if (key > 0) {
             keys.push(key);
             starts.push(sp2 + 1);
@@ -104,7 +121,10 @@ export class KallsymsTable implements SymbolTable {
       }
       pos = eol + 1;
     }
-    const order = Array.from(keys.keys()).sort((a, b) => keys[a] - keys[b]);
+    let sorted = true;
+    for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] <= keys[i];
+    const order = Array.from(keys.keys());
+    if (!sorted) order.sort((a, b) => keys[a] - keys[b]);
     this.keys = Float64Array.from(order, (i) => keys[i]);
     this.nameStart = Int32Array.from(order, (i) => starts[i]);
     this.nameEnd = Int32Array.from(order, (i) => ends[i]);
