@@ -5,7 +5,10 @@
 
 import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { MetricKey, Report, SloBounds } from "../model/report.ts";
+import { Analysis, defaultAnalysisOptions } from "../analysis/analyze.ts";
+import { Pipeline } from "../analysis/analyzer.ts";
+import { createWindowCapture } from "../analysis/worst-windows.ts";
+import type { Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import type { RunOptions, TraceSource } from "../model/source.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
@@ -18,25 +21,12 @@ export interface TraceAnalysisOptions {
   wakeupEvent: "wakeup" | "waking";
   /** trace.dat buffer (instance) name */
   buffer?: string;
-  /** keep per task/metric histograms for the hist format */
-  keepHistograms?: boolean;
+  /** capture worst-case windows with their causes (default true) */
+  windows?: boolean;
 }
 
 interface SourcesModule {
   openSource(path: string, opts?: { buffer?: string }): Promise<TraceSource>;
-}
-
-interface AnalysisLike {
-  histogram?(tid: number, metric: MetricKey): HdrLike | undefined;
-}
-
-interface AnalysisModule {
-  analyzeSource(
-    source: TraceSource,
-    opts: Record<string, unknown> & { selection: Selection },
-    run?: RunOptions,
-  ): Promise<Report>;
-  Analysis?: new (...args: unknown[]) => AnalysisLike;
 }
 
 async function loadModule<T>(relPath: string, what: string): Promise<T> {
@@ -48,7 +38,10 @@ async function loadModule<T>(relPath: string, what: string): Promise<T> {
   return (await import(url.href)) as T;
 }
 
-/** Opens `file`, analyses it, closes it. Errors (missing file, corrupt data) propagate. */
+/**
+ * Opens `file`, runs one pipeline over it (flight recorder for worst windows, then the
+ * analysis), closes it. Errors (missing file, corrupt data) propagate.
+ */
 export async function analyzeTrace(
   file: string,
   o: TraceAnalysisOptions,
@@ -57,15 +50,34 @@ export async function analyzeTrace(
   // A missing or unreadable file is the user's problem to fix: say so before anything else.
   if (statSync(file).isDirectory()) throw new Error(`${file}: is a directory, expected a trace file`);
   const sources = await loadModule<SourcesModule>("../sources/open-source.ts", "trace reader");
-  const analysis = await loadModule<AnalysisModule>("../analysis/analyze.ts", "analysis");
   const source = await sources.openSource(file, o.buffer !== undefined ? { buffer: o.buffer } : undefined);
   try {
-    const report = await analysis.analyzeSource(
-      source,
-      { selection: o.selection, slo: o.slo, worstN: o.worstN, wakeupEvent: o.wakeupEvent },
-      run,
-    );
-    return { report, histograms: () => undefined };
+    const info = source.info;
+    const capture =
+      o.windows === false ? undefined : createWindowCapture({ tsBase: info.tsBase, symbols: source.symbols });
+    const analysis = new Analysis({
+      ...defaultAnalysisOptions(o.selection),
+      slo: { ...o.slo },
+      worstN: o.worstN,
+      wakeupEvent: o.wakeupEvent,
+      symbols: source.symbols,
+      initialComms: source.initialComms,
+      initialTgids: source.initialTgids,
+      cpus: info.cpus,
+      validFromTs: info.validFromTs,
+      tsBase: info.tsBase,
+      observer: capture?.observer,
+      windows: capture?.windows,
+    });
+    // the recorder sees each event before the metrics, so a window's last event is in it
+    const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
+    await source.run(pipeline, run);
+    pipeline.finish();
+    const report = analysis.report(info, source.diagnostics, pipeline);
+    return {
+      report,
+      histograms: (tid, metric) => analysis.histogram(tid, metric) as unknown as HdrLike | undefined,
+    };
   } finally {
     source.close();
   }

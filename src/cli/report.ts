@@ -169,7 +169,7 @@ export async function run(argv: string[]): Promise<number> {
             worstN: o.worstN,
             wakeupEvent: o.wakeupEvent,
             buffer: o.buffer,
-            keepHistograms: o.format === "hist",
+            windows: o.format === "text" || o.format === "json",
           },
           { onProgress: progress.update },
         ),

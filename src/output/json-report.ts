@@ -153,10 +153,14 @@ function taskJson(t: TaskReport): JsonObject {
 
 /** The report as a JSON object with the schema's key order (values unchanged). */
 export function reportToJsonObject(r: Report): JsonObject {
-  return ordered(r, ["tool", "version", "source", "slo", "selection", "tasks", "diagnostics"], {
+  return ordered(r, ["tool", "version", "source", "slo", "selection", "tasks", "irqLines", "diagnostics"], {
     source: (s) => ordered(s as ReportSource, SOURCE_KEYS),
     slo: byMetric((b) => b as Json),
     tasks: (ts) => (ts as TaskReport[]).map(taskJson),
+    irqLines: (ls) =>
+      (ls as object[]).map((l) =>
+        ordered(l, ["irq", "name", "hardirq"], { hardirq: (m) => metricJson(m as MetricSummary) }),
+      ),
     diagnostics: (ds) =>
       (ds as object[]).map((d) => ordered(d, ["key", "severity", "cpu", "count", "message"])),
   });

@@ -59,6 +59,7 @@ export function formatTextReport(report: Report, opts: TextReportOptions = {}): 
     );
     for (const task of group) taskSection(report, task, width, opts, out);
   }
+  irqLinesSection(report, out);
   diagnosticsSection(report, out);
   return `${out.join("\n")}\n`;
 }
@@ -100,6 +101,8 @@ function policyText(t: TaskReport): string {
   if (!t.policy) return "policy unknown";
   if (t.policy === "FIFO" || t.policy === "RR") return `SCHED_${t.policy} rtprio ${99 - t.prio}`;
   if (t.policy === "DEADLINE") return "SCHED_DEADLINE";
+  // offline traces show an RT prio but not whether FIFO or RR
+  if (t.policy === "RT") return `SCHED_FIFO/RR rtprio ${99 - t.prio}`;
   if (t.prio >= 100 && t.prio <= 139) return `SCHED_${t.policy} nice ${t.prio - 120}`;
   return `SCHED_${t.policy} prio ${t.prio}`;
 }
@@ -265,6 +268,38 @@ function briefWindow(w: WorstWindow, k: MetricKey): string[] {
     ),
   );
   return lines;
+}
+
+function irqLinesSection(r: Report, out: string[]): void {
+  const lines = r.irqLines;
+  if (!lines || lines.length === 0) return;
+  out.push("");
+  out.push("hard IRQ handler duration per IRQ line (irq_handler_entry -> exit):");
+  const rows = [...lines]
+    .sort((a, b) => a.irq - b.irq)
+    .map((l) => [
+      String(l.irq),
+      l.name,
+      countCell(l.hardirq.count),
+      usCell(l.hardirq.min),
+      usCell(l.hardirq.p50),
+      usCell(l.hardirq.p99),
+      usCell(l.hardirq.max),
+    ]);
+  out.push(
+    ...renderTable(
+      [
+        { header: "irq", align: "right" },
+        { header: "name", align: "left" },
+        { header: "count", align: "right" },
+        { header: "min", align: "right" },
+        { header: "p50", align: "right" },
+        { header: "p99", align: "right" },
+        { header: "max (us)", align: "right" },
+      ],
+      rows,
+    ),
+  );
 }
 
 function diagnosticsSection(r: Report, out: string[]): void {

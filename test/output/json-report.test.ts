@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { formatJsonReport, formatJsonReports, stringifyJson } from "../../src/output/json-report.ts";
+import { BIG_TS, sampleReport } from "./sample-report.ts";
+
+test("stringifyJson writes what JSON.stringify writes for plain values", () => {
+  const v = { a: [1, 2, { b: 'x"y\n', c: null }], d: {}, e: [], f: true, g: -0.5, u: undefined };
+  assert.equal(stringifyJson(v), JSON.stringify(v, null, 2));
+});
+
+test("bigint timestamps are JSON integers, exact past 2^53", () => {
+  const text = formatJsonReport(sampleReport());
+  assert.match(text, /"maxAt": 9007199254740997,/);
+  assert.match(text, /"worstAt": 9007199254740997\n/);
+  // parse back: the integer is there (as a double it rounds, as text it is exact)
+  const slice = /"maxAt": (\d+)/.exec(text)![1];
+  assert.equal(BigInt(slice), BIG_TS);
+  assert.doesNotMatch(text, /"9007199254740997"/);
+});
+
+test("keys follow the SPEC §2 schema in order; absent metrics are absent", () => {
+  const obj = JSON.parse(formatJsonReport(sampleReport()));
+  assert.deepEqual(Object.keys(obj), [
+    "tool",
+    "version",
+    "source",
+    "slo",
+    "selection",
+    "tasks",
+    "diagnostics",
+  ]);
+  assert.deepEqual(Object.keys(obj.source), [
+    "kind",
+    "path",
+    "clock",
+    "cpus",
+    "kernel",
+    "events",
+    "lostEvents",
+    "format",
+    "start",
+    "end",
+  ]);
+  const t = obj.tasks[0];
+  assert.deepEqual(Object.keys(t), ["tid", "tgid", "comm", "policy", "prio", "counters", "metrics", "worst"]);
+  assert.deepEqual(Object.keys(t.counters), [
+    "wakeups",
+    "voluntarySwitches",
+    "involuntarySwitches",
+    "migrations",
+    "runtime",
+    "incomplete",
+  ]);
+  assert.deepEqual(Object.keys(t.metrics), ["latency", "timer"]);
+  assert.deepEqual(Object.keys(t.metrics.latency), [
+    "count",
+    "min",
+    "mean",
+    "max",
+    "maxAt",
+    "p50",
+    "p90",
+    "p99",
+    "p999",
+    "p9999",
+    "inferred",
+    "slo",
+  ]);
+  assert.deepEqual(Object.keys(t.metrics.latency.slo), ["bound", "violations", "firstAt", "worstAt"]);
+  assert.deepEqual(t.metrics.timer.irq, { max: 1234, worst: 1000 });
+  assert.deepEqual(Object.keys(t.worst.latency), [
+    "start",
+    "end",
+    "value",
+    "cpu",
+    "wakeCpu",
+    "causes",
+    "events",
+  ]);
+  assert.deepEqual(Object.keys(t.worst.latency.causes[1]), ["kind", "name", "tid", "prio", "time"]);
+  // second task: no metric has samples → empty object, no min = INT64_MAX
+  assert.deepEqual(obj.tasks[1].metrics, {});
+  assert.equal(obj.tasks[1].worst, undefined);
+});
+
+test("times are integers: the mean is rounded, percents keep one decimal", () => {
+  const obj = JSON.parse(formatJsonReport(sampleReport()));
+  assert.equal(obj.tasks[0].metrics.latency.mean, 2400);
+  assert.equal(obj.tasks[0].worst.latency.causes[0].percent, 65.7);
+  assert.equal(obj.slo.latency, 50000);
+  assert.equal(obj.diagnostics[1].count, -1);
+});
+
+test("several reports give an array", () => {
+  const arr = JSON.parse(formatJsonReports([sampleReport(), sampleReport()]));
+  assert.equal(arr.length, 2);
+  assert.equal(arr[1].tool, "rtscope");
+});
