@@ -1,0 +1,368 @@
+// The analysis engine's front door: wires the analyzers of one pipeline (IRQ lines, CPU
+// coverage, activations over the task table), changes selection and SLOs at run time
+// (live), and builds the Report (SPEC §1, §2).
+
+import type { Histogram } from "hdr-histogram-js";
+import pkg from "../../package.json" with { type: "json" };
+import { Diagnostics } from "../model/diagnostics.ts";
+import { EventKind } from "../model/event-kind.ts";
+import {
+  type IrqLineReport,
+  METRIC_KEYS,
+  type MetricKey,
+  type Report,
+  type SloBounds,
+  type TaskReport,
+} from "../model/report.ts";
+import { describeSelection, type Selection, selectionIsEmpty } from "../model/selection.ts";
+import type { RunOptions, SourceInfo, SymbolTable, TraceSource } from "../model/source.ts";
+import { absoluteTs } from "../model/units.ts";
+import { Activations } from "./activations.ts";
+import { type Analyzer, Pipeline } from "./analyzer.ts";
+import { CpuCoverage } from "./cpu-coverage.ts";
+import { IrqLines } from "./irq-lines.ts";
+import type { SampleObserver, WorstWindowProvider } from "./sample-observer.ts";
+import { SelectionMatcher } from "./selection-matcher.ts";
+import type { TaskInfoLookup } from "./task-info.ts";
+import { buildTaskReport, compareTasks } from "./task-report.ts";
+import { METRIC_COUNT, type TaskState } from "./task-state.ts";
+import { TaskTable } from "./task-table.ts";
+
+export interface AnalysisOptions {
+  selection: Selection;
+  /** bounds in ns by metric key */
+  slo: SloBounds;
+  /** which event starts an activation (default "wakeup"; sched_wakeup_new always does) */
+  wakeupEvent: "wakeup" | "waking";
+  /** 0 = none; else keep the N worst activations per metric (TaskReport.worstList) */
+  worstN: number;
+  symbols: SymbolTable;
+  initialComms: ReadonlyMap<number, string>;
+  /** thread → tgid known before the first event (saved_tgids) */
+  initialTgids?: ReadonlyMap<number, number>;
+  cpus: number;
+  /** called on new max / first & worst SLO violation; put first in `analyzers` when it is an Analyzer */
+  observer?: SampleObserver;
+  /** fills TaskReport.worst */
+  windows?: WorstWindowProvider;
+  /** live: /proc lookups, once per thread when first seen */
+  taskInfo?: TaskInfoLookup;
+  /** relative ts from which every CPU has data (SourceInfo.validFromTs; live: 0) */
+  validFromTs?: number;
+  /** the stream's tsBase, for snapshot() timestamps (report() takes it from SourceInfo) */
+  tsBase?: bigint;
+}
+
+const NO_SYMBOLS: SymbolTable = { hrtimerWakeupKey: -1, name: () => "" };
+
+export function defaultAnalysisOptions(selection: Selection): AnalysisOptions {
+  return {
+    selection,
+    slo: {},
+    wakeupEvent: "wakeup",
+    worstN: 0,
+    symbols: NO_SYMBOLS,
+    initialComms: new Map(),
+    cpus: 1,
+  };
+}
+
+function isAnalyzer(x: unknown): x is Analyzer {
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    typeof (x as Analyzer).handle === "function" &&
+    typeof (x as Analyzer).finish === "function"
+  );
+}
+
+export class Analysis {
+  /** Feed these, in this order, from one loop (`new Pipeline(analysis.analyzers)`). */
+  readonly analyzers: Analyzer[];
+  readonly table: TaskTable;
+  readonly activations: Activations;
+  readonly irqLines: IrqLines;
+  readonly coverage: CpuCoverage;
+  private readonly opts: AnalysisOptions;
+  private readonly sloNs = new Float64Array(METRIC_COUNT).fill(Number.NaN);
+  private selections: Selection[];
+  private tsBase: bigint;
+
+  constructor(opts: AnalysisOptions) {
+    this.opts = opts;
+    this.tsBase = opts.tsBase ?? 0n;
+    this.selections = [opts.selection];
+    for (let m = 0; m < METRIC_COUNT; m++) {
+      const b = opts.slo[METRIC_KEYS[m]];
+      if (b !== undefined) this.sloNs[m] = b;
+    }
+    const matcher = new SelectionMatcher(opts.selection);
+    this.table = new TaskTable(matcher, opts.cpus, opts.initialComms, opts.initialTgids, opts.taskInfo);
+    this.coverage = new CpuCoverage(opts.cpus, opts.validFromTs);
+    const sel = opts.selection;
+    this.irqLines = new IrqLines(opts.cpus, sel.irqThreads || selectionIsEmpty(sel));
+    this.activations = new Activations(this.table, this.coverage, this.irqLines, {
+      wakeupKind: opts.wakeupEvent === "waking" ? EventKind.SchedWaking : EventKind.SchedWakeup,
+      hrtimerWakeupKey: opts.symbols.hrtimerWakeupKey,
+      worstN: opts.worstN,
+      slo: this.sloNs,
+      observer: opts.observer,
+    });
+    // the flight recorder must hold an event before a sample ending at it is reported
+    const first: Analyzer[] = [];
+    if (isAnalyzer(opts.observer)) first.push(opts.observer);
+    if (isAnalyzer(opts.windows) && (opts.windows as unknown) !== opts.observer) first.push(opts.windows);
+    this.analyzers = [...first, this.irqLines, this.activations];
+  }
+
+  // --- run-time changes (live) ----------------------------------------------------------
+
+  /** Widens the selection without losing the stats of threads already tracked. */
+  addSelection(sel: Selection): void {
+    this.selections.push(sel);
+    for (const tid of sel.tids) {
+      const t = this.table.get(tid);
+      if (t !== undefined) t.removed = false;
+    }
+    this.table.matcher.add(sel);
+    this.table.redecideAll();
+  }
+
+  /** Stops tracking a thread; returns its final statistics (the seed's del_pid). */
+  removeTask(tid: number): TaskReport | undefined {
+    const t = this.table.get(tid);
+    if (t === undefined || !t.tracked) return undefined;
+    const r = this.buildTask(t);
+    t.tracked = false;
+    t.removed = true;
+    t.active = false;
+    t.reliefStart = Number.NaN;
+    for (let m = 0; m < METRIC_COUNT; m++) t.metrics[m] = null;
+    t.wakeups = t.voluntary = t.involuntary = t.migrations = t.cpuChanges = t.runtime = t.incomplete = 0;
+    return r;
+  }
+
+  /**
+   * Sets (or clears, with undefined) a bound: for every thread, or for one thread (overrides
+   * the global bound). Violations are counted from the change on.
+   */
+  setSlo(metric: MetricKey, boundNs: number | undefined, tid?: number): void {
+    const m = METRIC_KEYS.indexOf(metric);
+    const v = boundNs === undefined ? Number.NaN : boundNs;
+    if (tid === undefined) {
+      this.sloNs[m] = v;
+      if (boundNs === undefined) delete this.opts.slo[metric];
+      else this.opts.slo[metric] = boundNs;
+    } else {
+      const t = this.table.get(tid);
+      if (t === undefined) return;
+      t.sloOverride ??= new Float64Array(METRIC_COUNT).fill(Number.NaN);
+      t.sloOverride[m] = v;
+    }
+    for (const t of this.table.trackedTasks()) {
+      if (tid !== undefined && t.tid !== tid) continue;
+      const s = t.metrics[m];
+      if (s !== null) s.setBound(this.activations.boundFor(t, m));
+    }
+  }
+
+  /** Bounds in force (global). */
+  slo(): SloBounds {
+    return { ...this.opts.slo };
+  }
+
+  // --- results ------------------------------------------------------------------------------
+
+  /** One thread's report object (absolute timestamps), or undefined when not tracked. */
+  task(tid: number): TaskReport | undefined {
+    const t = this.table.get(tid);
+    return t !== undefined && t.tracked ? this.buildTask(t) : undefined;
+  }
+
+  /** The HDR histogram of a thread's metric (for storage and Prometheus), if it has samples. */
+  histogram(tid: number, metric: MetricKey): Histogram | undefined {
+    const t = this.table.get(tid);
+    return t?.metrics[METRIC_KEYS.indexOf(metric)]?.hist;
+  }
+
+  /** Every tracked thread, report order. Summaries are cached per metric until a new sample. */
+  snapshot(): TaskReport[] {
+    const out: TaskReport[] = [];
+    for (const t of this.table.trackedTasks()) out.push(this.buildTask(t));
+    out.sort(compareTasks);
+    return out;
+  }
+
+  irqLineReports(): IrqLineReport[] {
+    const out: IrqLineReport[] = [];
+    for (const l of this.irqLines.lines) {
+      if (l === undefined || l.stats === null || l.stats.count === 0) continue;
+      out.push({ irq: l.irq, name: l.name, hardirq: l.stats.summary(this.tsBase, "other") });
+    }
+    return out;
+  }
+
+  private buildTask(t: TaskState): TaskReport {
+    return buildTaskReport(t, this.tsBase, this.activations.migrateEventsSeen, this.opts.windows);
+  }
+
+  /** The data problems the analysis found (the source's are merged in `report`). */
+  diagnostics(): Diagnostics {
+    const d = new Diagnostics();
+    const a = this.activations;
+    const missed = a.missedSwitches;
+    for (let c = 0; c < missed.length; c++)
+      if (missed[c] > 0)
+        d.add(
+          "missed_switch",
+          "info",
+          "the CPU's running task changed without a recorded sched_switch (some kernels never record switches out of idle); the analysis follows common_pid",
+          missed[c],
+          c,
+        );
+    if (a.inferredSwitchIns > 0)
+      d.add(
+        "inferred_switch_in",
+        "info",
+        "switch-ins not recorded: the latency was closed at the thread's first event on the CPU (an upper bound, flagged `inferred`)",
+        a.inferredSwitchIns,
+      );
+    if (a.cutByLoss > 0)
+      d.add(
+        "activation_cut_by_loss",
+        "data-loss",
+        "activations open when events were lost were not measured (counted in `incomplete`); enlarge the trace buffer (-b) or trace fewer events",
+        a.cutByLoss,
+      );
+    if (a.cutBeforeData > 0)
+      d.add(
+        "activation_before_all_cpus",
+        "info",
+        "activations that started before every CPU had trace data were not measured (counted in `incomplete`)",
+        a.cutBeforeData,
+      );
+    if (a.cutByLateCpu > 0)
+      d.add(
+        "activation_cut_cpu_without_data",
+        "warning",
+        "activations involving a CPU whose trace data had not begun were not measured (counted in `incomplete`)",
+        a.cutByLateCpu,
+      );
+    if (a.cutByMissedSwitch > 0)
+      d.add(
+        "activation_cut_missed_switch",
+        "warning",
+        "activations whose switch-out was not recorded were not measured (counted in `incomplete`)",
+        a.cutByMissedSwitch,
+      );
+    if (a.timerEndMissing > 0)
+      d.add(
+        "timer_end_missing",
+        "warning",
+        "timer wakeups whose return from clock_nanosleep/nanosleep was not recorded gave no timer sample",
+        a.timerEndMissing,
+      );
+    for (const c of this.coverage.noDataCpus)
+      d.add(
+        "cpu_no_data",
+        "info",
+        "CPU had no events in the first second of the trace; it was taken to have no data",
+        1,
+        c,
+      );
+    for (const c of this.coverage.lateCpus)
+      d.add(
+        "cpu_data_late",
+        "warning",
+        "CPU's trace data began after the others'; activations open at that moment were not measured",
+        1,
+        c,
+      );
+    if (this.irqLines.unmatchedExits > 0)
+      d.add(
+        "irq_exit_unmatched",
+        "info",
+        "irq_handler_exit without its entry on that CPU (trace began inside a handler, or events lost)",
+        this.irqLines.unmatchedExits,
+      );
+    let clamped = 0;
+    for (const t of this.table.trackedTasks())
+      for (const s of t.metrics) if (s !== null) clamped += s.clamped;
+    if (clamped > 0)
+      d.add(
+        "sample_clamped",
+        "warning",
+        "samples outside the histogram range (0..10 s) were clamped for percentiles; min/max/mean are exact",
+        clamped,
+      );
+    return d;
+  }
+
+  /** Lost events seen in the stream; -1 when some loss had no count. */
+  lostEvents(): number {
+    return this.activations.lostUnknown > 0 ? -1 : this.activations.lostKnown;
+  }
+
+  report(info: SourceInfo, sourceDiagnostics: Diagnostics, pipeline: Pipeline): Report {
+    this.tsBase = info.tsBase;
+    const diags = new Diagnostics();
+    diags.merge(sourceDiagnostics);
+    diags.merge(this.diagnostics());
+    const lost =
+      this.activations.lostRecords > 0 ? this.lostEvents() : sourceDiagnostics.total("lost_events");
+    const report: Report = {
+      tool: "rtscope",
+      version: pkg.version,
+      source: {
+        kind: info.kind,
+        path: info.path,
+        clock: info.clock,
+        cpus: info.cpus,
+        kernel: info.kernel,
+        events: pipeline.events,
+        lostEvents: lost,
+        format: info.format,
+      },
+      slo: this.slo(),
+      selection: this.selections.map(describeSelection).join(" + "),
+      tasks: this.snapshot(),
+      diagnostics: diags.list(),
+    };
+    if (pipeline.events > 0) {
+      report.source.start = absoluteTs(info.tsBase, pipeline.firstTs);
+      report.source.end = absoluteTs(info.tsBase, pipeline.lastTs);
+    }
+    const lines = this.irqLineReports();
+    if (lines.length > 0) report.irqLines = lines;
+    return report;
+  }
+}
+
+/** Reads a whole source through one pipeline and returns its report. */
+export async function analyzeSource(
+  source: TraceSource,
+  opts: Partial<AnalysisOptions> & { selection: Selection },
+  run?: RunOptions,
+): Promise<Report> {
+  const full: AnalysisOptions = {
+    ...defaultAnalysisOptions(opts.selection),
+    symbols: source.symbols,
+    initialComms: source.initialComms,
+    initialTgids: source.initialTgids,
+    cpus: source.info.cpus,
+    validFromTs: source.info.validFromTs,
+    tsBase: source.info.tsBase,
+    ...stripUndefined(opts),
+  };
+  const analysis = new Analysis(full);
+  const pipeline = new Pipeline(analysis.analyzers);
+  await source.run(pipeline, run);
+  pipeline.finish();
+  return analysis.report(source.info, source.diagnostics, pipeline);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

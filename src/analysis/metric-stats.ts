@@ -1,0 +1,227 @@
+// Statistics of one metric of one task: exact count/min/max/mean and time of the max, an HDR
+// histogram for percentiles (1 ns .. 10 s, 3 significant digits), the SLO verdict and the N
+// worst activations. `add` runs once per sample (per activation, not per event) and
+// allocates nothing once the histogram exists.
+
+import { build, type Histogram } from "hdr-histogram-js";
+import type { MetricSummary, SloResult, Timestamp } from "../model/report.ts";
+import { absoluteTs } from "../model/units.ts";
+
+/** Highest value the histogram tracks; larger samples are recorded as this (and counted). */
+export const HIST_HIGHEST_NS = 10e9;
+
+/** Flags returned by `add`: what is worth explaining (SampleObserver). */
+export const NEW_MAX = 1;
+export const FIRST_VIOLATION = 2;
+export const WORST_VIOLATION = 4;
+
+/**
+ * Bucket size, measured (bench/analysis-speed.ts): "packed" records as fast as 32-bit
+ * buckets at the sample rates seen here (samples are per activation, ~10x rarer than events)
+ * and keeps a mostly empty 1 ns..10 s histogram at a few KB instead of ~100 KB.
+ */
+export function newHistogram(): Histogram {
+  return build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIST_HIGHEST_NS,
+    numberOfSignificantValueDigits: 3,
+    bitBucketSize: "packed",
+    autoResize: false,
+    useWebAssembly: false,
+  });
+}
+
+/** The N worst samples, kept sorted worst first in parallel typed arrays. */
+export class WorstList {
+  readonly capacity: number;
+  size = 0;
+  readonly values: Float64Array;
+  readonly starts: Float64Array;
+  readonly ends: Float64Array;
+  readonly cpus: Int32Array;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.values = new Float64Array(capacity);
+    this.starts = new Float64Array(capacity);
+    this.ends = new Float64Array(capacity);
+    this.cpus = new Int32Array(capacity);
+  }
+
+  offer(value: number, start: number, end: number, cpu: number): void {
+    if (this.size === this.capacity && value <= this.values[this.size - 1]) return;
+    let i = this.size < this.capacity ? this.size++ : this.size - 1;
+    while (i > 0 && this.values[i - 1] < value) {
+      this.values[i] = this.values[i - 1];
+      this.starts[i] = this.starts[i - 1];
+      this.ends[i] = this.ends[i - 1];
+      this.cpus[i] = this.cpus[i - 1];
+      i--;
+    }
+    this.values[i] = value;
+    this.starts[i] = start;
+    this.ends[i] = end;
+    this.cpus[i] = cpu;
+  }
+}
+
+/** Maxima of the additive parts of a metric (timer: irq, thread; irq: hardirq, wakeup, handling). */
+export class PartMaxima {
+  readonly max: Float64Array;
+  /** each part's value in the sample that set the metric's max: they sum to the max */
+  readonly atMax: Float64Array;
+  constructor(n: number) {
+    this.max = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
+    this.atMax = new Float64Array(n);
+  }
+}
+
+export class MetricStats {
+  count = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+  sum = 0;
+  /** relative ts of the end of the max sample, and its start */
+  maxAt = 0;
+  maxStart = 0;
+  inferred = 0;
+  /** samples above HIST_HIGHEST_NS (histogram clamped) or below 0 (recorded as 0) */
+  clamped = 0;
+  readonly hist: Histogram = newHistogram();
+
+  /** SLO bound in ns, NaN = none */
+  boundNs = Number.NaN;
+  violations = 0;
+  firstViolationAt = Number.NaN;
+  worstViolation = Number.NEGATIVE_INFINITY;
+  worstViolationAt = Number.NaN;
+
+  readonly worst: WorstList | null;
+  readonly parts: PartMaxima | null;
+
+  /** summary cache for snapshots: valid while count and bound are unchanged */
+  private cachedCount = -1;
+  private cachedBound = Number.NaN;
+  private cachedBase = 0n;
+  private cached: MetricSummary | null = null;
+
+  constructor(worstN: number, partCount: number, boundNs: number) {
+    this.worst = worstN > 0 ? new WorstList(worstN) : null;
+    this.parts = partCount > 0 ? new PartMaxima(partCount) : null;
+    this.boundNs = boundNs;
+  }
+
+  /**
+   * Records a sample ending at `end` (relative ns). Returns NEW_MAX / FIRST_VIOLATION /
+   * WORST_VIOLATION flags. A violation is a sample strictly greater than the bound.
+   */
+  add(value: number, start: number, end: number, cpu: number, inferred: boolean): number {
+    let flags = 0;
+    this.count++;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) {
+      this.max = value;
+      this.maxAt = end;
+      this.maxStart = start;
+      flags |= NEW_MAX;
+    }
+    if (inferred) this.inferred++;
+    let h = Math.round(value);
+    if (h > HIST_HIGHEST_NS) {
+      h = HIST_HIGHEST_NS;
+      this.clamped++;
+    } else if (h < 0) {
+      h = 0;
+      this.clamped++;
+    }
+    this.hist.recordValue(h);
+    if (value > this.boundNs) {
+      this.violations++;
+      if (this.violations === 1) {
+        this.firstViolationAt = end;
+        flags |= FIRST_VIOLATION;
+      }
+      if (value > this.worstViolation) {
+        this.worstViolation = value;
+        this.worstViolationAt = end;
+        flags |= WORST_VIOLATION;
+      }
+    }
+    if (this.worst !== null) this.worst.offer(value, start, end, cpu);
+    return flags;
+  }
+
+  /** Records the additive parts of the sample just added (call right after `add`). */
+  addParts(flags: number, a: number, b: number, c = 0): void {
+    const p = this.parts;
+    if (p === null) return;
+    const n = p.max.length;
+    if (a > p.max[0]) p.max[0] = a;
+    if (n > 1 && b > p.max[1]) p.max[1] = b;
+    if (n > 2 && c > p.max[2]) p.max[2] = c;
+    if (flags & NEW_MAX) {
+      p.atMax[0] = a;
+      if (n > 1) p.atMax[1] = b;
+      if (n > 2) p.atMax[2] = c;
+    }
+  }
+
+  /** Changes the bound; violations are counted from now on against the new bound. */
+  setBound(boundNs: number): void {
+    if (boundNs === this.boundNs || (Number.isNaN(boundNs) && Number.isNaN(this.boundNs))) return;
+    this.boundNs = boundNs;
+    this.violations = 0;
+    this.firstViolationAt = Number.NaN;
+    this.worstViolation = Number.NEGATIVE_INFINITY;
+    this.worstViolationAt = Number.NaN;
+  }
+
+  /** The JSON summary (absolute timestamps); cached until the next sample. */
+  summary(tsBase: bigint, kind: "timer" | "irq" | "other"): MetricSummary {
+    const boundSame =
+      this.cachedBound === this.boundNs || (Number.isNaN(this.cachedBound) && Number.isNaN(this.boundNs));
+    if (this.cached !== null && this.cachedCount === this.count && boundSame && this.cachedBase === tsBase)
+      return this.cached;
+    const h = this.hist;
+    const s: MetricSummary = {
+      count: this.count,
+      min: Math.round(this.min),
+      mean: Math.round(this.sum / this.count),
+      max: Math.round(this.max),
+      maxAt: absoluteTs(tsBase, this.maxAt),
+      // HDR percentiles are bucket upper bounds: never report one above the exact max
+      p50: Math.min(h.getValueAtPercentile(50), Math.round(this.max)),
+      p90: Math.min(h.getValueAtPercentile(90), Math.round(this.max)),
+      p99: Math.min(h.getValueAtPercentile(99), Math.round(this.max)),
+      p999: Math.min(h.getValueAtPercentile(99.9), Math.round(this.max)),
+      p9999: Math.min(h.getValueAtPercentile(99.99), Math.round(this.max)),
+      inferred: this.inferred,
+    };
+    if (!Number.isNaN(this.boundNs)) s.slo = this.sloResult(tsBase);
+    const p = this.parts;
+    if (p !== null && kind === "timer") {
+      s.irq = { max: Math.round(p.max[0]), worst: Math.round(p.atMax[0]) };
+      s.thread = { max: Math.round(p.max[1]), worst: Math.round(p.atMax[1]) };
+    } else if (p !== null && kind === "irq") {
+      s.hardirq = { max: Math.round(p.max[0]), worst: Math.round(p.atMax[0]) };
+      s.wakeup = { max: Math.round(p.max[1]), worst: Math.round(p.atMax[1]) };
+      s.handling = { max: Math.round(p.max[2]), worst: Math.round(p.atMax[2]) };
+    }
+    this.cached = s;
+    this.cachedCount = this.count;
+    this.cachedBound = this.boundNs;
+    this.cachedBase = tsBase;
+    return s;
+  }
+
+  private sloResult(tsBase: bigint): SloResult {
+    const at = (rel: number): Timestamp | null => (Number.isNaN(rel) ? null : absoluteTs(tsBase, rel));
+    return {
+      bound: this.boundNs,
+      violations: this.violations,
+      firstAt: at(this.firstViolationAt),
+      worstAt: at(this.worstViolationAt),
+    };
+  }
+}

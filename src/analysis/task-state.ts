@@ -1,0 +1,145 @@
+// Everything the analysis keeps about one thread: identity and selection verdict, where it
+// is in its activation, the timer/IRQ links of the current activation, counters and the
+// metric statistics. One object per thread seen, created when it is first seen, mutated in
+// place by the hot path (never allocated per event).
+
+import type { MetricStats } from "./metric-stats.ts";
+
+/** What the analysis believes the thread is doing. */
+export const RunState = {
+  /** not seen switching yet: a wakeup now could be of a running task, so it starts nothing */
+  Unknown: 0,
+  /** switched out with a sleeping state (or newly forked): the next wakeup starts an activation */
+  Sleeping: 1,
+  /** woken, not yet seen running: latency pending */
+  Woken: 2,
+  Running: 3,
+  /** preempted (switched out runnable) */
+  Runnable: 4,
+  Dead: 5,
+} as const;
+export type RunState = (typeof RunState)[keyof typeof RunState];
+
+/** Metric indices into TaskState.metrics (same order as METRIC_KEYS). */
+export const M_LATENCY = 0;
+export const M_RESPONSE = 1;
+export const M_RELIEF = 2;
+export const M_TIMER = 3;
+export const M_IRQ = 4;
+export const METRIC_COUNT = 5;
+
+export class TaskState {
+  readonly tid: number;
+  /** index in the task table (slot) */
+  readonly slot: number;
+  tgid: number;
+  /** tgid from /proc, saved_tgids or exec; false = guessed (tgid = tid) */
+  tgidKnown = false;
+  comm = "";
+  /** relative ts when comm was last read from an event (throttles re-reads) */
+  commAt = Number.NEGATIVE_INFINITY;
+  parentTid = -1;
+  /** latest kernel prio from events; NaN unknown (-1 is SCHED_DEADLINE's prio) */
+  prio = Number.NaN;
+  /** policy from taskInfo ("FIFO", "RR", ...), "" = derive from prio */
+  policy = "";
+  /** seen with an RT prio at least once (for --rt) */
+  everRt = false;
+  /** N of an `irq/N-name` thread, else -1 */
+  irqLine = -1;
+
+  tracked = false;
+  /** stopped by removeTask: never re-selected automatically */
+  removed = false;
+
+  state: RunState = RunState.Unknown;
+  /** CPU it last ran on / was placed on; -1 unknown */
+  cpu = -1;
+  /** relative ts of the last switch-in (runtime accounting); NaN when not running */
+  lastInTs = Number.NaN;
+  /** relative ts of the last sleeping switch-out */
+  lastSleepTs = Number.NEGATIVE_INFINITY;
+
+  // --- counters ---
+  wakeups = 0;
+  voluntary = 0;
+  involuntary = 0;
+  migrations = 0;
+  /** CPU changes seen at switch-in (used when the trace has no sched_migrate_task) */
+  cpuChanges = 0;
+  runtime = 0;
+  incomplete = 0;
+
+  // --- the current activation ---
+  active = false;
+  /** activation cut by lost events / missing data: it ends without samples */
+  cut = false;
+  wakeTs = 0;
+  wakeCpu = -1;
+  wakePrio = 0;
+  /** switch-in that ended the latency, NaN while pending */
+  inTs = Number.NaN;
+  inferredIn = false;
+  /** activation id; cpuEpoch[cpu] === epoch marks the CPUs involved */
+  epoch = 0;
+  cpuEpoch: Uint32Array;
+
+  // --- timer sleeps and timer wakeups ---
+  /** armed an hrtimer_wakeup timer since the last sleep, not cancelled */
+  armedSinceSleep = false;
+  armedKey = -1;
+  armedSoftExpires = Number.NaN;
+  /** inside clock_nanosleep/nanosleep (syscall events on) */
+  inSleepSyscall = false;
+  /** the last sleep was a timer sleep */
+  lastSleepTimer = false;
+  /** the last sleep was entered through a sleep syscall we saw (timer metric ends at its exit) */
+  lastSleepSyscall = false;
+  /** woken inside the expiry of an hrtimer_wakeup timer: the timer's key, expire_entry ts and now */
+  wakeTimerKey = -1;
+  wakeTimerEntryTs = Number.NaN;
+  wakeTimerNow = Number.NaN;
+  /** timer sample in progress: expiry (softexpires), expire_entry ts and now; NaN = none */
+  timerExpires = Number.NaN;
+  timerEntryTs = Number.NaN;
+  timerNow = Number.NaN;
+  /** the timer sample ends at sys_exit of the sleep syscall rather than at switch-in */
+  timerToSyscallExit = false;
+
+  // --- relief cycle: start at the wakeup that ended a timer sleep; NaN = none ---
+  reliefStart = Number.NaN;
+
+  // --- irq thread activation: irq_handler_entry / exit of the IRQ that woke it; NaN = none ---
+  irqEntryTs = Number.NaN;
+  irqExitTs = Number.NaN;
+
+  /** metric statistics, created at the first sample of each metric */
+  readonly metrics: (MetricStats | null)[] = [null, null, null, null, null];
+  /** per-task SLO overrides (live `ctl slo`); NaN = use the global bound */
+  sloOverride: Float64Array | null = null;
+
+  constructor(tid: number, slot: number, cpus: number) {
+    this.tid = tid;
+    this.slot = slot;
+    this.tgid = tid;
+    this.cpuEpoch = new Uint32Array(cpus);
+  }
+
+  /** Marks `cpu` as involved in the current activation. */
+  touchCpu(cpu: number): void {
+    if (cpu < 0) return;
+    if (cpu >= this.cpuEpoch.length) {
+      const grown = new Uint32Array(Math.max(cpu + 1, this.cpuEpoch.length * 2));
+      grown.set(this.cpuEpoch);
+      this.cpuEpoch = grown;
+    }
+    this.cpuEpoch[cpu] = this.epoch;
+  }
+
+  /** CPUs involved in the current activation (allocates: for observers only). */
+  activationCpus(): number[] {
+    const out: number[] = [];
+    for (let c = 0; c < this.cpuEpoch.length; c++) if (this.cpuEpoch[c] === this.epoch) out.push(c);
+    return out;
+  }
+}

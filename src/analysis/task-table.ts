@@ -1,0 +1,148 @@
+// The table of threads: tid → TaskState through a typed array (no Map lookup per event),
+// names, thread groups, the fork tree, and the selection verdict of each thread.
+//
+// Thread groups: sched_process_fork cannot tell a new thread from a new process. The tgid
+// comes from `taskInfo` (live: /proc) or `initialTgids` (saved_tgids) when given, and from
+// exec (an exec'd task leads its group); otherwise a thread is taken to be its own process
+// (tgid = tid). Offline `--tgid` therefore covers the threads the source names, and
+// `descendantsOf` (fork tree) covers everything a launched command creates.
+
+import { irqLineOf, type SelectionMatcher } from "./selection-matcher.ts";
+import type { TaskInfoLookup } from "./task-info.ts";
+import { RunState, TaskState } from "./task-state.ts";
+
+/** How often a thread's name is re-read from its events, to notice prctl renames (ns). */
+export const COMM_REFRESH_NS = 100e6;
+
+export class TaskTable {
+  /** tid → slot + 1 (0 = unknown) */
+  private slotOfTid = new Int32Array(1 << 16);
+  readonly tasks: TaskState[] = [];
+  /** tracked threads whose tid was reused by a new thread: kept for the report */
+  readonly retired: TaskState[] = [];
+  /** CPU count for per-task CPU sets (grows on demand) */
+  cpus: number;
+  readonly matcher: SelectionMatcher;
+  private readonly initialComms: ReadonlyMap<number, string>;
+  private readonly initialTgids: ReadonlyMap<number, number> | undefined;
+  private readonly taskInfo: TaskInfoLookup | undefined;
+  private readonly parentOf = (tid: number): number => {
+    const t = this.get(tid);
+    return t === undefined ? -1 : t.parentTid;
+  };
+  /** called when a thread becomes tracked (the activation analyzer sets up its state) */
+  onTracked: ((t: TaskState) => void) | null = null;
+
+  constructor(
+    matcher: SelectionMatcher,
+    cpus: number,
+    initialComms: ReadonlyMap<number, string>,
+    initialTgids?: ReadonlyMap<number, number>,
+    taskInfo?: TaskInfoLookup,
+  ) {
+    this.matcher = matcher;
+    this.cpus = Math.max(1, cpus);
+    this.initialComms = initialComms;
+    this.initialTgids = initialTgids;
+    this.taskInfo = taskInfo;
+  }
+
+  get(tid: number): TaskState | undefined {
+    if (tid < 0 || tid >= this.slotOfTid.length) return undefined;
+    const s = this.slotOfTid[tid];
+    return s === 0 ? undefined : this.tasks[s - 1];
+  }
+
+  /** The thread, created (named, grouped and judged) when first seen. */
+  getOrCreate(tid: number): TaskState {
+    if (tid >= 0 && tid < this.slotOfTid.length) {
+      const s = this.slotOfTid[tid];
+      if (s !== 0) return this.tasks[s - 1];
+    }
+    return this.create(tid, -1);
+  }
+
+  /** A new thread under `tid` (fork): a reused tid retires the old thread's state. */
+  create(tid: number, parentTid: number): TaskState {
+    if (tid >= this.slotOfTid.length) {
+      let n = this.slotOfTid.length;
+      while (n <= tid) n *= 2;
+      const grown = new Int32Array(n);
+      grown.set(this.slotOfTid);
+      this.slotOfTid = grown;
+    }
+    const old = this.get(tid);
+    let slot: number;
+    if (old !== undefined) {
+      if (old.tracked && (old.wakeups > 0 || old.voluntary > 0 || old.involuntary > 0))
+        this.retired.push(old);
+      slot = old.slot;
+    } else {
+      slot = this.tasks.length;
+    }
+    const t = new TaskState(tid, slot, this.cpus);
+    if (slot === this.tasks.length) this.tasks.push(t);
+    else this.tasks[slot] = t;
+    this.slotOfTid[tid] = slot + 1;
+    t.parentTid = parentTid;
+    const info = this.taskInfo?.(tid);
+    const comm = info?.comm ?? (parentTid < 0 ? this.initialComms.get(tid) : undefined);
+    if (comm !== undefined) t.comm = comm;
+    const tgid = info?.tgid ?? (parentTid < 0 ? this.initialTgids?.get(tid) : undefined);
+    if (tgid !== undefined) {
+      t.tgid = tgid;
+      t.tgidKnown = true;
+    }
+    if (info?.policy) t.policy = info.policy;
+    if (parentTid >= 0) t.state = RunState.Sleeping; // a new thread waits for wakeup_new
+    t.irqLine = irqLineOf(t.comm);
+    this.decide(t);
+    return t;
+  }
+
+  /** New name (first read, rename, exec): re-judge the thread if it is not tracked yet. */
+  setComm(t: TaskState, comm: string, ts: number): void {
+    t.commAt = ts;
+    if (comm === t.comm || comm === "") return;
+    t.comm = comm;
+    t.irqLine = irqLineOf(comm);
+    if (!t.tracked) this.decide(t);
+  }
+
+  /** Prio from an event; the first RT prio may select the thread (--rt). */
+  setPrio(t: TaskState, prio: number): void {
+    t.prio = prio;
+    if (prio < 100 && !t.everRt) {
+      t.everRt = true;
+      if (!t.tracked) this.decide(t);
+    }
+  }
+
+  setTgid(t: TaskState, tgid: number): void {
+    t.tgid = tgid;
+    t.tgidKnown = true;
+    if (!t.tracked) this.decide(t);
+  }
+
+  /** Applies the selection; once tracked, a thread stays tracked (unless removed). */
+  decide(t: TaskState): void {
+    if (t.tracked || t.removed) return;
+    if (this.matcher.matches(t, this.parentOf)) {
+      t.tracked = true;
+      this.onTracked?.(t);
+    }
+  }
+
+  /** Re-judges every untracked thread (the selection was widened at run time). */
+  redecideAll(): void {
+    for (const t of this.tasks) this.decide(t);
+  }
+
+  /** Every tracked thread, retired ones included. */
+  trackedTasks(): TaskState[] {
+    const out: TaskState[] = [];
+    for (const t of this.retired) out.push(t);
+    for (const t of this.tasks) if (t.tracked) out.push(t);
+    return out;
+  }
+}
