@@ -41,7 +41,7 @@ export interface AnalysisOptions {
   /** thread → tgid known before the first event (saved_tgids) */
   initialTgids?: ReadonlyMap<number, number>;
   cpus: number;
-  /** called on new max / first & worst SLO violation; put first in `analyzers` when it is an Analyzer */
+  /** called on new max / first & worst SLO violation (its flight recorder goes before `analyzers` in the pipeline) */
   observer?: SampleObserver;
   /** fills TaskReport.worst */
   windows?: WorstWindowProvider;
@@ -65,15 +65,6 @@ export function defaultAnalysisOptions(selection: Selection): AnalysisOptions {
     initialComms: new Map(),
     cpus: 1,
   };
-}
-
-function isAnalyzer(x: unknown): x is Analyzer {
-  return (
-    typeof x === "object" &&
-    x !== null &&
-    typeof (x as Analyzer).handle === "function" &&
-    typeof (x as Analyzer).finish === "function"
-  );
 }
 
 export class Analysis {
@@ -108,11 +99,9 @@ export class Analysis {
       slo: this.sloNs,
       observer: opts.observer,
     });
-    // the flight recorder must hold an event before a sample ending at it is reported
-    const first: Analyzer[] = [];
-    if (isAnalyzer(opts.observer)) first.push(opts.observer);
-    if (isAnalyzer(opts.windows) && (opts.windows as unknown) !== opts.observer) first.push(opts.windows);
-    this.analyzers = [...first, this.irqLines, this.activations];
+    // a flight recorder is the caller's to put first in the pipeline, so that it holds an
+    // event before a sample ending at that event is reported (see cli/analyze-trace.ts)
+    this.analyzers = [this.irqLines, this.activations];
   }
 
   // --- run-time changes (live) ----------------------------------------------------------

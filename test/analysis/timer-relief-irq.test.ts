@@ -1,0 +1,273 @@
+// timer, relief and irq metrics on scripted streams; expected numbers from the script's
+// timestamps.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { TaskReport } from "../../src/model/report.ts";
+import { emptySelection } from "../../src/model/selection.ts";
+import { analyzeScript, EventScript, pids, TICK_FN } from "./event-script.ts";
+
+function task(r: { tasks: TaskReport[] }, tid: number): TaskReport {
+  const t = r.tasks.find((x) => x.tid === tid);
+  assert.ok(t, `task ${tid} in report`);
+  return t;
+}
+
+/**
+ * One cycle of a periodic task 42 on CPU 1 sleeping in clock_nanosleep:
+ * it runs at `runAt`, arms timer `key` for `expires`, sleeps; the timer fires (expire_entry at
+ * `entryTs` with now `now`), wakes it, it is switched in at `inTs` and returns to user
+ * space at `exitTs`.
+ */
+function cycle(
+  s: EventScript,
+  o: {
+    key: number;
+    runAt: number;
+    expires: number;
+    entryTs: number;
+    now: number;
+    inTs: number;
+    exitTs: number;
+  },
+  syscalls = true,
+): void {
+  if (syscalls) s.at(o.runAt).cpu(1).as(42).sysEnterSleep();
+  s.at(o.runAt + 10)
+    .cpu(1)
+    .as(42)
+    .hrtimerStart({ timer: o.key, expires: o.expires });
+  s.at(o.runAt + 20)
+    .cpu(1)
+    .switch({ prev: 42, next: 0, prevState: "S", prevPrio: 19 });
+  s.at(o.entryTs).cpu(1).expireEntry({ timer: o.key, now: o.now });
+  s.at(o.entryTs + 50)
+    .cpu(1)
+    .wakeup({ tid: 42, prio: 19, targetCpu: 1 });
+  s.at(o.entryTs + 80)
+    .cpu(1)
+    .expireExit({ timer: o.key });
+  s.at(o.inTs).cpu(1).switch({ prev: 0, next: 42, prevState: "R", nextPrio: 19 });
+  if (syscalls) s.at(o.exitTs).cpu(1).sysExitSleep();
+}
+
+function periodic(syscalls: boolean): EventScript {
+  const s = new EventScript(2);
+  s.at(0).cpu(0).other();
+  s.at(0).cpu(1).switch({ prev: 0, next: 42, prevState: "R", nextPrio: 19 });
+  // cycle 1: the first sleep is a timer sleep, the wakeup after it starts measuring
+  cycle(
+    s,
+    {
+      key: 0xa1,
+      runAt: 100,
+      expires: 100_000,
+      entryTs: 100_300,
+      now: 100_250,
+      inTs: 101_000,
+      exitTs: 101_500,
+    },
+    syscalls,
+  );
+  // cycle 2: irq part 400, thread part (to exit) 3000
+  cycle(
+    s,
+    {
+      key: 0xa2,
+      runAt: 102_000,
+      expires: 200_000,
+      entryTs: 200_500,
+      now: 200_400,
+      inTs: 202_000,
+      exitTs: 203_500,
+    },
+    syscalls,
+  );
+  // cycle 3: irq part 2000, thread part 600
+  cycle(
+    s,
+    {
+      key: 0xa3,
+      runAt: 204_000,
+      expires: 300_000,
+      entryTs: 302_100,
+      now: 302_000,
+      inTs: 302_400,
+      exitTs: 302_700,
+    },
+    syscalls,
+  );
+  s.at(303_000).cpu(1).switch({ prev: 42, next: 0, prevState: "S", prevPrio: 19 });
+  return s;
+}
+
+test("timer: expiry → return from clock_nanosleep; irq part + thread part = total", () => {
+  const { report } = analyzeScript(periodic(true), { selection: pids(42) });
+  const t = task(report, 42);
+  const m = t.metrics.timer;
+  assert.ok(m);
+  assert.equal(m.count, 3);
+  // samples: 250 + 1200 = 1450; 400 + 3000 = 3400; 2000 + 600 = 2600
+  assert.equal(m.min, 1450);
+  assert.equal(m.max, 3400);
+  assert.equal(m.maxAt, 203_500);
+  assert.equal(m.irq?.max, 2000);
+  assert.equal(m.thread?.max, 3000);
+  assert.equal(m.irq?.worst, 400);
+  assert.equal(m.thread?.worst, 3000);
+  assert.equal((m.irq?.worst ?? 0) + (m.thread?.worst ?? 0), m.max);
+  // latency is still wakeup → switch-in
+  assert.equal(t.metrics.latency?.max, 202_000 - 200_550);
+  assert.equal(t.policy, "RT");
+  assert.equal(t.prio, 19);
+});
+
+test("timer without syscall events ends at the switch-in", () => {
+  const t = task(analyzeScript(periodic(false), { selection: pids(42) }).report, 42);
+  const m = t.metrics.timer;
+  // 250 + 700 = 950; 400 + 1500 = 1900; 2000 + 300 = 2300
+  assert.equal(m?.count, 3);
+  assert.equal(m?.min, 950);
+  assert.equal(m?.max, 2300);
+});
+
+test("relief: timer wakeup → next timer sleep; a non-timer sleep inside stays inside", () => {
+  const s = new EventScript(2);
+  s.at(0).cpu(0).other();
+  s.at(0).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  // timer sleep
+  s.at(100).cpu(1).as(42).hrtimerStart({ timer: 0xb1, expires: 1000 });
+  s.at(120).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
+  // timer wakeup: the cycle starts at 1050
+  s.at(1000).cpu(1).expireEntry({ timer: 0xb1, now: 1000 });
+  s.at(1050).cpu(1).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(1060).cpu(1).expireExit({ timer: 0xb1 });
+  s.at(1200).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  // blocks on I/O (no timer): not the end of the cycle
+  s.at(2000).cpu(1).switch({ prev: 42, next: 0, prevState: "D" });
+  s.at(3000).cpu(0).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(3100).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  // preempted inside the cycle
+  s.at(3500).cpu(1).switch({ prev: 42, next: 77, prevState: "R" });
+  s.at(4000).cpu(1).switch({ prev: 77, next: 42, prevState: "S" });
+  // timer sleep again: relief = 6000 - 1050
+  s.at(5900).cpu(1).as(42).hrtimerStart({ timer: 0xb2, expires: 9000 });
+  s.at(6000).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
+  const t = task(analyzeScript(s, { selection: pids(42) }).report, 42);
+  assert.equal(t.metrics.relief?.count, 1);
+  assert.equal(t.metrics.relief?.max, 6000 - 1050);
+  assert.equal(t.metrics.response?.count, 2);
+  assert.equal(t.metrics.response?.max, 6000 - 3000);
+});
+
+test("a cancelled timer does not make a timer sleep", () => {
+  const s = new EventScript(2);
+  s.at(0).cpu(0).other();
+  s.at(0).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(100).cpu(1).as(42).hrtimerStart({ timer: 0xc1, expires: 1000 });
+  s.at(120).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
+  s.at(1000).cpu(1).expireEntry({ timer: 0xc1, now: 1000 });
+  s.at(1050).cpu(1).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(1060).cpu(1).expireExit({ timer: 0xc1 });
+  s.at(1200).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  // arms a timeout, cancels it (e.g. poll returned), then sleeps on something else
+  s.at(1500).cpu(1).as(42).hrtimerStart({ timer: 0xc2, expires: 9000 });
+  s.at(1600).cpu(1).as(42).hrtimerCancel({ timer: 0xc2 });
+  s.at(1700).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
+  // the tick timer started in IRQ context while 42 is current is not 42's timer sleep either
+  s.at(3000).cpu(0).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(3100).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(3200).cpu(1).as(42).flags(0x08).hrtimerStart({ timer: 0xc3, fn: TICK_FN, expires: 4000 });
+  s.at(3300).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
+  // a real timer sleep ends the cycle begun at 1050
+  s.at(4000).cpu(0).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(4100).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(4200).cpu(1).as(42).hrtimerStart({ timer: 0xc4, expires: 9000 });
+  s.at(4300).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
+  const t = task(analyzeScript(s, { selection: pids(42) }).report, 42);
+  assert.equal(t.metrics.relief?.count, 1);
+  assert.equal(t.metrics.relief?.max, 4300 - 1050);
+  // the first timer wakeup after a timer sleep: timer metric 1000 → 1200 (irq 0, thread 200)
+  assert.equal(t.metrics.timer?.count, 1);
+  assert.equal(t.metrics.timer?.max, 200);
+});
+
+test("a wakeup by another task's timer expiry (wrong key) gives no timer sample", () => {
+  const s = new EventScript(2);
+  s.at(0).cpu(0).other();
+  s.at(0).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(100).cpu(1).as(42).hrtimerStart({ timer: 0xd1, expires: 5000 });
+  s.at(120).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
+  s.at(1000).cpu(1).expireEntry({ timer: 0xd9, now: 1000 });
+  s.at(1050).cpu(1).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(1060).cpu(1).expireExit({ timer: 0xd9 });
+  s.at(1200).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  const t = task(analyzeScript(s, { selection: pids(42) }).report, 42);
+  assert.equal(t.metrics.timer, undefined);
+  assert.equal(t.metrics.latency?.max, 150);
+});
+
+test("irq: hard IRQ → irq thread's sleep, split in hardirq + wakeup + handling", () => {
+  const s = new EventScript(2);
+  s.name(77, "irq/30-eth0");
+  s.at(0).cpu(1).other();
+  s.at(10).cpu(0).switch({ prev: 0, next: 77, prevState: "R", nextPrio: 49 });
+  s.at(20).cpu(0).switch({ prev: 77, next: 0, prevState: "S", prevPrio: 49 });
+  // IRQ 30 on CPU 0: handler 1000 → 1400, thread woken 1500, runs 2500, sleeps 6000
+  s.at(1000).cpu(0).irqEntry(30, "eth0");
+  s.at(1400).cpu(0).irqExit(30, 2);
+  s.at(1500).cpu(0).wakeup({ tid: 77, prio: 49, targetCpu: 0 });
+  s.at(2500).cpu(0).switch({ prev: 0, next: 77, prevState: "R", nextPrio: 49 });
+  s.at(6000).cpu(0).switch({ prev: 77, next: 0, prevState: "S", prevPrio: 49 });
+  // a second one: 10000 → 10100, woken 10150, in 10300, sleeps 10900
+  s.at(10_000).cpu(1).irqEntry(30, "eth0");
+  s.at(10_100).cpu(1).irqExit(30, 2);
+  s.at(10_150).cpu(1).wakeup({ tid: 77, prio: 49, targetCpu: 0 });
+  s.at(10_300).cpu(0).switch({ prev: 0, next: 77, prevState: "R", nextPrio: 49 });
+  s.at(10_900).cpu(0).switch({ prev: 77, next: 0, prevState: "S", prevPrio: 49 });
+  // a non-threaded IRQ line
+  s.at(12_000).cpu(1).irqEntry(1, "timer");
+  s.at(12_250).cpu(1).irqExit(1, 1);
+  const sel = { ...emptySelection(), irqThreads: true };
+  const { report } = analyzeScript(s, { selection: sel });
+  assert.deepEqual(
+    report.tasks.map((t) => t.tid),
+    [77],
+  );
+  const t = task(report, 77);
+  const m = t.metrics.irq;
+  assert.equal(m?.count, 2);
+  assert.equal(m?.max, 5000);
+  assert.equal(m?.min, 900);
+  assert.equal(m?.hardirq?.max, 400);
+  assert.equal(m?.wakeup?.max, 1100);
+  assert.equal(m?.handling?.max, 3500);
+  assert.equal((m?.hardirq?.worst ?? 0) + (m?.wakeup?.worst ?? 0) + (m?.handling?.worst ?? 0), m?.max);
+  // IRQ threads get latency and response like any task
+  assert.equal(t.metrics.latency?.max, 1000);
+  assert.equal(t.metrics.response?.max, 4500);
+  // hard-IRQ durations per line
+  const lines = report.irqLines ?? [];
+  assert.deepEqual(
+    lines.map((l) => [l.irq, l.name, l.hardirq.count, l.hardirq.max]),
+    [
+      [1, "timer", 1, 250],
+      [30, "eth0", 2, 400],
+    ],
+  );
+});
+
+test("an irq thread woken with no handler of its line since its last sleep gets no irq sample", () => {
+  const s = new EventScript(2);
+  s.name(77, "irq/30-eth0");
+  s.at(0).cpu(1).other();
+  s.at(500).cpu(0).irqEntry(30, "eth0");
+  s.at(600).cpu(0).irqExit(30, 2);
+  s.at(700).cpu(0).switch({ prev: 0, next: 77, prevState: "R" });
+  s.at(800).cpu(0).switch({ prev: 77, next: 0, prevState: "S" });
+  s.at(1500).cpu(0).wakeup({ tid: 77, targetCpu: 0 });
+  s.at(2500).cpu(0).switch({ prev: 0, next: 77, prevState: "R" });
+  s.at(3000).cpu(0).switch({ prev: 77, next: 0, prevState: "S" });
+  const t = task(analyzeScript(s, { selection: { ...emptySelection(), irqThreads: true } }).report, 77);
+  assert.equal(t.metrics.irq, undefined);
+  assert.equal(t.metrics.latency?.max, 1000);
+});
