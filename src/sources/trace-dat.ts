@@ -1,0 +1,291 @@
+// trace.dat reader (trace-cmd v6/v7): the container (trace-dat-container.ts) gives metadata
+// and per-CPU pages; the decoder (src/decode) turns pages into events; cpu-merge.ts orders
+// them. Data is streamed chunk by chunk per CPU: the file is never read whole.
+
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { EventCatalog } from "../decode/event-catalog.ts";
+import { type EventFormat, parseFormat } from "../decode/format-file.ts";
+import { HeaderPageError, type PageLayout, parseHeaderPage } from "../decode/header-page.ts";
+import { EMPTY_SYMBOLS, KallsymsTable } from "../decode/kallsyms.ts";
+import { SubBufferCursor } from "../decode/page-decoder.ts";
+import { Diagnostics } from "../model/diagnostics.ts";
+import { EventKind } from "../model/event-kind.ts";
+import {
+  type EventSink,
+  type RunOptions,
+  type SourceInfo,
+  type SymbolTable,
+  TraceFormatError,
+  type TraceSource,
+} from "../model/source.ts";
+import { CpuMerge, type PageRef, type PageSource } from "./cpu-merge.ts";
+import { type BufferInfo, type CpuPageReader, TraceDatFile } from "./trace-dat-container.ts";
+
+export interface TraceDatOptions {
+  /** instance (buffer) to read by name ("" = top); default: the buffer with sched events, else the top one */
+  buffer?: string;
+  /** sub-buffers per read for uncompressed data (tests use 1 to exercise boundaries) */
+  pagesPerRead?: number;
+}
+
+const NS_CLOCKS = new Set(["local", "global", "perf", "mono", "mono_raw", "boot", "tai"]);
+/** events per merge slice between progress / abort checks */
+const SLICE_EVENTS = 1 << 16;
+
+/** Page source over a CpuPageReader, tracking consumed file bytes for progress. */
+class ReaderPages implements PageSource {
+  readonly reader: CpuPageReader;
+  private readonly ref: PageRef = { data: new Uint8Array(0), start: 0, length: 0, fileOffset: 0 };
+  private readonly regionOffset: number;
+  private readonly compressed: boolean;
+  consumed = 0;
+  constructor(reader: CpuPageReader, regionOffset: number, compressed: boolean) {
+    this.reader = reader;
+    this.regionOffset = regionOffset;
+    this.compressed = compressed;
+  }
+  nextPage(): PageRef | null {
+    const p = this.reader.nextPage();
+    if (p === null) return null;
+    const r = this.ref;
+    r.data = p.page;
+    r.start = 0;
+    r.length = p.page.length;
+    // compressed pages only know their chunk's offset
+    r.fileOffset = p.fileOffset;
+    this.consumed = p.fileOffset - this.regionOffset + (this.compressed ? 0 : p.page.length);
+    return r;
+  }
+}
+
+function parseCmdlines(text: string): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const line of text.split("\n")) {
+    const sp = line.indexOf(" ");
+    if (sp <= 0) continue;
+    const pid = Number(line.slice(0, sp));
+    if (Number.isInteger(pid) && pid >= 0) m.set(pid, line.slice(sp + 1).trim());
+  }
+  return m;
+}
+
+function parseAllFormats(file: TraceDatFile, path: string): EventFormat[] {
+  const out: EventFormat[] = [];
+  const meta = file.meta;
+  const add = (text: string, system: string) => {
+    try {
+      out.push(parseFormat(text, system));
+    } catch (e) {
+      throw new TraceFormatError(path, -1, (e as Error).message);
+    }
+  };
+  for (const t of meta.ftraceFormats) add(t, "ftrace");
+  for (const f of meta.eventFormats) add(f.text, f.system);
+  return out;
+}
+
+export class TraceDatSource implements TraceSource {
+  readonly info: SourceInfo;
+  readonly symbols: SymbolTable;
+  readonly initialComms: ReadonlyMap<number, string>;
+  readonly diagnostics = new Diagnostics();
+  /** the buffer being read */
+  readonly buffer: BufferInfo;
+  readonly layout: PageLayout;
+  readonly catalog: EventCatalog;
+  private readonly file: TraceDatFile;
+  private readonly path: string;
+  private readonly pagesPerRead: number | undefined;
+  private readonly base: bigint;
+  private ran = false;
+
+  constructor(path: string, opts: TraceDatOptions = {}) {
+    this.path = path;
+    this.pagesPerRead = opts.pagesPerRead;
+    const file = TraceDatFile.open(path);
+    this.file = file;
+    try {
+      const meta = file.meta;
+      if (meta.latencyText !== undefined && meta.buffers.every((b) => b.cpus.length === 0)) {
+        throw new TraceFormatError(
+          path,
+          0,
+          "this trace.dat holds latency-tracer text, not event data: rtscope cannot analyse it",
+        );
+      }
+      try {
+        this.layout = parseHeaderPage(meta.headerPage, meta.littleEndian, `${path}: header_page`);
+      } catch (e) {
+        if (e instanceof HeaderPageError) throw new TraceFormatError(path, 0, e.message);
+        throw e;
+      }
+      const formats = parseAllFormats(file, path);
+      this.catalog = new EventCatalog(formats, this.layout, path, this.diagnostics);
+      this.buffer = this.chooseBuffer(opts.buffer);
+      if (this.buffer.pageSize !== this.layout.subBufferSize) {
+        // instances may have their own sub-buffer size (>= 6.8); the data offset stays the kernel's
+        this.layout = { ...this.layout, subBufferSize: this.buffer.pageSize };
+      }
+      // base = the smallest first-page timestamp; validFrom = the latest first-event time
+      let base: bigint | null = null;
+      const firstPageTs: bigint[] = [];
+      for (const c of this.buffer.cpus) {
+        const p = file.cpuPages(this.buffer, c.cpu, { pagesPerRead: 1 }).nextPage();
+        if (!p || p.page.length < this.layout.dataOffset) continue;
+        const ts = new DataView(p.page.buffer, p.page.byteOffset, 8).getBigUint64(0, meta.littleEndian);
+        firstPageTs.push(ts);
+        if (base === null || ts < base) base = ts;
+      }
+      this.base = base ?? 0n;
+      const validFromTs = this.validFrom();
+      const clock = this.buffer.clock || meta.clock;
+      const unameParts = meta.uname.trim().split(/\s+/);
+      const where = this.buffer.name === "" ? "top buffer" : `buffer "${this.buffer.name}"`;
+      const compression = meta.compression.name === "none" ? "" : ` ${meta.compression.name}`;
+      this.info = {
+        kind: "trace.dat",
+        path,
+        clock,
+        clockIsNs: clock === "" || NS_CLOCKS.has(clock),
+        cpus: meta.cpuCount,
+        kernel: unameParts.length >= 3 ? unameParts.slice(2).join(" ") : meta.uname.trim(),
+        tsBase: this.base,
+        tsResolutionNs: 1,
+        format: `trace.dat v${meta.version}${compression}, ${where}${meta.buffers.length > 1 ? ` of ${meta.buffers.length}` : ""}`,
+        validFromTs,
+      };
+      this.symbols = meta.kallsyms ? new KallsymsTable(meta.kallsyms) : EMPTY_SYMBOLS;
+      this.initialComms = parseCmdlines(meta.cmdlines);
+      for (const w of meta.warnings) this.diagnostics.add("trace_file_warning", "info", w);
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  /** The buffer named by the user, else the first with sched events, else the top one. */
+  private chooseBuffer(name: string | undefined): BufferInfo {
+    const buffers = this.file.meta.buffers;
+    if (name !== undefined) {
+      const b = buffers.find((x) => x.name === name);
+      if (!b) {
+        const names = buffers.map((x) => (x.name === "" ? '"" (top)' : `"${x.name}"`)).join(", ");
+        throw new TraceFormatError(this.path, 0, `no buffer named "${name}" in this trace; it has ${names}`);
+      }
+      return b;
+    }
+    const withData = buffers.filter((b) => b.cpus.length > 0);
+    if (withData.length === 0) return buffers.find((b) => b.name === "") ?? buffers[0];
+    if (withData.length === 1) return withData[0];
+    for (const b of withData) if (this.hasSchedEvents(b)) return b;
+    return withData.find((b) => b.name === "") ?? withData[0];
+  }
+
+  /** Looks at the first pages of each CPU for a sched_switch or sched_wakeup record. */
+  private hasSchedEvents(b: BufferInfo): boolean {
+    const layout = { ...this.layout, subBufferSize: b.pageSize };
+    const cursor = new SubBufferCursor(layout, this.path);
+    for (const c of b.cpus) {
+      const reader = this.file.cpuPages(b, c.cpu, { pagesPerRead: 1 });
+      for (let i = 0; i < 4; i++) {
+        const p = reader.nextPage();
+        if (!p) break;
+        try {
+          cursor.reset(p.page, 0, p.page.length, p.fileOffset, c.cpu);
+          while (cursor.next()) {
+            if (cursor.payloadLength < 2) continue;
+            const id = cursor.view.getUint16(cursor.payloadOffset, layout.littleEndian);
+            const k = this.catalog.decoder(id)?.kind;
+            if (k === EventKind.SchedSwitch || k === EventKind.SchedWakeup || k === EventKind.SchedWaking)
+              return true;
+          }
+        } catch {
+          break; // a bad page is reported when the buffer is read
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Latest first-event timestamp over the CPUs with data (relative). */
+  private validFrom(): number {
+    const cursor = new SubBufferCursor(this.layout, this.path);
+    cursor.setBase(this.base);
+    let latest = 0;
+    for (const c of this.buffer.cpus) {
+      const reader = this.file.cpuPages(this.buffer, c.cpu, { pagesPerRead: 1 });
+      try {
+        for (let p = reader.nextPage(); p; p = reader.nextPage()) {
+          cursor.reset(p.page, 0, p.page.length, p.fileOffset, c.cpu);
+          if (cursor.next()) {
+            latest = Math.max(latest, cursor.ts);
+            break;
+          }
+        }
+      } catch {
+        // reported when the data is read
+      }
+    }
+    return latest;
+  }
+
+  async run(sink: EventSink, opts: RunOptions = {}): Promise<void> {
+    if (this.ran) throw new Error(`${this.path}: run() may be called once per opened source`);
+    this.ran = true;
+    const compressed = this.buffer.compressed;
+    const sources = this.buffer.cpus.map(
+      (c) =>
+        new ReaderPages(
+          this.file.cpuPages(
+            this.buffer,
+            c.cpu,
+            this.pagesPerRead ? { pagesPerRead: this.pagesPerRead } : undefined,
+          ),
+          c.offset,
+          compressed,
+        ),
+    );
+    const totalBytes = this.buffer.cpus.reduce((s, c) => s + c.size, 0);
+    const merge = new CpuMerge(
+      this.buffer.cpus.map((c, i) => ({ cpu: c.cpu, source: sources[i] })),
+      this.layout,
+      this.catalog,
+      this.diagnostics,
+      this.path,
+      this.base,
+    );
+    const progress = () => {
+      let bytes = 0;
+      for (const s of sources) bytes += s.consumed;
+      opts.onProgress?.({ bytes: Math.min(bytes, totalBytes), totalBytes, events: merge.events });
+    };
+    let lastReport = performance.now();
+    let lastYield = lastReport;
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const n = merge.drain(sink, Number.POSITIVE_INFINITY, SLICE_EVENTS);
+      const now = performance.now();
+      if (opts.onProgress && now - lastReport >= 250) {
+        lastReport = now;
+        progress();
+      }
+      if (n < SLICE_EVENTS) break;
+      if (now - lastYield >= 100) {
+        lastYield = now;
+        await yieldToLoop();
+      }
+    }
+    let bytes = 0;
+    for (const s of sources) bytes += s.consumed;
+    opts.onProgress?.({ bytes: totalBytes || bytes, totalBytes, events: merge.events });
+  }
+
+  close(): void {
+    this.file.close();
+  }
+}
+
+/** Opens a trace-cmd trace.dat (v6 or v7). Throws TraceFormatError for unreadable files. */
+export async function openTraceDat(path: string, opts?: TraceDatOptions): Promise<TraceSource> {
+  return new TraceDatSource(path, opts);
+}
