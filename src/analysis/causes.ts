@@ -94,7 +94,7 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
   const softirq = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const c = ev.cpu[i];
-    if (curTid.has(c)) continue;
+    if (curTid.has(c) || ev.kind[i] === EventKind.LostEvents) continue;
     curTid.set(c, ev.currentTid[i]);
     hardirq.set(c, ev.kind[i] === EventKind.IrqHandlerExit ? ev.a[i] : -1);
     softirq.set(c, ev.kind[i] === EventKind.SoftirqExit ? ev.a[i] : -1);
@@ -389,7 +389,11 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
     if (ev.currentTid[i] === tid && state === WAITING && ts >= inp.wakeTs && k !== EventKind.SchedSwitch) {
       curTid.set(cpu, tid);
       switchIn(cpu);
-    } else if (k !== EventKind.SchedSwitch && ev.currentTid[i] !== curTid.get(cpu)) {
+    } else if (
+      k !== EventKind.SchedSwitch &&
+      k !== EventKind.LostEvents &&
+      ev.currentTid[i] !== curTid.get(cpu)
+    ) {
       // common_pid is the ground truth of who runs; it repairs a missed switch
       curTid.set(cpu, ev.currentTid[i]);
     }

@@ -47,7 +47,12 @@ export function prevStateText(state: number): string {
 }
 
 /** The kernel's print-fmt text of event `i`, or null for events with no text form. */
-export function eventPayload(w: WindowEvents, i: number, tsBase: bigint, symbols?: SymbolTable): string | null {
+export function eventPayload(
+  w: WindowEvents,
+  i: number,
+  tsBase: bigint,
+  symbols?: SymbolTable,
+): string | null {
   const ev = w.events;
   const comm = (t: number) => (t === 0 ? "swapper" : w.comms.get(t) || `<...>`);
   const fn = (key: number) => symbols?.name(key) || hex(key);
@@ -115,7 +120,11 @@ export const TEXT_EVENT_NAMES: Record<number, string> = {
 };
 
 /** The window(s) as a tracefs `trace` text file. */
-export function formatPerfettoText(w: WindowEvents, tsBase: bigint, opts: { cpus?: number; symbols?: SymbolTable } = {}): string {
+export function formatPerfettoText(
+  w: WindowEvents,
+  tsBase: bigint,
+  opts: { cpus?: number; symbols?: SymbolTable } = {},
+): string {
   const ev = w.events;
   let maxCpu = 0;
   let lost = 0;

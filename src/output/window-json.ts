@@ -43,6 +43,11 @@ export function formatWindowsJson(list: readonly WindowExport[], version = ""): 
   return `${stringifyJson({
     tool: "rtscope",
     version,
-    windows: list.map((x) => ({ tid: x.tid, comm: x.comm, metric: x.metric, window: windowToJsonObject(x.window) })),
+    windows: list.map((x) => ({
+      tid: x.tid,
+      comm: x.comm,
+      metric: x.metric,
+      window: windowToJsonObject(x.window),
+    })),
   })}\n`;
 }

@@ -70,7 +70,9 @@ export function formatCauseBreakdown(w: WorstWindow): string {
     }
     const pct = (c.percent ?? (total > 0 ? (c.time / total) * 100 : 0)).toFixed(1);
     const indent = split ? "    " : "  ";
-    lines.push(`${indent}${labels[i].padEnd(width, ".")} ${us(c.time).padStart(10)} us (${pct.padStart(5)} %)`);
+    lines.push(
+      `${indent}${labels[i].padEnd(width, ".")} ${us(c.time).padStart(10)} us (${pct.padStart(5)} %)`,
+    );
   });
   lines.push(`  ${"total".padEnd(width + (split ? 2 : 0), " ")} ${us(total).padStart(10)} us`);
   if (w.preemptions?.length) {
