@@ -83,17 +83,16 @@ export async function analyzeTrace(
   }
 }
 
-/** The windows engineer's worst-window renderer, when this build has it. */
+/**
+ * The worst-window renderer for text reports: the cause breakdown of each window (the
+ * event listing is what `rtscope export` is for). Returns undefined if it fails to load,
+ * so that the text report falls back to its brief causes list.
+ */
 export async function loadWindowRenderer(): Promise<WindowRenderer | undefined> {
-  const url = new URL("../output/window-text.ts", import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return undefined;
   try {
-    const mod = (await import(url.href)) as Record<string, unknown>;
-    for (const name of ["formatWorstWindow", "formatWindowText", "renderWindow", "windowText"]) {
-      if (typeof mod[name] === "function") return mod[name] as WindowRenderer;
-    }
+    const { formatWorstWindow } = await import("../output/window-text.ts");
+    return (w, task, metric) => formatWorstWindow(w, task, metric, { events: false });
   } catch {
-    // a broken renderer must not sink the report: the brief causes list is printed instead
+    return undefined;
   }
-  return undefined;
 }

@@ -1,0 +1,198 @@
+// End to end: bin/rtscope.js run by the Node that runs the tests (Node 24 under npm test),
+// checked for exit status and messages; real traces once the readers are in this build.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { COMMANDS } from "../../src/cli/main.ts";
+import { fixturesDir, repoRoot } from "../helpers/paths.ts";
+
+const bin = join(repoRoot, "bin/rtscope.js");
+const trace = join(fixturesDir, "trace-dat/cpu-load/trace.v7.dat");
+const traceCmdReport = join(fixturesDir, "trace-dat/cpu-load/report-t.txt");
+const haveReaders = existsSync(join(repoRoot, "src/sources/open-source.ts"));
+const noReaders = haveReaders ? false : "src/sources/open-source.ts is not in this build yet";
+const tmp = mkdtempSync(join(tmpdir(), "rtscope-cli-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function rtscope(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, RTSCOPE_DEBUG: "" },
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("--help lists every command; --version prints the package version", () => {
+  const r = rtscope("--help");
+  assert.equal(r.code, 0);
+  for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${c.name} `, "m"), c.name);
+  for (const c of [
+    "record",
+    "top",
+    "hist",
+    "report",
+    "export",
+    "serve",
+    "ctl",
+    "runs",
+    "compare",
+    "doctor",
+    "reset",
+    "demo",
+  ])
+    assert.ok(
+      COMMANDS.some((x) => x.name === c),
+      c,
+    );
+  const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
+  assert.equal(rtscope("--version").stdout, `rtscope ${pkg.version}\n`);
+});
+
+test("help for one command: `help report` and `report --help`", () => {
+  const a = rtscope("help", "report");
+  const b = rtscope("report", "--help");
+  assert.equal(a.code, 0);
+  assert.equal(b.code, 0);
+  assert.equal(a.stdout, b.stdout);
+  for (const opt of [
+    "--pid",
+    "--tgid",
+    "--comm",
+    "--rt",
+    "--irq-threads",
+    "--slo",
+    "--format",
+    "--worst",
+    "--bucket",
+  ])
+    assert.ok(a.stdout.includes(opt), opt);
+  assert.match(a.stdout, /latency {3}scheduling latency/);
+});
+
+test("usage errors exit 1 and name the offending option", () => {
+  let r = rtscope("report", "x.dat", "--frobnicate");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^rtscope: unknown option '--frobnicate'\nTry 'rtscope report --help'\.\n$/);
+  r = rtscope("report", "x.dat", "--slo", "lateness=5us");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /unknown metric 'lateness'; valid metrics: latency, response, relief, timer, irq/);
+  r = rtscope("report", "x.dat", "--format", "xml");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /valid formats: text, json, junit, hist/);
+  r = rtscope("report", "x.dat", "--pid", "12a");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--pid expects a positive thread\/process id, got '12a'/);
+  r = rtscope("report");
+  assert.equal(r.code, 1);
+  r = rtscope("bogus");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /unknown command 'bogus'/);
+});
+
+test("a missing file is a runtime error (exit 2) naming the path, one line", () => {
+  const missing = join(tmp, "nope.dat");
+  const r = rtscope("report", missing);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `rtscope: ${missing}: no such file or directory\n`);
+});
+
+test("a truncated trace.dat is a runtime error (exit 2) naming file and offset", { skip: noReaders }, () => {
+  const cut = join(tmp, "cut.dat");
+  writeFileSync(cut, readFileSync(trace).subarray(0, 3000));
+  const r = rtscope("report", cut);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.split("\n").length, 2, r.stderr);
+  assert.ok(r.stderr.includes(cut), r.stderr);
+  assert.match(r.stderr, /offset \d+/);
+});
+
+test("report on a real trace: exit 0, events as trace-cmd counts them; JSON parses", {
+  skip: noReaders,
+}, () => {
+  // trace-cmd report prints one line per event after its "cpus=2" header
+  const events = readFileSync(traceCmdReport, "utf8").trimEnd().split("\n").length - 1;
+  const r = rtscope("report", trace, "--comm", "^cyclictest$", "--format", "json");
+  assert.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.equal(rep.source.events, events);
+  assert.ok(rep.tasks.length >= 2);
+  for (const t of rep.tasks) assert.equal(t.comm, "cyclictest");
+  const text = rtscope("report", trace, "--comm", "^cyclictest$");
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`events {5}${events.toLocaleString("en-US")} \\(0 lost\\)`));
+});
+
+test("an SLO of 1ns is violated by every sample: exit 3, junit failures", { skip: noReaders }, () => {
+  const out = join(tmp, "junit.xml");
+  const r = rtscope(
+    "report",
+    trace,
+    "--comm",
+    "^cyclictest$",
+    "--slo",
+    "latency=1ns",
+    "--format",
+    "junit",
+    "-o",
+    out,
+  );
+  assert.equal(r.code, 3, r.stderr);
+  assert.equal(r.stdout, "");
+  const xml = readFileSync(out, "utf8");
+  const tests = Number(/<testsuites [^>]*tests="(\d+)"/.exec(xml)![1]);
+  const failures = Number(/<testsuites [^>]*failures="(\d+)"/.exec(xml)![1]);
+  assert.ok(tests >= 2);
+  assert.equal(failures, tests);
+  const json = JSON.parse(
+    rtscope("report", trace, "--comm", "^cyclictest$", "--slo", "latency=1ns", "-f", "json").stdout,
+  );
+  for (const t of json.tasks) assert.equal(t.metrics.latency.slo.violations, t.metrics.latency.count);
+});
+
+test("hist format: rtla layout with one column per task and metric", { skip: noReaders }, () => {
+  const r = rtscope(
+    "report",
+    trace,
+    "--comm",
+    "^cyclictest$",
+    "--format",
+    "hist",
+    "--bucket",
+    "10us",
+    "--entries",
+    "50",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split("\n");
+  assert.equal(lines[1], "# Time unit is microseconds (us)");
+  const header = lines.find((l) => l.startsWith("Index"))!;
+  const cols = header.split(/\s+/).slice(1);
+  assert.ok(cols.includes(cols.find((c) => c.startsWith("lat-"))!));
+  // bucket rows + over: add up to count: for every column
+  const rows = lines.filter((l) => /^\d+\s/.test(l)).map((l) => l.split(/\s+/).map(Number));
+  const over = lines
+    .find((l) => l.startsWith("over:"))!
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const count = lines
+    .find((l) => l.startsWith("count:"))!
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  cols.forEach((_c, i) => {
+    const sum = rows.reduce((s, row) => s + row[i + 1], 0) + over[i];
+    assert.equal(sum, count[i], cols[i]);
+  });
+});
+
+test("demo runs on the bundled trace and exits 0", { skip: noReaders }, () => {
+  const r = rtscope("demo");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /rtscope demo: .*analysing a bundled recording instead/);
+  assert.match(r.stdout, /process cyclictest/);
+});
