@@ -3,10 +3,12 @@
 # cause, each in a private tracefs instance (rtscope-causefix-$$, trace_clock mono) that is
 # removed on every exit path. Needs root, tracefs, cyclictest, stress-ng, trace-cmd, 2 CPUs.
 #
-#   thread.dat     cyclictest (FIFO 80, CPU 1) + a FIFO 90 stress-ng hog on CPU 1 in 5 ms slices
-#   blocking.dat   cyclictest (FIFO 80, CPU 1) + a SCHED_OTHER stress-ng vm hog on CPU 1
-#   idle.dat       cyclictest (FIFO 80, CPU 0) alone on CPU 0 (everything else pinned to CPU 1)
-#   migration.dat  a reader on CPU 0 woken through a pipe by a writer on CPU 1
+#   thread.dat     cyclictest (FIFO 77 = kernel prio 22, CPU 1) + a FIFO 90 stress-ng hog on CPU 1 in 5 ms slices
+#   blocking.dat   cyclictest (FIFO 76 = prio 23, CPU 1) + a SCHED_OTHER stress-ng vm hog on CPU 1
+#   idle.dat       cyclictest (FIFO 75 = prio 24, CPU 0) alone on CPU 0 (everything else pinned to CPU 1)
+#   migration.dat  a reader (cat) on CPU 0 woken through a pipe by a writer on CPU 1
+# The odd priorities let the tests find these threads even if something else ran on the
+# machine during the recording (other people's cyclictest runs appear in a shared VM).
 #
 # Usage: scripts/record-cause-fixtures.sh [OUTDIR]   (default test/fixtures/causes)
 set -euo pipefail
@@ -73,7 +75,7 @@ stop_instance() { # $1 = output file
 start_instance
 stress-ng --cpu 1 --cpu-load 30 --cpu-load-slice 5 --taskset 1 --sched fifo --sched-prio 90 -t 2 >/dev/null 2>&1 &
 sleep 0.2
-cyclictest -q -m -p 80 -a 1 -t 1 -i 1000 -l 1000 --policy=fifo >/dev/null
+cyclictest -q -m -p 77 -a 1 -t 1 -i 1000 -l 1000 --policy=fifo >/dev/null
 wait
 stop_instance "$OUT/thread.dat"
 
@@ -81,13 +83,13 @@ stop_instance "$OUT/thread.dat"
 start_instance
 stress-ng --vm 1 --vm-bytes 256M --vm-method all --taskset 1 -t 2 >/dev/null 2>&1 &
 sleep 0.2
-cyclictest -q -m -p 80 -a 1 -t 1 -i 1000 -l 1000 --policy=fifo >/dev/null
+cyclictest -q -m -p 76 -a 1 -t 1 -i 1000 -l 1000 --policy=fifo >/dev/null
 wait
 stop_instance "$OUT/blocking.dat"
 
 # 3. idle exit: cyclictest alone on CPU 0
 start_instance
-taskset -c 0 cyclictest -q -m -p 80 -a 0 -t 1 -i 2000 -l 500 --policy=fifo >/dev/null
+taskset -c 0 cyclictest -q -m -p 75 -a 0 -t 1 -i 2000 -l 500 --policy=fifo >/dev/null
 stop_instance "$OUT/idle.dat"
 
 # 4. migration: reader on CPU 0 woken by a writer on CPU 1 (sched_switch out of idle is recorded on CPU 0)
