@@ -585,6 +585,11 @@ function readV7(r: FileByteReader, meta: TraceDatMeta): OptionState {
     if (id === OptionId.STRINGS) strings.push(readSectionContent(r, h, algo, "strings section"));
     pos += 16 + size;
   }
+  if (pos < meta.fileSize && pos + 16 > meta.fileSize) {
+    meta.warnings.push(
+      `section scan: ${meta.fileSize - pos} bytes at ${pos} are too few for a section header`,
+    );
+  }
   let stringBytes = 0;
   for (const s of strings) stringBytes += s.length;
   const table = new Uint8Array(stringBytes);
