@@ -2,16 +2,18 @@
 // at --duration, Ctrl-C/SIGTERM/SIGHUP or the launched command's exit; on Ctrl-C the report
 // is still written. The private tracefs instance is removed in every case.
 
-import { existsSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
+import { Analysis, defaultAnalysisOptions } from "../analysis/analyze.ts";
+import { Pipeline } from "../analysis/analyzer.ts";
+import { createWindowCapture, type WorstWindows } from "../analysis/worst-windows.ts";
 import type { Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
-import type { RunOptions, TraceSource } from "../model/source.ts";
 import { parseDuration } from "../model/units.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
 import { DEFAULT_BUFFER_SIZE_KB, type LiveSource } from "../sources/tracefs-live.ts";
 import { CaptureSession } from "../tracefs/capture-session.ts";
+import { procTaskInfo } from "../tracefs/proc-tasks.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
@@ -180,29 +182,85 @@ export function parseRecordArgs(argv: string[], command = "record"): RecordOptio
   };
 }
 
-// ------------------------------------------------------------ analysis bridge
+// ------------------------------------------------------------ live analysis
 
-interface AnalysisModule {
-  analyzeSource(
-    source: TraceSource,
-    opts: Record<string, unknown> & { selection: Selection },
-    run?: RunOptions,
-  ): Promise<Report>;
+/** One live capture feeding one analysis pipeline (shared by record, top and hist). */
+export interface LiveRun {
+  session: CaptureSession;
+  analysis: Analysis;
+  pipeline: Pipeline;
+  windows: WorstWindows;
 }
 
-/** The analysis module (loaded on first use so that record reports a clear error when absent). */
-export async function loadAnalysis(): Promise<AnalysisModule & Record<string, unknown>> {
-  const url = new URL("../analysis/analyze.ts", import.meta.url);
-  if (!existsSync(fileURLToPath(url)))
-    throw new Error("this build of rtscope has no analysis (src/analysis/analyze.ts is missing)");
-  return (await import(url.href)) as AnalysisModule & Record<string, unknown>;
+export interface LiveRunOptions {
+  selection: Selection;
+  slo: SloBounds;
+  worstN: number;
+  wakeupEvent: "wakeup" | "waking";
+  live: LiveSettings;
+  command: string[];
 }
 
-/** Histograms kept by the analysis for the hist format, when it offers them. */
-export function histogramLookup(holder: unknown): HistogramLookup {
-  const h = holder as { histogram?: (tid: number, metric: string) => HdrLike | undefined } | undefined;
-  if (h && typeof h.histogram === "function") return (tid, metric) => h.histogram!(tid, metric);
-  return () => undefined;
+/**
+ * Opens the instance, starts tracing, launches the command (its pid joins the selection),
+ * then builds the analysis: the selection must be complete before the matcher is made.
+ */
+export function startLiveRun(o: LiveRunOptions): LiveRun {
+  const session = CaptureSession.start({
+    selection: o.selection,
+    wakeupEvent: o.wakeupEvent,
+    syscalls: o.live.syscalls,
+    bufferSizeKb: o.live.bufferSizeKb,
+    durationNs: o.live.durationNs,
+    command: o.command,
+    cpuList: o.live.cpuList,
+    priority: o.live.priority,
+  });
+  try {
+    const src = session.source;
+    const capture = createWindowCapture({ tsBase: src.info.tsBase, symbols: src.symbols });
+    const analysis = new Analysis({
+      ...defaultAnalysisOptions(o.selection),
+      slo: o.slo,
+      worstN: o.worstN,
+      wakeupEvent: o.wakeupEvent,
+      symbols: src.symbols,
+      initialComms: src.initialComms,
+      initialTgids: src.initialTgids,
+      cpus: src.info.cpus,
+      validFromTs: 0,
+      tsBase: src.info.tsBase,
+      taskInfo: procTaskInfo,
+      observer: capture.observer,
+      windows: capture.windows,
+    });
+    const pipeline = new Pipeline([capture.recorder, ...analysis.analyzers]);
+    return { session, analysis, pipeline, windows: capture.windows };
+  } catch (e) {
+    session.close();
+    throw e;
+  }
+}
+
+/** Reads until an end condition, then builds the report; always removes the instance. */
+export async function finishLiveRun(r: LiveRun, onTick?: () => void): Promise<Report> {
+  const src = r.session.source;
+  try {
+    await src.run(r.pipeline, { signal: r.session.signal, onProgress: onTick ? () => onTick() : undefined });
+    r.pipeline.finish();
+    await r.session.waitChild();
+    const report = r.analysis.report(src.info, src.diagnostics, r.pipeline);
+    // the source reconciles page flags with the kernel's counters: its count is the better one
+    report.source.lostEvents = Math.max(report.source.lostEvents, src.lostEvents);
+    return report;
+  } finally {
+    r.session.close();
+  }
+}
+
+/** Histograms of the analysis for the hist format. */
+export function histogramLookup(analysis: Analysis): HistogramLookup {
+  return (tid, metric) => analysis.histogram(tid, metric) as HdrLike | undefined;
 }
 
 /** A status line on stderr while recording (only on a terminal, and not when a command owns it). */
@@ -220,46 +278,17 @@ export function liveStatusLine(source: LiveSource): () => void {
   };
 }
 
-export interface LiveAnalysisResult {
-  report: Report;
-  histograms: HistogramLookup;
-  session: CaptureSession;
-}
-
-/** Runs a whole capture: start, analyse until an end condition, tear down. */
-export async function captureAndAnalyze(o: RecordOptions): Promise<LiveAnalysisResult> {
-  const analysis = await loadAnalysis();
-  const session = CaptureSession.start({
-    selection: o.selection,
-    wakeupEvent: o.wakeupEvent,
-    syscalls: o.live.syscalls,
-    bufferSizeKb: o.live.bufferSizeKb,
-    durationNs: o.live.durationNs,
-    command: o.command,
-    cpuList: o.live.cpuList,
-    priority: o.live.priority,
-  });
-  const stopStatus = o.command.length === 0 ? liveStatusLine(session.source) : () => {};
-  let holder: unknown;
+/** Runs a whole capture and returns the report and histograms. */
+export async function captureAndAnalyze(
+  o: RecordOptions,
+): Promise<{ report: Report; histograms: HistogramLookup }> {
+  const r = startLiveRun(o);
+  const stopStatus = o.command.length === 0 ? liveStatusLine(r.session.source) : () => {};
   try {
-    const opts: Record<string, unknown> & { selection: Selection } = {
-      selection: o.selection,
-      slo: o.slo,
-      worstN: o.worstN,
-      wakeupEvent: o.wakeupEvent,
-      keepHistograms: o.format === "hist",
-      onAnalysis: (a: unknown) => {
-        holder = a;
-      },
-    };
-    const report = await analysis.analyzeSource(session.source, opts, { signal: session.signal });
-    await session.waitChild();
-    const lost = session.source.lostEvents;
-    if (report.source.lostEvents < lost) report.source.lostEvents = lost;
-    return { report, histograms: histogramLookup(holder ?? report), session };
+    const report = await finishLiveRun(r);
+    return { report, histograms: histogramLookup(r.analysis) };
   } finally {
     stopStatus();
-    session.close();
   }
 }
 

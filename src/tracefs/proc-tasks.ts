@@ -40,3 +40,37 @@ export function snapshotTasks(proc = "/proc"): TaskSnapshot {
   }
   return { comms, tgids };
 }
+
+const POLICY_NAMES = ["OTHER", "FIFO", "RR", "BATCH", "ISO", "IDLE", "DEADLINE"];
+
+/**
+ * What /proc says about a live thread: tgid, scheduling policy, name. Called once per
+ * thread when the analysis first sees it (never per event); undefined when it is gone.
+ */
+export function procTaskInfo(
+  tid: number,
+  proc = "/proc",
+): { tgid?: number; policy?: string; comm?: string } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`${proc}/${tid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // comm may hold spaces and parentheses: fields start after the last ')'
+  const close = stat.lastIndexOf(")");
+  const open = stat.indexOf("(");
+  const comm = open >= 0 && close > open ? stat.slice(open + 1, close) : undefined;
+  const fields = stat.slice(close + 2).split(" ");
+  // fields[0] is field 3 (state); policy is field 41
+  const policyNum = Number(fields[41 - 3]);
+  const policy = Number.isInteger(policyNum) ? POLICY_NAMES[policyNum] : undefined;
+  let tgid: number | undefined;
+  try {
+    const m = /^Tgid:\s*(\d+)/m.exec(readFileSync(`${proc}/${tid}/status`, "utf8"));
+    if (m) tgid = Number(m[1]);
+  } catch {
+    // exited meanwhile
+  }
+  return { tgid, policy, comm };
+}
