@@ -165,28 +165,30 @@ case_loops() {
   esac
 }
 
-# Starts the load of a case in the background (pids in BG_PIDS); echoes its command line.
+# Starts the load of a case in the background (pids in BG_PIDS, command line in LOAD_CMD).
+# Not run in a $(...) subshell: BG_PIDS must reach stop_load.
+LOAD_CMD=""
 start_load() {
   case $1 in
-  idle) echo "(none)" ;;
+  idle) LOAD_CMD="(none)" ;;
   cpu-load)
     setsid stress-ng --cpu 2 --timeout 30 -q >/dev/null 2>&1 &
     BG_PIDS+=($!)
-    echo "stress-ng --cpu 2 --timeout 30 -q"
+    LOAD_CMD="stress-ng --cpu 2 --timeout 30 -q"
     ;;
   hackbench)
     # Short bursts: a free-running hackbench makes ~1 M events/s and the fixture must stay < 2 MB.
     local hb='while :; do hackbench -g 1 -f 2 -l 150 -s 64; sleep 0.02; done'
     setsid bash -c "$hb" >/dev/null 2>&1 &
     BG_PIDS+=($!)
-    echo "$hb"
+    LOAD_CMD=$hb
     ;;
   fifo-hog)
     # FIFO 90 > cyclictest's 80 on CPU 1, 30 % load in 2 ms slices: preempts thread 1 for up
     # to a slice. RT throttling (sched_rt_runtime_us) would save the box; the hog is short anyway.
     setsid chrt -f 90 taskset -c 1 stress-ng --cpu 1 --cpu-load 30 --cpu-load-slice 2 --timeout 30 -q >/dev/null 2>&1 &
     BG_PIDS+=($!)
-    echo "chrt -f 90 taskset -c 1 stress-ng --cpu 1 --cpu-load 30 --cpu-load-slice 2 --timeout 30 -q"
+    LOAD_CMD="chrt -f 90 taskset -c 1 stress-ng --cpu 1 --cpu-load 30 --cpu-load-slice 2 --timeout 30 -q"
     ;;
   *)
     echo "unknown case $1" >&2
@@ -229,8 +231,7 @@ record_case() {
   mkdir -p "$out"
   instance_create 16384 "$ALL_EVENTS"
 
-  local load_cmd
-  load_cmd=$(start_load "$c")
+  start_load "$c"
   [ "$c" = idle ] || sleep 1
 
   echo 1 >"$INST/tracing_on"
@@ -246,6 +247,9 @@ record_case() {
   wait "$ct"
   echo 0 >"$INST/tracing_on"
   stop_load
+  if pgrep -x stress-ng >/dev/null || pgrep -x hackbench >/dev/null; then
+    echo "warning: a stress-ng or hackbench not started by this case is running" >&2
+  fi
 
   local lost entries
   lost=$(instance_lost)
@@ -280,7 +284,7 @@ record_case() {
   "kernel": "$(uname -r) $(uname -v)",
   "traceCmd": "$(trace-cmd --version 2>&1 | grep -o 'version [0-9.]*' | head -1)",
   "cyclictest": "${CT_CMD[*]}",
-  "load": "$load_cmd",
+  "load": "$LOAD_CMD",
   "intervalUs": 1000,
   "loops": $LOOPS,
   "events": $entries,
