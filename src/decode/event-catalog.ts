@@ -9,7 +9,7 @@ import { type EventRecord, type StringDecoder, StrSlot } from "../model/event.ts
 import { EVENT_KIND_BY_NAME, EventKind } from "../model/event-kind.ts";
 import { TraceFormatError } from "../model/source.ts";
 import type { EventFormat, FormatField, PrevStateTable } from "./format-file.ts";
-import { MODERN_PREV_STATE, prevStateTable } from "./format-file.ts";
+import { MODERN_PREV_STATE, parseFormat, prevStateTable } from "./format-file.ts";
 import type { PageLayout } from "./header-page.ts";
 import { foldAddress } from "./kallsyms.ts";
 
@@ -42,6 +42,19 @@ const N = {
   CommonPid: 24,
 } as const;
 const SLOTS = 25;
+
+/** A format file's text and the system it was stored under. */
+export interface FormatText {
+  system: string;
+  text: string;
+}
+
+interface PendingFormat extends FormatText {
+  name: string;
+}
+
+const NAME_RE = /^name:\s*(\S+)/m;
+const ID_RE = /^ID:\s*(\d+)/m;
 
 /** field names per numeric slot and kind (first name found wins) */
 function numericNames(kind: EventKind): [number, string[]][] {
@@ -259,13 +272,40 @@ export class EventCatalog implements StringDecoder {
   private lastOffset = 0;
   private lastFileOffset = -1;
 
-  constructor(formats: readonly EventFormat[], layout: PageLayout, file: string, diagnostics: Diagnostics) {
+  /** formats not parsed yet (events the analysis does not use): parsed when first seen */
+  private readonly pending: (PendingFormat | undefined)[] = new Array(65536);
+
+  /**
+   * `formats`: parsed formats, or raw texts with their system. Texts of events the analysis
+   * uses are parsed at once (their errors throw FormatParseError); the thousands of others
+   * only when a record of theirs turns up (a broken one is then decoded generically).
+   */
+  constructor(
+    formats: readonly (EventFormat | FormatText)[],
+    layout: PageLayout,
+    file: string,
+    diagnostics: Diagnostics,
+  ) {
     this.layout = layout;
     this.file = file;
     this.diagnostics = diagnostics;
     this.le = layout.littleEndian;
     let table = MODERN_PREV_STATE;
-    for (const f of formats) {
+    for (const item of formats) {
+      let f: EventFormat;
+      if ("text" in item) {
+        const name = NAME_RE.exec(item.text)?.[1];
+        const idText = ID_RE.exec(item.text)?.[1];
+        const full = `${item.system}:${name}`;
+        if (name !== undefined && idText !== undefined && !EVENT_KIND_BY_NAME.has(full)) {
+          const id = Number(idText);
+          if (id <= 65535) this.pending[id] = { system: item.system, text: item.text, name };
+          continue;
+        }
+        f = parseFormat(item.text, item.system);
+      } else {
+        f = item;
+      }
       if (f.id < 0 || f.id > 65535) continue;
       const full = `${f.system}:${f.name}`;
       const kind = EVENT_KIND_BY_NAME.get(full) ?? EventKind.Other;
@@ -283,13 +323,36 @@ export class EventCatalog implements StringDecoder {
   }
 
   decoder(id: number): EventDecoder | undefined {
-    return this.decoders[id];
+    return this.decoders[id] ?? this.parsePending(id);
   }
 
   /** Decoder for an event by "system:name" or bare name, or undefined. */
   findByName(name: string): EventDecoder | undefined {
     for (const d of this.decoders) if (d && (d.fullName === name || d.format.name === name)) return d;
+    for (let id = 0; id < this.pending.length; id++) {
+      const p = this.pending[id];
+      if (p && (p.name === name || `${p.system}:${p.name}` === name)) return this.parsePending(id);
+    }
     return undefined;
+  }
+
+  /** Parses a deferred format on first use; undefined if there is none (or it is broken). */
+  private parsePending(id: number): EventDecoder | undefined {
+    const p = this.pending[id];
+    if (p === undefined) return undefined;
+    this.pending[id] = undefined;
+    try {
+      const d = new EventDecoder(parseFormat(p.text, p.system), EventKind.Other);
+      this.decoders[id] = d;
+      return d;
+    } catch (e) {
+      this.diagnostics.add(
+        "bad_format",
+        "warning",
+        `${(e as Error).message}; its events are kept as generic events`,
+      );
+      return undefined;
+    }
   }
 
   /**
@@ -323,7 +386,8 @@ export class EventCatalog implements StringDecoder {
     const le = this.le;
     const id = view.getUint16(offset, le);
     rec.id = id;
-    const d = this.decoders[id];
+    let d = this.decoders[id];
+    if (d === undefined) d = this.parsePending(id);
     if (d === undefined) {
       // common fields are standard (type u16, flags u8, preempt u8, pid s32) when no format says otherwise
       rec.flags = data[offset + 2];

@@ -3,8 +3,8 @@
 // them. Data is streamed chunk by chunk per CPU: the file is never read whole.
 
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { EventCatalog } from "../decode/event-catalog.ts";
-import { type EventFormat, parseFormat } from "../decode/format-file.ts";
+import { EventCatalog, type FormatText } from "../decode/event-catalog.ts";
+import { FormatParseError } from "../decode/format-file.ts";
 import { HeaderPageError, type PageLayout, parseHeaderPage } from "../decode/header-page.ts";
 import { EMPTY_SYMBOLS, KallsymsTable } from "../decode/kallsyms.ts";
 import { SubBufferCursor } from "../decode/page-decoder.ts";
@@ -69,19 +69,12 @@ function parseCmdlines(text: string): Map<number, string> {
   return m;
 }
 
-function parseAllFormats(file: TraceDatFile, path: string): EventFormat[] {
-  const out: EventFormat[] = [];
+function formatTexts(file: TraceDatFile): FormatText[] {
   const meta = file.meta;
-  const add = (text: string, system: string) => {
-    try {
-      out.push(parseFormat(text, system));
-    } catch (e) {
-      throw new TraceFormatError(path, -1, (e as Error).message);
-    }
-  };
-  for (const t of meta.ftraceFormats) add(t, "ftrace");
-  for (const f of meta.eventFormats) add(f.text, f.system);
-  return out;
+  return [
+    ...meta.ftraceFormats.map((text) => ({ system: "ftrace", text })),
+    ...meta.eventFormats.map((f) => ({ system: f.system, text: f.text })),
+  ];
 }
 
 export class TraceDatSource implements TraceSource {
@@ -119,8 +112,12 @@ export class TraceDatSource implements TraceSource {
         if (e instanceof HeaderPageError) throw new TraceFormatError(path, 0, e.message);
         throw e;
       }
-      const formats = parseAllFormats(file, path);
-      this.catalog = new EventCatalog(formats, this.layout, path, this.diagnostics);
+      try {
+        this.catalog = new EventCatalog(formatTexts(file), this.layout, path, this.diagnostics);
+      } catch (e) {
+        if (e instanceof FormatParseError) throw new TraceFormatError(path, -1, e.message);
+        throw e;
+      }
       this.buffer = this.chooseBuffer(opts.buffer);
       if (this.buffer.pageSize !== this.layout.subBufferSize) {
         // instances may have their own sub-buffer size (>= 6.8); the data offset stays the kernel's
