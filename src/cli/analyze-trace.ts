@@ -26,7 +26,7 @@ export interface TraceAnalysisOptions {
 }
 
 interface SourcesModule {
-  openSource(path: string, opts?: { buffer?: string }): Promise<TraceSource>;
+  openSource(path: string, opts?: { traceDat?: { buffer?: string } }): Promise<TraceSource>;
 }
 
 async function loadModule<T>(relPath: string, what: string): Promise<T> {
@@ -50,7 +50,10 @@ export async function analyzeTrace(
   // A missing or unreadable file is the user's problem to fix: say so before anything else.
   if (statSync(file).isDirectory()) throw new Error(`${file}: is a directory, expected a trace file`);
   const sources = await loadModule<SourcesModule>("../sources/open-source.ts", "trace reader");
-  const source = await sources.openSource(file, o.buffer !== undefined ? { buffer: o.buffer } : undefined);
+  const source = await sources.openSource(
+    file,
+    o.buffer !== undefined ? { traceDat: { buffer: o.buffer } } : {},
+  );
   try {
     const info = source.info;
     const capture =

@@ -183,13 +183,16 @@ export function parseFormat<F extends string>(
   allowed: readonly F[],
   fallback: F,
   command = "",
+  option = "--format",
 ): F {
   if (value === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(value))
+  if (!(allowed as readonly string[]).includes(value)) {
+    const what = option === "--format" ? "format" : "value";
     throw new UsageError(
-      `--format: unknown format '${value}'; valid formats: ${allowed.join(", ")}`,
+      `${option}: unknown ${what} '${value}'; valid ${what}s: ${allowed.join(", ")}`,
       command,
     );
+  }
   return value as F;
 }
 

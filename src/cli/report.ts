@@ -6,12 +6,17 @@
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Report } from "../model/report.ts";
-import type { Selection } from "../model/selection.ts";
+import { type Selection, selectionIsEmpty } from "../model/selection.ts";
 import { formatHistReport, type HistogramLookup } from "../output/hist-report.ts";
 import { formatJsonReport, formatJsonReports } from "../output/json-report.ts";
 import { formatJunitReport } from "../output/junit-report.ts";
 import { ProgressLine } from "../output/progress.ts";
-import { formatTextReport, type WindowRenderer } from "../output/text-report.ts";
+import {
+  formatTextReport,
+  WINDOW_CHOICES,
+  type WindowChoice,
+  type WindowRenderer,
+} from "../output/text-report.ts";
 import { analyzeTrace, loadWindowRenderer } from "./analyze-trace.ts";
 import {
   ANALYSIS_HELP,
@@ -57,6 +62,9 @@ Output:
                          task and metric with a bound), hist (rtla timerlat hist layout)
   -o, --output FILE      write the report to FILE instead of stdout
   --worst N              also list the N worst samples of each metric
+  --windows W            text: which worst cases to explain (cause breakdown): all, violations
+                         (only metrics over their SLO), none. Default: all when a selection is
+                         given, violations when every thread is reported
   --bucket SIZE          hist: bucket size (default 1us)
   --entries N            hist: number of buckets (default 256); larger samples count in 'over:'
   --with-zeros           hist: print buckets where every column is zero
@@ -86,6 +94,7 @@ const OPTIONS = {
   ...OUTPUT_OPTIONS,
   ...HIST_OPTIONS,
   buffer: { type: "string" },
+  windows: { type: "string" },
 } as const;
 
 export interface ReportCommandOptions {
@@ -98,6 +107,7 @@ export interface ReportCommandOptions {
   buffer?: string;
   wakeupEvent: "wakeup" | "waking";
   hist: HistSettings;
+  windows: WindowChoice;
 }
 
 export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
@@ -105,9 +115,10 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
   if (values.help) return "help";
   if (positionals.length === 0)
     throw new UsageError("no trace file given (rtscope report FILE...)", "report");
+  const selection = selectionFromValues(values, "report");
   return {
     files: positionals,
-    selection: selectionFromValues(values, "report"),
+    selection,
     slo: parseSlo(values.slo, "report"),
     format: parseFormat(values.format, REPORT_FORMATS, "text", "report"),
     output: values.output,
@@ -115,6 +126,13 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
     buffer: values.buffer,
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], "report"),
     hist: parseHistSettings(values, "report"),
+    windows: parseFormat(
+      values.windows,
+      WINDOW_CHOICES,
+      selectionIsEmpty(selection) ? "violations" : "all",
+      "report",
+      "--windows",
+    ),
   };
 }
 
@@ -134,7 +152,7 @@ export interface AnalysedFile {
 /** Renders the analysed files in the chosen format. */
 export function renderReports(
   files: readonly AnalysedFile[],
-  o: Pick<ReportCommandOptions, "format" | "hist">,
+  o: Pick<ReportCommandOptions, "format" | "hist"> & { windows?: WindowChoice },
   extras: { width?: number; windowRenderer?: WindowRenderer } = {},
 ): string {
   const reports = files.map((f) => f.report);
@@ -146,7 +164,7 @@ export function renderReports(
     case "hist":
       return files.map((f) => formatHistReport(f.report, f.histograms, o.hist)).join("\n");
     default:
-      return reports.map((r) => formatTextReport(r, extras)).join("\n");
+      return reports.map((r) => formatTextReport(r, { ...extras, windows: o.windows })).join("\n");
   }
 }
 

@@ -28,7 +28,12 @@ export interface TextReportOptions {
   /** terminal width; columns that do not fit are dropped (p90, inferred). Default 100. */
   width?: number;
   windowRenderer?: WindowRenderer;
+  /** which worst windows to print: every one (default), only those of violated SLOs, none */
+  windows?: WindowChoice;
 }
+
+export const WINDOW_CHOICES = ["all", "violations", "none"] as const;
+export type WindowChoice = (typeof WINDOW_CHOICES)[number];
 
 const SHORT_NAME: Record<MetricKey, string> = {
   latency: "latency",
@@ -216,10 +221,12 @@ function worstSection(t: TaskReport, opts: TextReportOptions, out: string[]): vo
       );
     }
   }
-  if (!t.worst) return;
+  const choice = opts.windows ?? "all";
+  if (!t.worst || choice === "none") return;
   for (const k of METRIC_KEYS) {
     const w = t.worst[k];
     if (!w) continue;
+    if (choice === "violations" && !((t.metrics[k]?.slo?.violations ?? 0) > 0)) continue;
     out.push("");
     if (opts.windowRenderer) {
       out.push(

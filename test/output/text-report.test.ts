@@ -89,7 +89,10 @@ test("narrow terminals drop optional columns; no line ends in spaces", () => {
   const text = formatTextReport(sampleReport(), { width: 70 });
   assert.doesNotMatch(text, /inferred {2}/);
   // the wide table (4028) loses p90 too; every table fits
-  assert.match(text, /\n {4}metric \(us\) {2}count {3}min {3}p50 {4}p99 {2}p99\.9 {3}max {3}SLO {2}over SLO\n/);
+  assert.match(
+    text,
+    /\n {4}metric \(us\) {2}count {3}min {3}p50 {4}p99 {2}p99\.9 {3}max {3}SLO {2}over SLO\n/,
+  );
   for (const l of text.split("\n")) if (/^ {4}(metric|latency|timer) /.test(l)) assert.ok(l.length <= 70, l);
   for (const l of text.split("\n")) assert.equal(l, l.trimEnd());
 });
@@ -109,4 +112,15 @@ test("no tasks: says so and how to fix the selection", () => {
     formatTextReport(r),
     /No tracked thread had any activity in this trace \(selection: --comm \^cyclictest\$\)/,
   );
+});
+
+test("windows: 'violations' keeps only windows of metrics over their bound, 'none' drops all", () => {
+  const r = sampleReport();
+  r.tasks[0].worst!.timer = { ...r.tasks[0].worst!.latency!, value: 1961500 };
+  const render = (w: { value: number }, _t: unknown, k: string) => `WINDOW ${k} ${w.value}`;
+  assert.match(formatTextReport(r, { windowRenderer: render }), /WINDOW timer 1961500/);
+  const v = formatTextReport(r, { windowRenderer: render, windows: "violations" });
+  assert.match(v, /WINDOW latency 60912/);
+  assert.doesNotMatch(v, /WINDOW timer/);
+  assert.doesNotMatch(formatTextReport(r, { windowRenderer: render, windows: "none" }), /WINDOW/);
 });
