@@ -1,0 +1,189 @@
+// Events per second of the analysis alone (no decoding) on a synthetic stream of sched,
+// timer and syscall events: N periodic threads on C CPUs, each cycle = sys_enter →
+// hrtimer_start → switch out (S) → expire_entry → waking → wakeup → expire_exit → switch in
+// → sys_exit, plus preemptions by untracked noise threads. The stream is generated into
+// typed-array columns first, then replayed through ONE reused EventRecord, as a source does.
+//
+//   npx node bench/analysis-speed.ts [events=5000000]
+//
+// Times are CPU time of this process, best of three runs after a warm-up.
+
+import { build } from "hdr-histogram-js";
+import { Analysis, defaultAnalysisOptions } from "../src/analysis/analyze.ts";
+import { Pipeline } from "../src/analysis/analyzer.ts";
+import { EventRecord } from "../src/model/event.ts";
+import { EventKind } from "../src/model/event-kind.ts";
+import { emptySelection, type Selection } from "../src/model/selection.ts";
+import type { SymbolTable } from "../src/model/source.ts";
+
+const TOTAL = Number(process.argv[2] ?? 5_000_000);
+const CPUS = 4;
+const THREADS = 64;
+const WAKEUP_FN = 0x1000;
+const SYMBOLS: SymbolTable = { hrtimerWakeupKey: WAKEUP_FN, name: () => "" };
+
+/** Columns of the synthetic stream. */
+const kind = new Uint8Array(TOTAL);
+const cpuCol = new Uint8Array(TOTAL);
+const ts = new Float64Array(TOTAL);
+const cur = new Int32Array(TOTAL);
+const a = new Int32Array(TOTAL); // tid / prevTid / timer key
+const b = new Int32Array(TOTAL); // nextTid / prevState
+const c = new Float64Array(TOTAL); // expires / now
+
+function generate(): void {
+  let n = 0;
+  let t = 1000;
+  const push = (k: number, cpu: number, current: number, x: number, y: number, z: number) => {
+    if (n >= TOTAL) return;
+    kind[n] = k;
+    cpuCol[n] = cpu;
+    ts[n] = t;
+    cur[n] = current;
+    a[n] = x;
+    b[n] = y;
+    c[n] = z;
+    n++;
+    t += 37 + (n % 13);
+  };
+  let cycle = 0;
+  while (n < TOTAL) {
+    const tid = 1000 + (cycle % THREADS);
+    const cpu = cycle % CPUS;
+    const key = 0x10000 + tid;
+    push(EventKind.SysEnterSleep, cpu, tid, 0, 0, 0);
+    push(EventKind.HrtimerStart, cpu, tid, key, 0, t + 5000);
+    push(EventKind.SchedSwitch, cpu, tid, tid, 1, 0); // prev S → idle
+    push(EventKind.HrtimerExpireEntry, cpu, 0, key, 0, t + 5);
+    push(EventKind.SchedWaking, cpu, 0, tid, 0, 0);
+    push(EventKind.SchedWakeup, cpu, 0, tid, 0, 0);
+    push(EventKind.HrtimerExpireExit, cpu, 0, key, 0, 0);
+    if (cycle % 7 === 0) {
+      // a noise thread runs first and is preempted
+      push(EventKind.SchedSwitch, cpu, 0, 0, 0, 9000 + cpu);
+      push(EventKind.SchedSwitch, cpu, 9000 + cpu, 9000 + cpu, 0, tid);
+    } else {
+      push(EventKind.SchedSwitch, cpu, 0, 0, 0, tid);
+    }
+    push(EventKind.SysExitSleep, cpu, tid, 0, 0, 0);
+    cycle++;
+  }
+}
+
+function replay(sel: Selection): { eventsPerSec: number; ms: number; analysis: Analysis } {
+  const analysis = new Analysis({
+    ...defaultAnalysisOptions(sel),
+    symbols: SYMBOLS,
+    cpus: CPUS,
+    validFromTs: 0,
+    slo: { latency: 100_000 },
+  });
+  const pipeline = new Pipeline(analysis.analyzers);
+  const rec = new EventRecord();
+  for (let i = 0; i < CPUS; i++) {
+    // every thread starts running once so that its wakeups count
+  }
+  const t0 = cpuMs();
+  for (let i = 0; i < TOTAL; i++) {
+    rec.clear();
+    const k = kind[i];
+    rec.kind = k as EventRecord["kind"];
+    rec.cpu = cpuCol[i];
+    rec.ts = ts[i];
+    rec.currentTid = cur[i];
+    rec.flags = 0;
+    switch (k) {
+      case EventKind.SchedSwitch:
+        rec.prevTid = a[i];
+        rec.prevState = b[i] === 1 ? 1 : 0;
+        rec.prevPrio = 120;
+        rec.nextTid = b[i] === 1 ? 0 : c[i];
+        rec.nextPrio = 120;
+        rec.text[0] = "bench";
+        rec.text[1] = "bench";
+        break;
+      case EventKind.SchedWaking:
+      case EventKind.SchedWakeup:
+        rec.tid = a[i];
+        rec.prio = 120;
+        rec.targetCpu = cpuCol[i];
+        rec.text[0] = "bench";
+        break;
+      case EventKind.HrtimerStart:
+        rec.timerKey = a[i];
+        rec.timerFn = WAKEUP_FN;
+        rec.expires = c[i];
+        rec.softExpires = c[i];
+        break;
+      case EventKind.HrtimerExpireEntry:
+        rec.timerKey = a[i];
+        rec.timerFn = WAKEUP_FN;
+        rec.now = c[i];
+        break;
+      default:
+        break;
+    }
+    pipeline.handle(rec);
+  }
+  pipeline.finish();
+  const ms = cpuMs() - t0;
+  return { eventsPerSec: TOTAL / (ms / 1000), ms, analysis };
+}
+
+/** CPU time of this process (ms): the machine is shared, wall time would measure the others. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function histogramSpeed(bucket: "packed" | 32): number {
+  const h = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 10e9,
+    numberOfSignificantValueDigits: 3,
+    bitBucketSize: bucket,
+    autoResize: false,
+    useWebAssembly: false,
+  });
+  const n = 2_000_000;
+  let best = Number.POSITIVE_INFINITY;
+  for (let rep = 0; rep < 3; rep++) {
+    const t0 = cpuMs();
+    // latency-like values: mostly 2..60 us, a tail to ms
+    for (let i = 0; i < n; i++)
+      h.recordValue(i % 97 === 0 ? 100_000 + ((i * 7919) % 5_000_000) : 2000 + ((i * 7919) % 58_000));
+    best = Math.min(best, cpuMs() - t0);
+  }
+  return n / (best / 1000);
+}
+
+generate();
+const fmt = (v: number) => `${(v / 1e6).toFixed(2)} M/s`;
+for (const [name, sel] of [
+  ["one thread (--pid)", { ...emptySelection(), tids: [1000] }],
+  [`all ${THREADS} threads`, emptySelection()],
+] as const) {
+  // warm-up run, then the best of three (the machine is shared)
+  replay(sel);
+  let r = replay(sel);
+  for (let i = 0; i < 2; i++) {
+    const again = replay(sel);
+    if (again.ms < r.ms) r = again;
+  }
+  const samples = r.analysis.snapshot().reduce((s, t) => s + (t.metrics.latency?.count ?? 0), 0);
+  console.log(
+    `${name}: ${TOTAL} events in ${r.ms.toFixed(0)} ms = ${fmt(r.eventsPerSec)} (${samples} latency samples)`,
+  );
+}
+for (const bucket of ["packed", 32] as const) {
+  const h = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 10e9,
+    numberOfSignificantValueDigits: 3,
+    bitBucketSize: bucket,
+  });
+  h.recordValue(12_345);
+  console.log(
+    `hdr recordValue, ${bucket} buckets: ${fmt(histogramSpeed(bucket))}; footprint with one value ${h.estimatedFootprintInBytes} B`,
+  );
+}
