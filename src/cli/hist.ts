@@ -1,0 +1,39 @@
+// `rtscope hist`: live capture like record, printed at the end as rtla's histogram layout
+// (one column per thread and metric). Same options as record minus --format.
+
+import { writeFileSync } from "node:fs";
+import { formatHistReport } from "../output/hist-report.ts";
+import { UsageError } from "./options.ts";
+import { captureAndAnalyze, parseRecordArgs, help as recordHelp } from "./record.ts";
+
+export const summary = "live capture, rtla-style histogram at the end";
+
+export const help = `Usage: rtscope hist [SELECTION] [--bucket 1us] [--entries 256] [--with-zeros] [--duration 30s]
+                    [--slo ...] [-o FILE] [-- CMD ARGS]
+
+Like 'rtscope record --format hist': traces the running kernel until --duration, Ctrl-C or
+the launched command's exit, then prints rtla's histogram layout with one column per thread
+and metric (bucket size --bucket, default 1us; --entries buckets, default 256; larger
+samples count in 'over:').
+
+Options are those of record:
+${recordHelp.slice(recordHelp.indexOf("Selection"))}`;
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes("--format") || argv.some((a) => a === "-f" || a.startsWith("--format=")))
+    throw new UsageError("hist always prints the histogram layout (use record --format for others)", "hist");
+  const o = parseRecordArgs(argv, "hist");
+  if (o === "help") {
+    process.stdout.write(help);
+    return 0;
+  }
+  o.format = "hist";
+  const { report, histograms } = await captureAndAnalyze(o);
+  const text = formatHistReport(report, histograms, o.hist);
+  if (o.output !== undefined) writeFileSync(o.output, text);
+  else process.stdout.write(text);
+  const violated = report.tasks.some((t) =>
+    Object.values(t.metrics).some((m) => (m?.slo?.violations ?? 0) > 0),
+  );
+  return violated ? 3 : 0;
+}
