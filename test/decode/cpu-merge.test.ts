@@ -1,0 +1,173 @@
+// The per-CPU merge (src/sources/cpu-merge.ts) over hand-built sub-buffers.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { EventCatalog } from "../../src/decode/event-catalog.ts";
+import { parseFormat } from "../../src/decode/format-file.ts";
+import type { PageLayout } from "../../src/decode/header-page.ts";
+import { Diagnostics } from "../../src/model/diagnostics.ts";
+import type { EventRecord } from "../../src/model/event.ts";
+import { EventKind } from "../../src/model/event-kind.ts";
+import { CpuMerge, PageQueue, type PageRef, type PageSource } from "../../src/sources/cpu-merge.ts";
+import { PageBuilder, record } from "./page-builder.ts";
+
+const layout: PageLayout = {
+  littleEndian: true,
+  kernelLongSize: 8,
+  commitOffset: 8,
+  dataOffset: 16,
+  subBufferSize: 4096,
+};
+const FORMAT = `name: sched_waking
+ID: 5
+format:
+	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
+	field:unsigned char common_flags;	offset:2;	size:1;	signed:0;
+	field:unsigned char common_preempt_count;	offset:3;	size:1;	signed:0;
+	field:int common_pid;	offset:4;	size:4;	signed:1;
+
+	field:char comm[16];	offset:8;	size:16;	signed:0;
+	field:pid_t pid;	offset:24;	size:4;	signed:1;
+	field:int prio;	offset:28;	size:4;	signed:1;
+	field:int target_cpu;	offset:32;	size:4;	signed:1;
+
+print fmt: "comm=%s pid=%d prio=%d target_cpu=%03d", REC->comm, REC->pid, REC->prio, REC->target_cpu
+`;
+
+/** A page with events at absolute times `times` (tid = the time, for checking). */
+function page(times: number[], missed?: number | "unknown"): Uint8Array {
+  const b = new PageBuilder({ littleEndian: true, longSize: 8 }).timestamp(BigInt(times[0] ?? 0));
+  if (missed === "unknown") b.missed();
+  else if (missed !== undefined) b.missed(missed);
+  let t = times[0] ?? 0;
+  for (const x of times) {
+    const rest = new Uint8Array(28);
+    new DataView(rest.buffer).setInt32(16, x, true);
+    b.data(x - t, record(5, 1, rest, true));
+    t = x;
+  }
+  return b.build();
+}
+
+class ListPages implements PageSource {
+  private readonly pages: Uint8Array[];
+  private i = 0;
+  constructor(pages: Uint8Array[]) {
+    this.pages = pages;
+  }
+  nextPage(): PageRef | null {
+    const p = this.pages[this.i++];
+    return p ? { data: p, start: 0, length: p.length, fileOffset: 0 } : null;
+  }
+}
+
+function collect(out: string[]) {
+  return {
+    handle(r: EventRecord) {
+      out.push(
+        r.kind === EventKind.LostEvents
+          ? `lost cpu${r.cpu}@${r.ts}:${r.lostCount}`
+          : `cpu${r.cpu}@${r.ts}:${r.tid}`,
+      );
+    },
+  };
+}
+
+function merge(inputs: { cpu: number; source: PageSource }[], diag = new Diagnostics()) {
+  const catalog = new EventCatalog([parseFormat(FORMAT, "sched")], layout, "m.dat", diag);
+  return new CpuMerge(inputs, layout, catalog, diag, "m.dat", 0n);
+}
+
+describe("CPU merge", () => {
+  it("orders by timestamp, lowest CPU first on ties", () => {
+    const out: string[] = [];
+    merge([
+      { cpu: 2, source: new ListPages([page([10, 20, 30]), page([40])]) },
+      { cpu: 0, source: new ListPages([page([20, 25]), page([50])]) },
+      { cpu: 1, source: new ListPages([page([5, 20])]) },
+    ]).run(collect(out));
+    assert.deepEqual(out, [
+      "cpu1@5:5",
+      "cpu2@10:10",
+      "cpu0@20:20",
+      "cpu1@20:20",
+      "cpu2@20:20",
+      "cpu0@25:25",
+      "cpu2@30:30",
+      "cpu2@40:40",
+      "cpu0@50:50",
+    ]);
+  });
+
+  it("emits LostEvents before the first event of a page with the missed flag, and counts them", () => {
+    const out: string[] = [];
+    const diag = new Diagnostics();
+    merge(
+      [
+        { cpu: 0, source: new ListPages([page([1, 2]), page([100, 101], 639)]) },
+        { cpu: 1, source: new ListPages([page([50], "unknown"), page([])]) },
+      ],
+      diag,
+    ).run(collect(out));
+    assert.deepEqual(out, [
+      "cpu0@1:1",
+      "cpu0@2:2",
+      "lost cpu1@50:-1",
+      "cpu1@50:50",
+      "lost cpu0@100:639",
+      "cpu0@100:100",
+      "cpu0@101:101",
+    ]);
+    assert.equal(diag.get("lost_events", 0)?.count, 639);
+    assert.equal(diag.get("lost_events", 1)?.count, -1);
+    assert.equal(diag.get("lost_events", 0)?.severity, "data-loss");
+  });
+
+  it("push mode: drains up to the watermark; a quiet CPU does not stall the others", () => {
+    const q0 = new PageQueue();
+    const q1 = new PageQueue();
+    const m = merge([
+      { cpu: 0, source: q0 },
+      { cpu: 1, source: q1 },
+    ]);
+    const out: string[] = [];
+    const sink = collect(out);
+    q0.append(page([10, 20, 30]));
+    assert.equal(m.drain(sink, 25), 2); // CPU 1 has nothing: CPU 0 still flows up to the watermark
+    assert.deepEqual(out, ["cpu0@10:10", "cpu0@20:20"]);
+    q1.append(page([26, 40]));
+    m.drain(sink, 35);
+    assert.deepEqual(out.slice(2), ["cpu1@26:26", "cpu0@30:30"]);
+    q0.append(page([45]));
+    m.drain(sink, Number.POSITIVE_INFINITY);
+    assert.deepEqual(out.slice(4), ["cpu1@40:40", "cpu0@45:45"]);
+    assert.equal(m.hasPending, false);
+  });
+
+  it("128 CPUs: heap merge stays fast and ordered", () => {
+    const inputs = [];
+    const perCpu = 40;
+    for (let c = 0; c < 128; c++) {
+      const pages = [];
+      for (let p = 0; p < 5; p++) {
+        const times = [];
+        for (let i = 0; i < perCpu; i++) times.push((p * perCpu + i) * 1000 + ((c * 7919) % 997));
+        pages.push(page(times));
+      }
+      inputs.push({ cpu: c, source: new ListPages(pages) });
+    }
+    let last = -1;
+    let n = 0;
+    let bad = 0;
+    const t0 = performance.now();
+    merge(inputs).run({
+      handle(r: EventRecord) {
+        if (r.ts < last) bad++;
+        last = r.ts;
+        n++;
+      },
+    });
+    assert.equal(n, 128 * 5 * perCpu);
+    assert.equal(bad, 0);
+    assert.ok(performance.now() - t0 < 5000);
+  });
+});
