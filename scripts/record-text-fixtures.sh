@@ -1,0 +1,128 @@
+#!/bin/bash
+# Records the ftrace text fixtures of test/fixtures/text/ on this machine (root, tracefs).
+# One recording in a private instance, saved as the kernel's own `trace` text and, through
+# `trace-cmd extract`, as `trace-cmd report` text in its default, -N, -R and -t forms, so
+# that tests can check that every form of the same events decodes to the same stream.
+#
+# Usage: sudo scripts/record-text-fixtures.sh [outdir]   (default test/fixtures/text)
+set -euo pipefail
+
+OUT=${1:-$(dirname "$0")/../test/fixtures/text}
+TRACEFS=/sys/kernel/tracing
+NAME=rtscope-textfix-$$
+INST=$TRACEFS/instances/$NAME
+WORK=$(mktemp -d)
+
+cleanup() {
+  if [ -d "$INST" ]; then
+    echo 0 >"$INST/tracing_on" 2>/dev/null || true
+    echo 0 >"$INST/events/enable" 2>/dev/null || true
+    rmdir "$INST" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$OUT"
+mkdir "$INST"
+echo 0 >"$INST/tracing_on"
+echo mono >"$INST/trace_clock"
+# Large enough that nothing is lost for this short run (KiB per CPU).
+echo 4096 >"$INST/buffer_size_kb"
+for ev in sched/sched_switch sched/sched_wakeup sched/sched_waking sched/sched_wakeup_new \
+  sched/sched_migrate_task sched/sched_process_fork sched/sched_process_exec sched/sched_process_exit \
+  irq/irq_handler_entry irq/irq_handler_exit irq/softirq_entry irq/softirq_exit irq/softirq_raise \
+  timer/hrtimer_start timer/hrtimer_expire_entry timer/hrtimer_expire_exit timer/hrtimer_cancel \
+  syscalls/sys_enter_clock_nanosleep syscalls/sys_exit_clock_nanosleep \
+  syscalls/sys_enter_nanosleep syscalls/sys_exit_nanosleep; do
+  echo 1 >"$INST/events/$ev/enable"
+done
+
+# Only the events of this script and its children (event-fork), so that a busy machine does
+# not bloat the fixtures; sched_switch and sched_wakeup also pass when the other task of the
+# event is in the list.
+echo 1 >"$INST/options/event-fork"
+echo $$ >"$INST/set_event_pid"
+# A comm with spaces, a dash and digits: the line parser must take the LAST -<pid>.
+mkdir -p "$WORK/bin"
+ln -s "$(command -v cyclictest)" "$WORK/bin/rt-test 2-1"
+echo 1 >"$INST/tracing_on"
+# A short periodic RT workload (50 cycles of 1 ms) run by a forked child, then an exit.
+bash -c '"$1" -t1 -p80 -i1000 -l50 -q >/dev/null; /bin/sleep 0.001' _ "$WORK/bin/rt-test 2-1"
+echo 0 >"$INST/tracing_on"
+cp "$INST/trace" "$OUT/tracefs-mono.txt"
+(cd "$WORK" && trace-cmd extract -B "$NAME" -o x.dat >/dev/null 2>&1)
+# extract names the buffer file after the instance: x.dat.<name> (trace-cmd 3.1) or x.dat.
+DAT=$(ls "$WORK"/x.dat* | head -1)
+trace-cmd report -i "$DAT" >"$OUT/report-default.txt" 2>/dev/null
+trace-cmd report -N -i "$DAT" >"$OUT/report-N.txt" 2>/dev/null
+trace-cmd report -R -i "$DAT" >"$OUT/report-R.txt" 2>/dev/null
+trace-cmd report -t -i "$DAT" >"$OUT/report-t.txt" 2>/dev/null
+trace-cmd report -l -i "$DAT" >"$OUT/report-l.txt" 2>/dev/null
+
+# Second recording: a buffer far too small, so that data is lost. trace_pipe prints
+# `CPU:N [LOST n EVENTS]`; the non-consuming `trace` shows entries-in-buffer < written;
+# trace-cmd report prints `CPU:N [n EVENTS DROPPED]`.
+mkdir "$INST"
+echo 0 >"$INST/tracing_on"
+echo mono >"$INST/trace_clock"
+echo 8 >"$INST/buffer_size_kb"
+echo 1 >"$INST/events/sched/sched_switch/enable"
+echo 1 >"$INST/events/sched/sched_wakeup/enable"
+echo 1 >"$INST/events/sched/sched_waking/enable"
+echo 1 >"$INST/events/timer/enable"
+echo 1 >"$INST/tracing_on"
+cyclictest -t1 -p80 -i200 -l200 -q >/dev/null
+echo 0 >"$INST/tracing_on"
+timeout 1 cat "$INST/trace_pipe" >"$OUT/tracefs-pipe-lost.txt" || true
+echo 1 >"$INST/tracing_on"
+cyclictest -t1 -p80 -i200 -l200 -q >/dev/null
+echo 0 >"$INST/tracing_on"
+cp "$INST/trace" "$OUT/tracefs-overflow.txt"
+rm -f "$WORK"/y.dat*
+(cd "$WORK" && trace-cmd extract -B "$NAME" -o y.dat >/dev/null 2>&1)
+DAT=$(ls "$WORK"/y.dat* | head -1)
+trace-cmd report -i "$DAT" >"$OUT/report-dropped.txt" 2>/dev/null
+
+# Third recording: a clock that is not in ns (integer timestamps) and the TGID column
+# that atrace/systrace traces carry.
+[ -d "$INST" ] || mkdir "$INST"
+echo 0 >"$INST/tracing_on"
+echo counter >"$INST/trace_clock"
+echo 1 >"$INST/options/record-tgid"
+echo 16 >"$INST/buffer_size_kb"
+echo 0 >"$INST/events/enable"
+echo 1 >"$INST/events/sched/sched_switch/enable"
+echo 1 >"$INST/events/sched/sched_wakeup/enable"
+echo 1 >"$INST/tracing_on"
+cyclictest -t1 -p80 -i1000 -l3 -q >/dev/null
+echo 0 >"$INST/tracing_on"
+cp "$INST/trace" "$OUT/tracefs-counter-tgid.txt"
+
+# Fourth recording: hard and soft IRQs of every task while a little direct disk I/O runs
+# (virtio-blk interrupts), in the kernel's text and trace-cmd's default and -R forms.
+rmdir "$INST"
+mkdir "$INST"
+echo 0 >"$INST/tracing_on"
+echo mono >"$INST/trace_clock"
+echo 1024 >"$INST/buffer_size_kb"
+echo 1 >"$INST/events/irq/enable"
+echo 1 >"$INST/tracing_on"
+dd if=/dev/zero of="$WORK/io" bs=64k count=8 oflag=direct 2>/dev/null
+echo 0 >"$INST/tracing_on"
+cp "$INST/trace" "$OUT/tracefs-irq.txt"
+rm -f "$WORK"/z.dat*
+(cd "$WORK" && trace-cmd extract -B "$NAME" -o z.dat >/dev/null 2>&1)
+DAT=$(ls "$WORK"/z.dat* | head -1)
+trace-cmd report -i "$DAT" >"$OUT/report-irq-default.txt" 2>/dev/null
+trace-cmd report -R -i "$DAT" >"$OUT/report-irq-R.txt" 2>/dev/null
+
+trace-cmd --version 2>&1 | grep "trace-cmd version" >"$OUT/recorded-with.info"
+uname -r >>"$OUT/recorded-with.info"
+ls -l "$OUT"
+# Fixtures are committed: keep every file small (a busy machine makes more events).
+for f in "$OUT"/*.txt; do
+  if [ "$(stat -c %s "$f")" -gt 300000 ]; then
+    echo "warning: $f is over 300 KB; record again on a quieter machine" >&2
+  fi
+done

@@ -1,0 +1,285 @@
+// Payloads of the sched events, in every printed form:
+//   kernel / trace-cmd -N: prev_comm=bash prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=... next_pid=... next_prio=...
+//   trace-cmd -R:          prev_comm=bash prev_pid=1 prev_prio=120 prev_state=1 next_comm=... (numbers, no ==>)
+//   trace-cmd plugin:      bash:13559 [120] S ==> bash:13562 [120]   /   bash:13562 [120] [success=1] CPU:001
+// Comms may contain spaces: a comm value runs up to the next known key, and plugin comms
+// are read from the right (the pid is the digits after the last ':').
+
+import type { EventRecord } from "../../model/event.ts";
+import { StrSlot } from "../../model/event.ts";
+import { ascii, type FieldScanner } from "./field-scanner.ts";
+import {
+  isOldTableValue,
+  kernelLetterBits,
+  pluginLetterBit,
+  stateFromNewBits,
+  stateFromOldBits,
+} from "./prev-state.ts";
+import type { TextContext } from "./text-context.ts";
+
+const K_PREV_COMM = ascii("prev_comm=");
+const K_PREV_PID = ascii("prev_pid=");
+const K_PREV_PRIO = ascii("prev_prio=");
+const K_PREV_STATE = ascii("prev_state=");
+const K_NEXT_COMM = ascii("next_comm=");
+const K_NEXT_PID = ascii("next_pid=");
+const K_NEXT_PRIO = ascii("next_prio=");
+const K_COMM = ascii("comm=");
+const K_PID = ascii("pid=");
+const K_PRIO = ascii("prio=");
+const K_TARGET_CPU = ascii("target_cpu=");
+const K_ORIG_CPU = ascii("orig_cpu=");
+const K_DEST_CPU = ascii("dest_cpu=");
+const K_PARENT_COMM = ascii("parent_comm=");
+const K_PARENT_PID = ascii("parent_pid=");
+const K_CHILD_COMM = ascii("child_comm=");
+const K_CHILD_PID = ascii("child_pid=");
+const K_FILENAME = ascii("filename=");
+const K_OLD_PID = ascii("old_pid=");
+const ARROW = ascii(" ==> ");
+
+const SPACE = 32;
+const COLON = 58;
+const ZERO = 48;
+const NINE = 57;
+const LBRACK = 91;
+const RBRACK = 93;
+
+function startsWith(b: Uint8Array, at: number, end: number, key: Uint8Array): boolean {
+  if (at + key.length > end) return false;
+  for (let i = 0; i < key.length; i++) if (b[at + i] !== key[i]) return false;
+  return true;
+}
+
+function indexOf(b: Uint8Array, from: number, end: number, key: Uint8Array): number {
+  const last = end - key.length;
+  for (let i = from; i <= last; i++) {
+    if (b[i] !== key[0]) continue;
+    let j = 1;
+    while (j < key.length && b[i + j] === key[j]) j++;
+    if (j === key.length) return i;
+  }
+  return -1;
+}
+
+/** A numeric raw prev_state, with the table rule of prev-state.ts. */
+function stateFromNumber(v: number, ctx: TextContext): number {
+  if (ctx.stateTable === "new" && isOldTableValue(v)) {
+    ctx.stateTable = "old";
+    ctx.stateTableSwitched = true;
+  }
+  return ctx.stateTable === "old" ? stateFromOldBits(v) : stateFromNewBits(v);
+}
+
+/** Kernel letters `S`, `R+`, `D|K` at b[at..] up to a space. */
+function stateFromLetters(b: Uint8Array, at: number, end: number, ctx: TextContext): number {
+  let s = 0;
+  for (let i = at; i < end && b[i] !== SPACE; i++) {
+    const bits = kernelLetterBits(b[i]);
+    if (bits < 0) {
+      ctx.unknownStates++;
+      return 0x2;
+    }
+    s |= bits;
+  }
+  return s;
+}
+
+export function parseSchedSwitch(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
+  const b = sc.b;
+  const s = sc.start;
+  const e = sc.end;
+  if (!startsWith(b, s, e, K_PREV_COMM)) return parseSwitchPlugin(sc, rec, ctx);
+  const v = s + K_PREV_COMM.length;
+  const pp = sc.find(K_PREV_PID, v);
+  if (pp < 0) return false;
+  rec.text[StrSlot.Comm] = ctx.comm(b, v, pp - 1);
+  rec.prevTid = sc.int(pp + K_PREV_PID.length);
+  const pr = sc.value(K_PREV_PRIO, sc.pos);
+  if (pr < 0) return false;
+  rec.prevPrio = sc.int(pr);
+  const st = sc.value(K_PREV_STATE, sc.pos);
+  if (st < 0) return false;
+  const c = b[st];
+  if (c >= ZERO && c <= NINE) rec.prevState = stateFromNumber(sc.int(st), ctx);
+  else rec.prevState = stateFromLetters(b, st, e, ctx);
+  const nc = sc.find(K_NEXT_COMM, st);
+  if (nc < 0) return false;
+  const nv = nc + K_NEXT_COMM.length;
+  const np = sc.find(K_NEXT_PID, nv);
+  if (np < 0) return false;
+  rec.text[StrSlot.Comm2] = ctx.comm(b, nv, np - 1);
+  rec.nextTid = sc.int(np + K_NEXT_PID.length);
+  const npr = sc.value(K_NEXT_PRIO, sc.pos);
+  if (npr < 0) return false;
+  rec.nextPrio = sc.int(npr);
+  return sc.ok;
+}
+
+/**
+ * Reads `comm:pid [prio]` ending just before `end` (spaces trimmed) from the right; sets
+ * sc.pos to the start of the comm and returns the index of its ':' (or -1).
+ */
+function taskFromRight(sc: FieldScanner, from: number, end: number): number {
+  const b = sc.b;
+  let k = end - 1;
+  while (k >= from && b[k] === SPACE) k--;
+  if (k < from || b[k] !== RBRACK) return -1;
+  let o = k - 1;
+  while (o >= from && b[o] !== LBRACK) o--;
+  if (o < from) return -1;
+  k = o - 1;
+  while (k >= from && b[k] === SPACE) k--;
+  const pidEnd = k + 1;
+  while (k >= from && b[k] >= ZERO && b[k] <= NINE) k--;
+  if (k < from || k === pidEnd - 1 || b[k] !== COLON) return -1;
+  sc.pos = o + 1; // prio
+  return k;
+}
+
+function parseSwitchPlugin(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
+  const b = sc.b;
+  const s = sc.start;
+  const e = sc.end;
+  const arrow = indexOf(b, s, e, ARROW);
+  if (arrow < 0) return false;
+  // left: comm:pid [prio] STATE
+  let st = arrow - 1;
+  while (st >= s && b[st] !== SPACE) st--;
+  if (st < s) return false;
+  let bits = 0;
+  for (let i = st + 1; i < arrow; i++) {
+    const c = b[i];
+    if (c === 124) continue; // |
+    const bit = pluginLetterBit(c);
+    if (bit < 0) {
+      ctx.unknownStates++;
+      bits |= 0x2;
+    } else bits |= bit;
+  }
+  const pc = taskFromRight(sc, s, st);
+  if (pc < 0) return false;
+  rec.prevPrio = sc.int(sc.pos);
+  rec.prevTid = sc.int(pc + 1);
+  rec.text[StrSlot.Comm] = ctx.comm(b, s, pc);
+  rec.prevState = ctx.stateTable === "old" ? stateFromOldBits(bits) : stateFromNewBits(bits);
+  // right: comm:pid [prio]
+  const r = arrow + ARROW.length;
+  const nc = taskFromRight(sc, r, e);
+  if (nc < 0) return false;
+  rec.nextPrio = sc.int(sc.pos);
+  rec.nextTid = sc.int(nc + 1);
+  rec.text[StrSlot.Comm2] = ctx.comm(b, r, nc);
+  return sc.ok;
+}
+
+/** sched_wakeup / sched_waking / sched_wakeup_new. */
+export function parseSchedWakeup(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
+  const b = sc.b;
+  const s = sc.start;
+  const e = sc.end;
+  if (!startsWith(b, s, e, K_COMM)) return parseWakeupPlugin(sc, rec, ctx);
+  const v = s + K_COMM.length;
+  const p = sc.find(K_PID, v);
+  if (p < 0) return false;
+  rec.text[StrSlot.Comm] = ctx.comm(b, v, p - 1);
+  rec.tid = sc.int(p + K_PID.length);
+  const pr = sc.value(K_PRIO, sc.pos);
+  if (pr >= 0) rec.prio = sc.int(pr);
+  const t = sc.value(K_TARGET_CPU, sc.pos);
+  rec.targetCpu = t >= 0 ? sc.int(t) : -1;
+  return sc.ok;
+}
+
+function parseWakeupPlugin(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
+  const b = sc.b;
+  const s = sc.start;
+  let e = sc.end;
+  // `CPU:001` last, then optional ` success=1`
+  let cpuAt = e - 1;
+  while (cpuAt > s && !((b[cpuAt] === COLON && b[cpuAt - 1] === 85) /* U */)) cpuAt--;
+  if (cpuAt - 3 >= s && b[cpuAt - 3] === 67 /* C */ && b[cpuAt - 2] === 80 /* P */) {
+    rec.targetCpu = sc.int(cpuAt + 1);
+    e = cpuAt - 3;
+  } else rec.targetCpu = -1;
+  // drop a trailing `success=N`
+  let k = e - 1;
+  while (k >= s && b[k] === SPACE) k--;
+  let t = k;
+  while (t >= s && b[t] !== SPACE) t--;
+  if (b[k] !== RBRACK) e = t;
+  const c = taskFromRight(sc, s, e);
+  if (c < 0) return false;
+  rec.prio = sc.int(sc.pos);
+  rec.tid = sc.int(c + 1);
+  rec.text[StrSlot.Comm] = ctx.comm(b, s, c);
+  return sc.ok;
+}
+
+export function parseSchedMigrate(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
+  const b = sc.b;
+  const v = sc.value(K_COMM, sc.start);
+  if (v < 0) return false;
+  const p = sc.find(K_PID, v);
+  if (p < 0) return false;
+  rec.text[StrSlot.Comm] = ctx.comm(b, v, p - 1);
+  rec.tid = sc.int(p + K_PID.length);
+  const pr = sc.value(K_PRIO, sc.pos);
+  if (pr >= 0) rec.prio = sc.int(pr);
+  const o = sc.value(K_ORIG_CPU, sc.pos);
+  if (o < 0) return false;
+  rec.origCpu = sc.int(o);
+  const d = sc.value(K_DEST_CPU, sc.pos);
+  if (d < 0) return false;
+  rec.targetCpu = sc.int(d);
+  return sc.ok;
+}
+
+/** Kernel text: `comm=.. pid=.. child_comm=.. child_pid=..`; raw 6.x fields: `parent_comm=.. parent_pid=..`. */
+export function parseSchedFork(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
+  const b = sc.b;
+  let v = sc.value(K_COMM, sc.start);
+  let pidKey = K_PID;
+  if (v < 0) {
+    v = sc.value(K_PARENT_COMM, sc.start);
+    pidKey = K_PARENT_PID;
+  }
+  if (v < 0) return false;
+  const p = sc.find(pidKey, v);
+  if (p < 0) return false;
+  rec.text[StrSlot.Comm2] = ctx.comm(b, v, p - 1);
+  rec.parentTid = sc.int(p + pidKey.length);
+  const cv = sc.value(K_CHILD_COMM, sc.pos);
+  if (cv < 0) return false;
+  const cp = sc.find(K_CHILD_PID, cv);
+  if (cp < 0) return false;
+  rec.text[StrSlot.Comm] = ctx.comm(b, cv, cp - 1);
+  rec.tid = sc.int(cp + K_CHILD_PID.length);
+  return sc.ok;
+}
+
+export function parseSchedExec(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
+  const b = sc.b;
+  const v = sc.value(K_FILENAME, sc.start);
+  if (v < 0) return false;
+  const p = sc.find(K_PID, v);
+  if (p < 0) return false;
+  rec.text[StrSlot.Comm] = ctx.comm(b, v, p - 1);
+  rec.tid = sc.int(p + K_PID.length);
+  const o = sc.value(K_OLD_PID, sc.pos);
+  rec.parentTid = o >= 0 ? sc.int(o) : rec.tid;
+  return sc.ok;
+}
+
+export function parseSchedExit(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
+  const b = sc.b;
+  const v = sc.value(K_COMM, sc.start);
+  if (v < 0) return false;
+  const p = sc.find(K_PID, v);
+  if (p < 0) return false;
+  rec.text[StrSlot.Comm] = ctx.comm(b, v, p - 1);
+  rec.tid = sc.int(p + K_PID.length);
+  const pr = sc.value(K_PRIO, sc.pos);
+  if (pr >= 0) rec.prio = sc.int(pr);
+  return sc.ok;
+}
