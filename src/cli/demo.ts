@@ -5,6 +5,7 @@
 // `chooseDemoSource` is where that decision is made, and it always says why.
 
 import { existsSync } from "node:fs";
+import { isAbsolute, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatTextReport } from "../output/text-report.ts";
 import { analyzeTrace, loadWindowRenderer } from "./analyze-trace.ts";
@@ -71,11 +72,14 @@ export async function run(argv: string[]): Promise<number> {
   const src = await chooseDemoSource(values.trace ?? DEMO_TRACE);
   if (!existsSync(src.path))
     throw new Error(`${src.path}: demo trace not found (is this a complete checkout?)`);
+  // a path relative to where the user stands reads better, and is what they would type
+  const rel = relative(process.cwd(), src.path);
+  const shown = rel.startsWith("..") || isAbsolute(rel) ? src.path : rel;
   process.stdout.write(
     `rtscope demo: ${src.why}.\n` +
-      `Equivalent command: rtscope report ${src.path} --comm '${DEMO_SELECTION}' --slo ${DEMO_SLO}\n\n`,
+      `Equivalent command: rtscope report ${shown} --comm '${DEMO_SELECTION}' --slo ${DEMO_SLO}\n\n`,
   );
-  const { report } = await analyzeTrace(src.path, {
+  const { report } = await analyzeTrace(shown, {
     selection: {
       tids: [],
       tgids: [],

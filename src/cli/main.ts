@@ -137,6 +137,11 @@ function usageError(err: UsageError): number {
 
 /** Runs the command line (without node and script); resolves to the exit status. */
 export async function runMain(argv: string[]): Promise<number> {
+  // `rtscope report ... | head`: the reader went away; stop quietly, as other tools do.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   try {
     const [first, ...rest] = argv;
     if (first === undefined || first === "--help" || first === "-h") {
