@@ -15,7 +15,7 @@ const COMMON = `	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
 	field:int common_pid;	offset:4;	size:4;	signed:1;
 `;
 
-function fmt(system: string, name: string, id: number, fields: string, print = '"x"'): string {
+function fmt(_system: string, name: string, id: number, fields: string, print = '"x"'): string {
   const body = fields
     .trim()
     .split("\n")

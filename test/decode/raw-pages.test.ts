@@ -9,7 +9,6 @@ import { describe, it } from "node:test";
 import { EventCatalog } from "../../src/decode/event-catalog.ts";
 import { parseFormat } from "../../src/decode/format-file.ts";
 import { parseHeaderPage } from "../../src/decode/header-page.ts";
-import { SubBufferCursor } from "../../src/decode/page-decoder.ts";
 import { Diagnostics } from "../../src/model/diagnostics.ts";
 import { type EventRecord, StrSlot } from "../../src/model/event.ts";
 import { EventKind, TaskState } from "../../src/model/event-kind.ts";
