@@ -22,9 +22,11 @@
 //   which get no slack) to the switch-in, or to sys_exit of clock_nanosleep/nanosleep when
 //   the thread slept inside that syscall and syscall events are on. Parts: irq =
 //   hrtimer_expire_entry.now − expiry (timer clock), thread = end − expire_entry ts (trace
-//   clock); the sample is their sum. The wakeup is tied to the timer by both links: it
-//   happens on the expiring CPU inside expire_entry/exit of an hrtimer_wakeup timer, and that
-//   timer is the one the thread armed (same key): the expiry comes from its hrtimer_start.
+//   clock); the sample is their sum. The wakeup is tied to the timer by two links, either
+//   suffices: it happens on the expiring CPU inside expire_entry/exit of an hrtimer_wakeup
+//   timer, or that timer's key is one the thread armed (a wakeup recorded later on another
+//   CPU). Either way the expired timer must be the one the thread armed last (same key): the
+//   expiry comes from its hrtimer_start.
 // - irq: irq_handler_entry of the IRQ whose handler last completed before the irq/N thread's
 //   wakeup (and after its previous sleep) → the thread's voluntary sleep. Parts: hardirq
 //   (entry → exit), wakeup (exit → switch-in), handling (switch-in → sleep).
@@ -86,6 +88,9 @@ export class Activations implements Analyzer {
   private cpuExpireFn: Float64Array;
   private cpuExpireNow: Float64Array;
   private cpuExpireTs: Float64Array;
+
+  /** hrtimer_wakeup timers armed by tracked threads, by timer key (second link of timer wakeups) */
+  private readonly armedTimers = new Map<number, TaskState>();
 
   // diagnostics counters
   /** current task changed without a recorded sched_switch, per CPU */
@@ -169,6 +174,8 @@ export class Activations implements Analyzer {
         this.cpuExpireFn[cpu] = rec.timerFn;
         this.cpuExpireNow[cpu] = rec.now;
         this.cpuExpireTs[cpu] = ts;
+        if (this.armedTimers.size !== 0 && rec.timerFn === this.cfg.hrtimerWakeupKey)
+          this.onOwnTimerExpiry(rec, ts);
         break;
       case EventKind.HrtimerExpireExit:
         this.cpuInExpire[cpu] = 0;
@@ -425,10 +432,28 @@ export class Activations implements Analyzer {
     if (key >= 0) {
       if (rec.timerFn !== key) return;
       t.armedSinceSleep = true;
+      // keys are stack addresses, reused: entries are overwritten or removed at expiry; the
+      // bound only guards against timers that never expire in the trace
+      if (this.armedTimers.size >= 65536) this.armedTimers.clear();
+      this.armedTimers.set(rec.timerKey, t);
     }
     // callback unknown: remember the timer for the timer metric, but it proves no timer sleep
     t.armedKey = rec.timerKey;
     t.armedSoftExpires = soft;
+  }
+
+  /**
+   * An hrtimer_wakeup timer a tracked thread armed expires: the thread's wakeup that follows
+   * (wherever it is recorded) is a timer wakeup even when it is not inside this expiry.
+   */
+  private onOwnTimerExpiry(rec: EventRecord, ts: number): void {
+    const t = this.armedTimers.get(rec.timerKey);
+    if (t === undefined) return;
+    this.armedTimers.delete(rec.timerKey);
+    if (t.armedKey !== rec.timerKey || !t.tracked) return;
+    t.wakeTimerKey = rec.timerKey;
+    t.wakeTimerEntryTs = ts;
+    t.wakeTimerNow = rec.now;
   }
 
   private onSleepSyscallExit(t: TaskState, cpu: number, ts: number): void {

@@ -318,3 +318,42 @@ function analysisInfo() {
     format: "",
   };
 }
+
+test("a CPU whose data begins after the grace period cuts open activations; wakeups targeting it are incomplete", () => {
+  const s = new EventScript(2);
+  s.at(50).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(100).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
+  // CPU 1 shows nothing for more than a second: the analysis stops waiting for it
+  s.at(1.5e9).cpu(0).other();
+  // measured: everything on CPU 0
+  s.at(2e9).cpu(0).wakeup({ tid: 42, targetCpu: 0 });
+  s.at(2e9 + 300)
+    .cpu(0)
+    .switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(2e9 + 400)
+    .cpu(0)
+    .switch({ prev: 42, next: 0, prevState: "S" });
+  // woken towards CPU 1, which has no data: incomplete
+  s.at(3e9).cpu(0).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(3e9 + 900)
+    .cpu(0)
+    .switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(3e9 + 950)
+    .cpu(0)
+    .switch({ prev: 42, next: 0, prevState: "S" });
+  // open when CPU 1's data begins: cut
+  s.at(4e9).cpu(0).wakeup({ tid: 42, targetCpu: 0 });
+  s.at(4e9 + 100)
+    .cpu(1)
+    .other();
+  s.at(4e9 + 700)
+    .cpu(0)
+    .switch({ prev: 0, next: 42, prevState: "R" });
+  const { report } = analyzeScript(s, { selection: pids(42), validFromTs: undefined });
+  const t = task(report, 42);
+  assert.equal(t.metrics.latency?.count, 1);
+  assert.equal(t.metrics.latency?.max, 300);
+  assert.equal(t.counters.incomplete, 2);
+  assert.ok(report.diagnostics.find((d) => d.key === "cpu_no_data" && d.cpu === 1));
+  assert.ok(report.diagnostics.find((d) => d.key === "cpu_data_late" && d.cpu === 1));
+});

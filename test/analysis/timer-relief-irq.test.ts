@@ -271,3 +271,22 @@ test("an irq thread woken with no handler of its line since its last sleep gets 
   assert.equal(t.metrics.irq, undefined);
   assert.equal(t.metrics.latency?.max, 1000);
 });
+
+test("a timer wakeup recorded outside the expiry (remote wakeup) is tied to the timer by its key", () => {
+  const s = new EventScript(2);
+  s.at(0).cpu(0).other();
+  s.at(0).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(100).cpu(1).as(42).hrtimerStart({ timer: 0xe1, expires: 1000 });
+  s.at(120).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
+  // the timer expires on CPU 0 (no wakeup inside the expiry: sched_waking not traced) ...
+  s.at(1100).cpu(0).expireEntry({ timer: 0xe1, now: 1040 });
+  s.at(1200).cpu(0).expireExit({ timer: 0xe1 });
+  // ... and the queued wakeup is recorded on the target CPU
+  s.at(1500).cpu(1).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(1800).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  const t = task(analyzeScript(s, { selection: pids(42) }).report, 42);
+  // irq part 1040 - 1000 = 40, thread part 1800 - 1100 = 700
+  assert.equal(t.metrics.timer?.max, 740);
+  assert.equal(t.metrics.timer?.irq?.max, 40);
+  assert.equal(t.metrics.timer?.thread?.max, 700);
+});
