@@ -88,13 +88,6 @@ class FilePages implements PageSource {
   }
 }
 
-interface Seen {
-  ts: number;
-  kind: number;
-  id: number;
-  first: Map<number, string>;
-}
-
 function decodeFile(file: string, longSize: 4 | 8, formats: string[]) {
   const buf = new Uint8Array(readFileSync(join(rawDir, file)));
   const layout = parseHeaderPage(headerPage(longSize), true);
