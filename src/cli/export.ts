@@ -1,0 +1,243 @@
+// `rtscope export FILE --task TID --metric M [--format perfetto|tracedat|json|text] -o OUT`:
+// analyses a recorded trace with the flight recorder on, and writes the worst-case window
+// of a task's metric (or the windows of every task of a selection, merged) as trace.dat v6
+// (trace-cmd report, KernelShark), ftrace text (Perfetto UI), JSON (SPEC §2 window
+// schema) or the text listing with its cause breakdown.
+
+import { existsSync, writeFileSync } from "node:fs";
+import { Analysis, defaultAnalysisOptions } from "../analysis/analyze.ts";
+import { Pipeline } from "../analysis/analyzer.ts";
+import {
+  type CapturedWindow,
+  createWindowCapture,
+  mergeWindowEvents,
+  type WindowRole,
+} from "../analysis/worst-windows.ts";
+import { METRIC_KEYS, type MetricKey } from "../model/report.ts";
+import { selectionIsEmpty } from "../model/selection.ts";
+import { parseDuration } from "../model/units.ts";
+import { formatPerfettoText } from "../output/perfetto-text.ts";
+import { ProgressLine } from "../output/progress.ts";
+import { writeTraceDat } from "../output/trace-dat-writer.ts";
+import { formatWindowsJson } from "../output/window-json.ts";
+import { formatWorstWindow } from "../output/window-text.ts";
+import { openSource } from "../sources/open-source.ts";
+import {
+  ANALYSIS_OPTIONS,
+  HELP_OPTIONS,
+  parseCommandLine,
+  parseFormat,
+  parseIdList,
+  parseSlo,
+  parseWakeupEvent,
+  SELECTION_HELP,
+  SELECTION_OPTIONS,
+  SLO_OPTIONS,
+  selectionFromValues,
+  UsageError,
+} from "./options.ts";
+
+export const summary = "export a worst-case window (Perfetto, trace.dat, JSON)";
+
+export const help = `Usage: rtscope export FILE --task TID --metric M [--format perfetto|tracedat|json|text] -o OUT
+
+Analyses FILE (trace.dat v6/v7 or ftrace text) and writes the worst-case window of a task's
+metric: the events of every CPU involved from the wakeup (minus --margin) to the end of
+the metric.
+
+  --task TID             the thread (repeatable, or a list 4028,4029); or use a selection
+                         below to export the windows of every matching thread, merged
+  --metric M             latency (default), response, relief, timer, irq
+  --window W             which window: max (default), first (first SLO violation),
+                         worst (worst SLO violation; needs --slo)
+  --format, -f F         tracedat (trace.dat v6 for trace-cmd report / KernelShark),
+                         perfetto (ftrace text for ui.perfetto.dev), json, text
+                         (default: from the OUT extension: .dat tracedat, .json json,
+                         .txt text, else perfetto)
+  -o, --output OUT       output file (required for tracedat; else stdout)
+  --margin T             time kept before the wakeup (default 100us)
+  --window-memory SIZE   bound on the memory of all captured windows (default 64MiB)
+  --slo M=BOUND          SLO bounds, for --window first|worst
+  --buffer NAME          the trace.dat buffer (instance) to read
+  --wakeup-event E       wakeup (default) or waking
+
+${SELECTION_HELP}
+
+Examples:
+  rtscope export trace.dat --task 4028 --metric latency -o worst.dat
+  trace-cmd report worst.dat
+  rtscope export trace.dat --comm cyclictest --metric timer -f perfetto -o worst.txt
+`;
+
+const OPTIONS = {
+  ...HELP_OPTIONS,
+  ...SELECTION_OPTIONS,
+  ...SLO_OPTIONS,
+  ...ANALYSIS_OPTIONS,
+  task: { type: "string", multiple: true },
+  metric: { type: "string" },
+  window: { type: "string" },
+  format: { type: "string", short: "f" },
+  output: { type: "string", short: "o" },
+  margin: { type: "string" },
+  "window-memory": { type: "string" },
+  buffer: { type: "string" },
+} as const;
+
+const FORMATS = ["tracedat", "perfetto", "json", "text"] as const;
+type ExportFormat = (typeof FORMATS)[number];
+const ROLES: Record<string, WindowRole> = { max: "max", first: "first-violation", worst: "worst-violation" };
+
+/** "64MiB", "512KiB", "1MB", "1048576" → bytes. */
+export function parseSize(text: string, option: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(text);
+  if (!m)
+    throw new UsageError(
+      `invalid ${option} '${text}': expected a size like 64MiB, 512KiB or 1048576`,
+      "export",
+    );
+  const unit = (m[2] ?? "b").toLowerCase();
+  const mult = unit.startsWith("k")
+    ? 1024
+    : unit.startsWith("m")
+      ? 1024 ** 2
+      : unit.startsWith("g")
+        ? 1024 ** 3
+        : 1;
+  return Math.floor(Number(m[1]) * mult);
+}
+
+function defaultFormat(out: string | undefined): ExportFormat {
+  if (!out) return "perfetto";
+  if (/\.dat$/i.test(out)) return "tracedat";
+  if (/\.json$/i.test(out)) return "json";
+  if (/\.txt$/i.test(out) && !/perfetto|ftrace/i.test(out)) return "text";
+  return "perfetto";
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine("export", argv, OPTIONS);
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length ? "give one trace file" : "no trace file given (rtscope export FILE ...)",
+      "export",
+    );
+  const file = positionals[0];
+  if (!existsSync(file))
+    throw new UsageError(
+      `${file}: no such file (exporting stored runs by id is not supported yet: give a trace file)`,
+      "export",
+    );
+  const metric = (values.metric ?? "latency") as MetricKey;
+  if (!METRIC_KEYS.includes(metric))
+    throw new UsageError(`unknown metric '${values.metric}'; metrics: ${METRIC_KEYS.join(", ")}`, "export");
+  const role = ROLES[values.window ?? "max"];
+  if (!role) throw new UsageError(`unknown --window '${values.window}'; use max, first or worst`, "export");
+  const format = parseFormat(values.format, FORMATS, defaultFormat(values.output), "export");
+  if (format === "tracedat" && !values.output)
+    throw new UsageError("a trace.dat is binary: name the output file with -o OUT", "export");
+  const selection = selectionFromValues(values, "export");
+  for (const t of parseIdList(values.task, "--task", "export")) selection.tids.push(t);
+  if (selectionIsEmpty(selection))
+    throw new UsageError("name the task: --task TID (or a selection such as --comm REGEX)", "export");
+  const slo = parseSlo(values.slo, "export");
+  if (role !== "max" && slo[metric] === undefined)
+    throw new UsageError(
+      `--window ${values.window} needs an SLO bound for ${metric} (--slo ${metric}=...)`,
+      "export",
+    );
+  const marginNs = values.margin !== undefined ? parseDuration(values.margin, "--margin") : 100_000;
+  const windowMemoryBytes =
+    values["window-memory"] !== undefined
+      ? parseSize(values["window-memory"], "--window-memory")
+      : 64 * 1024 * 1024;
+
+  const source = await openSource(
+    file,
+    values.buffer !== undefined ? { traceDat: { buffer: values.buffer } } : {},
+  );
+  const progress = new ProgressLine({ label: file });
+  let text: string | Uint8Array;
+  let summaryLine: string;
+  try {
+    const info = source.info;
+    const capture = createWindowCapture({
+      tsBase: info.tsBase,
+      symbols: source.symbols,
+      marginNs,
+      windowMemoryBytes,
+    });
+    const analysis = new Analysis({
+      ...defaultAnalysisOptions(selection),
+      slo,
+      wakeupEvent: parseWakeupEvent(values["wakeup-event"], "export"),
+      symbols: source.symbols,
+      initialComms: source.initialComms,
+      initialTgids: source.initialTgids,
+      cpus: info.cpus,
+      validFromTs: info.validFromTs,
+      tsBase: info.tsBase,
+      observer: capture.observer,
+      windows: capture.windows,
+    });
+    // the recorder first: when a sample fires, the window's last event is already recorded
+    const pipeline = new Pipeline([capture.recorder, ...analysis.analyzers]);
+    await source.run(pipeline, { onProgress: progress.update });
+    pipeline.finish();
+    progress.clear();
+    const report = analysis.report(info, source.diagnostics, pipeline);
+    const chosen: { tid: number; comm: string; w: CapturedWindow }[] = [];
+    for (const t of report.tasks) {
+      const w = capture.windows.captured(t.tid, metric, role);
+      if (w) chosen.push({ tid: t.tid, comm: t.comm, w });
+    }
+    if (chosen.length === 0) {
+      const seen = report.tasks.map((t) => t.tid).join(", ") || "none";
+      process.stderr.write(
+        `rtscope export: ${file}: no ${values.window ?? "max"} window for metric ${metric} (tracked threads: ${seen}; a thread needs samples of the metric${role === "max" ? "" : " over its bound"})\n`,
+      );
+      return 2;
+    }
+    const merged = mergeWindowEvents(chosen.map((c) => c.w));
+    switch (format) {
+      case "tracedat": {
+        const res = writeTraceDat(merged, info.tsBase, {
+          cpus: info.cpus,
+          symbols: source.symbols,
+          clock: info.clock || "mono",
+          uname: info.kernel ? `Linux ${info.kernel}` : undefined,
+        });
+        text = res.bytes;
+        break;
+      }
+      case "perfetto":
+        text = formatPerfettoText(merged, info.tsBase, { cpus: info.cpus, symbols: source.symbols });
+        break;
+      case "json":
+        text = formatWindowsJson(
+          chosen.map((c) => ({ tid: c.tid, comm: c.comm, metric, window: capture.windows.render(c.w) })),
+        );
+        break;
+      default:
+        text = `${chosen
+          .map((c) => formatWorstWindow(capture.windows.render(c.w), { tid: c.tid, comm: c.comm }, metric))
+          .join("\n\n")}\n`;
+    }
+    const incomplete = chosen.filter((c) => c.w.incomplete).length;
+    summaryLine = `${chosen.length} window(s), ${merged.events.length} events${incomplete ? `, ${incomplete} cut by lost events` : ""}`;
+  } finally {
+    progress.clear();
+    source.close();
+  }
+  if (values.output) {
+    writeFileSync(values.output, text);
+    process.stderr.write(`rtscope export: wrote ${summaryLine} to ${values.output} (${format})\n`);
+  } else {
+    process.stdout.write(text);
+  }
+  return 0;
+}
