@@ -154,14 +154,13 @@ export class Activations implements Analyzer {
         break;
       case EventKind.HrtimerStart: {
         const t = this.cpuCurTask[cpu];
-        if (t !== null && t.tracked) this.onTimerStart(t, rec);
+        if (t?.tracked) this.onTimerStart(t, rec);
         break;
       }
       case EventKind.HrtimerCancel: {
         const t = this.cpuCurTask[cpu];
         if (
-          t !== null &&
-          t.tracked &&
+          t?.tracked &&
           rec.timerKey === t.armedKey &&
           (rec.flags < 0 || (rec.flags & IRQ_CONTEXT_FLAGS) === 0)
         )
@@ -182,12 +181,12 @@ export class Activations implements Analyzer {
         break;
       case EventKind.SysEnterSleep: {
         const t = this.cpuCurTask[cpu];
-        if (t !== null && t.tracked) t.inSleepSyscall = true;
+        if (t?.tracked) t.inSleepSyscall = true;
         break;
       }
       case EventKind.SysExitSleep: {
         const t = this.cpuCurTask[cpu];
-        if (t !== null && t.tracked) this.onSleepSyscallExit(t, cpu, ts);
+        if (t?.tracked) this.onSleepSyscallExit(t, cpu, ts);
         break;
       }
       case EventKind.SchedMigrateTask:

@@ -165,7 +165,7 @@ export class Analysis {
   /** One thread's report object (absolute timestamps), or undefined when not tracked. */
   task(tid: number): TaskReport | undefined {
     const t = this.table.get(tid);
-    return t !== undefined && t.tracked ? this.buildTask(t) : undefined;
+    return t?.tracked ? this.buildTask(t) : undefined;
   }
 
   /** The HDR histogram of a thread's metric (for storage and Prometheus), if it has samples. */
