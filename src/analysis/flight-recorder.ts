@@ -59,21 +59,42 @@ export class EventColumns {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.ts = new Float64Array(capacity);
-    this.cpu = new Uint16Array(capacity);
-    this.kind = new Uint8Array(capacity);
-    this.currentTid = new Int32Array(capacity);
-    this.flags = new Int16Array(capacity);
-    this.preemptCount = new Int16Array(capacity);
-    this.a = new Int32Array(capacity);
-    this.b = new Int32Array(capacity);
-    this.c = new Int32Array(capacity);
-    this.d = new Int32Array(capacity);
-    this.e = new Int32Array(capacity);
-    this.f = new Float64Array(capacity);
-    this.g = new Float64Array(capacity);
-    this.h = new Float64Array(capacity);
-    this.k = new Float64Array(capacity);
+    // one backing store per column set (windows are many and small): widest columns
+    // first, so that every view is naturally aligned
+    const n = capacity;
+    const buf = new ArrayBuffer(n * BYTES_PER_EVENT);
+    let off = 0;
+    const f64 = () => {
+      const a = new Float64Array(buf, off, n);
+      off += n * 8;
+      return a;
+    };
+    const i32 = () => {
+      const a = new Int32Array(buf, off, n);
+      off += n * 4;
+      return a;
+    };
+    const i16 = () => {
+      const a = new Int16Array(buf, off, n);
+      off += n * 2;
+      return a;
+    };
+    this.ts = f64();
+    this.f = f64();
+    this.g = f64();
+    this.h = f64();
+    this.k = f64();
+    this.currentTid = i32();
+    this.a = i32();
+    this.b = i32();
+    this.c = i32();
+    this.d = i32();
+    this.e = i32();
+    this.flags = i16();
+    this.preemptCount = i16();
+    this.cpu = new Uint16Array(buf, off, n);
+    off += n * 2;
+    this.kind = new Uint8Array(buf, off, n);
   }
 
   get bytes(): number {
