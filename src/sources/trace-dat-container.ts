@@ -747,7 +747,8 @@ function readChunkStreamAll(
     meta.path,
     r.fd,
     meta.fileSize,
-    { cpu: -1, offset: h.offset + 16, size: h.size },
+    // the section holds the whole stream; CpuPageReader adds the u32 count to a stream size
+    { cpu: -1, offset: h.offset + 16, size: Math.max(0, h.size - 4) },
     MAX_METADATA_BYTES,
     algo,
     meta.littleEndian,

@@ -259,6 +259,8 @@ export interface V7Spec {
   unknownSection?: boolean;
   /** write the strings (descriptions) section compressed */
   compressStrings?: boolean;
+  /** a latency section (id 22) with this text and its BUFFER_TEXT option */
+  latencyText?: string;
 }
 
 export function buildV7(spec: V7Spec): Uint8Array {
@@ -408,6 +410,32 @@ export function buildV7(spec: V7Spec): Uint8Array {
     const p = new ByteWriter(w.littleEndian).u64(secAt).str(b.name).str(b.clock).u32(ps).u32(listed.length);
     for (const l of listed) p.u32(l.cpu).u64(l.offset).u64(l.size);
     bufferOptions.push({ id: 3, payload: p.result() });
+  }
+
+  if (spec.latencyText !== undefined) {
+    const text = new TextEncoder().encode(spec.latencyText);
+    const secAt = w.length;
+    w.u16(22)
+      .u16(compressData ? 1 : 0)
+      .u32(desc("buffer latency"))
+      .u64(0);
+    const start = w.length;
+    if (!compressData) w.bytes(text);
+    else {
+      // chunk stream of 4 KiB pieces, as trace-cmd's copy_file_compress
+      const n = Math.ceil(text.length / 4096);
+      w.u32(n);
+      for (let i = 0; i < n; i++) {
+        const part = text.subarray(i * 4096, Math.min(text.length, (i + 1) * 4096));
+        const z = compress(algo, part);
+        w.u32(z.length).u32(part.length).bytes(z);
+      }
+    }
+    w.patchU64(secAt + 8, w.length - start);
+    bufferOptions.push({
+      id: 22,
+      payload: new ByteWriter(w.littleEndian).u64(secAt).str("").str("local").result(),
+    });
   }
 
   // Second options section: BUFFER options, DONE 0.

@@ -348,6 +348,15 @@ describe("v7 layouts", () => {
     assert.ok(data.get("/0")!.bytes.equals(odd));
   });
 
+  for (const algo of ["none", "zstd"] as Algo[]) {
+    test(`latency section (BUFFER_TEXT), ${algo}`, () => {
+      const text = `# tracer: wakeup_rt\n${"x".repeat(9000)}\n`;
+      const { meta } = readAll(buildV7({ algo, buffers: [], latencyText: text }));
+      assert.equal(meta.latencyText, text);
+      assert.deepEqual(meta.buffers, []);
+    });
+  }
+
   test("compressed data with uncompressed metadata", () => {
     const d = pages(3, PS, 8);
     const { meta, data } = readAll(
