@@ -44,6 +44,12 @@ export class SubBufferCursor {
   payloadOffset = 0;
   payloadLength = 0;
 
+  /** the page was decompressed: `fileOffset` is its chunk's, errors give the byte within the page */
+  private inChunk = false;
+
+  get inChunkPage(): boolean {
+    return this.inChunk;
+  }
   private base = 0n;
   private pos = 0;
   private end = 0;
@@ -63,7 +69,15 @@ export class SubBufferCursor {
    * Points the cursor at the page at `data[start..]` (`available` bytes, at most one
    * sub-buffer) and reads its header. Throws TraceFormatError for an impossible header.
    */
-  reset(data: Uint8Array, start: number, available: number, fileOffset: number, cpu: number): void {
+  reset(
+    data: Uint8Array,
+    start: number,
+    available: number,
+    fileOffset: number,
+    cpu: number,
+    inChunk = false,
+  ): void {
+    this.inChunk = inChunk;
     if (data !== this.data) {
       this.data = data;
       this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -91,8 +105,8 @@ export class SubBufferCursor {
     if (end > pageLen) {
       throw new TraceFormatError(
         this.file,
-        fileOffset + L.commitOffset,
-        `CPU ${cpu}: sub-buffer commit size ${size} runs past the end of the ${pageLen}-byte sub-buffer`,
+        inChunk ? fileOffset : fileOffset + L.commitOffset,
+        `CPU ${cpu}:${this.chunkNote(L.commitOffset)} sub-buffer commit size ${size} runs past the end of the ${pageLen}-byte sub-buffer`,
       );
     }
     this.commitSize = size;
@@ -193,10 +207,15 @@ export class SubBufferCursor {
   }
 
   private fail(pos: number, message: string): never {
+    const within = pos - this.pageStart;
     throw new TraceFormatError(
       this.file,
-      this.fileOffset + (pos - this.pageStart),
-      `CPU ${this.cpu}: ${message}`,
+      this.inChunk ? this.fileOffset : this.fileOffset + within,
+      `CPU ${this.cpu}:${this.chunkNote(within)} ${message}`,
     );
+  }
+
+  private chunkNote(within: number): string {
+    return this.inChunk ? ` (byte ${within} of a sub-buffer decompressed from the chunk at this offset)` : "";
   }
 }

@@ -37,6 +37,8 @@ export interface PageRef {
   length: number;
   /** file offset of the page start (for errors); -1 when not from a file */
   fileOffset: number;
+  /** the page was decompressed: fileOffset is its compressed chunk's offset */
+  inChunk?: boolean;
 }
 
 export interface PageSource {
@@ -169,7 +171,11 @@ export class CpuMerge {
           c.view,
           c.payloadOffset,
           c.payloadLength,
-          c.fileOffset < 0 ? -1 : c.fileOffset + (c.payloadOffset - c.pageStart),
+          c.fileOffset < 0
+            ? -1
+            : c.inChunkPage
+              ? c.fileOffset
+              : c.fileOffset + (c.payloadOffset - c.pageStart),
         );
         rec.cpu = s.cpu;
         rec.ts = s.key;
@@ -210,7 +216,7 @@ export class CpuMerge {
       if (!s.onPage) {
         const p = s.source.nextPage();
         if (p === null) return false;
-        c.reset(p.data, p.start, p.length, p.fileOffset, s.cpu);
+        c.reset(p.data, p.start, p.length, p.fileOffset, s.cpu, p.inChunk === true);
         s.onPage = true;
         s.pagesRead++;
         if (c.missedEvents !== 0) {

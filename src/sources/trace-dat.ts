@@ -35,7 +35,13 @@ const SLICE_EVENTS = 1 << 16;
 /** Page source over a CpuPageReader, tracking consumed file bytes for progress. */
 class ReaderPages implements PageSource {
   readonly reader: CpuPageReader;
-  private readonly ref: PageRef = { data: new Uint8Array(0), start: 0, length: 0, fileOffset: 0 };
+  private readonly ref: PageRef = {
+    data: new Uint8Array(0),
+    start: 0,
+    length: 0,
+    fileOffset: 0,
+    inChunk: false,
+  };
   private readonly regionOffset: number;
   private readonly compressed: boolean;
   consumed = 0;
@@ -53,6 +59,7 @@ class ReaderPages implements PageSource {
     r.length = p.page.length;
     // compressed pages only know their chunk's offset
     r.fileOffset = p.fileOffset;
+    r.inChunk = this.compressed;
     this.consumed = p.fileOffset - this.regionOffset + (this.compressed ? 0 : p.page.length);
     return r;
   }

@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { type EventRecord, StrSlot } from "../../src/model/event.ts";
 import { EventKind, TaskState } from "../../src/model/event-kind.ts";
+import { TraceFormatError } from "../../src/model/source.ts";
 import { openTraceDat } from "../../src/sources/trace-dat.ts";
+import { TraceDatFile } from "../../src/sources/trace-dat-container.ts";
 import { PageBuilder } from "../decode/page-builder.ts";
 import { buildV6, buildV7, type Meta, textOpt } from "./trace-dat-container-builder.ts";
 
@@ -303,6 +305,52 @@ describe("synthetic trace.dat files", () => {
     const again = await openTraceDat(path);
     await assert.rejects(again.run({ handle() {} }, { signal: AbortSignal.abort() }), /abort/i);
     again.close();
+  });
+
+  it("a corrupt sub-buffer names the file and offset (the chunk's when compressed)", async () => {
+    const bad = new PageBuilder({ littleEndian: true, longSize: 8 })
+      .timestamp(1n)
+      .data(0, printRec(true, "a"))
+      .commit(5000)
+      .build();
+    const good = new PageBuilder({ littleEndian: true, longSize: 8 })
+      .timestamp(0n)
+      .data(0, printRec(true, "b"))
+      .build();
+    const data = new Uint8Array(8192);
+    data.set(good, 0);
+    data.set(bad, 4096);
+    const v6 = join(tmp, "bad-v6.dat");
+    writeFileSync(
+      v6,
+      buildV6({ littleEndian: true, longSize: 8, meta: meta(8), cpus: 1, options: [], cpuData: [data] }),
+    );
+    const f = TraceDatFile.open(v6);
+    const cpu0 = f.meta.buffers[0].cpus[0].offset;
+    f.close();
+    const s6 = await openTraceDat(v6);
+    await assert.rejects(
+      s6.run({ handle() {} }),
+      (e: unknown) =>
+        e instanceof TraceFormatError && e.offset === cpu0 + 4096 + 8 && /commit size 5000/.test(e.message),
+    );
+    s6.close();
+    const v7 = join(tmp, "bad-v7.dat");
+    writeFileSync(
+      v7,
+      buildV7({
+        meta: meta(8),
+        algo: "zstd",
+        buffers: [{ name: "", clock: "mono", cpus: [{ cpu: 0, data }], chunkPages: 1 }],
+      }),
+    );
+    const s7 = await openTraceDat(v7);
+    await assert.rejects(
+      s7.run({ handle() {} }),
+      (e: unknown) =>
+        e instanceof TraceFormatError && /decompressed from the chunk/.test(e.message) && e.offset > 0,
+    );
+    s7.close();
   });
 
   it("trace-cmd reads the big-endian file the same way", {
