@@ -213,7 +213,7 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
     }
     if (runningSelf) {
       add("running", "", part, dur, (c) => {
-        c.name = "running (own time)";
+        c.name = "own run time";
         c.tid = tid;
         c.cpu = cpu;
       });
@@ -303,7 +303,7 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
         return;
       default:
         add("sleep", "", part, dur, (c) => {
-          c.name = "sleeping (non-timer sleep)";
+          c.name = "sleep (non-timer)";
           c.tid = tid;
         });
     }

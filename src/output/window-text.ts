@@ -3,7 +3,14 @@
 // listing with times relative to the wakeup (jerry_rt_module style), aligned columns:
 // +µs, CPU, task, event, fields.
 
-import { METRIC_TITLES, type MetricKey, type TaskReport, type WorstWindow } from "../model/report.ts";
+import {
+  METRIC_TITLES,
+  type MetricKey,
+  type TaskReport,
+  type Timestamp,
+  type WorstWindow,
+} from "../model/report.ts";
+import { formatTsSeconds } from "./perfetto-text.ts";
 
 const KIND_TITLES: Record<string, string> = {
   irq: "IRQ interference",
@@ -26,6 +33,11 @@ const PART_TITLES: Record<string, string> = {
   latency: "scheduling latency (wakeup → switch-in)",
   running: "after switch-in",
 };
+
+/** Absolute trace timestamp as seconds with 9 decimals, like trace-cmd report -t. */
+function sec(ts: Timestamp): string {
+  return formatTsSeconds(BigInt(ts));
+}
 
 function us(ns: number): string {
   return (ns / 1000).toFixed(3);
@@ -79,7 +91,7 @@ export function formatCauseBreakdown(w: WorstWindow): string {
     lines.push("  preemptions inside the activation:");
     for (const p of w.preemptions)
       lines.push(
-        `    at ${String(p.ts)} on CPU ${p.cpu} by ${p.comm || "?"}:${p.tid} [prio ${p.prio}] for ${us(p.time)} us`,
+        `    at ${sec(p.ts)} on CPU ${p.cpu} by ${p.comm || "?"}:${p.tid} [prio ${p.prio}] for ${us(p.time)} us`,
       );
   }
   return lines.join("\n");
@@ -121,12 +133,12 @@ export function formatWorstWindow(
   const out: string[] = [];
   const where = w.wakeCpu === w.cpu ? `CPU ${w.cpu}` : `woken on CPU ${w.wakeCpu}, ran on CPU ${w.cpu}`;
   out.push(
-    `${task.comm || "?"}:${task.tid} ${METRIC_TITLES[metric]}: ${us(w.value)} us, ${where}, from ${String(w.start)} to ${String(w.end)}${w.incomplete ? " (INCOMPLETE: events lost in the window)" : ""}`,
+    `${task.comm || "?"}:${task.tid} ${METRIC_TITLES[metric]}: ${us(w.value)} us, ${where}, from ${sec(w.start)} to ${sec(w.end)}${w.incomplete ? " (INCOMPLETE: events lost in the window)" : ""}`,
   );
   if (w.reasons?.length) out.push(`  captured as: ${w.reasons.join(", ")}`);
   out.push(formatCauseBreakdown(w));
   if (opts.events !== false && w.events.length) {
-    out.push(`  events (${w.events.length}, us relative to the wakeup at ${String(w.wakeTs ?? w.start)}):`);
+    out.push(`  events (${w.events.length}, us relative to the wakeup at ${sec(w.wakeTs ?? w.start)}):`);
     out.push(formatWindowEvents(w, opts.comms));
   }
   return out.join("\n");
