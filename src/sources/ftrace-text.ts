@@ -138,6 +138,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
   private outOfOrder = 0;
   private unparsed = 0;
   private firstUnparsed = "";
+  private firstUnparsedOffset = 0;
   private badPayloads = 0;
   private firstBadPayload = "";
   private pendingLostCpu: number[] = [];
@@ -194,15 +195,15 @@ class FtraceTextSource implements TraceSource, LineCallback {
     this.info.clockIsNs = fd > 0;
     this.info.tsResolutionNs = fd > 0 ? 10 ** (9 - fd) : 1;
     this.info.tsBase = BigInt(this.ctx.baseSec) * 1_000_000_000n;
-    this.info.cpus = this.headerCpus;
+    // provisional until the run has seen every line: the header's count, else the CPUs seen so far
+    this.info.cpus = this.headerCpus > 0 ? this.headerCpus : this.maxCpu + 1;
+    this.maxCpu = -1;
     if (this.ctx.stateTable === "old") this.ctx.stateTableSwitched = false;
     // the probe's bookkeeping is not the run's
     this.unparsed = 0;
     this.firstUnparsed = "";
     this.firstUnparsedOffset = 0;
   }
-
-  private firstUnparsedOffset = 0;
 
   line(b: Buffer, s: number, e: number, lineNo: number, offset: number): boolean {
     const h = this.hdr;
@@ -299,6 +300,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
 
   private probeEvent(b: Buffer, _s: number, e: number, offset: number): boolean {
     const h = this.hdr;
+    if (h.cpu > this.maxCpu) this.maxCpu = h.cpu;
     if (!this.probeFound) {
       this.probeFound = true;
       this.probeStartOffset = offset;
