@@ -58,7 +58,7 @@ ${SELECTION_HELP}
 ${SLO_HELP}
 
 Output:
-  --format, -f F         text (default), json (SPEC §2 schema), junit (one test case per
+  --format, -f F         text (default), json (stable schema: README), junit (one test case per
                          task and metric with a bound), hist (rtla timerlat hist layout)
   -o, --output FILE      write the report to FILE instead of stdout
   --worst N              also list the N worst samples of each metric

@@ -196,3 +196,30 @@ test("demo runs on the bundled trace and exits 0", { skip: noReaders }, () => {
   assert.match(r.stdout, /rtscope demo: .*analysing a bundled recording instead/);
   assert.match(r.stdout, /process cyclictest/);
 });
+
+test("several files: a JSON array in argument order; text reports one after the other", {
+  skip: noReaders,
+}, () => {
+  const text = join(fixturesDir, "trace-dat/cpu-load/trace.txt");
+  const r = rtscope("report", text, trace, "--comm", "^cyclictest$", "-f", "json");
+  assert.equal(r.code, 0, r.stderr);
+  const arr = JSON.parse(r.stdout);
+  assert.equal(arr.length, 2);
+  assert.equal(arr[0].source.path, text);
+  assert.equal(arr[1].source.path, trace);
+  // the same recording read two ways: same events, same threads, same sample counts
+  assert.equal(arr[0].source.events, arr[1].source.events);
+  assert.deepEqual(
+    arr[0].tasks.map((t: { tid: number; metrics: { latency?: { count: number } } }) => [
+      t.tid,
+      t.metrics.latency?.count,
+    ]),
+    arr[1].tasks.map((t: { tid: number; metrics: { latency?: { count: number } } }) => [
+      t.tid,
+      t.metrics.latency?.count,
+    ]),
+  );
+  const t = rtscope("report", text, trace, "--comm", "^cyclictest$", "--windows", "none");
+  assert.equal(t.code, 0, t.stderr);
+  assert.equal((t.stdout.match(/^rtscope \S+ report: /gm) ?? []).length, 2);
+});
