@@ -160,7 +160,17 @@ export class CpuPageReader {
       }
       if (usize > MAX_CHUNK_BYTES)
         this.fail(at, `chunk ${this.chunkIndex}: uncompressed size ${usize} is absurd`);
-      const input = readExact(this.path, this.fd, this.fileSize, at + 8, csize, `CPU ${this.cpu} chunk`);
+      // One input buffer per reader, grown to the largest chunk (bounded by the region, checked above).
+      if (!this.readBuf || this.readBuf.length < csize) this.readBuf = new Uint8Array(Math.max(csize, 65536));
+      const input = readExact(
+        this.path,
+        this.fd,
+        this.fileSize,
+        at + 8,
+        csize,
+        `CPU ${this.cpu} chunk`,
+        this.readBuf.subarray(0, csize),
+      );
       const what = `CPU ${this.cpu} chunk ${this.chunkIndex}`;
       this.block = decompressBlock(this.algo, input, usize, this.path, at, what);
       this.blockPos = 0;
