@@ -6,7 +6,7 @@
 // reads; trace data is read later, chunk by chunk, through CpuPageReader.
 
 import { closeSync, fstatSync, openSync } from "node:fs";
-import { TraceFormatError } from "./../model/source.ts";
+import { TraceFormatError } from "../model/source.ts";
 import {
   BlockByteReader,
   type ByteReader,
