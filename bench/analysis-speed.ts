@@ -46,26 +46,35 @@ function generate(): void {
     n++;
     t += 37 + (n % 13);
   };
+  // per CPU, the thread running now goes to sleep on its timer and the next one of that
+  // CPU's threads (asleep since its own timer sleep) is woken by its timer and runs
+  const perCpu = THREADS / CPUS;
+  const running = new Int32Array(CPUS).fill(-1);
   let cycle = 0;
   while (n < TOTAL) {
-    const tid = 1000 + (cycle % THREADS);
     const cpu = cycle % CPUS;
-    const key = 0x10000 + tid;
-    push(EventKind.SysEnterSleep, cpu, tid, 0, 0, 0);
-    push(EventKind.HrtimerStart, cpu, tid, key, 0, t + 5000);
-    push(EventKind.SchedSwitch, cpu, tid, tid, 1, 0); // prev S → idle
+    const round = Math.floor(cycle / CPUS);
+    const next = 1000 + cpu + CPUS * (round % perCpu);
+    const prev = running[cpu];
+    if (prev >= 0) {
+      push(EventKind.SysEnterSleep, cpu, prev, 0, 0, 0);
+      push(EventKind.HrtimerStart, cpu, prev, 0x10000 + prev, 0, t + 5000);
+      push(EventKind.SchedSwitch, cpu, prev, prev, 1, 0); // prev S → idle
+    }
+    const key = 0x10000 + next;
     push(EventKind.HrtimerExpireEntry, cpu, 0, key, 0, t + 5);
-    push(EventKind.SchedWaking, cpu, 0, tid, 0, 0);
-    push(EventKind.SchedWakeup, cpu, 0, tid, 0, 0);
+    push(EventKind.SchedWaking, cpu, 0, next, 0, 0);
+    push(EventKind.SchedWakeup, cpu, 0, next, 0, 0);
     push(EventKind.HrtimerExpireExit, cpu, 0, key, 0, 0);
     if (cycle % 7 === 0) {
       // a noise thread runs first and is preempted
       push(EventKind.SchedSwitch, cpu, 0, 0, 0, 9000 + cpu);
-      push(EventKind.SchedSwitch, cpu, 9000 + cpu, 9000 + cpu, 0, tid);
+      push(EventKind.SchedSwitch, cpu, 9000 + cpu, 9000 + cpu, 0, next);
     } else {
-      push(EventKind.SchedSwitch, cpu, 0, 0, 0, tid);
+      push(EventKind.SchedSwitch, cpu, 0, 0, 0, next);
     }
-    push(EventKind.SysExitSleep, cpu, tid, 0, 0, 0);
+    push(EventKind.SysExitSleep, cpu, next, 0, 0, 0);
+    running[cpu] = next;
     cycle++;
   }
 }

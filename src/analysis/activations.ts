@@ -37,7 +37,7 @@ import { METRIC_KEYS } from "../model/report.ts";
 import type { Analyzer } from "./analyzer.ts";
 import type { CpuCoverage } from "./cpu-coverage.ts";
 import type { IrqLines } from "./irq-lines.ts";
-import { MetricStats } from "./metric-stats.ts";
+import { HistogramBudget, MetricStats } from "./metric-stats.ts";
 import type { SampleObserver } from "./sample-observer.ts";
 import {
   M_IRQ,
@@ -89,6 +89,8 @@ export class Activations implements Analyzer {
   private cpuExpireNow: Float64Array;
   private cpuExpireTs: Float64Array;
 
+  /** memory for fast (32-bit) histograms of busy metrics */
+  readonly histogramBudget = new HistogramBudget();
   /** hrtimer_wakeup timers armed by tracked threads, by timer key (second link of timer wakeups) */
   private readonly armedTimers = new Map<number, TaskState>();
 
@@ -551,7 +553,7 @@ export class Activations implements Analyzer {
   ): void {
     let s = t.metrics[m];
     if (s === null) {
-      s = new MetricStats(this.cfg.worstN, PART_COUNTS[m], this.boundFor(t, m));
+      s = new MetricStats(this.cfg.worstN, PART_COUNTS[m], this.boundFor(t, m), this.histogramBudget);
       t.metrics[m] = s;
     }
     const flags = s.add(value, start, end, runCpu, inferred);

@@ -171,7 +171,7 @@ export class Analysis {
   /** The HDR histogram of a thread's metric (for storage and Prometheus), if it has samples. */
   histogram(tid: number, metric: MetricKey): Histogram | undefined {
     const t = this.table.get(tid);
-    return t?.metrics[METRIC_KEYS.indexOf(metric)]?.hist;
+    return t?.metrics[METRIC_KEYS.indexOf(metric)]?.histogram();
   }
 
   /** Every tracked thread, report order. Summaries are cached per metric until a new sample. */

@@ -16,22 +16,35 @@ export const FIRST_VIOLATION = 2;
 export const WORST_VIOLATION = 4;
 
 /**
- * Bucket size, measured (bench/analysis-speed.ts, CPU time): recordValue alone is 4-6x
- * slower packed (~2 M/s vs ~8-12 M/s on wide latency-like values), but samples are per
- * activation, not per event: the whole analysis of 5 M events with 64 tracked threads
- * (2.2 M samples) ran at 10.9 M events/s packed vs 11.8 M/s with 32-bit buckets. A packed
- * histogram of 1 ns..10 s holding a few values is ~320 B instead of ~100 KB, which is what
- * keeps all-task selections (hundreds of threads x 5 metrics) bounded: packed wins.
+ * Bucket size, measured (bench/analysis-speed.ts, CPU time): recordValue is 5-6x slower
+ * packed (~1.8 M/s vs ~10 M/s on latency-like values), but a packed 1 ns..10 s histogram
+ * holding a few values is ~320 B against ~100 KB with 32-bit buckets. So the first
+ * HISTOGRAM_AT samples of a metric wait in a small buffer; a metric that gets that many is
+ * busy and gets 32-bit buckets while the per-analysis budget lasts, else packed ones. With
+ * 64 tracked threads (2.2 M samples in 5 M events) packed-only ran at 3.4 M events/s.
  */
-export function newHistogram(): Histogram {
+export function newHistogram(bucket: "packed" | 32 = "packed"): Histogram {
   return build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: HIST_HIGHEST_NS,
     numberOfSignificantValueDigits: 3,
-    bitBucketSize: "packed",
+    bitBucketSize: bucket,
     autoResize: false,
     useWebAssembly: false,
   });
+}
+
+/** Samples buffered before the histogram is built (and its bucket size chosen). */
+export const HISTOGRAM_AT = 64;
+/** Bytes of a 1 ns..10 s, 3-digit histogram with 32-bit buckets. */
+export const HIST32_BYTES = 103_424;
+
+/** Memory for 32-bit histograms, shared by the metrics of one analysis. */
+export class HistogramBudget {
+  remainingBytes: number;
+  constructor(bytes = 32 * 1024 * 1024) {
+    this.remainingBytes = bytes;
+  }
 }
 
 /** The N worst samples, kept sorted worst first in parallel typed arrays. */
@@ -90,7 +103,10 @@ export class MetricStats {
   inferred = 0;
   /** samples above HIST_HIGHEST_NS (histogram clamped) or below 0 (recorded as 0) */
   clamped = 0;
-  readonly hist: Histogram = newHistogram();
+  /** null until HISTOGRAM_AT samples: they wait in `pending` */
+  private hist: Histogram | null = null;
+  private pending: Float64Array | null = new Float64Array(HISTOGRAM_AT);
+  private readonly budget: HistogramBudget | null;
 
   /** SLO bound in ns, NaN = none */
   boundNs = Number.NaN;
@@ -108,7 +124,8 @@ export class MetricStats {
   private cachedBase = 0n;
   private cached: MetricSummary | null = null;
 
-  constructor(worstN: number, partCount: number, boundNs: number) {
+  constructor(worstN: number, partCount: number, boundNs: number, budget: HistogramBudget | null = null) {
+    this.budget = budget;
     this.worst = worstN > 0 ? new WorstList(worstN) : null;
     this.parts = partCount > 0 ? new PartMaxima(partCount) : null;
     this.boundNs = boundNs;
@@ -138,7 +155,8 @@ export class MetricStats {
       h = 0;
       this.clamped++;
     }
-    this.hist.recordValue(h);
+    if (this.hist !== null) this.hist.recordValue(h);
+    else this.buffer(h);
     if (value > this.boundNs) {
       this.violations++;
       if (this.violations === 1) {
@@ -153,6 +171,32 @@ export class MetricStats {
     }
     if (this.worst !== null) this.worst.offer(value, start, end, cpu);
     return flags;
+  }
+
+  private buffer(v: number): void {
+    const p = this.pending as Float64Array;
+    p[this.count - 1] = v;
+    if (this.count < HISTOGRAM_AT) return;
+    // a busy metric: 32-bit buckets (5x faster to record) while the budget lasts
+    const b = this.budget;
+    let bucket: "packed" | 32 = "packed";
+    if (b !== null && b.remainingBytes >= HIST32_BYTES) {
+      b.remainingBytes -= HIST32_BYTES;
+      bucket = 32;
+    }
+    this.hist = this.fill(newHistogram(bucket));
+    this.pending = null;
+  }
+
+  private fill(h: Histogram): Histogram {
+    const p = this.pending as Float64Array;
+    for (let i = 0; i < this.count; i++) h.recordValue(p[i]);
+    return h;
+  }
+
+  /** The histogram of the samples so far (a small packed copy while they are buffered). */
+  histogram(): Histogram {
+    return this.hist ?? this.fill(newHistogram("packed"));
   }
 
   /** Records the additive parts of the sample just added (call right after `add`). */
@@ -186,7 +230,7 @@ export class MetricStats {
       this.cachedBound === this.boundNs || (Number.isNaN(this.cachedBound) && Number.isNaN(this.boundNs));
     if (this.cached !== null && this.cachedCount === this.count && boundSame && this.cachedBase === tsBase)
       return this.cached;
-    const h = this.hist;
+    const h = this.histogram();
     const s: MetricSummary = {
       count: this.count,
       min: Math.round(this.min),

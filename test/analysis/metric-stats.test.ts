@@ -2,10 +2,18 @@
 // exact order statistics, clamping above 10 s, SLO bookkeeping, the N worst list.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FIRST_VIOLATION, MetricStats, NEW_MAX, WORST_VIOLATION } from "../../src/analysis/metric-stats.ts";
+import {
+  FIRST_VIOLATION,
+  HistogramBudget,
+  MetricStats,
+  NEW_MAX,
+  WORST_VIOLATION,
+} from "../../src/analysis/metric-stats.ts";
 
 test("percentiles are within 0.1 % of the exact order statistics", () => {
   const s = new MetricStats(0, 0, Number.NaN);
+  const budget = new HistogramBudget();
+  const fast = new MetricStats(0, 0, Number.NaN, budget);
   const values: number[] = [];
   // a deterministic skewed distribution: most values 2..40 us, a tail to 3 ms
   let x = 12345;
@@ -14,7 +22,13 @@ test("percentiles are within 0.1 % of the exact order statistics", () => {
     const v = i % 250 === 0 ? 100_000 + (x % 2_900_000) : 2000 + (x % 38_000);
     values.push(v);
     s.add(v, i * 1000, i * 1000 + v, 0, false);
+    fast.add(v, i * 1000, i * 1000 + v, 0, false);
   }
+  assert.ok(
+    budget.remainingBytes < new HistogramBudget().remainingBytes,
+    "32-bit buckets taken from the budget",
+  );
+  assert.deepEqual(fast.summary(0n, "other"), s.summary(0n, "other"), "packed and 32-bit buckets agree");
   values.sort((a, b) => a - b);
   // rank as HdrHistogram defines it (q% of the count, rounded; the float product may be off by an ulp)
   const exact = (q: number) => values[Math.max(1, Math.floor((q / 100) * values.length + 0.5)) - 1];
