@@ -93,9 +93,11 @@ export class KallsymsTable implements SymbolTable {
   private build(): void {
     if (this.keys) return;
     const t = this.text;
-    const keys: number[] = [];
-    const starts: number[] = [];
-    const ends: number[] = [];
+    let cap = 4096;
+    let keys = new Float64Array(cap);
+    let starts = new Int32Array(cap);
+    let ends = new Int32Array(cap);
+    let n = 0;
     let pos = 0;
     while (pos < t.length) {
       let eol = t.indexOf("\n", pos);
@@ -113,21 +115,52 @@ export class KallsymsTable implements SymbolTable {
           }
           const key = hexKey(t, pos, sp1);
           if (key > 0) {
-            keys.push(key);
-            starts.push(sp2 + 1);
-            ends.push(nameEnd);
+            if (n === cap) {
+              cap *= 2;
+              const k2 = new Float64Array(cap);
+              k2.set(keys);
+              keys = k2;
+              const s2 = new Int32Array(cap);
+              s2.set(starts);
+              starts = s2;
+              const e2 = new Int32Array(cap);
+              e2.set(ends);
+              ends = e2;
+            }
+            keys[n] = key;
+            starts[n] = sp2 + 1;
+            ends[n] = nameEnd;
+            n++;
           }
         }
       }
       pos = eol + 1;
     }
+    keys = keys.subarray(0, n);
+    starts = starts.subarray(0, n);
+    ends = ends.subarray(0, n);
     let sorted = true;
-    for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] <= keys[i];
-    const order = Array.from(keys.keys());
-    if (!sorted) order.sort((a, b) => keys[a] - keys[b]);
-    this.keys = Float64Array.from(order, (i) => keys[i]);
-    this.nameStart = Int32Array.from(order, (i) => starts[i]);
-    this.nameEnd = Int32Array.from(order, (i) => ends[i]);
+    for (let i = 1; i < n && sorted; i++) sorted = keys[i - 1] <= keys[i];
+    if (!sorted) {
+      const order = new Uint32Array(n);
+      for (let i = 0; i < n; i++) order[i] = i;
+      const k = keys;
+      order.sort((a, b) => k[a] - k[b]);
+      const k2 = new Float64Array(n);
+      const s2 = new Int32Array(n);
+      const e2 = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        k2[i] = keys[order[i]];
+        s2[i] = starts[order[i]];
+        e2[i] = ends[order[i]];
+      }
+      keys = k2;
+      starts = s2;
+      ends = e2;
+    }
+    this.keys = keys;
+    this.nameStart = starts;
+    this.nameEnd = ends;
   }
 }
 
