@@ -223,7 +223,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
     rec.flags = h.flags;
     rec.preemptCount = h.preemptCount;
     const names = this.names;
-    const id = names.id(b, h.nameStart, h.nameEnd);
+    const id = names.id(b, h.nameStart, h.nameEnd, h.nameHash);
     const kind = names.kind(id);
     rec.kind = kind;
     rec.text[StrSlot.EventName] = names.displayName(id);

@@ -5,6 +5,9 @@
 // line buffer is reused for the next chunk.
 
 const EMPTY = -1;
+/** FNV-1a 32-bit: start with FNV_OFFSET, then per byte h = Math.imul(h ^ byte, FNV_PRIME). */
+export const FNV_OFFSET = 0x811c9dc5 | 0;
+export const FNV_PRIME = 0x01000193;
 
 export class ByteInterner {
   private slots: Int32Array;
@@ -32,8 +35,13 @@ export class ByteInterner {
 
   /** Id of the bytes b[s, e), adding them if new. Ids count from 0 in order of first sight. */
   intern(b: Uint8Array, s: number, e: number): number {
-    let h = 0x811c9dc5 | 0;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    let h = FNV_OFFSET;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], FNV_PRIME);
+    return this.internHashed(b, s, e, h);
+  }
+
+  /** Same as intern() with the FNV-1a hash of the bytes already computed by the caller's scan. */
+  internHashed(b: Uint8Array, s: number, e: number, h: number): number {
     const slots = this.slots;
     const mask = slots.length - 1;
     let k = h & mask;

@@ -26,9 +26,9 @@ export class EventNameTable {
     this.kinds[id] = kind;
   }
 
-  /** Id of the name bytes b[s, e). */
-  id(b: Uint8Array, s: number, e: number): number {
-    const id = this.names.intern(b, s, e);
+  /** Id of the name bytes b[s, e), whose FNV-1a hash the line parser computed. */
+  id(b: Uint8Array, s: number, e: number, hash: number): number {
+    const id = this.names.internHashed(b, s, e, hash);
     if (id >= this.kinds.length) this.learn(id);
     return id;
   }

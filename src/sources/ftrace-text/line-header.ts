@@ -10,6 +10,8 @@
 // spaces, dashes, digits and colons: `memfd:sealed-91-3279`) never needs to be parsed: the
 // pid is the last `-<digits>` before the cpu. Columns are never assumed (FORMATS §5.13).
 
+import { FNV_OFFSET, FNV_PRIME } from "./byte-interner.ts";
+
 const SPACE = 32;
 const DASH = 45;
 const DOT = 46;
@@ -43,6 +45,8 @@ export class LineHeader {
   nameStart = 0;
   nameEnd = 0;
   nameForm: number = NameForm.Colon;
+  /** FNV-1a hash of the name bytes [nameStart, nameEnd) (see byte-interner.ts) */
+  nameHash = 0;
   /** first payload byte (after the separator and padding) */
   payloadStart = 0;
   /** column of the timestamp colon in the last line that needed a scan (a guess for the next) */
@@ -268,13 +272,16 @@ export function parseLineHeader(b: Uint8Array, s: number, e: number, h: LineHead
   if (k === pidEnd - 1 || k < s || b[k] !== DASH) return false;
   h.pid = decimal(b, k + 1, pidEnd);
 
-  // 6. The event name and where its payload starts.
+  // 6. The event name and where its payload starts; its FNV-1a hash on the way, for the
+  //    name table.
   let p = colon + 1;
   while (p < e && b[p] === SPACE) p++;
   h.nameStart = p;
+  let hash = FNV_OFFSET;
   while (p < e) {
     const c = b[p];
     if (c === COLON || c === LPAREN || c === SPACE) break;
+    hash = Math.imul(hash ^ c, FNV_PRIME);
     p++;
   }
   if (p < e && b[p] === COLON) {
@@ -282,10 +289,12 @@ export function parseLineHeader(b: Uint8Array, s: number, e: number, h: LineHead
     h.nameForm = NameForm.Colon;
     p++;
   } else if (p < e && b[p] === LPAREN) {
+    hash = Math.imul(hash ^ LPAREN, FNV_PRIME);
     h.nameEnd = p + 1;
     h.nameForm = NameForm.Paren;
     p++;
   } else if (p + 2 < e && b[p + 1] === DASH && b[p + 2] === 62 /* > */) {
+    hash = Math.imul(Math.imul(Math.imul(hash ^ SPACE, FNV_PRIME) ^ DASH, FNV_PRIME) ^ 62, FNV_PRIME);
     h.nameEnd = p + 3;
     h.nameForm = NameForm.Arrow;
     p += 3;
@@ -293,6 +302,7 @@ export function parseLineHeader(b: Uint8Array, s: number, e: number, h: LineHead
     h.nameEnd = p;
     h.nameForm = NameForm.Bare;
   }
+  h.nameHash = hash;
   while (p < e && b[p] === SPACE) p++;
   h.payloadStart = p;
   return true;

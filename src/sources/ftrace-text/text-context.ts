@@ -12,13 +12,15 @@ const SPACE = 32;
 /**
  * Function names as text traces print them (`hrtimer_wakeup`, `hrtimer_wakeup+0x0/0x30`,
  * trace-cmd's `hrtimer_wakeup/0x0`, or an unresolved `0xffffffff81442220`) interned to small
- * keys; the offset/size suffix is dropped. Key 0 is `hrtimer_wakeup`, interned up front.
+ * keys; the offset/size suffix is dropped. Key 0 is "" (no function printed: the record's
+ * default), key 1 is `hrtimer_wakeup`, interned up front so that it is always defined.
  */
 export class TextSymbolTable implements SymbolTable {
   private readonly names = new ByteInterner(64);
   readonly hrtimerWakeupKey: number;
 
   constructor() {
+    this.names.internString("");
     this.hrtimerWakeupKey = this.names.internString("hrtimer_wakeup");
   }
 

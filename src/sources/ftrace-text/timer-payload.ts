@@ -48,7 +48,7 @@ function modeFromNames(b: Uint8Array, at: number, end: number): number {
 function readFunction(sc: FieldScanner, rec: EventRecord, ctx: TextContext, from: number): void {
   const f = sc.value(K_FUNCTION, from);
   if (f < 0) {
-    rec.timerFn = -1;
+    rec.timerFn = 0; // "": not printed
     return;
   }
   const fe = sc.tokenEnd(f);
