@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { foldHexAddress } from "../../src/decode/kallsyms.ts";
 import { type EventRecord, StrSlot } from "../../src/model/event.ts";
-import { EventKind } from "../../src/model/event-kind.ts";
+import { EventKind, taskStateFromLetters } from "../../src/model/event-kind.ts";
 import { TraceFormatError } from "../../src/model/source.ts";
 import { openTraceDat, type TraceDatSource } from "../../src/sources/trace-dat.ts";
 import { publicTraces, recordedTraces } from "../helpers/paths.ts";
@@ -236,4 +236,40 @@ describe("trace.dat errors", () => {
     assert.equal(n, 0);
     top.close();
   });
+});
+
+describe("sched_switch on old kernels against trace-cmd report -N (kernel print fmt)", {
+  skip: haveTraceCmd ? false : `${TRACE_CMD} not installed`,
+}, () => {
+  for (const name of ["lisa_example_rtapp.v6.dat", "lisa_sched_load.v6.dat", "trappy_trace_idle.v6.dat"]) {
+    const file = join(publicTraces, name);
+    it(`${name}: pids, prios and prev_state letters of every sched_switch`, {
+      skip: existsSync(file) ? false : "missing",
+    }, async () => {
+      const theirs: string[] = [];
+      const out = execFileSync(TRACE_CMD, ["report", "-N", "-t", file], {
+        maxBuffer: 1 << 30,
+        encoding: "latin1",
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      for (const line of out.split("\n")) {
+        const m =
+          / sched_switch: +prev_comm=.* prev_pid=(\d+) prev_prio=(\d+) prev_state=(\S+) ==> next_comm=.* next_pid=(\d+) next_prio=(\d+)$/.exec(
+            line,
+          );
+        if (m) theirs.push(`${m[1]}/${m[2]} ${taskStateFromLetters(m[3])} ${m[4]}/${m[5]}`);
+      }
+      const ours: string[] = [];
+      const src = await openTraceDat(file);
+      await src.run({
+        handle(r: EventRecord) {
+          if (r.kind === EventKind.SchedSwitch)
+            ours.push(`${r.prevTid}/${r.prevPrio} ${r.prevState} ${r.nextTid}/${r.nextPrio}`);
+        },
+      });
+      src.close();
+      assert.ok(theirs.length > 0);
+      assert.equal(firstDifference(ours, theirs), "");
+    });
+  }
 });
