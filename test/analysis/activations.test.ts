@@ -357,3 +357,28 @@ test("a CPU whose data begins after the grace period cuts open activations; wake
   assert.ok(report.diagnostics.find((d) => d.key === "cpu_no_data" && d.cpu === 1));
   assert.ok(report.diagnostics.find((d) => d.key === "cpu_data_late" && d.cpu === 1));
 });
+
+test("a tracked thread that exits keeps its row when its tid is reused by a new thread", () => {
+  const s = new EventScript(2).name(42, "old");
+  s.at(0).cpu(1).other();
+  s.at(50).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(100).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
+  s.at(1000).cpu(1).wakeup({ tid: 42, targetCpu: 0 });
+  s.at(1400).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(1500).cpu(0).as(42).exit({ tid: 42 });
+  s.at(1600).cpu(0).switch({ prev: 42, next: 0, prevState: "X" });
+  // pid reuse: a new thread 42
+  s.at(5000).cpu(1).as(7).fork({ parent: 7, child: 42, comm: "new" });
+  s.at(5100).cpu(1).as(7).wakeupNew({ tid: 42, targetCpu: 0 });
+  s.at(5700).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(5800).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
+  const { report } = analyzeScript(s, { selection: pids(42) });
+  const rows = report.tasks.filter((t) => t.tid === 42);
+  assert.deepEqual(
+    rows.map((t) => [t.comm, t.metrics.latency?.max, t.metrics.response?.max]),
+    [
+      ["old", 400, 600],
+      ["new", 600, 700],
+    ],
+  );
+});
