@@ -51,6 +51,8 @@ export interface AnalysisOptions {
   validFromTs?: number;
   /** the stream's tsBase, for snapshot() timestamps (report() takes it from SourceInfo) */
   tsBase?: bigint;
+  /** an empty selection tracks every task (default true); a daemon that adds tasks later passes false */
+  emptyMeansAll?: boolean;
 }
 
 const NO_SYMBOLS: SymbolTable = { hrtimerWakeupKey: -1, name: () => "" };
@@ -87,11 +89,14 @@ export class Analysis {
       const b = opts.slo[METRIC_KEYS[m]];
       if (b !== undefined) this.sloNs[m] = b;
     }
-    const matcher = new SelectionMatcher(opts.selection);
+    const matcher = new SelectionMatcher(opts.selection, opts.emptyMeansAll ?? true);
     this.table = new TaskTable(matcher, opts.cpus, opts.initialComms, opts.initialTgids, opts.taskInfo);
     this.coverage = new CpuCoverage(opts.cpus, opts.validFromTs);
     const sel = opts.selection;
-    this.irqLines = new IrqLines(opts.cpus, sel.irqThreads || selectionIsEmpty(sel));
+    this.irqLines = new IrqLines(
+      opts.cpus,
+      sel.irqThreads || (selectionIsEmpty(sel) && opts.emptyMeansAll !== false),
+    );
     this.activations = new Activations(this.table, this.coverage, this.irqLines, {
       wakeupKind: opts.wakeupEvent === "waking" ? EventKind.SchedWaking : EventKind.SchedWakeup,
       hrtimerWakeupKey: opts.symbols.hrtimerWakeupKey,

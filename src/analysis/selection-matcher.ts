@@ -22,7 +22,11 @@ export class SelectionMatcher {
   private irqThreads = false;
   private all = false;
 
-  constructor(sel: Selection) {
+  private readonly emptyMeansAll: boolean;
+
+  /** `emptyMeansAll` false: an empty selection tracks nothing (a daemon adding tasks later). */
+  constructor(sel: Selection, emptyMeansAll = true) {
+    this.emptyMeansAll = emptyMeansAll;
     this.add(sel);
   }
 
@@ -35,7 +39,7 @@ export class SelectionMatcher {
     for (const c of sel.comms) this.comms.push(new RegExp(c.source, c.flags.replace(/[gy]/g, "")));
     this.rt ||= sel.rt;
     this.irqThreads ||= sel.irqThreads;
-    this.all = this.all || (selectionIsEmpty(sel) && this.isEmpty());
+    this.all = this.all || (this.emptyMeansAll && selectionIsEmpty(sel) && this.isEmpty());
   }
 
   private isEmpty(): boolean {

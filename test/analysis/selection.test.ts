@@ -164,3 +164,15 @@ test("live: addSelection, setSlo and removeTask at run time keep the stats of tr
   );
   assert.deepEqual(after[0].metrics, {}, "43 was added after its only activation");
 });
+
+test("emptyMeansAll false: an empty selection tracks nothing until tasks are added", () => {
+  const s = new EventScript(1);
+  runEach(s, [10, 11], 0);
+  const { analysis } = analyzeScript(s, { selection: emptySelection(), emptyMeansAll: false });
+  assert.deepEqual(analysis.snapshot(), []);
+  analysis.addSelection(pids(11));
+  assert.deepEqual(
+    analysis.snapshot().map((t) => t.tid),
+    [11],
+  );
+});
