@@ -101,7 +101,10 @@ export class EventColumns {
     return this.capacity * BYTES_PER_EVENT;
   }
 
-  /** Writes `rec` into slot `i` (no allocation). */
+  /**
+   * Writes `rec` into slot `i` (no allocation). Only the columns the kind uses are
+   * written: the others keep stale values that nothing reads for this kind.
+   */
   put(i: number, rec: EventRecord): void {
     const kind = rec.kind;
     this.ts[i] = rec.ts;
@@ -110,93 +113,75 @@ export class EventColumns {
     this.currentTid[i] = rec.currentTid;
     this.flags[i] = rec.flags;
     this.preemptCount[i] = rec.preemptCount;
-    let a = 0;
-    let b = 0;
-    let c = 0;
-    let d = 0;
-    let e = 0;
-    let f = 0;
-    let g = 0;
-    let h = 0;
-    let k = 0;
     switch (kind) {
       case EventKind.SchedSwitch:
-        a = rec.prevTid;
-        b = rec.prevPrio;
-        c = rec.prevState;
-        d = rec.nextTid;
-        e = rec.nextPrio;
+        this.a[i] = rec.prevTid;
+        this.b[i] = rec.prevPrio;
+        this.c[i] = rec.prevState;
+        this.d[i] = rec.nextTid;
+        this.e[i] = rec.nextPrio;
         break;
       case EventKind.SchedWakeup:
       case EventKind.SchedWaking:
       case EventKind.SchedWakeupNew:
-        a = rec.tid;
-        b = rec.prio;
-        c = rec.targetCpu;
+        this.a[i] = rec.tid;
+        this.b[i] = rec.prio;
+        this.c[i] = rec.targetCpu;
         break;
       case EventKind.SchedMigrateTask:
-        a = rec.tid;
-        b = rec.prio;
-        c = rec.targetCpu;
-        d = rec.origCpu;
+        this.a[i] = rec.tid;
+        this.b[i] = rec.prio;
+        this.c[i] = rec.targetCpu;
+        this.d[i] = rec.origCpu;
         break;
       case EventKind.SchedProcessFork:
       case EventKind.SchedProcessExec:
-        a = rec.tid;
-        d = rec.parentTid;
+        this.a[i] = rec.tid;
+        this.d[i] = rec.parentTid;
         break;
       case EventKind.SchedProcessExit:
-        a = rec.tid;
-        b = rec.prio;
+        this.a[i] = rec.tid;
+        this.b[i] = rec.prio;
         break;
       case EventKind.IrqHandlerEntry:
       case EventKind.IrqHandlerExit:
-        a = rec.irq;
-        b = rec.irqRet;
+        this.a[i] = rec.irq;
+        this.b[i] = rec.irqRet;
         break;
       case EventKind.SoftirqEntry:
       case EventKind.SoftirqExit:
       case EventKind.SoftirqRaise:
-        a = rec.vec;
+        this.a[i] = rec.vec;
         break;
       case EventKind.HrtimerStart:
-        a = rec.timerMode;
-        f = rec.timerKey;
-        g = rec.timerFn;
-        h = rec.expires;
-        k = rec.softExpires;
+        this.a[i] = rec.timerMode;
+        this.f[i] = rec.timerKey;
+        this.g[i] = rec.timerFn;
+        this.h[i] = rec.expires;
+        this.k[i] = rec.softExpires;
         break;
       case EventKind.HrtimerExpireEntry:
-        f = rec.timerKey;
-        g = rec.timerFn;
-        h = rec.now;
+        this.f[i] = rec.timerKey;
+        this.g[i] = rec.timerFn;
+        this.h[i] = rec.now;
         break;
       case EventKind.HrtimerExpireExit:
       case EventKind.HrtimerCancel:
-        f = rec.timerKey;
+        this.f[i] = rec.timerKey;
         break;
       case EventKind.SysEnterSleep:
-        a = rec.sleepClock;
-        b = rec.sleepFlags;
+        this.a[i] = rec.sleepClock;
+        this.b[i] = rec.sleepFlags;
         break;
       case EventKind.SysExitSleep:
-        a = rec.sysRet;
+        this.a[i] = rec.sysRet;
         break;
       case EventKind.LostEvents:
-        a = rec.lostCount;
+        this.a[i] = rec.lostCount;
         break;
       default:
-        a = rec.id;
+        this.a[i] = rec.id;
     }
-    this.a[i] = a;
-    this.b[i] = b;
-    this.c[i] = c;
-    this.d[i] = d;
-    this.e[i] = e;
-    this.f[i] = f;
-    this.g[i] = g;
-    this.h[i] = h;
-    this.k[i] = k;
   }
 
   /** Copies slot `i` of `src` into slot `j` of this. */
@@ -310,6 +295,60 @@ export class EventColumns {
         rec.id = a;
     }
   }
+}
+
+/** Bit per generic column (a..k) that a kind uses: what identifies an event beyond ts/cpu/kind/currentTid. */
+export function columnsOf(kind: number): number {
+  switch (kind) {
+    case EventKind.SchedSwitch:
+      return 0b11111;
+    case EventKind.SchedWakeup:
+    case EventKind.SchedWaking:
+    case EventKind.SchedWakeupNew:
+      return 0b00111;
+    case EventKind.SchedMigrateTask:
+      return 0b01111;
+    case EventKind.SchedProcessFork:
+    case EventKind.SchedProcessExec:
+      return 0b01001;
+    case EventKind.SchedProcessExit:
+    case EventKind.IrqHandlerEntry:
+    case EventKind.IrqHandlerExit:
+    case EventKind.SysEnterSleep:
+      return 0b00011;
+    case EventKind.HrtimerStart:
+      return 0b111100001;
+    case EventKind.HrtimerExpireEntry:
+      return 0b011100000;
+    case EventKind.HrtimerExpireExit:
+    case EventKind.HrtimerCancel:
+      return 0b000100000;
+    default:
+      return 0b00001;
+  }
+}
+
+/** Same event in two column sets (only the columns its kind uses are compared). */
+export function sameEvent(x: EventColumns, i: number, y: EventColumns, j: number): boolean {
+  if (
+    x.ts[i] !== y.ts[j] ||
+    x.cpu[i] !== y.cpu[j] ||
+    x.kind[i] !== y.kind[j] ||
+    x.currentTid[i] !== y.currentTid[j]
+  )
+    return false;
+  const m = columnsOf(x.kind[i]);
+  return (
+    (!(m & 1) || x.a[i] === y.a[j]) &&
+    (!(m & 2) || x.b[i] === y.b[j]) &&
+    (!(m & 4) || x.c[i] === y.c[j]) &&
+    (!(m & 8) || x.d[i] === y.d[j]) &&
+    (!(m & 16) || x.e[i] === y.e[j]) &&
+    (!(m & 32) || x.f[i] === y.f[j]) &&
+    (!(m & 64) || x.g[i] === y.g[j]) &&
+    (!(m & 128) || x.h[i] === y.h[j]) &&
+    (!(m & 256) || x.k[i] === y.k[j])
+  );
 }
 
 /** One CPU's ring. */

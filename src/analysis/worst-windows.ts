@@ -31,6 +31,7 @@ import {
   EventColumns,
   FlightRecorder,
   type FlightRecorderOptions,
+  sameEvent,
 } from "./flight-recorder.ts";
 import type { SampleEvent, SampleObserver, WorstWindowProvider } from "./sample-observer.ts";
 
@@ -496,16 +497,4 @@ export function mergeWindowEvents(list: readonly WindowEvents[]): WindowEvents {
   }
   out.length = n;
   return { events: out.trimmed(), comms, irqNames };
-}
-
-function sameEvent(a: EventColumns, i: number, b: EventColumns, j: number): boolean {
-  return (
-    a.ts[i] === b.ts[j] &&
-    a.cpu[i] === b.cpu[j] &&
-    a.kind[i] === b.kind[j] &&
-    a.currentTid[i] === b.currentTid[j] &&
-    a.a[i] === b.a[j] &&
-    a.d[i] === b.d[j] &&
-    a.f[i] === b.f[j]
-  );
 }

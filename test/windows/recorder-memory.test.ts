@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { BYTES_PER_EVENT, FlightRecorder } from "../../src/analysis/flight-recorder.ts";
-import { createWindowCapture } from "../../src/analysis/worst-windows.ts";
+import { createWindowCapture, mergeWindowEvents } from "../../src/analysis/worst-windows.ts";
 import { EventRecord } from "../../src/model/event.ts";
 import { EventKind } from "../../src/model/event-kind.ts";
 import { Script, sample } from "./scripted.ts";
@@ -139,4 +139,27 @@ test("a single window larger than the bound is truncated and marked incomplete",
   assert.equal(w?.incomplete, true);
   assert.equal(w?.events[9].rel, 990);
   assert.equal(cap.windows.stats().truncated, 1);
+});
+
+test("overlapping windows merge into one event set without duplicates", () => {
+  const s = new Script({ 100: "a", 200: "b" });
+  s.wakeup(1000, 0, 0, 100, 19, 0)
+    .wakeup(1000, 0, 0, 200, 19, 0)
+    .switch(1500, 0, 0, 120, 0, 100, 19)
+    .switch(2500, 0, 100, 19, 1, 200, 19)
+    .other(2600, 1, 7);
+  const cap = createWindowCapture({ marginNs: 0 });
+  for (const r of s.sorted()) cap.recorder.handle(r);
+  cap.observer.onSample(sample({ tid: 100, start: 1000, end: 1500, runCpu: 0, wakeCpu: 0, cpus: [0] }));
+  cap.observer.onSample(sample({ tid: 200, start: 1000, end: 2600, runCpu: 0, wakeCpu: 0, cpus: [0, 1] }));
+  const a = cap.windows.captured(100, "latency");
+  const b = cap.windows.captured(200, "latency");
+  assert.ok(a && b);
+  assert.equal(a.events.length, 3);
+  assert.equal(b.events.length, 5);
+  const m = mergeWindowEvents([a, b]);
+  assert.equal(m.events.length, 5);
+  assert.deepEqual([...m.events.ts], [1000, 1000, 1500, 2500, 2600]);
+  assert.deepEqual([...m.events.a.subarray(0, 2)], [100, 200]);
+  assert.equal(m.comms.get(200), "b");
 });
