@@ -56,6 +56,20 @@ interface PendingFormat extends FormatText {
 const NAME_RE = /^name:\s*(\S+)/m;
 const ID_RE = /^ID:\s*(\d+)/m;
 
+/** Name and ID of a format text: the first two lines in practice, else found anywhere. */
+function nameAndId(text: string): [string | undefined, string | undefined] {
+  if (text.startsWith("name: ")) {
+    const nl = text.indexOf("\n");
+    if (nl > 6 && text.startsWith("ID: ", nl + 1)) {
+      const nl2 = text.indexOf("\n", nl + 5);
+      const id = text.slice(nl + 5, nl2 < 0 ? text.length : nl2).trim();
+      const name = text.slice(6, nl).trim();
+      if (/^\d+$/.test(id) && name !== "" && !name.includes(" ")) return [name, id];
+    }
+  }
+  return [NAME_RE.exec(text)?.[1], ID_RE.exec(text)?.[1]];
+}
+
 /** field names per numeric slot and kind (first name found wins) */
 function numericNames(kind: EventKind): [number, string[]][] {
   switch (kind) {
@@ -294,8 +308,7 @@ export class EventCatalog implements StringDecoder {
     for (const item of formats) {
       let f: EventFormat;
       if ("text" in item) {
-        const name = NAME_RE.exec(item.text)?.[1];
-        const idText = ID_RE.exec(item.text)?.[1];
+        const [name, idText] = nameAndId(item.text);
         const full = `${item.system}:${name}`;
         if (name !== undefined && idText !== undefined && !EVENT_KIND_BY_NAME.has(full)) {
           const id = Number(idText);
