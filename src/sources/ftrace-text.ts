@@ -298,6 +298,13 @@ class FtraceTextSource implements TraceSource, LineCallback {
     return false;
   }
 
+  skipped(lineNo: number, offset: number, why: string): void {
+    if (this.unparsed++ === 0) {
+      this.firstUnparsed = `line ${lineNo}: (${why})`;
+      this.firstUnparsedOffset = offset;
+    }
+  }
+
   private probeEvent(b: Buffer, _s: number, e: number, offset: number): boolean {
     const h = this.hdr;
     if (h.cpu > this.maxCpu) this.maxCpu = h.cpu;

@@ -355,6 +355,49 @@ describe("line shapes", () => {
   });
 });
 
+describe("long lines", () => {
+  test("a trace line over 16 MiB is dropped and counted, the lines around it are read", async () => {
+    const good = "   a-1 [000]  10.000001: print: x\n";
+    const p = file(`cpus=1\n${good}${"z".repeat(17 << 20)}\n${good.replace("10.000001", "10.000002")}`);
+    const { src, events } = await collect(p, { chunkSize: 1 << 16 });
+    assert.deepEqual(
+      events.map((e) => e.ts),
+      [1000, 2000],
+    );
+    const u = src.diagnostics.get("unparsed_lines");
+    assert.equal(u?.count, 1);
+    assert.match(u!.message, /line 3: \(a line longer than 16 MiB\)/);
+  });
+
+  test("systrace HTML: a huge JSON block line is passed over in small chunks", async () => {
+    const json = `{"traceEvents": [${'{"name": "x", "ph": "X"},'.repeat(100_000)}{}]}  </script>`;
+    const p = file(
+      "<!DOCTYPE html>\n<html><head><title>Android System Trace</title></head><body>\n" +
+        `  <script class="trace-data" type="application/text">\n${json}\n` +
+        '  <script class="trace-data" type="application/text">\n# tracer: nop\n#\n' +
+        "# entries-in-buffer/entries-written: 2/2   #P:2\n" +
+        "           <...>-10144 (-----) [001] dn.4  7480.992787: sched_wakeup: comm=kworker/7:0 pid=9996 prio=120 target_cpu=001\n" +
+        "            adbd-315   (  315) [000] d..3  7480.993259: sched_switch: prev_comm=adbd prev_pid=315 prev_prio=120 prev_state=R+ ==> next_comm=kworker/2:1 next_pid=5748 next_prio=120\n" +
+        "  </script>\n" +
+        `  <script class="trace-data" type="application/text">\n${json}\n</body></html>\n`,
+    );
+    for (const chunkSize of [100, 4096, 1 << 20]) {
+      const { src, events } = await collect(p, { chunkSize });
+      assert.deepEqual(
+        events.map((e) => [e.kind, e.currentTid, e.cpu]),
+        [
+          [EventKind.SchedWakeup, 10144, 1],
+          [EventKind.SchedSwitch, 315, 0],
+        ],
+        `chunk ${chunkSize}`,
+      );
+      assert.equal(src.info.format, "systrace HTML");
+      assert.equal(src.info.cpus, 2);
+      assert.deepEqual(src.diagnostics.list(), []);
+    }
+  });
+});
+
 describe("bad input", () => {
   test("an empty file", async () => {
     await assert.rejects(openFtraceText(file("")), (e: Error) => {

@@ -16,6 +16,8 @@ import {
 export interface LineCallback {
   /** A trace line b[s, e) (no newline, trailing spaces and CR removed). Return true to stop reading. */
   line(b: Buffer, s: number, e: number, lineNo: number, offset: number): boolean;
+  /** A trace line that was dropped unread (too long to hold). */
+  skipped(lineNo: number, offset: number, why: string): void;
 }
 
 export type ReadProgress = (bytesRead: number) => void;
@@ -26,6 +28,11 @@ const SPACE = 32;
 const TAB = 9;
 const BACKSLASH = 92;
 
+/** A trace line longer than this is dropped (and reported) rather than held in memory. */
+const MAX_LINE_BYTES = 16 << 20;
+/** Bytes kept from a dropped partial line outside the trace text, for a marker cut in two. */
+const KEEP_TAIL = 32;
+
 const State = { Outside: 0, BlockFirst: 1, Inside: 2, Skip: 3, Legacy: 4 } as const;
 
 export class LineReader {
@@ -35,6 +42,8 @@ export class LineReader {
   /** number of bytes read from the file so far */
   bytesRead = 0;
   private stopped = false;
+  /** the rest of an over-long trace line is being dropped up to its newline */
+  private discarding = false;
 
   constructor(container: Container) {
     this.container = container;
@@ -53,10 +62,28 @@ export class LineReader {
     let filePos = 0;
     for (;;) {
       if (used === buf.length) {
-        // a line longer than the buffer: grow
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, used);
-        buf = bigger;
+        // a line longer than the buffer
+        if (this.state === State.BlockFirst) {
+          const f = this.firstNonSpace(buf, 0, used);
+          if (f < used - 2 && this.isForeignBlock(buf, f)) this.state = State.Skip;
+        }
+        if ((this.state === State.Skip || this.state === State.Outside) && !this.hasMarker(buf, used)) {
+          // outside the trace text (a JSON block, the viewer): only a marker straddling the
+          // cut matters, so keep the tail and drop the rest instead of holding the whole line
+          buf.copy(buf, 0, used - KEEP_TAIL, used);
+          bufFileOffset += used - KEEP_TAIL;
+          used = KEEP_TAIL;
+        } else if (used >= MAX_LINE_BYTES && this.state !== State.Skip && this.state !== State.Outside) {
+          this.lineNo++;
+          cb.skipped(this.lineNo, bufFileOffset, `a line longer than ${MAX_LINE_BYTES >> 20} MiB`);
+          this.discarding = true;
+          bufFileOffset += used;
+          used = 0;
+        } else {
+          const bigger = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(bigger, 0, 0, used);
+          buf = bigger;
+        }
       }
       const { bytesRead } = await fh.read(buf, used, buf.length - used, filePos);
       filePos += bytesRead;
@@ -64,23 +91,40 @@ export class LineReader {
       const end = used + bytesRead;
       let pos = 0;
       if (bytesRead === 0) {
-        if (used > 0) this.rawLine(buf, 0, used, bufFileOffset, cb);
+        if (used > 0 && !this.discarding) this.rawLine(buf, 0, used, bufFileOffset, cb);
         return;
       }
       for (;;) {
         let nl = buf.indexOf(NL, pos);
         if (nl < 0 || nl >= end) nl = -1;
         if (nl < 0) break;
-        this.rawLine(buf, pos, nl, bufFileOffset + pos, cb);
+        if (this.discarding) this.discarding = false;
+        else this.rawLine(buf, pos, nl, bufFileOffset + pos, cb);
         if (this.stopped) return;
         pos = nl + 1;
       }
-      // keep the partial last line
-      if (pos > 0) buf.copy(buf, 0, pos, end);
-      used = end - pos;
-      bufFileOffset += pos;
+      if (this.discarding) {
+        // still inside an over-long line: drop what was read of it
+        bufFileOffset += end;
+        used = 0;
+      } else {
+        // keep the partial last line
+        if (pos > 0) buf.copy(buf, 0, pos, end);
+        used = end - pos;
+        bufFileOffset += pos;
+      }
       onChunk?.(filePos);
     }
+  }
+
+  /** Does a partial line hold a marker that changes the container state? */
+  private hasMarker(b: Buffer, used: number): boolean {
+    if (this.state === State.Skip) return indexOfBytes(b, 0, used, SCRIPT_END) >= 0;
+    return (
+      indexOfBytes(b, 0, used, TRACE_DATA_CLASS) >= 0 ||
+      indexOfBytes(b, 0, used, TRACE_DATA_CLASS_SQ) >= 0 ||
+      indexOfBytes(b, 0, used, LINUX_PERF_DATA) >= 0
+    );
   }
 
   private rawLine(b: Buffer, s: number, e: number, offset: number, cb: LineCallback): void {
@@ -115,8 +159,9 @@ export class LineReader {
           return;
         }
         // JSON trace events or a process dump: not ftrace text
-        if (b[f] === 123 || b[f] === 91 || (b[f] === 80 && b[f + 1] === 82 && b[f + 2] === 79)) {
-          this.state = State.Skip;
+        if (this.isForeignBlock(b, f)) {
+          // (a one-line block may end on its own line)
+          this.state = indexOfBytes(b, f, e, SCRIPT_END) >= 0 ? State.Outside : State.Skip;
           return;
         }
         this.state = State.Inside;
@@ -145,6 +190,12 @@ export class LineReader {
   private rawLineAgain(b: Buffer, s: number, e: number, offset: number, cb: LineCallback): void {
     this.lineNo--;
     this.rawLine(b, s, e, offset, cb);
+  }
+
+  /** JSON trace events (`{`, `[`) or a `PROCESS DUMP`: a trace-data block that is not ftrace text. */
+  private isForeignBlock(b: Buffer, f: number): boolean {
+    const c = b[f];
+    return c === 123 || c === 91 || (c === 80 && b[f + 1] === 82 && b[f + 2] === 79);
   }
 
   private firstNonSpace(b: Buffer, s: number, e: number): number {
