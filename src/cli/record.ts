@@ -13,6 +13,7 @@ import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
 import { DEFAULT_BUFFER_SIZE_KB, type LiveSource } from "../sources/tracefs-live.ts";
 import { CaptureSession } from "../tracefs/capture-session.ts";
+import type { PlannedEvent } from "../tracefs/event-plan.ts";
 import { procTaskInfo } from "../tracefs/proc-tasks.ts";
 import {
   ANALYSIS_HELP,
@@ -199,6 +200,8 @@ export interface LiveRunOptions {
   wakeupEvent: "wakeup" | "waking";
   live: LiveSettings;
   command: string[];
+  /** events to enable instead of the plan (benchmarks) */
+  events?: PlannedEvent[];
 }
 
 /**
@@ -215,6 +218,7 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
     command: o.command,
     cpuList: o.live.cpuList,
     priority: o.live.priority,
+    events: o.events,
   });
   try {
     const src = session.source;

@@ -115,19 +115,39 @@ class CpuChannel {
     this.slab = new Uint8Array(pageSize * SLAB_PAGES);
   }
 
-  /** Reads up to `max` pages until EAGAIN; returns the number of pages read. */
-  readAll(max: number): number {
+  /**
+   * Reads up to `max` pages, until EAGAIN or two partly filled pages in a row. One partial
+   * page may be the rest of a page an earlier read took half of, with full pages behind it;
+   * a second one in a row can only be the page the writer is on: the reader has caught up
+   * and holds everything committed until that read (as good as EAGAIN for the watermark).
+   * Stopping there breaks the loop where rtscope's own reads write events (syscall tracing)
+   * that the next read would return, forever.
+   */
+  readAll(max: number, layout: PageLayout): number {
     let n = 0;
+    const capacity = this.pageSize - layout.dataOffset;
+    const commitAt = layout.commitOffset + (layout.littleEndian || layout.kernelLongSize === 4 ? 0 : 4);
+    let partials = 0;
     while (n < max) {
       if (this.used + this.pageSize > this.slab.length) {
         this.slab = new Uint8Array(this.pageSize * SLAB_PAGES);
         this.used = 0;
       }
-      const got = this.reader.readPage(this.slab, this.used, this.pageSize);
+      const at = this.used;
+      const got = this.reader.readPage(this.slab, at, this.pageSize);
       if (got <= 0) break;
-      this.queue.append(this.slab, this.used, got);
+      this.queue.append(this.slab, at, got);
       this.used += this.pageSize;
       n++;
+      const s = this.slab;
+      const w = commitAt + at;
+      const commit = layout.littleEndian
+        ? s[w] | (s[w + 1] << 8) | (s[w + 2] << 16) | (s[w + 3] << 24)
+        : (s[w] << 24) | (s[w + 1] << 16) | (s[w + 2] << 8) | s[w + 3];
+      // a full page ends at most one event (<= 120 bytes) short of its capacity
+      if ((commit & 0x07ffffff) < capacity - 128) {
+        if (++partials === 2) break;
+      } else partials = 0;
     }
     return n;
   }
@@ -378,7 +398,7 @@ export class LiveSource implements TraceSource {
 
   private readRound(maxPages: number): number {
     let n = 0;
-    for (const c of this.channels) n += c.readAll(maxPages);
+    for (const c of this.channels) n += c.readAll(maxPages, this.layout);
     this.pages += n;
     this.bytes += n * this.layout.subBufferSize;
     return n;

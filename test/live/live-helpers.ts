@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { after } from "node:test";
+import { instanceOwner } from "../../src/tracefs/instance.ts";
 import { liveUsable } from "../../src/tracefs/live-usable.ts";
 
 export const live = liveUsable();
@@ -17,11 +18,23 @@ export function rtscopeInstances(): string[] {
   }
 }
 
-/** Registers the end-of-file check: no rtscope instance of ours (or of a dead child) remains. */
+const ours = new Set<number>([process.pid]);
+
+/** Marks a process (an rtscope the test started) whose instances the end check covers. */
+export function trackPid(pid: number): void {
+  ours.add(pid);
+}
+
+/** Instances owned by this test process or by rtscopes it started (other users' live runs are left alone). */
+export function ourInstances(): string[] {
+  return rtscopeInstances().filter((n) => ours.has(instanceOwner(n)));
+}
+
+/** Registers the end-of-file check: no rtscope instance of ours (or of a child we started) remains. */
 export function checkNoLeftoversAtEnd(): void {
   after(() => {
     if (!live.ok) return;
-    const left = rtscopeInstances();
+    const left = ourInstances();
     assert.deepEqual(left, [], `rtscope instances left behind: ${left.join(", ")}`);
   });
 }

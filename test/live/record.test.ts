@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Report, TaskReport } from "../../src/model/report.ts";
 import { repoRoot } from "../helpers/paths.ts";
-import { checkNoLeftoversAtEnd, rtscopeInstances, skipLive } from "./live-helpers.ts";
+import { checkNoLeftoversAtEnd, ourInstances, skipLive, trackPid } from "./live-helpers.ts";
 import { alignSequences } from "./sequence-align.ts";
 
 checkNoLeftoversAtEnd();
@@ -31,6 +31,7 @@ function rtscope(
 ): Promise<Ran> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    if (c.pid) trackPid(c.pid);
     let stdout = "";
     let stderr = "";
     c.stdout.on("data", (d) => {
@@ -156,7 +157,7 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
       assert.ok(q(0.5) <= 10_000, `median difference ${q(0.5)} ns`);
     }
     assert.equal(existsSync(instanceOf(0)), false);
-    assert.deepEqual(rtscopeInstances(), []);
+    assert.deepEqual(ourInstances(), []);
   });
 
   it("writes the report on Ctrl-C and removes its instance", async () => {

@@ -3,11 +3,11 @@
 // tracefs instance.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { repoRoot } from "../helpers/paths.ts";
-import { checkNoLeftoversAtEnd, rtscopeInstances, skipLive } from "./live-helpers.ts";
+import { checkNoLeftoversAtEnd, ourInstances, skipLive, trackPid } from "./live-helpers.ts";
 
 checkNoLeftoversAtEnd();
 
@@ -73,6 +73,13 @@ async function runTop(quitKeys: string[]): Promise<void> {
   // a row for a thread of the workload, with samples
   const text = await waitPane(session, /\n\s+\d+ cyclictest\s+\|\s+\d+/, 40_000);
   assert.match(text, /rtscope top/);
+  // rtscope is the child of the pane's shell: its instance is ours to check
+  const shell = execFileSync("tmux", ["list-panes", "-t", session, "-F", "#{pane_pid}"], {
+    encoding: "utf8",
+  }).trim();
+  for (const t of readdirSync(`/proc/${shell}/task`))
+    for (const c of readFileSync(`/proc/${shell}/task/${t}/children`, "utf8").trim().split(/\s+/))
+      if (c) trackPid(Number(c));
   assert.match(text, /lost events 0/);
   await new Promise((r) => setTimeout(r, 500));
   execFileSync("tmux", ["send-keys", "-t", session, ...quitKeys]);
@@ -81,7 +88,7 @@ async function runTop(quitKeys: string[]): Promise<void> {
   // the final table stays on the normal screen, the cursor is visible again
   assert.match(end, /cyclictest/);
   w.kill("SIGKILL");
-  assert.deepEqual(rtscopeInstances(), []);
+  assert.deepEqual(ourInstances(), []);
   assert.equal(existsSync("/sys/kernel/tracing/instances/rtscope-top"), false);
 }
 
