@@ -513,6 +513,8 @@ export class Activations implements Analyzer {
     t.reliefStart = Number.NaN;
     t.timerEntryTs = Number.NaN;
     t.irqEntryTs = Number.NaN;
+    // a sleep syscall whose exit was lost must not make every later sleep a timer sleep
+    t.inSleepSyscall = false;
   }
 
   private cutAll(why: number): void {

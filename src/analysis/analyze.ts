@@ -1,6 +1,20 @@
 // The analysis engine's front door: wires the analyzers of one pipeline (IRQ lines, CPU
 // coverage, activations over the task table), changes selection and SLOs at run time
 // (live), and builds the Report (SPEC §1, §2).
+//
+// Decisions the SPEC left open (details in the files named):
+// - policy: sched events carry the prio, not the policy: "RT" for prio < 100 unless /proc
+//   (taskInfo) says FIFO/RR; -1 = "DEADLINE"; else "OTHER" (task-report.ts).
+// - tgid: from taskInfo, initialTgids or exec; else tid (task-table.ts).
+// - counters.wakeups counts wakeups that started an activation (not wakeups of running or
+//   runnable threads); incomplete counts activations cut by lost events, by a CPU without
+//   data, by an unrecorded switch-out, or started before every CPU had data (activations.ts,
+//   cpu-coverage.ts). Activations open at the end of the stream are not counted.
+// - lost events cut every open activation, on every CPU (activations.ts).
+// - non-threaded (and threaded) IRQ lines: hard-IRQ durations in Report.irqLines, collected
+//   when the selection has --irq-threads or is empty (all tasks); task rows keep SPEC's schema.
+// - timer: from the requested expiry (softexpires) to sys_exit of the sleep syscall when the
+//   thread slept in one we saw, else to the switch-in (activations.ts).
 
 import type { Histogram } from "hdr-histogram-js";
 import pkg from "../../package.json" with { type: "json" };
