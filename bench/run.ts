@@ -6,7 +6,7 @@
 //     --record    record the traces again (root), instead of reusing bench/data/
 //     --repeat N  run each tool N times and keep the fastest (default 1)
 
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_DIR, type BenchData, ensureBenchData } from "./bench-data.ts";
@@ -59,12 +59,15 @@ async function runRtscope(data: BenchData, repeat: number): Promise<Row> {
     m = await best(process.execPath, [join(ROOT, "bench/analyze-in-process.ts"), data.traceDat, out], repeat);
   }
   let events = Number.NaN;
+  let reportMiB = Number.NaN;
   if (existsSync(out)) {
     const report = JSON.parse(readFileSync(out, "utf8"));
     const r = Array.isArray(report) ? report[0] : report;
     events = Number(r?.source?.events);
+    reportMiB = statSync(out).size / 2 ** 20;
+    rmSync(out, { force: true });
   }
-  return { tool: "rtscope report", command, events, m };
+  return { tool: "rtscope report", command: `${command} (JSON report: ${fmt(reportMiB, 1)} MiB)`, events, m };
 }
 
 function fmt(n: number, digits = 0): string {
