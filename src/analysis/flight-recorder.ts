@@ -372,6 +372,8 @@ export interface FlightRecorderOptions {
   keepNs?: number;
   /** memory cap per CPU ring, bytes (default 16 MiB) */
   maxBytesPerCpu?: number;
+  /** memory cap of all rings together, bytes (default 256 MiB): a ring stops growing when it would pass it */
+  maxBytesTotal?: number;
   /** initial events per ring (power of two, default 4096) */
   initialEvents?: number;
   /** re-read a thread's name from the trace when it was last checked this long ago (default 1 s) */
@@ -395,7 +397,9 @@ interface CommEntry {
 export class FlightRecorder implements Analyzer {
   readonly keepNs: number;
   readonly maxBytesPerCpu: number;
+  readonly maxBytesTotal: number;
   private readonly initialEvents: number;
+  private totalBytes = 0;
   private readonly commRefreshNs: number;
   private readonly rings: CpuRing[] = [];
   private readonly comms = new Map<number, CommEntry>();
@@ -406,6 +410,7 @@ export class FlightRecorder implements Analyzer {
   constructor(opts: FlightRecorderOptions = {}) {
     this.keepNs = opts.keepNs ?? 2e9;
     this.maxBytesPerCpu = opts.maxBytesPerCpu ?? 16 * 1024 * 1024;
+    this.maxBytesTotal = opts.maxBytesTotal ?? 256 * 1024 * 1024;
     let n = 16;
     while (n < (opts.initialEvents ?? 4096)) n *= 2;
     this.initialEvents = n;
@@ -423,7 +428,12 @@ export class FlightRecorder implements Analyzer {
     const cols = ring.cols;
     if (ring.count === cols.capacity) {
       const oldestTs = cols.ts[ring.head];
-      if (rec.ts - oldestTs < this.keepNs && cols.bytes * 2 <= this.maxBytesPerCpu) this.grow(ring);
+      if (
+        rec.ts - oldestTs < this.keepNs &&
+        cols.bytes * 2 <= this.maxBytesPerCpu &&
+        this.totalBytes + cols.bytes <= this.maxBytesTotal
+      )
+        this.grow(ring);
     }
     const c2 = ring.cols;
     const cap = c2.capacity;
@@ -456,9 +466,7 @@ export class FlightRecorder implements Analyzer {
 
   /** Total bytes held by the rings. */
   get bytes(): number {
-    let sum = 0;
-    for (const r of this.rings) if (r) sum += r.cols.bytes;
-    return sum;
+    return this.totalBytes;
   }
 
   /** Per-CPU ring state, for diagnostics and tests. */
@@ -544,6 +552,7 @@ export class FlightRecorder implements Analyzer {
     const cap = Math.max(16, Math.min(this.initialEvents, floorPow2(this.maxBytesPerCpu / BYTES_PER_EVENT)));
     const r = new CpuRing(cap);
     this.rings[cpu] = r;
+    this.totalBytes += r.cols.bytes;
     return r;
   }
 
@@ -553,6 +562,7 @@ export class FlightRecorder implements Analyzer {
     const next = new EventColumns(old.capacity * 2);
     const mask = old.capacity - 1;
     for (let i = 0; i < r.count; i++) next.copyFrom(i, old, (r.head + i) & mask);
+    this.totalBytes += next.bytes - old.bytes;
     r.cols = next;
     r.head = 0;
   }

@@ -11,6 +11,16 @@ import { fixturesDir } from "../helpers/paths.ts";
 
 const file = resolve(fixturesDir, "causes/thread.dat");
 
+function haveTraceCmd(): boolean {
+  try {
+    execFileSync("trace-cmd", ["-h"], { stdio: "ignore" });
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code !== "ENOENT";
+  }
+}
+const skip = haveTraceCmd() ? false : "trace-cmd not installed";
+
 /** The prio-22 cyclictest thread of the fixture, found with trace-cmd (not rtscope). */
 function cyclictestTid(): number {
   const out = execFileSync("trace-cmd", ["report", "-R", file], { encoding: "utf8", maxBuffer: 1 << 28 });
@@ -19,7 +29,7 @@ function cyclictestTid(): number {
   return Number(m[1]);
 }
 
-test("export writes trace.dat, Perfetto text, JSON and text for one task", async () => {
+test("export writes trace.dat, Perfetto text, JSON and text for one task", { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "rtscope-export-"));
   const quiet = process.stderr.write;
   try {

@@ -163,3 +163,22 @@ test("overlapping windows merge into one event set without duplicates", () => {
   assert.deepEqual([...m.events.a.subarray(0, 2)], [100, 200]);
   assert.equal(m.comms.get(200), "b");
 });
+
+test("rings stop growing at the total cap, whatever the number of CPUs", () => {
+  const fr = new FlightRecorder({
+    keepNs: 1e12,
+    initialEvents: 16,
+    maxBytesPerCpu: 1 << 30,
+    maxBytesTotal: 64 * 1024,
+  });
+  const r = rec(0, 0);
+  for (let i = 0; i < 100_000; i++) {
+    r.ts = i;
+    r.cpu = i % 8;
+    fr.handle(r);
+  }
+  assert.ok(fr.bytes <= 64 * 1024, `${fr.bytes} bytes`);
+  let sum = 0;
+  for (let c = 0; c < 8; c++) sum += (fr.ringInfo(c)?.capacity ?? 0) * BYTES_PER_EVENT;
+  assert.equal(sum, fr.bytes);
+});
