@@ -398,6 +398,40 @@ describe("long lines", () => {
   });
 });
 
+describe("run options", () => {
+  const path = join(fixturesDir, "text", "tracefs-mono.txt");
+  test("an abort stops the run at the next chunk", async () => {
+    const src = await openFtraceText(path, { chunkSize: 4096 });
+    const ac = new AbortController();
+    let seen = 0;
+    await assert.rejects(
+      src.run(
+        {
+          handle() {
+            if (++seen === 10) ac.abort();
+          },
+        },
+        { signal: ac.signal },
+      ),
+      { name: "AbortError" },
+    );
+    assert.ok(seen >= 10 && seen < 100, `${seen} events after the abort`);
+    src.close();
+  });
+
+  test("progress ends at the file size with the event count; a second run is refused", async () => {
+    const src = await openFtraceText(path);
+    let last = { bytes: 0, totalBytes: 0, events: 0 };
+    let events = 0;
+    await src.run({ handle: () => events++ }, { onProgress: (p) => (last = p) });
+    assert.equal(last.bytes, readFileSync(path).length);
+    assert.equal(last.totalBytes, last.bytes);
+    assert.equal(last.events, events);
+    await assert.rejects(src.run({ handle() {} }), /can be run only once/);
+    src.close();
+  });
+});
+
 describe("bad input", () => {
   test("an empty file", async () => {
     await assert.rejects(openFtraceText(file("")), (e: Error) => {
