@@ -174,7 +174,10 @@ async function dispatch(name: string, argv: string[]): Promise<number> {
     process.stderr.write(`rtscope: the '${name}' command is not available in this build.\n`);
     return EXIT_USAGE;
   }
-  if (mod.help && (argv.includes("--help") || argv.includes("-h"))) {
+  // `--help` after `--` belongs to the launched command (record -- CMD --help)
+  const dash = argv.indexOf("--");
+  const own = dash >= 0 ? argv.slice(0, dash) : argv;
+  if (mod.help && (own.includes("--help") || own.includes("-h"))) {
     process.stdout.write(mod.help.endsWith("\n") ? mod.help : `${mod.help}\n`);
     return EXIT_OK;
   }

@@ -223,3 +223,9 @@ test("several files: a JSON array in argument order; text reports one after the 
   assert.equal(t.code, 0, t.stderr);
   assert.equal((t.stdout.match(/^rtscope \S+ report: /gm) ?? []).length, 2);
 });
+
+test("--help after -- belongs to the launched command, not to rtscope", () => {
+  // demo takes no positionals: with the help intercepted this would print help and exit 0
+  const r = rtscope("demo", "--", "--help");
+  assert.notEqual(r.stdout.startsWith("Usage: rtscope demo"), true);
+});
