@@ -8,7 +8,7 @@
 // across CPUs; a timestamp going backwards is counted, not fatal). Lines that cannot be read
 // are skipped and counted; a file in which no line is an event is an error.
 
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { Diagnostics } from "../model/diagnostics.ts";
 import { EventRecord, StrSlot } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
@@ -59,18 +59,14 @@ export function detectFtraceText(head: Uint8Array): boolean {
   if (c === "trace-cmd") return true;
   // plain text: an ftrace header or an event line among the first lines
   const h = new LineHeader();
+  const latin1 = new TextDecoder("latin1");
   let s = 0;
   for (let n = 0; n < 200 && s < head.length; n++) {
     let e = head.indexOf(10, s);
     if (e < 0) e = head.length;
     let t = s;
     while (t < e && head[t] === 32) t++;
-    if (
-      e - t >= 9 &&
-      head[t] === 35 &&
-      /^# tracer:/.test(new TextDecoder("latin1").decode(head.subarray(t, e)))
-    )
-      return true;
+    if (e - t >= 9 && head[t] === 35 && /^# tracer:/.test(latin1.decode(head.subarray(t, e)))) return true;
     if (parseLineHeader(head, s, e, h)) return true;
     s = e + 1;
   }
@@ -110,7 +106,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
   readonly diagnostics = new Diagnostics();
   readonly initialComms: ReadonlyMap<number, string> = new Map();
   private readonly path: string;
-  private readonly fh: import("node:fs/promises").FileHandle;
+  private readonly fh: FileHandle;
   private readonly container: Container;
   private readonly size: number;
   private readonly opts: FtraceTextOptions;
@@ -144,13 +140,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
   private pendingLostCpu: number[] = [];
   private pendingLostCount: number[] = [];
 
-  constructor(
-    path: string,
-    fh: import("node:fs/promises").FileHandle,
-    container: Container,
-    size: number,
-    opts: FtraceTextOptions,
-  ) {
+  constructor(path: string, fh: FileHandle, container: Container, size: number, opts: FtraceTextOptions) {
     this.path = path;
     this.fh = fh;
     this.container = container;
