@@ -176,6 +176,8 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
   let waitCpu = inp.runCpu;
   let taskCpu = inp.runCpu;
   let switchedIn = false;
+  // the task's own prio can change inside the window (PI boosting, sched_setscheduler)
+  let taskPrio = inp.prio;
 
   const add = (kind: CauseKind, key: string, part: string, dur: number, fill: (c: Cause) => void): void => {
     if (dur <= 0) return;
@@ -234,7 +236,7 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
       return;
     }
     const p = prioOf.get(cur);
-    const kind: CauseKind = p !== undefined && p < inp.prio ? "thread" : "blocking";
+    const kind: CauseKind = p !== undefined && p < taskPrio ? "thread" : "blocking";
     add(kind, `${cur}`, part, dur, (c) => {
       c.name = inp.comm(cur) || `<${cur}>`;
       c.tid = cur;
@@ -343,6 +345,8 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
         const prev = ev.a[i];
         const next = ev.d[i];
         curTid.set(cpu, next);
+        if (prev === tid) taskPrio = ev.b[i];
+        else if (next === tid) taskPrio = ev.e[i];
         if (ts < start) break;
         if (prev === tid && state === RUNNING) {
           if (ev.c[i] === 0) {
