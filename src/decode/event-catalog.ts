@@ -11,7 +11,6 @@ import { TraceFormatError } from "../model/source.ts";
 import type { EventFormat, FormatField, PrevStateTable } from "./format-file.ts";
 import { MODERN_PREV_STATE, parseFormat, prevStateTable } from "./format-file.ts";
 import type { PageLayout } from "./header-page.ts";
-import { foldAddress } from "./kallsyms.ts";
 
 // numeric slots a kind may need
 const N = {
@@ -485,12 +484,7 @@ export class EventCatalog implements StringDecoder {
       case EventKind.HrtimerExpireEntry:
       case EventKind.HrtimerExpireExit:
       case EventKind.HrtimerCancel:
-        rec.timerKey = this.address(view, offset, off[N.Timer], size[N.Timer]);
-        rec.timerFn = this.address(view, offset, off[N.Function], size[N.Function]);
-        rec.expires = this.relTime(view, offset, off[N.Expires], size[N.Expires]);
-        rec.softExpires = this.relTime(view, offset, off[N.SoftExpires], size[N.SoftExpires]);
-        rec.now = this.relTime(view, offset, off[N.Now], size[N.Now]);
-        rec.timerMode = off[N.Mode] >= 0 ? readNum(view, offset + off[N.Mode], size[N.Mode], 0, le) : 0;
+        this.fillTimer(rec, d, view, offset);
         return;
       case EventKind.SysEnterSleep:
         rec.sleepClock =
@@ -503,25 +497,55 @@ export class EventCatalog implements StringDecoder {
     }
   }
 
-  /** Pointer field folded to its 53-bit key (0 when absent). */
-  private address(view: DataView, rec: number, off: number, size: number): number {
-    if (off < 0) return 0;
-    const at = rec + off;
+  /**
+   * hrtimer fields (addresses folded as kallsyms.ts foldAddress does). Kept apart from fill() and written out in full so that the 53-bit
+   * doubles go straight into the record (a helper returning them would box each one).
+   */
+  private fillTimer(rec: EventRecord, d: EventDecoder, view: DataView, offset: number): void {
+    const off = d.off;
+    const size = d.size;
     const le = this.le;
-    if (size === 8)
-      return foldAddress(view.getUint32(le ? at + 4 : at, le), view.getUint32(le ? at : at + 4, le));
-    return size === 4 ? view.getUint32(at, le) : 0;
-  }
-
-  /** s64 absolute trace-clock time → ns relative to the base, exact by 32-bit halves. */
-  private relTime(view: DataView, rec: number, off: number, size: number): number {
-    if (off < 0) return 0;
-    const at = rec + off;
-    const le = this.le;
-    if (size !== 8) return readNum(view, at, size, 1, le) - (this.baseHi * 4294967296 + this.baseLo);
-    const hi = view.getInt32(le ? at + 4 : at, le);
-    const lo = view.getUint32(le ? at : at + 4, le);
-    return (hi - this.baseHi) * 4294967296 + (lo - this.baseLo);
+    const hiAt = le ? 4 : 0;
+    const loAt = le ? 0 : 4;
+    let at = off[N.Timer];
+    if (at < 0) rec.timerKey = 0;
+    else if (size[N.Timer] === 8)
+      rec.timerKey =
+        (view.getUint32(offset + at + hiAt, le) & 0x1fffff) * 4294967296 +
+        view.getUint32(offset + at + loAt, le);
+    else rec.timerKey = view.getUint32(offset + at, le);
+    at = off[N.Function];
+    if (at < 0) rec.timerFn = 0;
+    else if (size[N.Function] === 8)
+      rec.timerFn =
+        (view.getUint32(offset + at + hiAt, le) & 0x1fffff) * 4294967296 +
+        view.getUint32(offset + at + loAt, le);
+    else rec.timerFn = view.getUint32(offset + at, le);
+    const bHi = this.baseHi;
+    const bLo = this.baseLo;
+    // s64 absolute times minus the base, exact by 32-bit halves
+    at = off[N.Expires];
+    if (at < 0) rec.expires = 0;
+    else if (size[N.Expires] === 8)
+      rec.expires =
+        (view.getInt32(offset + at + hiAt, le) - bHi) * 4294967296 +
+        (view.getUint32(offset + at + loAt, le) - bLo);
+    else rec.expires = readNum(view, offset + at, size[N.Expires], 1, le) - (bHi * 4294967296 + bLo);
+    at = off[N.SoftExpires];
+    if (at < 0) rec.softExpires = 0;
+    else if (size[N.SoftExpires] === 8)
+      rec.softExpires =
+        (view.getInt32(offset + at + hiAt, le) - bHi) * 4294967296 +
+        (view.getUint32(offset + at + loAt, le) - bLo);
+    else rec.softExpires = readNum(view, offset + at, size[N.SoftExpires], 1, le) - (bHi * 4294967296 + bLo);
+    at = off[N.Now];
+    if (at < 0) rec.now = 0;
+    else if (size[N.Now] === 8)
+      rec.now =
+        (view.getInt32(offset + at + hiAt, le) - bHi) * 4294967296 +
+        (view.getUint32(offset + at + loAt, le) - bLo);
+    else rec.now = readNum(view, offset + at, size[N.Now], 1, le) - (bHi * 4294967296 + bLo);
+    rec.timerMode = off[N.Mode] >= 0 ? readNum(view, offset + off[N.Mode], size[N.Mode], 0, le) : 0;
   }
 
   readString(rec: EventRecord, slot: StrSlot): string {
