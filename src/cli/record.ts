@@ -250,7 +250,13 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
 export async function finishLiveRun(r: LiveRun, onTick?: () => void): Promise<Report> {
   const src = r.session.source;
   try {
-    await src.run(r.pipeline, { signal: r.session.signal, onProgress: onTick ? () => onTick() : undefined });
+    const running = src.run(r.pipeline, {
+      signal: r.session.signal,
+      onProgress: onTick ? () => onTick() : undefined,
+    });
+    // run() turned tracing on synchronously: now release the command and start the clock
+    r.session.begin();
+    await running;
     r.pipeline.finish();
     await r.session.waitChild();
     const report = r.analysis.report(src.info, src.diagnostics, r.pipeline);

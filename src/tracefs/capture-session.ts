@@ -5,9 +5,12 @@
 // placement (--cpu LIST pins rtscope to housekeeping CPUs; it runs at normal priority
 // unless --priority asks for SCHED_FIFO).
 //
-// Order matters: tracing is on before the command is spawned, so its fork and exec are in
-// the trace; rtscope pins itself only after spawning, so the command does not inherit
-// rtscope's CPU list.
+// Order matters. The command is spawned first but held (a shell waiting on a pipe) so that
+// its pid can join the selection before the analysis is built; `begin()` (called right
+// after the live source turned tracing on) releases it, so its exec and everything after
+// are in the trace, and no time passes between tracing on and the first read (a gap would
+// fill the ring buffer under load). rtscope pins itself only after spawning, so the
+// command does not inherit rtscope's CPU list.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import type { Selection } from "../model/selection.ts";
@@ -57,22 +60,26 @@ export class CaptureSession {
   childExit: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   private childDone: Promise<void> = Promise.resolve();
+  private durationNs: number | undefined;
+  private begun = false;
 
   private constructor(o: SessionOptions) {
     this.selection = o.selection;
     this.source = LiveSource.open(o);
   }
 
-  /** Opens the instance, starts tracing, launches the command, arms the end conditions. */
+  /**
+   * Opens the instance (tracing still off), spawns the command held, places rtscope.
+   * Call `begin()` once the live source is running.
+   */
   static start(o: SessionOptions): CaptureSession {
     const s = new CaptureSession(o);
     try {
-      s.source.start();
       setStopHandler((sig) => s.stop("signal", sig));
       if (o.command && o.command.length > 0) s.launch(o.command);
       if (o.cpuList) pinSelf(o.cpuList);
       if (o.priority !== undefined) prioritizeSelf(o.priority);
-      if (o.durationNs !== undefined) this.armTimer(s, o.durationNs);
+      s.durationNs = o.durationNs;
     } catch (e) {
       s.close();
       throw e;
@@ -80,12 +87,27 @@ export class CaptureSession {
     return s;
   }
 
-  private static armTimer(s: CaptureSession, ns: number): void {
-    s.timer = setTimeout(() => s.stop("duration"), Math.max(1, Math.round(ns / 1e6)));
+  /** Tracing is on: release the command and start the --duration clock. */
+  begin(): void {
+    if (this.begun) return;
+    this.begun = true;
+    this.source.start();
+    const gate = this.child?.stdio[3] as NodeJS.WritableStream | null | undefined;
+    if (gate) gate.end("go\n");
+    if (this.durationNs !== undefined)
+      this.timer = setTimeout(() => this.stop("duration"), Math.max(1, Math.round(this.durationNs / 1e6)));
   }
 
   private launch(cmd: string[]): void {
-    const child = spawn(cmd[0], cmd.slice(1), { stdio: "inherit" });
+    // held until begin(): the shell keeps the pid when it execs the command; on EOF (rtscope
+    // died before releasing it) it exits without running the command
+    const child = spawn(
+      "/bin/sh",
+      ["-c", 'read -r _ <&3 || exit 127; exec 3<&-; exec "$@"', "rtscope-launch", ...cmd],
+      {
+        stdio: ["inherit", "inherit", "inherit", "pipe"],
+      },
+    );
     this.child = child;
     if (child.pid === undefined) {
       // spawn failures (ENOENT) arrive as an 'error' event; make them an exception here
