@@ -391,7 +391,7 @@ export class Activations implements Analyzer {
     if (!cov.valid) {
       this.cutBeforeData++;
       this.cut(t);
-    } else if (target >= 0 && !cov.has(target)) {
+    } else if (target >= 0 && !cov.covers(target)) {
       this.cutByLateCpu++;
       this.cut(t);
     }
@@ -481,7 +481,7 @@ export class Activations implements Analyzer {
     const dest = rec.targetCpu;
     if (t.active && dest >= 0) {
       t.touchCpu(dest);
-      if (!t.cut && this.coverage.valid && !this.coverage.has(dest)) {
+      if (!t.cut && this.coverage.valid && !this.coverage.covers(dest)) {
         this.cutByLateCpu++;
         this.cut(t);
       }

@@ -6,7 +6,7 @@
 // sample). When the source knows (SourceInfo.validFromTs) that time is taken as given;
 // otherwise it is the first event of the last CPU to show one, waiting at most `graceNs`
 // of trace time (an idle CPU may have no events at all: after the grace period it is taken
-// to have no data, reported as `cpu_no_data`). A CPU whose first event comes after that
+// to have no data, reported as `cpu_no_data`); then a CPU whose first event comes after that
 // point cuts every open activation (`cpu_data_late`), and an activation whose wakeup
 // targets a CPU without data yet is incomplete.
 
@@ -40,6 +40,11 @@ export class CpuCoverage {
     this.graceNs = graceNs;
   }
 
+  /** Whether events on `cpu` can be trusted to be there: the source vouched, or it has shown data. */
+  covers(cpu: number): boolean {
+    return !Number.isNaN(this.givenValidFrom) || this.has(cpu);
+  }
+
   /** Whether `cpu` has shown data. */
   has(cpu: number): boolean {
     return cpu >= 0 && cpu < this.seen.length && this.seen[cpu] !== 0;
@@ -57,12 +62,11 @@ export class CpuCoverage {
       this.seen[cpu] = 1;
       this.firstTs[cpu] = ts;
       this.seenCount++;
-      if (this.valid) {
-        // with a source-given start, a CPU may legitimately begin at exactly that time
-        if (!(ts <= this.givenValidFrom)) {
-          this.lateCpus.push(cpu);
-          late = true;
-        }
+      // a source that gives the start vouches for every CPU from then on (a CPU's first
+      // event may simply come later, e.g. live): only our own guess can be wrong
+      if (this.valid && Number.isNaN(this.givenValidFrom)) {
+        this.lateCpus.push(cpu);
+        late = true;
       }
     }
     if (this.waiting) {

@@ -13,10 +13,20 @@ import { M_IRQ, M_TIMER, METRIC_COUNT, type TaskState } from "./task-state.ts";
  */
 export function policyOf(t: TaskState): string {
   if (t.policy !== "") return t.policy;
-  if (Number.isNaN(t.prio)) return "";
-  if (t.prio < 0) return "DEADLINE";
-  if (t.prio < 100) return "RT";
+  const prio = reportedPrio(t);
+  if (Number.isNaN(prio)) return "";
+  if (prio < 0) return "DEADLINE";
+  if (prio < 100) return "RT";
   return "OTHER";
+}
+
+/**
+ * The prio the thread worked at: the one of its last measured wakeup (threads often start
+ * and end with another policy, e.g. cyclictest's threads exit as SCHED_OTHER), else the
+ * last one seen.
+ */
+export function reportedPrio(t: TaskState): number {
+  return t.wakeups > 0 ? t.wakePrio : t.prio;
 }
 
 export function buildTaskReport(
@@ -30,7 +40,7 @@ export function buildTaskReport(
     tgid: t.tgid,
     comm: t.comm,
     policy: policyOf(t),
-    prio: Number.isNaN(t.prio) ? -1 : t.prio,
+    prio: Number.isNaN(reportedPrio(t)) ? -1 : reportedPrio(t),
     counters: {
       wakeups: t.wakeups,
       voluntarySwitches: t.voluntary,
