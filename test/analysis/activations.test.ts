@@ -382,3 +382,21 @@ test("a tracked thread that exits keeps its row when its tid is reused by a new 
     ],
   );
 });
+
+test("with a source-given start (live), a CPU whose first event comes late is not a gap", () => {
+  const s = new EventScript(2);
+  s.at(50).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(100).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
+  // woken towards CPU 1, which has shown no event yet: still measured
+  s.at(1000).cpu(0).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(1700).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(1800).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
+  const { report } = analyzeScript(s, { selection: pids(42), validFromTs: 0 });
+  const t = task(report, 42);
+  assert.equal(t.metrics.latency?.max, 700);
+  assert.equal(t.counters.incomplete, 0);
+  assert.equal(
+    report.diagnostics.find((d) => d.key === "cpu_data_late"),
+    undefined,
+  );
+});
