@@ -235,7 +235,7 @@ export class CpuMerge {
   }
 
   private less(a: CpuStream, b: CpuStream): boolean {
-    return a.key < b.key || (a.key === b.key && (a.cpu < b.cpu || (a.cpu === b.cpu && a.isLost)));
+    return a.key < b.key || (a.key === b.key && a.cpu < b.cpu);
   }
 
   private push(s: CpuStream): void {
