@@ -369,8 +369,40 @@ export class Activations implements Analyzer {
       }
     }
     if (kind !== this.cfg.wakeupKind && kind !== EventKind.SchedWakeupNew) return;
-    if (t.state !== RunState.Sleeping) return;
+    if (t.state !== RunState.Sleeping) {
+      this.timerWithoutSleep(t, rec, cpu, ts);
+      return;
+    }
     this.startActivation(t, rec, cpu, ts);
+  }
+
+  /**
+   * The thread's own timer expired before it got to sleep (it armed the timer inside
+   * clock_nanosleep and was still running or preempted): the wakeup starts no activation,
+   * but cyclictest still counts that cycle, from the expiry to the syscall's return.
+   */
+  private timerWithoutSleep(t: TaskState, rec: EventRecord, cpu: number, ts: number): void {
+    if (
+      t.inSleepSyscall &&
+      this.coverage.valid &&
+      t.wakeTimerKey !== -1 &&
+      t.wakeTimerKey === t.armedKey &&
+      !Number.isNaN(t.armedSoftExpires) &&
+      Number.isNaN(t.timerEntryTs)
+    ) {
+      t.timerExpires = t.armedSoftExpires;
+      t.timerEntryTs = t.wakeTimerEntryTs;
+      t.timerNow = t.wakeTimerNow;
+      t.timerToSyscallExit = true;
+      // what an observer is told about this sample
+      t.epoch++;
+      t.touchCpu(cpu);
+      t.wakeTs = ts;
+      t.wakeCpu = cpu;
+      t.wakePrio = rec.prio;
+      t.inTs = Number.NaN;
+    }
+    t.wakeTimerKey = -1;
   }
 
   private startActivation(t: TaskState, rec: EventRecord, cpu: number, ts: number): void {
@@ -459,8 +491,8 @@ export class Activations implements Analyzer {
 
   private onSleepSyscallExit(t: TaskState, cpu: number, ts: number): void {
     t.inSleepSyscall = false;
-    if (t.active && !t.cut && !Number.isNaN(t.timerEntryTs) && t.timerToSyscallExit)
-      this.closeTimer(t, cpu, ts, false);
+    // a cut clears timerEntryTs; with no activation the timer expired before the thread slept
+    if (!Number.isNaN(t.timerEntryTs) && t.timerToSyscallExit) this.closeTimer(t, cpu, ts, false);
   }
 
   private closeTimer(t: TaskState, cpu: number, ts: number, inferred: boolean): void {
@@ -527,8 +559,9 @@ export class Activations implements Analyzer {
         else this.cutByLateCpu++;
         this.cut(t);
       }
-      // a relief cycle spans sleeps: it is cut even between activations
+      // a relief cycle spans sleeps, a timer may run without activation: cut them anyway
       t.reliefStart = Number.NaN;
+      t.timerEntryTs = Number.NaN;
     }
   }
 

@@ -290,3 +290,22 @@ test("a timer wakeup recorded outside the expiry (remote wakeup) is tied to the 
   assert.equal(t.metrics.timer?.irq?.max, 40);
   assert.equal(t.metrics.timer?.thread?.max, 700);
 });
+
+test("a timer that expires before the thread slept still gives a timer sample (no activation)", () => {
+  const s = new EventScript(2);
+  s.at(0).cpu(0).other();
+  s.at(0).cpu(1).switch({ prev: 0, next: 42, prevState: "R", nextPrio: 19 });
+  // enters clock_nanosleep, arms a timer that is already due, the tick IRQ expires it while 42 runs
+  s.at(100).cpu(1).as(42).sysEnterSleep();
+  s.at(110).cpu(1).as(42).hrtimerStart({ timer: 0xf1, expires: 90 });
+  s.at(150).cpu(1).as(42).expireEntry({ timer: 0xf1, now: 140 });
+  s.at(160).cpu(1).as(42).wakeup({ tid: 42, prio: 19, targetCpu: 1 });
+  s.at(170).cpu(1).as(42).expireExit({ timer: 0xf1 });
+  s.at(400).cpu(1).as(42).sysExitSleep();
+  const t = task(analyzeScript(s, { selection: pids(42) }).report, 42);
+  // irq part 140 - 90 = 50, thread part 400 - 150 = 250
+  assert.equal(t.metrics.timer?.count, 1);
+  assert.equal(t.metrics.timer?.max, 300);
+  assert.equal(t.metrics.latency, undefined, "a wakeup of a running thread starts no activation");
+  assert.equal(t.counters.wakeups, 0);
+});
