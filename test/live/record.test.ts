@@ -2,7 +2,7 @@
 // rtscope: cyclictest's own per-cycle latencies (-v -N), the kernel's instance directory,
 // and a forced loss.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -214,6 +214,70 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
       if (existsSync(other)) rmdirSync(other);
       if (existsSync(stale)) rmdirSync(stale);
     }
+  });
+
+  it("--comm picks up a task that appears later; --tgid picks up threads created later", async () => {
+    const outComm = join(tmp, "late-comm.json");
+    const outTgid = join(tmp, "late-tgid.json");
+    // the workload is a shell that sleeps, then execs cyclictest (same pid, new name, new threads)
+    const late = spawn("sh", ["-c", "sleep 2; exec cyclictest -m -t2 -p80 -i1000 -l1500 -q"], {
+      stdio: "ignore",
+    });
+    try {
+      const [rc, rt] = await Promise.all([
+        rtscope(["record", "--comm", "^cyclictest$", "--duration", "5s", "--format", "json", "-o", outComm]),
+        rtscope([
+          "record",
+          "--tgid",
+          String(late.pid),
+          "--duration",
+          "5s",
+          "--format",
+          "json",
+          "-o",
+          outTgid,
+        ]),
+      ]);
+      assert.equal(rc.code, 0, rc.stderr);
+      assert.equal(rt.code, 0, rt.stderr);
+    } finally {
+      late.kill("SIGKILL");
+    }
+    for (const out of [outComm, outTgid]) {
+      const report = JSON.parse(readFileSync(out, "utf8")) as Report;
+      const threads = report.tasks.filter((t) => t.comm === "cyclictest" && t.tgid === late.pid);
+      // the main thread and the two measuring threads, all born after the capture started
+      assert.ok(threads.length >= 3, `${out}: ${threads.length} cyclictest threads`);
+      const measuring = threads.filter((t) => (t.metrics.timer?.count ?? 0) > 500);
+      assert.equal(measuring.length, 2, `${out}: ${measuring.length} threads with timer samples`);
+    }
+  });
+
+  it("--cpu pins rtscope to housekeeping CPUs without pinning the launched command", async () => {
+    const all = execFileSync("taskset", ["-p", String(process.pid)], { encoding: "utf8" })
+      .trim()
+      .split(" ")
+      .pop();
+    let rtscopeMask = "";
+    const r = await rtscope(
+      ["record", "--cpu", "0", "-o", join(tmp, "pinned.txt"), "--", "sh", "-c", "sleep 1.5; taskset -p $$"],
+      {
+        onSpawn: (c) => {
+          void waitFor(() => existsSync(instanceOf(c.pid!)), 20_000).then(async () => {
+            await new Promise((res) => setTimeout(res, 500));
+            rtscopeMask =
+              execFileSync("taskset", ["-p", String(c.pid)], { encoding: "utf8" })
+                .trim()
+                .split(" ")
+                .pop() ?? "";
+          });
+        },
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(rtscopeMask, "1");
+    // the command's own report of its affinity: every CPU, as before rtscope
+    assert.match(r.stdout, new RegExp(`current affinity mask: ${all}`));
   });
 
   it("counts forced losses and marks the activations they cut incomplete", async () => {
