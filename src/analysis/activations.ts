@@ -27,6 +27,8 @@
 //   timer, or that timer's key is one the thread armed (a wakeup recorded later on another
 //   CPU). Either way the expired timer must be the one the thread armed last (same key): the
 //   expiry comes from its hrtimer_start.
+//   A timer that expires before the thread got to sleep (wakeup of a running thread inside
+//   clock_nanosleep) starts no activation but still gives a timer sample to the syscall exit.
 // - irq: irq_handler_entry of the IRQ whose handler last completed before the irq/N thread's
 //   wakeup (and after its previous sleep) → the thread's voluntary sleep. Parts: hardirq
 //   (entry → exit), wakeup (exit → switch-in), handling (switch-in → sleep).
