@@ -20,7 +20,7 @@
 //   new Pipeline([cap.recorder, metricsAnalyzer /* opts.observer = cap.observer */]);
 //   report builder: cap.windows.worst(tid, metric)
 
-import { EventKind, SOFTIRQ_NAMES, taskStateLetters } from "../model/event-kind.ts";
+import { EventKind, SOFTIRQ_NAMES, taskStateFromLetters, taskStateLetters } from "../model/event-kind.ts";
 import type { MetricKey, WindowEvent, WorstWindow } from "../model/report.ts";
 import type { SymbolTable } from "../model/source.ts";
 import { absoluteTs } from "../model/units.ts";
@@ -497,4 +497,144 @@ export function mergeWindowEvents(list: readonly WindowEvents[]): WindowEvents {
   }
   out.length = n;
   return { events: out.trimmed(), comms, irqNames };
+}
+
+/**
+ * Rebuilds the compact form of a window from its report form (JSON report, stored run),
+ * so that a window saved as JSON can still be exported as trace.dat or Perfetto text.
+ * Timestamps become relative to the returned `tsBase`; hrtimer callbacks get synthetic
+ * addresses that the returned symbol table names. Lost: common_flags/preempt_count
+ * (not in the report form), exec filenames.
+ */
+export function windowEventsFromReport(
+  w: WorstWindow,
+  base?: bigint,
+  /** callback name → synthetic address, shared when several windows are merged */
+  fnKeys: Map<string, number> = new Map(),
+): WindowEvents & { tsBase: bigint; symbols: SymbolTable } {
+  const list = w.events;
+  const tsBase = base ?? (list.length ? BigInt(list[0].ts) : BigInt(w.start));
+  const rel = (v: string | number | bigint | undefined) => (v === undefined ? 0 : Number(BigInt(v) - tsBase));
+  const kindOf = new Map(EVENT_NAMES.map((n, i) => [n, i]));
+  kindOf.set("sys_enter_nanosleep", EventKind.SysEnterSleep);
+  kindOf.set("sys_exit_nanosleep", EventKind.SysExitSleep);
+  const cols = new EventColumns(list.length);
+  const comms = new Map<number, string>();
+  const irqNames = new Map<number, string>();
+  const fnKey = (name: string | number | undefined): number => {
+    const s = String(name ?? "");
+    if (/^0x[0-9a-f]+$/i.test(s)) return Number.parseInt(s, 16);
+    let k = fnKeys.get(s);
+    if (k === undefined) {
+      k = 0x1000 + fnKeys.size * 16;
+      fnKeys.set(s, k);
+    }
+    return k;
+  };
+  const num = (v: string | number | undefined) => (typeof v === "number" ? v : Number(v ?? 0));
+  const hexNum = (v: string | number | undefined) =>
+    typeof v === "string" ? Number.parseInt(v, 16) : num(v);
+  let n = 0;
+  for (const e of list) {
+    const kind = kindOf.get(e.event);
+    if (kind === undefined) continue;
+    const f = e.fields;
+    const i = n++;
+    cols.ts[i] = rel(e.ts);
+    cols.cpu[i] = e.cpu;
+    cols.kind[i] = kind;
+    cols.currentTid[i] = e.currentTid;
+    cols.flags[i] = -1;
+    cols.preemptCount[i] = -1;
+    const name = (tid: number, c: string | number | undefined) => {
+      if (c !== undefined && c !== "" && tid !== 0) comms.set(tid, String(c));
+    };
+    switch (kind) {
+      case EventKind.SchedSwitch:
+        cols.a[i] = num(f.prev_pid);
+        cols.b[i] = num(f.prev_prio);
+        cols.c[i] = Math.max(0, taskStateFromLetters(String(f.prev_state ?? "R")));
+        cols.d[i] = num(f.next_pid);
+        cols.e[i] = num(f.next_prio);
+        name(cols.a[i], f.prev_comm);
+        name(cols.d[i], f.next_comm);
+        break;
+      case EventKind.SchedWakeup:
+      case EventKind.SchedWaking:
+      case EventKind.SchedWakeupNew:
+        cols.a[i] = num(f.pid);
+        cols.b[i] = num(f.prio);
+        cols.c[i] = num(f.target_cpu);
+        name(cols.a[i], f.comm);
+        break;
+      case EventKind.SchedMigrateTask:
+        cols.a[i] = num(f.pid);
+        cols.b[i] = num(f.prio);
+        cols.c[i] = num(f.dest_cpu);
+        cols.d[i] = num(f.orig_cpu);
+        name(cols.a[i], f.comm);
+        break;
+      case EventKind.SchedProcessFork:
+        cols.a[i] = num(f.child_pid);
+        cols.d[i] = num(f.parent_pid);
+        name(cols.a[i], f.child_comm);
+        name(cols.d[i], f.parent_comm);
+        break;
+      case EventKind.SchedProcessExec:
+        cols.a[i] = num(f.pid);
+        cols.d[i] = num(f.old_pid);
+        break;
+      case EventKind.SchedProcessExit:
+        cols.a[i] = num(f.pid);
+        cols.b[i] = num(f.prio);
+        name(cols.a[i], f.comm);
+        break;
+      case EventKind.IrqHandlerEntry:
+        cols.a[i] = num(f.irq);
+        if (f.name !== undefined) irqNames.set(cols.a[i], String(f.name));
+        break;
+      case EventKind.IrqHandlerExit:
+        cols.a[i] = num(f.irq);
+        cols.b[i] = f.ret === "handled" ? 1 : num(f.ret === "unhandled" ? 0 : f.ret);
+        break;
+      case EventKind.SoftirqEntry:
+      case EventKind.SoftirqExit:
+      case EventKind.SoftirqRaise:
+        cols.a[i] = num(f.vec);
+        break;
+      case EventKind.HrtimerStart:
+        cols.a[i] = num(f.mode);
+        cols.f[i] = hexNum(f.hrtimer);
+        cols.g[i] = fnKey(f.function);
+        cols.h[i] = rel(f.expires);
+        cols.k[i] = rel(f.softexpires);
+        break;
+      case EventKind.HrtimerExpireEntry:
+        cols.f[i] = hexNum(f.hrtimer);
+        cols.g[i] = fnKey(f.function);
+        cols.h[i] = rel(f.now);
+        break;
+      case EventKind.HrtimerExpireExit:
+      case EventKind.HrtimerCancel:
+        cols.f[i] = hexNum(f.hrtimer);
+        break;
+      case EventKind.SysEnterSleep:
+        cols.a[i] = num(f.which_clock);
+        cols.b[i] = num(f.flags);
+        break;
+      case EventKind.SysExitSleep:
+        cols.a[i] = num(f.ret);
+        break;
+      case EventKind.LostEvents:
+        cols.a[i] = num(f.count);
+        break;
+    }
+  }
+  cols.length = n;
+  const names = new Map([...fnKeys].map(([s, k]) => [k, s]));
+  const symbols: SymbolTable = {
+    hrtimerWakeupKey: fnKeys.get("hrtimer_wakeup") ?? -1,
+    name: (k: number) => names.get(k) ?? "",
+  };
+  return { events: cols.trimmed(), comms, irqNames, tsBase, symbols };
 }

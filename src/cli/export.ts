@@ -4,7 +4,7 @@
 // (trace-cmd report, KernelShark), ftrace text (Perfetto UI), JSON (SPEC §2 window
 // schema) or the text listing with its cause breakdown.
 
-import { existsSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { Analysis, defaultAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import {
@@ -12,8 +12,10 @@ import {
   createWindowCapture,
   mergeWindowEvents,
   type WindowRole,
+  windowEventsFromReport,
 } from "../analysis/worst-windows.ts";
-import { METRIC_KEYS, type MetricKey } from "../model/report.ts";
+import { METRIC_KEYS, type MetricKey, type WorstWindow } from "../model/report.ts";
+import type { Selection } from "../model/selection.ts";
 import { selectionIsEmpty } from "../model/selection.ts";
 import { parseDuration } from "../model/units.ts";
 import { formatPerfettoText } from "../output/perfetto-text.ts";
@@ -43,7 +45,8 @@ export const help = `Usage: rtscope export FILE --task TID --metric M [--format 
 
 Analyses FILE (trace.dat v6/v7 or ftrace text) and writes the worst-case window of a task's
 metric: the events of every CPU involved from the wakeup (minus --margin) to the end of
-the metric.
+the metric. FILE may also be a JSON report (rtscope report --format json) or a JSON
+export: its saved windows are converted without the trace.
 
   --task TID             the thread (repeatable, or a list 4028,4029); or use a selection
                          below to export the windows of every matching thread, merged
@@ -156,6 +159,14 @@ export async function run(argv: string[]): Promise<number> {
       ? parseSize(values["window-memory"], "--window-memory")
       : 64 * 1024 * 1024;
 
+  if (isJson(file)) {
+    const windows = windowsFromJson(file, selection, metric);
+    if (windows.length === 0) {
+      process.stderr.write(`rtscope export: ${file}: no saved ${metric} window for the selected threads\n`);
+      return 2;
+    }
+    return writeOut(values.output, format, exportSaved(windows, metric, format));
+  }
   const source = await openSource(
     file,
     values.buffer !== undefined ? { traceDat: { buffer: values.buffer } } : {},
@@ -233,11 +244,107 @@ export async function run(argv: string[]): Promise<number> {
     progress.clear();
     source.close();
   }
-  if (values.output) {
-    writeFileSync(values.output, text);
-    process.stderr.write(`rtscope export: wrote ${summaryLine} to ${values.output} (${format})\n`);
+  return writeOut(values.output, format, { data: text, summary: summaryLine });
+}
+
+function writeOut(
+  output: string | undefined,
+  format: string,
+  r: { data: string | Uint8Array; summary: string },
+): number {
+  if (output) {
+    writeFileSync(output, r.data);
+    process.stderr.write(`rtscope export: wrote ${r.summary} to ${output} (${format})\n`);
   } else {
-    process.stdout.write(text);
+    process.stdout.write(r.data);
   }
   return 0;
+}
+
+function isJson(file: string): boolean {
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.alloc(64);
+    const n = readSync(fd, head, 0, 64, 0);
+    return /^\s*[[{]/.test(head.subarray(0, n).toString("latin1"));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface SavedWindow {
+  tid: number;
+  comm: string;
+  window: WorstWindow;
+}
+
+/** Windows saved in a JSON report (one or an array) or a JSON export, for the selection. */
+function windowsFromJson(file: string, sel: Selection, metric: MetricKey): SavedWindow[] {
+  let doc: unknown;
+  try {
+    // timestamps past 2^53 are JSON integers: keep them exact
+    doc = JSON.parse(readFileSync(file, "utf8"), (_k, v, ctx?: { source?: string }) =>
+      typeof v === "number" && !Number.isSafeInteger(v) && ctx?.source && /^-?\d+$/.test(ctx.source)
+        ? BigInt(ctx.source)
+        : v,
+    );
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const wanted = (tid: number, comm: string) =>
+    sel.tids.includes(tid) || sel.comms.some((re) => re.test(comm)) || sel.tgids.length > 0;
+  const out: SavedWindow[] = [];
+  const reports = Array.isArray(doc) ? doc : [doc];
+  for (const r of reports as Record<string, unknown>[]) {
+    if (Array.isArray(r.windows)) {
+      for (const x of r.windows as { tid: number; comm: string; metric: string; window: WorstWindow }[])
+        if (x.metric === metric && wanted(x.tid, x.comm))
+          out.push({ tid: x.tid, comm: x.comm, window: x.window });
+    }
+    if (Array.isArray(r.tasks)) {
+      for (const t of r.tasks as {
+        tid: number;
+        tgid: number;
+        comm: string;
+        worst?: Record<string, WorstWindow>;
+      }[]) {
+        const w = t.worst?.[metric];
+        if (w && (wanted(t.tid, t.comm) || sel.tgids.includes(t.tgid)))
+          out.push({ tid: t.tid, comm: t.comm, window: w });
+      }
+    }
+  }
+  return out;
+}
+
+function exportSaved(
+  list: SavedWindow[],
+  metric: MetricKey,
+  format: ExportFormat,
+): { data: string | Uint8Array; summary: string } {
+  const summary = `${list.length} saved window(s)`;
+  if (format === "json")
+    return {
+      data: formatWindowsJson(list.map((x) => ({ tid: x.tid, comm: x.comm, metric, window: x.window }))),
+      summary,
+    };
+  if (format === "text")
+    return {
+      data: `${list.map((x) => formatWorstWindow(x.window, { tid: x.tid, comm: x.comm }, metric)).join("\n\n")}\n`,
+      summary,
+    };
+  let base: bigint | undefined;
+  for (const x of list)
+    for (const e of x.window.events.slice(0, 1))
+      if (base === undefined || BigInt(e.ts) < base) base = BigInt(e.ts);
+  const fnKeys = new Map<string, number>();
+  const conv = list.map((x) => windowEventsFromReport(x.window, base, fnKeys));
+  const merged = mergeWindowEvents(conv);
+  const tsBase = base ?? 0n;
+  const symbols = conv[0].symbols;
+  const data =
+    format === "tracedat"
+      ? writeTraceDat(merged, tsBase, { symbols }).bytes
+      : formatPerfettoText(merged, tsBase, { symbols });
+  return { data, summary: `${summary}, ${merged.events.length} events` };
 }

@@ -61,6 +61,17 @@ test("export writes trace.dat, Perfetto text, JSON and text for one task", { ski
     assert.equal(perfetto.length, w.events.length);
     const list = readFileSync(join(dir, "w.list"), "utf8");
     assert.match(list, /thread interference: stress-ng:\d+ \[prio 9\]/);
+
+    // a saved JSON window exports to the same trace.dat events (callbacks get synthetic addresses)
+    process.stderr.write = () => true;
+    assert.equal(await run([join(dir, "w.json"), "--task", String(tid), "-o", join(dir, "j.dat")]), 0);
+    process.stderr.write = quiet;
+    const raw = (f: string) =>
+      execFileSync("trace-cmd", ["report", "-R", "-t", f], { encoding: "utf8" }).replace(
+        /function=\S+/g,
+        "function=?",
+      );
+    assert.equal(raw(join(dir, "j.dat")), raw(join(dir, "w.dat")));
   } finally {
     process.stderr.write = quiet;
     rmSync(dir, { recursive: true, force: true });
