@@ -160,25 +160,27 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
     assert.deepEqual(ourInstances(), []);
   });
 
-  it("writes the report on Ctrl-C and removes its instance", async () => {
-    const out = join(tmp, "ctrl-c.txt");
-    let pid = 0;
-    const r = await rtscope(["record", "--comm", "cyclictest", "-o", out], {
-      onSpawn: (c) => {
-        pid = c.pid!;
-        void waitFor(() => existsSync(instanceOf(pid)), 20_000).then(async (ok) => {
-          assert.ok(ok, "instance never appeared");
-          await new Promise((res) => setTimeout(res, 1500));
-          c.kill("SIGINT");
-        });
-      },
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    it(`writes the report on ${sig} (Ctrl-C, kill, hang-up) and removes its instance`, async () => {
+      const out = join(tmp, `${sig}.txt`);
+      let pid = 0;
+      const r = await rtscope(["record", "--comm", "cyclictest", "-o", out], {
+        onSpawn: (c) => {
+          pid = c.pid!;
+          void waitFor(() => existsSync(instanceOf(pid)), 20_000).then(async (ok) => {
+            assert.ok(ok, "instance never appeared");
+            await new Promise((res) => setTimeout(res, 1500));
+            c.kill(sig);
+          });
+        },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const text = readFileSync(out, "utf8");
+      assert.match(text, /rtscope .* report/);
+      assert.match(text, /events\s+[\d,]+ \(0 lost\)/);
+      assert.equal(existsSync(instanceOf(pid)), false);
     });
-    assert.equal(r.code, 0, r.stderr);
-    const text = readFileSync(out, "utf8");
-    assert.match(text, /rtscope .* report/);
-    assert.match(text, /events\s+[\d,]+ \(0 lost\)/);
-    assert.equal(existsSync(instanceOf(pid)), false);
-  });
+  }
 
   it("leaves a stale instance on SIGKILL that the next start removes", async () => {
     let pid = 0;
