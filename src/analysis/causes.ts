@@ -136,7 +136,7 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
     if (!Number.isNaN(inp.switchInTs)) migrationEnd = Math.min(migrationEnd, inp.switchInTs);
   }
 
-  // timer: the IRQ part ends at hrtimer_expire_entry of the task's wakeup (its `now`)
+  // timer: the IRQ part ends at the hrtimer_expire_entry that woke the task
   let irqPartEnd = start;
   let timerCpu = inp.wakeCpu;
   if (inp.metric === "timer") {
@@ -144,8 +144,9 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
     for (let i = n - 1; i >= 0; i--) {
       if (ev.ts[i] > inp.wakeTs) continue;
       if (ev.kind[i] === EventKind.HrtimerExpireEntry && ev.cpu[i] === inp.wakeCpu) {
-        const now = ev.h[i];
-        irqPartEnd = now >= start && now <= inp.wakeTs ? now : ev.ts[i];
+        // the metrics engine puts the split at this event (start = entry - (now - expires)),
+        // so the IRQ part here equals its `timer.irq` part exactly
+        irqPartEnd = ev.ts[i];
         timerCpu = ev.cpu[i];
         break;
       }

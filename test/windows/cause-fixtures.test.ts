@@ -38,6 +38,9 @@ interface Raw {
   nextTid: number;
   nextPrio: number;
   comm: string;
+  timerKey: number;
+  expires: number;
+  now: number;
 }
 
 /** Every event of the file, copied field by field. */
@@ -59,6 +62,9 @@ async function rawEvents(file: string): Promise<Raw[]> {
         nextTid: r.nextTid,
         nextPrio: r.nextPrio,
         comm: r.kind === EventKind.SchedSwitch ? r.str(StrSlot.Comm2) : "",
+        timerKey: r.timerKey,
+        expires: r.expires,
+        now: r.now,
       });
     },
   });
@@ -273,6 +279,24 @@ test("thread interference: cyclictest (prio 22) behind a FIFO 90 hog", {
     ew.causes.map((c) => [c.kind, c.tid, c.time]),
     w.causes.map((c) => [c.kind, c.tid, c.time]),
   );
+
+  // timer: the IRQ part is the raw (hrtimer_expire_entry.now − expires) of the task's own timer
+  const tw = rep.tasks.find((t) => t.tid === tid)?.worst?.timer;
+  assert.ok(tw?.wakeTs !== undefined && tw.parts);
+  const wakeRel = Number(BigInt(tw.wakeTs) - src.info.tsBase);
+  let entry: Raw | undefined;
+  for (const e of ev) {
+    if (e.ts > wakeRel) break;
+    if (e.kind === EventKind.HrtimerExpireEntry && e.cpu === tw.wakeCpu) entry = e;
+  }
+  assert.ok(entry);
+  const armed = ev.filter(
+    (e) => e.kind === EventKind.HrtimerStart && e.cur === tid && e.timerKey === entry.timerKey,
+  );
+  const expires = armed.filter((e) => e.ts < entry.ts).at(-1)?.expires;
+  assert.ok(expires !== undefined, "the task armed the timer that woke it");
+  assert.equal(tw.parts.irq, entry.now - expires);
+  assert.equal((tw.parts.irq ?? 0) + (tw.parts.thread ?? 0), tw.value);
 });
 
 test("blocking: cyclictest (prio 23) behind a SCHED_OTHER hog on a non-preemptible kernel", {
