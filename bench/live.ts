@@ -32,8 +32,9 @@ export interface ThroughputStep {
   writtenPerS: number;
   deliveredPerS: number;
   lost: number;
+  /** rtscope's CPU use in the steady state (start-up and the final report left out), % of one CPU */
   cpuPercent: number;
-  /** rtscope CPU time per delivered event, µs */
+  /** rtscope CPU time per delivered event in the steady state, µs */
   cpuUsPerEvent: number;
 }
 
@@ -85,20 +86,36 @@ async function throughputStep(
   });
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const report = await finishLiveRun(r);
+  // steady state: CPU and events between the first tick one second in and the last tick,
+  // leaving out start-up (kallsyms, formats) and the report at the end
+  const ticks: { t: number; cpu: number; events: number }[] = [];
+  const src = r.session.source;
+  const report = await finishLiveRun(r, () => {
+    const u = process.cpuUsage();
+    ticks.push({ t: performance.now(), cpu: (u.user + u.system) / 1e6, events: src.stats().events });
+  });
   const dt = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
-  const cpuS = (c.user + c.system) / 1e6;
   const delivered = report.source.events;
   const lost = Math.max(0, report.source.lostEvents);
+  const steady = ticks.filter((x) => x.t - t0 >= 1000);
+  let cpuPercent = ((c.user + c.system) / 1e6 / dt) * 100;
+  let cpuUsPerEvent = delivered > 0 ? (c.user + c.system) / delivered : Number.NaN;
+  if (steady.length >= 2) {
+    const a = steady[0];
+    const b = steady[steady.length - 1];
+    const span = (b.t - a.t) / 1000;
+    cpuPercent = ((b.cpu - a.cpu) / span) * 100;
+    cpuUsPerEvent = b.events > a.events ? ((b.cpu - a.cpu) * 1e6) / (b.events - a.events) : Number.NaN;
+  }
   return {
     priority,
     loadRoundTripsPerS: rate,
     writtenPerS: (delivered + lost) / dt,
     deliveredPerS: delivered / dt,
     lost,
-    cpuPercent: (cpuS / dt) * 100,
-    cpuUsPerEvent: delivered > 0 ? (cpuS * 1e6) / delivered : Number.NaN,
+    cpuPercent,
+    cpuUsPerEvent,
   };
 }
 
