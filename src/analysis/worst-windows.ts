@@ -207,7 +207,9 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     const cpus = new Set<number>(s.cpus);
     cpus.add(s.wakeCpu);
     cpus.add(s.runCpu);
-    const from = Math.min(s.start, s.wakeTs) - this.marginNs;
+    // a metric may start before the wakeup (timer expiry, hard IRQ); an unknown bound is NaN
+    const first = Number.isFinite(s.wakeTs) ? Math.min(s.start, s.wakeTs) : s.start;
+    const from = (Number.isFinite(first) ? first : s.end) - this.marginNs;
     const to = s.end;
     const copy = this.recorder.copyWindow(
       [...cpus].sort((a, b) => a - b),
