@@ -173,6 +173,27 @@ export function parseSlo(values: readonly string[] | undefined, command = ""): S
   return slo;
 }
 
+/** Parses "latency,timer" (repeatable) into metric keys, in the canonical order. */
+export function parseMetricList(
+  values: readonly string[] | undefined,
+  option: string,
+  command = "",
+): MetricKey[] {
+  const picked = new Set<string>();
+  for (const v of values ?? [])
+    for (const part of v.split(",")) {
+      const key = part.trim();
+      if (key === "") continue;
+      if (!(METRIC_KEYS as readonly string[]).includes(key))
+        throw new UsageError(
+          `${option}: unknown metric '${key}'; valid metrics: ${METRIC_KEYS.join(", ")}`,
+          command,
+        );
+      picked.add(key);
+    }
+  return METRIC_KEYS.filter((k) => picked.has(k));
+}
+
 // ---------------------------------------------------------------- output
 
 export const REPORT_FORMATS = ["text", "json", "junit", "hist"] as const;

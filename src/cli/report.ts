@@ -5,7 +5,7 @@
 
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
-import type { Report } from "../model/report.ts";
+import type { MetricKey, Report } from "../model/report.ts";
 import { type Selection, selectionIsEmpty } from "../model/selection.ts";
 import { formatHistReport, type HistogramLookup } from "../output/hist-report.ts";
 import { formatJsonReport, formatJsonReports } from "../output/json-report.ts";
@@ -31,6 +31,7 @@ import {
   parseCount,
   parseFormat,
   parseHistSettings,
+  parseMetricList,
   parseSlo,
   parseWakeupEvent,
   REPORT_FORMATS,
@@ -61,6 +62,8 @@ Output:
   --format, -f F         text (default), json (stable schema: README), junit (one test case per
                          task and metric with a bound), hist (rtla timerlat hist layout)
   -o, --output FILE      write the report to FILE instead of stdout
+  --metrics LIST         only these metrics in the output (e.g. --metrics latency,timer); the
+                         exit status then only counts their bounds
   --worst N              also list the N worst samples of each metric
   --windows W            text: which worst cases to explain (cause breakdown): all, violations
                          (only metrics over their SLO), none. Default: all when a selection is
@@ -95,6 +98,7 @@ const OPTIONS = {
   ...HIST_OPTIONS,
   buffer: { type: "string" },
   windows: { type: "string" },
+  metrics: { type: "string", multiple: true },
 } as const;
 
 export interface ReportCommandOptions {
@@ -108,6 +112,8 @@ export interface ReportCommandOptions {
   wakeupEvent: "wakeup" | "waking";
   hist: HistSettings;
   windows: WindowChoice;
+  /** metrics to show; [] = all */
+  metrics: MetricKey[];
 }
 
 export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
@@ -126,6 +132,7 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
     buffer: values.buffer,
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], "report"),
     hist: parseHistSettings(values, "report"),
+    metrics: parseMetricList(values.metrics, "--metrics", "report"),
     windows: parseFormat(
       values.windows,
       WINDOW_CHOICES,
@@ -133,6 +140,27 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
       "report",
       "--windows",
     ),
+  };
+}
+
+/** The report restricted to `keys` (every metric when empty). */
+export function onlyMetrics(r: Report, keys: readonly MetricKey[]): Report {
+  if (keys.length === 0) return r;
+  const pick = <T>(o: Partial<Record<MetricKey, T>> | undefined) => {
+    if (o === undefined) return undefined;
+    const out: Partial<Record<MetricKey, T>> = {};
+    for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+    return out;
+  };
+  return {
+    ...r,
+    slo: pick(r.slo) ?? {},
+    tasks: r.tasks.map((t) => ({
+      ...t,
+      metrics: pick(t.metrics) ?? {},
+      worst: pick(t.worst),
+      worstList: pick(t.worstList),
+    })),
   };
 }
 
@@ -196,6 +224,7 @@ export async function run(argv: string[]): Promise<number> {
       progress.clear();
     }
   }
+  if (o.metrics.length > 0) for (const a of analysed) a.report = onlyMetrics(a.report, o.metrics);
   const windowRenderer = o.format === "text" ? await loadWindowRenderer() : undefined;
   const width = o.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const text = renderReports(analysed, o, { width: width ?? 100, windowRenderer });

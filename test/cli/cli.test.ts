@@ -229,3 +229,17 @@ test("--help after -- belongs to the launched command, not to rtscope", () => {
   const r = rtscope("demo", "--", "--help");
   assert.notEqual(r.stdout.startsWith("Usage: rtscope demo"), true);
 });
+
+test("--metrics narrows every format and the exit status to the metrics shown", { skip: noReaders }, () => {
+  const args = ["report", trace, "--comm", "^cyclictest$", "--slo", "latency=1ns"];
+  assert.equal(rtscope(...args, "-f", "junit").code, 3);
+  const r = rtscope(...args, "--metrics", "timer,response", "-f", "json");
+  assert.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.deepEqual(rep.slo, {});
+  for (const t of rep.tasks)
+    for (const k of Object.keys(t.metrics)) assert.ok(k === "timer" || k === "response", k);
+  const h = rtscope("report", trace, "--comm", "^cyclictest$", "--metrics", "latency", "-f", "hist");
+  const header = h.stdout.split("\n").find((l) => l.startsWith("Index"))!;
+  for (const c of header.split(/\s+/).slice(1)) assert.match(c, /^lat-\d+$/);
+});
