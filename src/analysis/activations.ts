@@ -55,6 +55,8 @@ import { COMM_REFRESH_NS, type TaskTable } from "./task-table.ts";
 
 /** Number of additive parts per metric index. */
 const PART_COUNTS = [0, 0, 0, 2, 3];
+/** prev_state of a thread's last switch-out (TaskState.Dead | TaskState.Zombie) */
+const DEAD_STATES = 0x10 | 0x20;
 /** common_flags: hardirq | softirq context */
 const IRQ_CONTEXT_FLAGS = 0x08 | 0x10;
 
@@ -272,6 +274,7 @@ export class Activations implements Analyzer {
       this.refreshName(p, rec, StrSlot.Comm, ts);
       if (p.prio !== rec.prevPrio) this.table.setPrio(p, rec.prevPrio);
       if (p.tracked) this.switchOut(p, ts, rec.prevState);
+      else if ((rec.prevState & DEAD_STATES) !== 0) this.table.release(p);
       else p.state = rec.prevState === 0 ? RunState.Runnable : RunState.Sleeping;
     }
     const nextTid = rec.nextTid;
@@ -555,7 +558,7 @@ export class Activations implements Analyzer {
     const tasks = this.table.tasks;
     for (let i = 0; i < tasks.length; i++) {
       const t = tasks[i];
-      if (!t.tracked) continue;
+      if (t === null || !t.tracked) continue;
       if (t.active && !t.cut) {
         if (why === CUT_LOSS) this.cutByLoss++;
         else this.cutByLateCpu++;

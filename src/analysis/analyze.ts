@@ -293,6 +293,13 @@ export class Analysis {
         "irq_handler_exit without its entry on that CPU (trace began inside a handler, or events lost)",
         this.irqLines.unmatchedExits,
       );
+    if (this.table.retiredDropped > 0)
+      d.add(
+        "retired_tasks_dropped",
+        "info",
+        "rows of exited tracked threads whose ids were reused were dropped to keep memory bounded (oldest first)",
+        this.table.retiredDropped,
+      );
     let clamped = 0;
     for (const t of this.table.trackedTasks())
       for (const s of t.metrics) if (s !== null) clamped += s.clamped;

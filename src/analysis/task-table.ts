@@ -13,13 +13,19 @@ import { RunState, TaskState } from "./task-state.ts";
 
 /** How often a thread's name is re-read from its events, to notice prctl renames (ns). */
 export const COMM_REFRESH_NS = 100e6;
+/** Tracked threads kept after their tid was reused (a daemon's 24-hour run stays bounded). */
+export const MAX_RETIRED = 4096;
 
 export class TaskTable {
   /** tid → slot + 1 (0 = unknown) */
   private slotOfTid = new Int32Array(1 << 16);
-  readonly tasks: TaskState[] = [];
-  /** tracked threads whose tid was reused by a new thread: kept for the report */
+  /** by slot; null = a slot freed when its untracked thread died (reused first) */
+  readonly tasks: (TaskState | null)[] = [];
+  private readonly freeSlots: number[] = [];
+  /** tracked threads whose tid was reused by a new thread: kept for the report (bounded) */
   readonly retired: TaskState[] = [];
+  /** retired threads dropped to keep memory bounded (oldest first) */
+  retiredDropped = 0;
   /** CPU count for per-task CPU sets (grows on demand) */
   cpus: number;
   readonly matcher: SelectionMatcher;
@@ -50,14 +56,14 @@ export class TaskTable {
   get(tid: number): TaskState | undefined {
     if (tid < 0 || tid >= this.slotOfTid.length) return undefined;
     const s = this.slotOfTid[tid];
-    return s === 0 ? undefined : this.tasks[s - 1];
+    return s === 0 ? undefined : (this.tasks[s - 1] as TaskState);
   }
 
   /** The thread, created (named, grouped and judged) when first seen. */
   getOrCreate(tid: number): TaskState {
     if (tid >= 0 && tid < this.slotOfTid.length) {
       const s = this.slotOfTid[tid];
-      if (s !== 0) return this.tasks[s - 1];
+      if (s !== 0) return this.tasks[s - 1] as TaskState;
     }
     return this.create(tid, -1);
   }
@@ -74,11 +80,10 @@ export class TaskTable {
     const old = this.get(tid);
     let slot: number;
     if (old !== undefined) {
-      if (old.tracked && (old.wakeups > 0 || old.voluntary > 0 || old.involuntary > 0))
-        this.retired.push(old);
+      if (old.tracked && (old.wakeups > 0 || old.voluntary > 0 || old.involuntary > 0)) this.retire(old);
       slot = old.slot;
     } else {
-      slot = this.tasks.length;
+      slot = this.freeSlots.pop() ?? this.tasks.length;
     }
     const t = new TaskState(tid, slot, this.cpus);
     if (slot === this.tasks.length) this.tasks.push(t);
@@ -98,6 +103,26 @@ export class TaskTable {
     t.irqLine = irqLineOf(t.comm);
     this.decide(t);
     return t;
+  }
+
+  private retire(t: TaskState): void {
+    if (this.retired.length >= MAX_RETIRED) {
+      this.retired.shift();
+      this.retiredDropped++;
+    }
+    this.retired.push(t);
+  }
+
+  /**
+   * A thread died (its last switch-out): an untracked one gives its slot back, so that a long
+   * run with many short-lived threads stays bounded; a tracked one stays for the report.
+   */
+  release(t: TaskState): void {
+    if (t.tracked) return;
+    if (this.get(t.tid) !== t) return;
+    this.slotOfTid[t.tid] = 0;
+    this.tasks[t.slot] = null;
+    this.freeSlots.push(t.slot);
   }
 
   /** New name (first read, rename, exec): re-judge the thread if it is not tracked yet. */
@@ -135,14 +160,14 @@ export class TaskTable {
 
   /** Re-judges every untracked thread (the selection was widened at run time). */
   redecideAll(): void {
-    for (const t of this.tasks) this.decide(t);
+    for (const t of this.tasks) if (t !== null) this.decide(t);
   }
 
   /** Every tracked thread, retired ones included. */
   trackedTasks(): TaskState[] {
     const out: TaskState[] = [];
     for (const t of this.retired) out.push(t);
-    for (const t of this.tasks) if (t.tracked) out.push(t);
+    for (const t of this.tasks) if (t?.tracked) out.push(t);
     return out;
   }
 }

@@ -176,3 +176,23 @@ test("emptyMeansAll false: an empty selection tracks nothing until tasks are add
     [11],
   );
 });
+
+test("untracked threads that die give their slot back: a long run with churn stays bounded", () => {
+  const s = new EventScript(1);
+  runEach(s, [42], 0);
+  for (let i = 0; i < 5000; i++) {
+    const tid = 1000 + i;
+    s.at(1000 + i * 100)
+      .cpu(0)
+      .switch({ prev: 0, next: tid, prevState: "R" });
+    s.at(1000 + i * 100 + 50)
+      .cpu(0)
+      .switch({ prev: tid, next: 0, prevState: "X" });
+  }
+  const { analysis } = analyzeScript(s, { selection: pids(42) });
+  assert.ok(analysis.table.tasks.length < 10, `${analysis.table.tasks.length} slots`);
+  assert.deepEqual(
+    analysis.snapshot().map((t) => t.tid),
+    [42],
+  );
+});
