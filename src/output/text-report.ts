@@ -229,14 +229,22 @@ function worstSection(t: TaskReport, opts: TextReportOptions, out: string[]): vo
     if (choice === "violations" && !((t.metrics[k]?.slo?.violations ?? 0) > 0)) continue;
     out.push("");
     if (opts.windowRenderer) {
-      out.push(
-        ...opts
-          .windowRenderer(w, t, k)
-          .replace(/\n+$/, "")
-          .split("\n")
-          .map((l) => (l ? `    ${l}` : l)),
-      );
-      continue;
+      // one window that cannot be rendered must not sink the report: fall back to the brief list
+      let text: string | undefined;
+      try {
+        text = opts.windowRenderer(w, t, k);
+      } catch {
+        text = undefined;
+      }
+      if (text !== undefined) {
+        out.push(
+          ...text
+            .replace(/\n+$/, "")
+            .split("\n")
+            .map((l) => (l ? `    ${l}` : l)),
+        );
+        continue;
+      }
     }
     out.push(...briefWindow(w, k));
   }

@@ -124,3 +124,13 @@ test("windows: 'violations' keeps only windows of metrics over their bound, 'non
   assert.doesNotMatch(v, /WINDOW timer/);
   assert.doesNotMatch(formatTextReport(r, { windowRenderer: render, windows: "none" }), /WINDOW/);
 });
+
+test("a renderer that throws falls back to the brief causes list", () => {
+  const text = formatTextReport(sampleReport(), {
+    windowRenderer: () => {
+      throw new Error("boom");
+    },
+  });
+  assert.match(text, /worst scheduling latency \(wakeup → running\): 60\.9 us/);
+  assert.match(text, /irq {5}IRQ 11 virtio0/);
+});
