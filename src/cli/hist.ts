@@ -28,12 +28,13 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   o.format = "hist";
-  const { report, histograms } = await captureAndAnalyze(o);
+  const { report, histograms, commandExit } = await captureAndAnalyze(o);
   const text = formatHistReport(report, histograms, o.hist);
   if (o.output !== undefined) writeFileSync(o.output, text);
   else process.stdout.write(text);
   const violated = report.tasks.some((t) =>
     Object.values(t.metrics).some((m) => (m?.slo?.violations ?? 0) > 0),
   );
+  if (commandExit === 127) return 2;
   return violated ? 3 : 0;
 }

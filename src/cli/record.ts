@@ -291,12 +291,15 @@ export function liveStatusLine(source: LiveSource): () => void {
 /** Runs a whole capture and returns the report and histograms. */
 export async function captureAndAnalyze(
   o: RecordOptions,
-): Promise<{ report: Report; histograms: HistogramLookup }> {
+): Promise<{ report: Report; histograms: HistogramLookup; commandExit: number | null }> {
   const r = startLiveRun(o);
   const stopStatus = o.command.length === 0 ? liveStatusLine(r.session.source) : () => {};
   try {
     const report = await finishLiveRun(r);
-    return { report, histograms: histogramLookup(r.analysis) };
+    const commandExit = r.session.childExit;
+    if (commandExit === 127)
+      process.stderr.write(`rtscope: '${o.command[0]}' could not be run (not found or not executable)\n`);
+    return { report, histograms: histogramLookup(r.analysis), commandExit };
   } finally {
     stopStatus();
   }
@@ -308,7 +311,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  const { report, histograms } = await captureAndAnalyze(o);
+  const { report, histograms, commandExit } = await captureAndAnalyze(o);
   const { renderReports, sloViolated } = await import("./report.ts");
   const width = o.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   let windowRenderer: WindowRenderer | undefined;
@@ -319,5 +322,6 @@ export async function run(argv: string[]): Promise<number> {
   const text = renderReports([{ report, histograms }], o, { width: width ?? 100, windowRenderer });
   if (o.output !== undefined) writeFileSync(o.output, text);
   else process.stdout.write(text);
+  if (commandExit === 127) return 2;
   return sloViolated([report]) ? 3 : 0;
 }
