@@ -5,7 +5,9 @@
 //
 // Watermark rule. Before each read round we sample T = CLOCK_MONOTONIC (the `mono` trace
 // clock is the same clock: checked against trace_marker on this kernel). A round reads every
-// CPU until EAGAIN, so afterwards every event *committed* before T has been read. An event
+// CPU until EAGAIN, or until two partly filled pages in a row (the second can only be the
+// page the writer is on: caught up), so afterwards every event *committed* before T has
+// been read. An event
 // can carry a timestamp < T and still be committed after our read: the kernel stamps an
 // event when it reserves space and publishes it on commit, and an interrupt (or, in a VM,
 // the host descheduling the vCPU) between the two delays the commit. So we drain only up to
