@@ -399,13 +399,16 @@ export class Activations implements Analyzer {
       t.timerEntryTs = t.wakeTimerEntryTs;
       t.timerNow = t.wakeTimerNow;
       t.timerToSyscallExit = true;
-      // what an observer is told about this sample
-      t.epoch++;
-      t.touchCpu(cpu);
-      t.wakeTs = ts;
-      t.wakeCpu = cpu;
-      t.wakePrio = rec.prio;
-      t.inTs = Number.NaN;
+      // what an observer is told about this sample; an activation in progress (the thread
+      // runs inside one) keeps its own wakeup, which its response is measured from
+      if (!t.active) {
+        t.epoch++;
+        t.touchCpu(cpu);
+        t.wakeTs = ts;
+        t.wakeCpu = cpu;
+        t.wakePrio = rec.prio;
+        t.inTs = Number.NaN;
+      }
     }
     t.wakeTimerKey = -1;
   }

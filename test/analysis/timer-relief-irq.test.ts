@@ -309,3 +309,25 @@ test("a timer that expires before the thread slept still gives a timer sample (n
   assert.equal(t.metrics.latency, undefined, "a wakeup of a running thread starts no activation");
   assert.equal(t.counters.wakeups, 0);
 });
+
+test("a timer expiring before the sleep inside an activation leaves the activation's response intact", () => {
+  const s = new EventScript(2);
+  s.at(0).cpu(0).other();
+  s.at(0).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(10).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
+  // an activation: woken at 1000, runs at 1100
+  s.at(1000).cpu(0).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(1100).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  // inside it: clock_nanosleep whose timer expires before 42 sleeps
+  s.at(1200).cpu(1).as(42).sysEnterSleep();
+  s.at(1210).cpu(1).as(42).hrtimerStart({ timer: 0xf2, expires: 1150 });
+  s.at(1250).cpu(1).as(42).expireEntry({ timer: 0xf2, now: 1240 });
+  s.at(1260).cpu(1).as(42).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(1270).cpu(1).as(42).expireExit({ timer: 0xf2 });
+  s.at(1500).cpu(1).as(42).sysExitSleep();
+  s.at(2000).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
+  const t = task(analyzeScript(s, { selection: pids(42) }).report, 42);
+  assert.equal(t.metrics.timer?.max, 1240 - 1150 + (1500 - 1250));
+  assert.equal(t.metrics.response?.max, 1000, "from the wakeup at 1000 to the sleep at 2000");
+  assert.equal(t.metrics.latency?.max, 100);
+});
