@@ -282,6 +282,45 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
     assert.match(r.stdout, new RegExp(`current affinity mask: ${all}`));
   });
 
+  it("hist prints rtla's layout with a column per thread and metric", async () => {
+    const out = join(tmp, "hist.txt");
+    const r = await rtscope([
+      "hist",
+      "--entries",
+      "50",
+      "-o",
+      out,
+      "--",
+      "cyclictest",
+      "-m",
+      "-t1",
+      "-p80",
+      "-i1000",
+      "-l800",
+      "-q",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const tid = Number(/T:\s*0\s+\(\s*(\d+)\)/.exec(r.stdout)?.[1]);
+    assert.ok(tid > 0, r.stdout);
+    const lines = readFileSync(out, "utf8").split("\n");
+    const header = lines
+      .find((l) => l.startsWith("Index"))!
+      .trim()
+      .split(/\s+/);
+    const col = header.indexOf(`tmr-${tid}`);
+    assert.ok(col > 0, `no tmr-${tid} column in ${header.join(" ")}`);
+    const count = Number(
+      lines
+        .find((l) => l.startsWith("count:"))!
+        .trim()
+        .split(/\s+/)[col],
+    );
+    assert.ok(count >= 799 && count <= 800, `timer count ${count}`);
+    // 50 buckets of 1 us, then the summary rows
+    assert.ok(lines.some((l) => /^49\s/.test(l)));
+    assert.ok(lines.some((l) => l.startsWith("over:")));
+  });
+
   it("counts forced losses and marks the activations they cut incomplete", async () => {
     const out = join(tmp, "loss.json");
     const r = await rtscope([
