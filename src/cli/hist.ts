@@ -29,7 +29,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   o.format = "hist";
   const { report, histograms, commandExit } = await captureAndAnalyze(o);
-  const text = formatHistReport(report, histograms, o.hist);
+  let text = formatHistReport(report, histograms, o.hist);
+  if (!/lost/i.test(text.slice(0, 2000))) {
+    // every output carries the lost-event count: a comment line in rtla's header style
+    const lost = report.source.lostEvents < 0 ? "unknown number" : String(report.source.lostEvents);
+    const line = `# Lost events: ${lost} (activations they cut are not counted)\n`;
+    const at = text.indexOf("\n", text.indexOf("# Source:"));
+    text = at > 0 ? text.slice(0, at + 1) + line + text.slice(at + 1) : line + text;
+  }
   if (o.output !== undefined) writeFileSync(o.output, text);
   else process.stdout.write(text);
   const violated = report.tasks.some((t) =>
