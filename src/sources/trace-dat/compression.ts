@@ -4,7 +4,7 @@
 // size as the output limit (so a lying block cannot make us allocate more) and then insist on
 // an exact match.
 
-import { inflateSync, zstdDecompressSync } from "node:zlib";
+import { constants, createInflate, createZstdDecompress, inflateSync, zstdDecompressSync } from "node:zlib";
 import { TraceFormatError } from "../../model/source.ts";
 
 export type CompressionName = "none" | "zlib" | "zstd";
@@ -74,4 +74,136 @@ export function decompressBlock(
     );
   }
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** The native side of a Node zlib stream (not public API: see ChunkDecompressor). */
+interface NativeHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOffset: number,
+    inLength: number,
+    output: Uint8Array,
+    outOffset: number,
+    outLength: number,
+  ): void;
+  reset(): void;
+  close(): void;
+  onerror: (message: string, errno: number, code?: string) => void;
+}
+
+/**
+ * Decompresses chunk after chunk with ONE native context and ONE output buffer.
+ * zstdDecompressSync/inflateSync build a fresh context per call (for zstd a window of
+ * ~128 KiB set up each time) and a fresh output Buffer: on 10-page chunks that was 3-5x the
+ * decompression itself (bench/README.md, "decode path"). Node has no public synchronous
+ * streaming API, so this drives the stream's native handle (`_handle.writeSync`, the call
+ * zlib.js's own *Sync functions make); when a Node version lacks it, every chunk goes through
+ * decompressBlock instead. The returned bytes stay valid until the next call.
+ */
+export class ChunkDecompressor {
+  private readonly algo: CompressionName;
+  private handle: NativeHandle | null = null;
+  /** [output bytes left, input bytes left] after the last writeSync */
+  private writeState: Uint32Array | null = null;
+  private out = new Uint8Array(0);
+  private error: string | null = null;
+  /** the native handle is unusable on this Node: one-shot calls */
+  private oneShot = false;
+
+  constructor(algo: CompressionName, opts: { oneShot?: boolean } = {}) {
+    this.algo = algo;
+    this.oneShot = opts.oneShot === true || algo === "none";
+  }
+
+  /** Same contract as decompressBlock, but the result is overwritten by the next call. */
+  decompress(
+    input: Uint8Array,
+    expectedSize: number,
+    path: string,
+    offset: number,
+    what: string,
+  ): Uint8Array {
+    if (this.oneShot || (this.handle === null && !this.open()))
+      return decompressBlock(this.algo, input, expectedSize, path, offset, what);
+    const handle = this.handle!;
+    const state = this.writeState!;
+    // one spare byte tells "more than declared" from "exactly"
+    if (this.out.length < expectedSize + 1) this.out = new Uint8Array(Math.max(expectedSize + 1, 65536));
+    const out = this.out;
+    this.error = null;
+    handle.reset();
+    handle.writeSync(
+      this.algo === "zstd" ? constants.ZSTD_e_end : constants.Z_FINISH,
+      input,
+      0,
+      input.length,
+      out,
+      0,
+      expectedSize + 1,
+    );
+    if (this.error !== null) {
+      const message = this.error;
+      this.discard();
+      throw new TraceFormatError(
+        path,
+        offset,
+        `${what}: corrupt ${this.algo} data (${input.length} bytes): ${message}`,
+      );
+    }
+    const produced = expectedSize + 1 - state[0];
+    if (produced > expectedSize) {
+      throw new TraceFormatError(
+        path,
+        offset,
+        `${what}: ${this.algo} data decompress to more than the declared ${expectedSize} bytes`,
+      );
+    }
+    if (produced !== expectedSize) {
+      throw new TraceFormatError(
+        path,
+        offset,
+        `${what}: ${this.algo} data decompress to ${produced} bytes, but ${expectedSize} were declared`,
+      );
+    }
+    // bytes after the end of the stream are ignored, as the one-shot calls (and zlib's uncompress) do
+    return out.subarray(0, expectedSize);
+  }
+
+  /** Frees the native context. */
+  close(): void {
+    this.discard();
+  }
+
+  private open(): boolean {
+    const stream = (this.algo === "zstd" ? createZstdDecompress() : createInflate()) as unknown as {
+      _handle?: Partial<NativeHandle>;
+      _writeState?: unknown;
+    };
+    const handle = stream._handle;
+    const state = stream._writeState;
+    if (
+      typeof handle?.writeSync !== "function" ||
+      typeof handle.reset !== "function" ||
+      typeof handle.close !== "function" ||
+      !(state instanceof Uint32Array)
+    ) {
+      this.oneShot = true;
+      return false;
+    }
+    // errors arrive through this callback during writeSync; the stream object is bypassed
+    handle.onerror = (message: string) => {
+      this.error = message;
+    };
+    this.handle = handle as NativeHandle;
+    this.writeState = state;
+    return true;
+  }
+
+  /** Drops the context after an error (its state is unknown); the next call opens a new one. */
+  private discard(): void {
+    if (this.handle !== null) this.handle.close();
+    this.handle = null;
+    this.writeState = null;
+  }
 }

@@ -5,7 +5,7 @@
 
 import { TraceFormatError } from "../../model/source.ts";
 import { readExact } from "./byte-reader.ts";
-import { type CompressionName, decompressBlock } from "./compression.ts";
+import { ChunkDecompressor, type CompressionName } from "./compression.ts";
 import type { CpuData } from "./options.ts";
 
 /** Limit on one decompressed chunk (trace-cmd writes 10 sub-buffers per chunk). */
@@ -66,6 +66,8 @@ export class CpuPageReader {
   private readBuf: Uint8Array | null = null;
   private chunksLeft = -1;
   private chunkIndex = 0;
+  /** one native context for all of this CPU's chunks (freed at the end of the data) */
+  private decompressor: ChunkDecompressor | null = null;
 
   constructor(
     path: string,
@@ -147,7 +149,11 @@ export class CpuPageReader {
         }
         this.next += 4;
       }
-      if (this.chunksLeft === 0) return false;
+      if (this.chunksLeft === 0) {
+        this.decompressor?.close();
+        this.decompressor = null;
+        return false;
+      }
       const at = this.next;
       if (at + 8 > this.end) this.fail(at, `chunk ${this.chunkIndex}: header runs past the CPU's data`);
       const csize = this.u32(at);
@@ -172,7 +178,8 @@ export class CpuPageReader {
         this.readBuf.subarray(0, csize),
       );
       const what = `CPU ${this.cpu} chunk ${this.chunkIndex}`;
-      this.block = decompressBlock(this.algo, input, usize, this.path, at, what);
+      this.decompressor ??= new ChunkDecompressor(this.algo);
+      this.block = this.decompressor.decompress(input, usize, this.path, at, what);
       this.blockPos = 0;
       this.blockFileOffset = at;
       this.next = at + 8 + csize;
