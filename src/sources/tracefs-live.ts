@@ -42,7 +42,7 @@ import { removeStaleInstances, TracefsInstance } from "../tracefs/instance.ts";
 import { snapshotTasks } from "../tracefs/proc-tasks.ts";
 import { RawCpuReader } from "../tracefs/raw-reader.ts";
 import { findTracefs, TracefsError } from "../tracefs/tracefs-root.ts";
-import { CpuMerge, PageQueue } from "./cpu-merge.ts";
+import { CpuMerge, type PageRef, type PageSource } from "./cpu-merge.ts";
 
 export const DEFAULT_BUFFER_SIZE_KB = 4096;
 
@@ -93,11 +93,43 @@ const LOST_MESSAGE =
 
 const SLAB_PAGES = 64;
 
-/** Per-CPU pages read into slabs: one allocation per 64 pages, never per page. */
+const MAX_FREE_SLABS = 16;
+
+/**
+ * One CPU's pages waiting for the merge. The merge may use a page's bytes until it asks
+ * for the next page; when that next page lies in another slab, the previous slab is free
+ * again (pages are appended in order), and the reader refills it instead of allocating.
+ */
+class SlabPageQueue implements PageSource {
+  private pages: PageRef[] = [];
+  private head = 0;
+  private current: Uint8Array | null = null;
+  readonly free: Uint8Array[] = [];
+
+  append(slab: Uint8Array, start: number, length: number): void {
+    this.pages.push({ data: slab, start, length, fileOffset: -1 });
+  }
+
+  nextPage(): PageRef | null {
+    if (this.head >= this.pages.length) return null;
+    const p = this.pages[this.head];
+    this.pages[this.head++] = undefined as unknown as PageRef;
+    if (this.head > 64 && this.head * 2 > this.pages.length) {
+      this.pages = this.pages.slice(this.head);
+      this.head = 0;
+    }
+    if (this.current !== null && p.data !== this.current && this.free.length < MAX_FREE_SLABS)
+      this.free.push(this.current);
+    this.current = p.data;
+    return p;
+  }
+}
+
+/** Per-CPU pages read into slabs: one allocation per 64 pages at most, reused once consumed. */
 class CpuChannel {
   readonly cpu: number;
   readonly reader: RawCpuReader;
-  readonly queue = new PageQueue();
+  readonly queue = new SlabPageQueue();
   private slab: Uint8Array;
   private used = 0;
   private readonly pageSize: number;
@@ -132,7 +164,7 @@ class CpuChannel {
     let partials = 0;
     while (n < max) {
       if (this.used + this.pageSize > this.slab.length) {
-        this.slab = new Uint8Array(this.pageSize * SLAB_PAGES);
+        this.slab = this.queue.free.pop() ?? new Uint8Array(this.pageSize * SLAB_PAGES);
         this.used = 0;
       }
       const at = this.used;
