@@ -1,7 +1,8 @@
 // Yields one CPU's sub-buffers ("pages") in file order (FORMATS.md §3.2 step 14, §3.4.5).
 // Uncompressed data is read N pages at a time into one reused buffer; compressed v7 data
 // (u32 chunk count, then per chunk u32 compressed size, u32 uncompressed size, bytes) is read
-// and decompressed one chunk at a time. Memory: one read buffer plus one decompressed chunk.
+// and decompressed one chunk at a time, read ahead up to 1 MiB at a time. Memory: one read
+// buffer plus one decompressed chunk.
 
 import { TraceFormatError } from "../../model/source.ts";
 import { readExact } from "./byte-reader.ts";
@@ -10,6 +11,11 @@ import type { CpuData } from "./options.ts";
 
 /** Limit on one decompressed chunk (trace-cmd writes 10 sub-buffers per chunk). */
 const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
+/**
+ * Compressed data are read this much at a time and the chunk headers and bodies taken from
+ * memory: chunks are ~2 KiB, and three reads per chunk cost more than decoding it.
+ */
+const CHUNK_READ_BYTES = 1 << 20;
 
 export interface CpuPageReaderOptions {
   /** uncompressed data: sub-buffers per read (default 64) */
@@ -66,6 +72,11 @@ export class CpuPageReader {
   private readBuf: Uint8Array | null = null;
   private chunksLeft = -1;
   private chunkIndex = 0;
+  /** compressed data read ahead: file bytes [windowAt, windowAt + windowLength) */
+  private window = new Uint8Array(0);
+  private windowView = new DataView(this.window.buffer);
+  private windowAt = 0;
+  private windowLength = 0;
   /** one native context for all of this CPU's chunks (freed at the end of the data) */
   private decompressor: ChunkDecompressor | null = null;
 
@@ -166,17 +177,8 @@ export class CpuPageReader {
       }
       if (usize > MAX_CHUNK_BYTES)
         this.fail(at, `chunk ${this.chunkIndex}: uncompressed size ${usize} is absurd`);
-      // One input buffer per reader, grown to the largest chunk (bounded by the region, checked above).
-      if (!this.readBuf || this.readBuf.length < csize) this.readBuf = new Uint8Array(Math.max(csize, 65536));
-      const input = readExact(
-        this.path,
-        this.fd,
-        this.fileSize,
-        at + 8,
-        csize,
-        `CPU ${this.cpu} chunk`,
-        this.readBuf.subarray(0, csize),
-      );
+      const from = this.readAhead(at + 8, csize);
+      const input = this.window.subarray(from, from + csize);
       const what = `CPU ${this.cpu} chunk ${this.chunkIndex}`;
       this.decompressor ??= new ChunkDecompressor(this.algo);
       this.block = this.decompressor.decompress(input, usize, this.path, at, what);
@@ -190,9 +192,34 @@ export class CpuPageReader {
   }
 
   private u32(at: number): number {
-    const b = readExact(this.path, this.fd, this.fileSize, at, 4, `CPU ${this.cpu} chunk header`);
-    const dv = new DataView(b.buffer, b.byteOffset, 4);
-    return dv.getUint32(0, this.littleEndian);
+    const i = this.readAhead(at, 4); // may replace the window (and its view)
+    return this.windowView.getUint32(i, this.littleEndian);
+  }
+
+  /**
+   * Makes file bytes [at, at + n) (within this CPU's data: callers check) available in the
+   * read-ahead window, reading up to CHUNK_READ_BYTES from `at` when they are not; returns
+   * their index in the window. One buffer per reader, grown to the largest chunk.
+   */
+  private readAhead(at: number, n: number): number {
+    if (at >= this.windowAt && at + n <= this.windowAt + this.windowLength) return at - this.windowAt;
+    const length = Math.min(Math.max(n, CHUNK_READ_BYTES), this.end - at);
+    if (this.window.length < length) {
+      this.window = new Uint8Array(length);
+      this.windowView = new DataView(this.window.buffer);
+    }
+    readExact(
+      this.path,
+      this.fd,
+      this.fileSize,
+      at,
+      length,
+      `CPU ${this.cpu} compressed data`,
+      this.window.subarray(0, length),
+    );
+    this.windowAt = at;
+    this.windowLength = length;
+    return 0;
   }
 
   private fail(at: number, message: string): never {
