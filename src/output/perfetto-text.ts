@@ -37,6 +37,22 @@ export function latencyFlags(flags: number, preempt: number): string {
   return irqsOff + resched + ctx + depth;
 }
 
+/** enum hrtimer_mode as the kernel prints it: ABS 0, REL 1, PINNED 2, SOFT 4, HARD 8. */
+const HRTIMER_MODES = [
+  "ABS",
+  "REL",
+  "ABS|PINNED",
+  "REL|PINNED",
+  "ABS|SOFT",
+  "REL|SOFT",
+  "ABS|PINNED|SOFT",
+  "REL|PINNED|SOFT",
+  "ABS|HARD",
+  "REL|HARD",
+  "ABS|PINNED|HARD",
+  "REL|PINNED|HARD",
+];
+
 function hex(v: number): string {
   return `0x${v.toString(16)}`;
 }
@@ -82,16 +98,17 @@ export function eventPayload(
     case EventKind.SoftirqRaise:
       return `vec=${a} [action=${SOFTIRQ_NAMES[a] ?? "?"}]`;
     case EventKind.HrtimerStart:
-      return `hrtimer=${hex(ev.f[i])} function=${fn(ev.g[i])} expires=${abs(ev.h[i])} softexpires=${abs(ev.k[i])} mode=${a}`;
+      return `hrtimer=${hex(ev.f[i])} function=${fn(ev.g[i])} expires=${abs(ev.h[i])} softexpires=${abs(ev.k[i])} mode=${HRTIMER_MODES[a] ?? a}`;
     case EventKind.HrtimerExpireEntry:
-      return `hrtimer=${hex(ev.f[i])} now=${abs(ev.h[i])} function=${fn(ev.g[i])}`;
+      return `hrtimer=${hex(ev.f[i])} function=${fn(ev.g[i])} now=${abs(ev.h[i])}`;
     case EventKind.HrtimerExpireExit:
     case EventKind.HrtimerCancel:
       return `hrtimer=${hex(ev.f[i])}`;
     case EventKind.SysEnterSleep:
-      return `which_clock: ${hex(Math.max(0, a))}, flags: ${hex(ev.b[i])}`;
+      return `which_clock: 0x${Math.max(0, a).toString(16).padStart(8, "0")}, flags: 0x${(ev.b[i] >>> 0).toString(16).padStart(8, "0")}`;
     case EventKind.SysExitSleep:
-      return hex(a >>> 0);
+      // `0x%lx` of a signed long: -4 (EINTR) prints as 0xfffffffffffffffc
+      return `0x${BigInt.asUintN(64, BigInt(a)).toString(16)}`;
     default:
       return null;
   }

@@ -4,9 +4,9 @@
 // table entry per CPU. The event payloads are synthesised from our own built-in format
 // definitions, with the field offsets of the modern 6.x kernels (FORMATS §2.3, checked on
 // Linux 6.18): fixed comm[16] in sched_switch/wakeup/exit, __data_loc strings in
-// sched_migrate_task/process_fork/process_exec and irq_handler_entry. Print formats are
-// simplified where the kernel's use unexpanded enum names (hrtimer mode), so that
-// trace-cmd can evaluate every one. Also written: saved cmdlines (thread names), kallsyms
+// sched_migrate_task/process_fork/process_exec and irq_handler_entry. Print formats use
+// numbers where the kernel's use unexpanded enum names (hrtimer mode), so that trace-cmd
+// can evaluate every one; hrtimer_start ends at `mode` (was_armed is not recorded). Also written: saved cmdlines (thread names), kallsyms
 // for the hrtimer callbacks the symbol table can name, and lost events as the
 // sub-buffer's missed-events flags (bit 31, with the count stored after the data, bit 30).
 //
@@ -204,10 +204,10 @@ export const EVENT_DEFS: readonly EventDef[] = [
       f("void * function", 16, 8, false),
       f("s64 expires", 24, 8, true),
       f("s64 softexpires", 32, 8, true),
+      // was_armed (6.x) is left out: the event record does not carry it (older kernels end here too)
       f("enum hrtimer_mode mode", 40, 4, false),
-      f("bool was_armed", 44, 1, false),
     ],
-    printFmt: `"hrtimer=%p function=%ps expires=%llu softexpires=%llu mode=%u was_armed=%d", REC->hrtimer, REC->function, (unsigned long long) REC->expires, (unsigned long long) REC->softexpires, REC->mode, REC->was_armed`,
+    printFmt: `"hrtimer=%p function=%ps expires=%llu softexpires=%llu mode=%s", REC->hrtimer, REC->function, (unsigned long long) REC->expires, (unsigned long long) REC->softexpires, __print_symbolic(REC->mode, { 0, "ABS" }, { 1, "REL" }, { 2, "ABS|PINNED" }, { 3, "REL|PINNED" }, { 4, "ABS|SOFT" }, { 5, "REL|SOFT" }, { 6, "ABS|PINNED|SOFT" }, { 7, "REL|PINNED|SOFT" }, { 8, "ABS|HARD" }, { 9, "REL|HARD" }, { 10, "ABS|PINNED|HARD" }, { 11, "REL|PINNED|HARD" })`,
   },
   {
     system: "timer",
@@ -242,10 +242,9 @@ export const EVENT_DEFS: readonly EventDef[] = [
       f("int __syscall_nr", 8, 4, true),
       f("const clockid_t which_clock", 16, 8, false),
       f("int flags", 24, 8, false),
-      f("const struct __kernel_timespec * rqtp", 32, 8, false),
-      f("struct __kernel_timespec * rmtp", 40, 8, false),
+      // rqtp/rmtp (user pointers) are not recorded, so not written
     ],
-    printFmt: `"which_clock: 0x%08lx, flags: 0x%08lx, rqtp: 0x%08lx, rmtp: 0x%08lx", ((unsigned long)(REC->which_clock)), ((unsigned long)(REC->flags)), ((unsigned long)(REC->rqtp)), ((unsigned long)(REC->rmtp))`,
+    printFmt: `"which_clock: 0x%08lx, flags: 0x%08lx", ((unsigned long)(REC->which_clock)), ((unsigned long)(REC->flags))`,
   },
   {
     system: "syscalls",
@@ -448,7 +447,7 @@ function buildPayload(
       view.setBigInt64(24, abs(ev.h[i]), true);
       view.setBigInt64(32, abs(ev.k[i]), true);
       view.setUint32(40, a, true);
-      end = 45;
+      end = 44;
       break;
     case EventKind.HrtimerExpireEntry:
       view.setBigUint64(8, BigInt(ev.f[i]), true);
@@ -465,7 +464,7 @@ function buildPayload(
       view.setInt32(8, NR_CLOCK_NANOSLEEP, true);
       view.setBigUint64(16, BigInt(Math.max(0, a)), true);
       view.setBigUint64(24, BigInt(ev.b[i] >>> 0), true);
-      end = 48;
+      end = 32;
       break;
     case EventKind.SysExitSleep:
       view.setInt32(8, NR_CLOCK_NANOSLEEP, true);

@@ -113,6 +113,18 @@ export class Script {
     return this;
   }
 
+  sleepEnter(ts: number, cpu: number, cur: number, clock: number, flags: number): this {
+    const r = this.base(ts, cpu, cur, EventKind.SysEnterSleep);
+    r.sleepClock = clock;
+    r.sleepFlags = flags;
+    return this;
+  }
+
+  sleepExit(ts: number, cpu: number, cur: number, ret: number): this {
+    this.base(ts, cpu, cur, EventKind.SysExitSleep).sysRet = ret;
+    return this;
+  }
+
   lost(ts: number, cpu: number, count: number): this {
     this.base(ts, cpu, 0, EventKind.LostEvents).lostCount = count;
     return this;

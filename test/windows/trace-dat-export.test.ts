@@ -140,6 +140,37 @@ function traceCmdRaw(file: string): { events: Parsed[]; dropped: string[] } {
   return { events, dropped };
 }
 
+/**
+ * Perfetto text vs `trace-cmd report -N -t` of the trace.dat export (trace-cmd renders each
+ * payload with the print fmt, independently of our text code): same pid, CPU, ns time,
+ * event and payload, line by line.
+ */
+function checkPerfettoAgainstTraceCmd(w: WindowEvents, tsBase: bigint, dir: string, label: string): number {
+  const file = join(dir, `${label}-n.dat`);
+  writeFileSync(file, writeTraceDat(w, tsBase).bytes);
+  const ref = execFileSync("trace-cmd", ["report", "-N", "-t", file], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  })
+    .split("\n")
+    .map((l) => /^\s*.*-(\d+)\s+\[(\d+)\]\s+(\d+\.\d{9}):\s+(\w+):\s+(.*)$/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => [Number(m[1]), Number(m[2]), m[3], m[4], m[5].trim()]);
+  const ours = formatPerfettoText(w, tsBase)
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => /^\s*.*-(\d+)\s+\[(\d+)\]\s+\S{4}\s+(\d+\.\d{9}):\s+(\w+):\s+(.*)$/.exec(l))
+    .map((m) => {
+      assert.ok(m, "a Perfetto line in the kernel's trace layout");
+      return [Number(m[1]), Number(m[2]), m[3], m[4], m[5].trim()];
+    });
+  assert.equal(ours.length, ref.length, `${label}: line count`);
+  ours.forEach((o, k) => {
+    assert.deepEqual(o, ref[k], `${label}: line ${k}`);
+  });
+  return ours.length;
+}
+
 function checkRoundTrip(w: WindowEvents, tsBase: bigint, dir: string, label: string): number {
   const file = join(dir, `${label}.dat`);
   const res = writeTraceDat(w, tsBase);
@@ -186,6 +217,7 @@ test("scripted window: every event kind survives trace.dat → trace-cmd report"
       .switch(4200, 0, 300, 120, 2, 0, 120)
       // a gap longer than 2^27 ns forces a new sub-buffer
       .switch(400_000_000, 1, 200, 9, 1, 100, 19);
+    s.sleepEnter(400_000_050, 1, 100, 1, 1).sleepExit(400_000_060, 1, 100, -4);
     for (let i = 0; i < 300; i++) s.other(400_000_100 + i * 10, 1, 100);
     for (let i = 0; i < 200; i++) s.wakeup(400_010_000 + i * 10, 1, 100, 300, 120, 0);
     const cap = createWindowCapture({ tsBase: 123_456_000_000_000n });
@@ -193,7 +225,8 @@ test("scripted window: every event kind survives trace.dat → trace-cmd report"
     cap.observer.onSample(sample({ tid: 100, start: 1000, end: 400_020_000, cpus: [0, 1] }));
     const w = cap.windows.captured(100, "latency") as CapturedWindow;
     const n = checkRoundTrip(w, 123_456_000_000_000n, dir, "scripted");
-    assert.equal(n, 213);
+    assert.equal(n, 215);
+    assert.equal(checkPerfettoAgainstTraceCmd(w, 123_456_000_000_000n, dir, "scripted"), 215);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -245,6 +278,7 @@ test("worst window of a recorded trace round-trips through trace-cmd", { skip },
     assert.ok(w.events.length > 200, `${w.events.length} events`);
     const n = checkRoundTrip(w, src.info.tsBase, dir, "thread");
     assert.ok(n > 200);
+    assert.equal(checkPerfettoAgainstTraceCmd(w, src.info.tsBase, dir, "thread"), n);
     // Perfetto text: every line matches the systrace tokenizer's pattern (older 0-4 flag chars)
     const text = formatPerfettoText(w, src.info.tsBase);
     const lines = text.split("\n").filter((l) => l && !l.startsWith("#"));
