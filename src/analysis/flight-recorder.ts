@@ -203,10 +203,31 @@ export class EventColumns {
     this.k[j] = src.k[i];
   }
 
+  /** Copies events [from, from + n) of `src` to slot `at` onward, whole columns at a time. */
+  copyRange(at: number, src: EventColumns, from: number, n: number): void {
+    if (n <= 0) return;
+    const end = from + n;
+    this.ts.set(src.ts.subarray(from, end), at);
+    this.cpu.set(src.cpu.subarray(from, end), at);
+    this.kind.set(src.kind.subarray(from, end), at);
+    this.currentTid.set(src.currentTid.subarray(from, end), at);
+    this.flags.set(src.flags.subarray(from, end), at);
+    this.preemptCount.set(src.preemptCount.subarray(from, end), at);
+    this.a.set(src.a.subarray(from, end), at);
+    this.b.set(src.b.subarray(from, end), at);
+    this.c.set(src.c.subarray(from, end), at);
+    this.d.set(src.d.subarray(from, end), at);
+    this.e.set(src.e.subarray(from, end), at);
+    this.f.set(src.f.subarray(from, end), at);
+    this.g.set(src.g.subarray(from, end), at);
+    this.h.set(src.h.subarray(from, end), at);
+    this.k.set(src.k.subarray(from, end), at);
+  }
+
   /** A copy holding exactly `length` events (windows keep no slack). */
   trimmed(): EventColumns {
     const out = new EventColumns(this.length);
-    for (let i = 0; i < this.length; i++) out.copyFrom(i, this, i);
+    out.copyRange(0, this, 0, this.length);
     out.length = this.length;
     return out;
   }
@@ -560,8 +581,10 @@ export class FlightRecorder implements Analyzer {
   private grow(r: CpuRing): void {
     const old = r.cols;
     const next = new EventColumns(old.capacity * 2);
-    const mask = old.capacity - 1;
-    for (let i = 0; i < r.count; i++) next.copyFrom(i, old, (r.head + i) & mask);
+    // the ring is full when it grows: [head, capacity) then [0, head), column by column
+    const tail = old.capacity - r.head;
+    next.copyRange(0, old, r.head, tail);
+    next.copyRange(tail, old, 0, r.head);
     this.totalBytes += next.bytes - old.bytes;
     r.cols = next;
     r.head = 0;
