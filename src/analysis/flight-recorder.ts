@@ -506,7 +506,9 @@ export class FlightRecorder implements Analyzer {
 
   /**
    * Copies the events of `cpus` with fromTs <= ts <= toTs, merged in (ts, cpu) order —
-   * the order trace-cmd uses for equal timestamps.
+   * the order trace-cmd uses for equal timestamps — plus, per CPU, the last event before
+   * fromTs: it tells who was running there when the window opens (a quiet or idle CPU may
+   * have no event inside the margin).
    */
   copyWindow(cpus: readonly number[], fromTs: number, toTs: number): WindowCopy {
     let cut = false;
@@ -519,7 +521,8 @@ export class FlightRecorder implements Analyzer {
       if (!r || r.count === 0) continue;
       if (used.includes(r)) continue;
       if (r.overwritten && r.droppedUpToTs >= fromTs) cut = true;
-      const lo = this.lowerBound(r, fromTs);
+      const first = this.lowerBound(r, fromTs);
+      const lo = first > 0 ? first - 1 : 0;
       const hi = this.lowerBound(r, nextUp(toTs));
       if (hi <= lo) continue;
       used.push(r);

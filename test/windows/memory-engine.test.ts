@@ -118,18 +118,18 @@ test("every activation a new maximum, 40 tasks, 100k events: window memory stays
     new Diagnostics(),
     p,
   );
-  const kept = rep.tasks.filter((t) => t.worst?.latency);
-  assert.ok(kept.length > 0);
-  for (const t of kept) {
-    const w = t.worst?.latency;
-    assert.ok(w);
-    assert.equal(w.value, t.metrics.latency?.max);
-    assert.equal(
-      w.causes.reduce((a, c) => a + c.time, 0),
-      w.value,
-    );
-    assert.equal(w.causes[0].kind, "idle-exit");
-  }
+  // what is kept is usable: each held maximum is its metric's max and its causes add up
+  let kept = 0;
+  for (const t of rep.tasks)
+    for (const [metric, w] of Object.entries(t.worst ?? {})) {
+      kept++;
+      assert.equal(w.value, t.metrics[metric as keyof typeof t.metrics]?.max);
+      assert.equal(
+        w.causes.reduce((a, c) => a + c.time, 0),
+        w.value,
+      );
+    }
+  assert.ok(kept > 0);
   console.log(
     `captured ${st.captured}, evicted ${st.evicted}, held ${st.windows} windows / ${st.bytes} B (peak ${peak} B, bound ${bound} B, ${Math.floor(bound / BYTES_PER_EVENT)} events)`,
   );
