@@ -551,7 +551,7 @@ export class FlightRecorder implements Analyzer {
       const r = used[best];
       const idx = (r.head + pos[best]) & (r.cols.capacity - 1);
       out.copyFrom(j, r.cols, idx);
-      if (out.kind[j] === EventKind.LostEvents) cut = true;
+      if (out.kind[j] === EventKind.LostEvents && out.ts[j] >= fromTs) cut = true;
       pos[best]++;
     }
     out.length = total;

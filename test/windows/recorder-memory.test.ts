@@ -184,3 +184,15 @@ test("rings stop growing at the total cap, whatever the number of CPUs", () => {
   for (let c = 0; c < 8; c++) sum += (fr.ringInfo(c)?.capacity ?? 0) * BYTES_PER_EVENT;
   assert.equal(sum, fr.bytes);
 });
+
+test("a loss before the window does not cut it; the event before the margin is carried", () => {
+  const s = new Script({ 100: "t" });
+  s.lost(500, 1, 3).other(600, 1, 42).wakeup(1000, 1, 42, 100, 19, 1).switch(1200, 1, 42, 120, 0, 100, 19);
+  const fr = new FlightRecorder();
+  for (const r of s.sorted()) fr.handle(r);
+  const w = fr.copyWindow([1], 900, 1200);
+  assert.equal(w.cut, false);
+  assert.deepEqual([...w.events.ts], [600, 1000, 1200]);
+  assert.equal(fr.copyWindow([1], 550, 1200).cut, false);
+  assert.equal(fr.copyWindow([1], 400, 1200).cut, true);
+});
