@@ -209,6 +209,8 @@ export class EventDecoder {
   readonly sgn = new Int32Array(SLOTS);
   /** per string slot: the field, or null */
   readonly str: (FormatField | null)[] = [null, null, null, null];
+  /** every numeric field of the kind is a 4-byte int: fill() takes its straight path */
+  readonly wordFields: boolean;
   /** smallest payload length holding every needed field */
   readonly minLength: number;
   readonly byName: Map<string, FormatField>;
@@ -238,6 +240,13 @@ export class EventDecoder {
       if (f && f.kind !== "scalar") this.str[slot] = f;
     }
     this.minLength = Math.max(min, 4);
+    // (pids keep their format's signedness on the generic path: the straight path reads them signed)
+    this.wordFields = numericNames(kind).every(
+      ([slot]) =>
+        this.off[slot] < 0 ||
+        (this.size[slot] === 4 &&
+          (this.sgn[slot] === 1 || (slot !== N.Tid && slot !== N.PrevPid && slot !== N.NextPid))),
+    );
     // a format without the fields its kind cannot do without is decoded generically
     const required = REQUIRED[kind];
     this.kind = required?.some((slot) => this.off[slot] < 0) ? EventKind.Other : kind;
@@ -436,6 +445,10 @@ export class EventCatalog implements StringDecoder {
       case EventKind.Other:
         return;
       case EventKind.SchedSwitch: {
+        if (d.wordFields) {
+          this.fillSwitchWords(rec, d, view, offset);
+          return;
+        }
         rec.prevTid = readNum(view, offset + off[N.PrevPid], size[N.PrevPid], sgn[N.PrevPid], le);
         rec.prevPrio =
           off[N.PrevPrio] >= 0 ? readNum(view, offset + off[N.PrevPrio], size[N.PrevPrio], 1, le) : 0;
@@ -457,6 +470,10 @@ export class EventCatalog implements StringDecoder {
       case EventKind.SchedWakeupNew:
       case EventKind.SchedMigrateTask:
       case EventKind.SchedProcessExit:
+        if (d.wordFields) {
+          this.fillTaskWords(rec, d, view, offset);
+          return;
+        }
         rec.tid = off[N.Tid] >= 0 ? readNum(view, offset + off[N.Tid], size[N.Tid], sgn[N.Tid], le) : 0;
         rec.prio = off[N.Prio] >= 0 ? readNum(view, offset + off[N.Prio], size[N.Prio], 1, le) : 0;
         rec.targetCpu =
@@ -495,6 +512,37 @@ export class EventCatalog implements StringDecoder {
         rec.sysRet = off[N.Ret] >= 0 ? readNum(view, offset + off[N.Ret], size[N.Ret], 1, le) : 0;
         return;
     }
+  }
+
+  /**
+   * sched_switch when every field is a 4-byte int (every kernel so far): straight reads,
+   * no size dispatch. prev_state is 4 bytes here, its low 32 bits on any kernel.
+   */
+  private fillSwitchWords(rec: EventRecord, d: EventDecoder, view: DataView, offset: number): void {
+    const off = d.off;
+    const le = this.le;
+    rec.prevTid = view.getInt32(offset + off[N.PrevPid], le);
+    rec.nextTid = view.getInt32(offset + off[N.NextPid], le);
+    let at = off[N.PrevPrio];
+    rec.prevPrio = at >= 0 ? view.getInt32(offset + at, le) : 0;
+    at = off[N.NextPrio];
+    rec.nextPrio = at >= 0 ? view.getInt32(offset + at, le) : 0;
+    at = off[N.PrevState];
+    rec.prevState = at >= 0 ? this.prevState.normalise(view.getUint32(offset + at, le)) : 0;
+  }
+
+  /** wakeup / waking / wakeup_new / migrate / exit when every field is a 4-byte int. */
+  private fillTaskWords(rec: EventRecord, d: EventDecoder, view: DataView, offset: number): void {
+    const off = d.off;
+    const le = this.le;
+    let at = off[N.Tid];
+    rec.tid = at >= 0 ? view.getInt32(offset + at, le) : 0;
+    at = off[N.Prio];
+    rec.prio = at >= 0 ? view.getInt32(offset + at, le) : 0;
+    at = off[N.TargetCpu];
+    rec.targetCpu = at >= 0 ? view.getInt32(offset + at, le) : -1;
+    at = off[N.OrigCpu];
+    rec.origCpu = at >= 0 ? view.getInt32(offset + at, le) : -1;
   }
 
   /**
