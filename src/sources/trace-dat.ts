@@ -98,6 +98,8 @@ export class TraceDatSource implements TraceSource {
   private readonly pagesPerRead: number | undefined;
   private readonly base: bigint;
   private ran = false;
+  /** run()'s page readers, closed with the source (an aborted run leaves them mid-stream) */
+  private readers: CpuPageReader[] = [];
 
   constructor(path: string, opts: TraceDatOptions = {}) {
     this.path = path;
@@ -134,7 +136,9 @@ export class TraceDatSource implements TraceSource {
       let base: bigint | null = null;
       const firstPageTs: bigint[] = [];
       for (const c of this.buffer.cpus) {
-        const p = file.cpuPages(this.buffer, c.cpu, { pagesPerRead: 1 }).nextPage();
+        const reader = file.cpuPages(this.buffer, c.cpu, { pagesPerRead: 1 });
+        const p = reader.nextPage();
+        reader.close();
         if (!p || p.page.length < this.layout.dataOffset) continue;
         const ts = new DataView(p.page.buffer, p.page.byteOffset, 8).getBigUint64(0, meta.littleEndian);
         firstPageTs.push(ts);
@@ -200,13 +204,16 @@ export class TraceDatSource implements TraceSource {
             if (cursor.payloadLength < 2) continue;
             const id = cursor.view.getUint16(cursor.payloadOffset, layout.littleEndian);
             const k = this.catalog.decoder(id)?.kind;
-            if (k === EventKind.SchedSwitch || k === EventKind.SchedWakeup || k === EventKind.SchedWaking)
+            if (k === EventKind.SchedSwitch || k === EventKind.SchedWakeup || k === EventKind.SchedWaking) {
+              reader.close();
               return true;
+            }
           }
         } catch {
           break; // a bad page is reported when the buffer is read
         }
       }
+      reader.close();
     }
     return false;
   }
@@ -229,6 +236,7 @@ export class TraceDatSource implements TraceSource {
       } catch {
         // reported when the data is read
       }
+      reader.close();
     }
     return latest;
   }
@@ -249,6 +257,7 @@ export class TraceDatSource implements TraceSource {
           compressed,
         ),
     );
+    this.readers = sources.map((s) => s.reader);
     const totalBytes = this.buffer.cpus.reduce((s, c) => s + c.size, 0);
     const merge = new CpuMerge(
       this.buffer.cpus.map((c, i) => ({ cpu: c.cpu, source: sources[i] })),
@@ -285,6 +294,7 @@ export class TraceDatSource implements TraceSource {
   }
 
   close(): void {
+    for (const r of this.readers) r.close();
     this.file.close();
   }
 }

@@ -12,10 +12,12 @@ import type { CpuData } from "./options.ts";
 /** Limit on one decompressed chunk (trace-cmd writes 10 sub-buffers per chunk). */
 const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
 /**
- * Compressed data are read this much at a time and the chunk headers and bodies taken from
- * memory: chunks are ~2 KiB, and three reads per chunk cost more than decoding it.
+ * Compressed data are read up to this much at a time and the chunk headers and bodies taken
+ * from memory: chunks are ~2 KiB, and three reads per chunk cost more than decoding it. The
+ * first read is 64 KiB, doubling after each, so that a peek at the first pages stays cheap.
  */
 const CHUNK_READ_BYTES = 1 << 20;
+const FIRST_CHUNK_READ_BYTES = 64 << 10;
 
 export interface CpuPageReaderOptions {
   /** uncompressed data: sub-buffers per read (default 64) */
@@ -77,6 +79,7 @@ export class CpuPageReader {
   private windowView = new DataView(this.window.buffer);
   private windowAt = 0;
   private windowLength = 0;
+  private readAheadBytes = FIRST_CHUNK_READ_BYTES;
   /** one native context for all of this CPU's chunks (freed at the end of the data) */
   private decompressor: ChunkDecompressor | null = null;
 
@@ -128,6 +131,12 @@ export class CpuPageReader {
     return out;
   }
 
+  /** Frees the decompression context now (it is freed at the end of the data anyway). */
+  close(): void {
+    this.decompressor?.close();
+    this.decompressor = null;
+  }
+
   private loadBlock(): boolean {
     return this.compressed ? this.loadChunk() : this.loadPages();
   }
@@ -161,8 +170,7 @@ export class CpuPageReader {
         this.next += 4;
       }
       if (this.chunksLeft === 0) {
-        this.decompressor?.close();
-        this.decompressor = null;
+        this.close();
         return false;
       }
       const at = this.next;
@@ -203,7 +211,8 @@ export class CpuPageReader {
    */
   private readAhead(at: number, n: number): number {
     if (at >= this.windowAt && at + n <= this.windowAt + this.windowLength) return at - this.windowAt;
-    const length = Math.min(Math.max(n, CHUNK_READ_BYTES), this.end - at);
+    const length = Math.min(Math.max(n, this.readAheadBytes), this.end - at);
+    this.readAheadBytes = Math.min(this.readAheadBytes * 2, CHUNK_READ_BYTES);
     if (this.window.length < length) {
       this.window = new Uint8Array(length);
       this.windowView = new DataView(this.window.buffer);
