@@ -408,6 +408,19 @@ export interface WindowCopy {
   events: EventColumns;
   /** a ring had overwritten part of [fromTs, toTs], or lost events are inside it */
   cut: boolean;
+  /** events of the window left out by the limit */
+  omitted: number;
+}
+
+/** What a window keeps when it is long (a response or relief cycle can span seconds). */
+export interface WindowLimit {
+  /** at most this many events */
+  maxEvents: number;
+  /** every event up to this ts (relative ns) matters: the margin and the scheduling latency */
+  fullUntilTs: number;
+  /** the task, and the CPU it ran on at the end */
+  tid: number;
+  runCpu: number;
 }
 
 interface CommEntry {
@@ -427,6 +440,12 @@ export class FlightRecorder implements Analyzer {
   private readonly irqNames = new Map<number, string>();
   /** events recorded (all CPUs) */
   events = 0;
+  // copyWindow scratch, reused: the merge order and the per-ring cursors
+  private mergeQ = new Uint16Array(0);
+  private mergeIdx = new Int32Array(0);
+  private readonly usedScratch: CpuRing[] = [];
+  private posScratch = new Int32Array(16);
+  private endScratch = new Int32Array(16);
 
   constructor(opts: FlightRecorderOptions = {}) {
     this.keepNs = opts.keepNs ?? 2e9;
@@ -508,13 +527,18 @@ export class FlightRecorder implements Analyzer {
    * Copies the events of `cpus` with fromTs <= ts <= toTs, merged in (ts, cpu) order —
    * the order trace-cmd uses for equal timestamps — plus, per CPU, the last event before
    * fromTs: it tells who was running there when the window opens (a quiet or idle CPU may
-   * have no event inside the margin).
+   * have no event inside the margin). With a `limit`, a window longer than
+   * `limit.maxEvents` keeps what explains the metric (see WindowLimit) and counts the rest
+   * in `omitted`.
    */
-  copyWindow(cpus: readonly number[], fromTs: number, toTs: number): WindowCopy {
+  copyWindow(cpus: readonly number[], fromTs: number, toTs: number, limit?: WindowLimit): WindowCopy {
     let cut = false;
-    const starts: number[] = [];
-    const ends: number[] = [];
-    const used: CpuRing[] = [];
+    const used = this.usedScratch;
+    used.length = 0;
+    if (this.posScratch.length < cpus.length) {
+      this.posScratch = new Int32Array(cpus.length);
+      this.endScratch = new Int32Array(cpus.length);
+    }
     let total = 0;
     for (const cpu of cpus) {
       const r = this.rings[cpu];
@@ -525,18 +549,27 @@ export class FlightRecorder implements Analyzer {
       const lo = first > 0 ? first - 1 : 0;
       const hi = this.lowerBound(r, nextUp(toTs));
       if (hi <= lo) continue;
+      this.posScratch[used.length] = lo;
+      this.endScratch[used.length] = hi;
       used.push(r);
-      starts.push(lo);
-      ends.push(hi);
       total += hi - lo;
     }
-    const out = new EventColumns(total);
-    const pos = starts.slice();
+    // merge order into scratch (ring number, ring slot): no copy of the events yet
+    if (this.mergeQ.length < total) {
+      const n = floorPow2(total) * 2;
+      this.mergeQ = new Uint16Array(n);
+      this.mergeIdx = new Int32Array(n);
+    }
+    const mq = this.mergeQ;
+    const mi = this.mergeIdx;
+    const pos = this.posScratch;
+    const ends = this.endScratch;
+    const nq = used.length;
     for (let j = 0; j < total; j++) {
       let best = -1;
       let bestTs = 0;
       let bestCpu = 0;
-      for (let q = 0; q < used.length; q++) {
+      for (let q = 0; q < nq; q++) {
         if (pos[q] >= ends[q]) continue;
         const cols = used[q].cols;
         const idx = (used[q].head + pos[q]) & (cols.capacity - 1);
@@ -550,12 +583,104 @@ export class FlightRecorder implements Analyzer {
       }
       const r = used[best];
       const idx = (r.head + pos[best]) & (r.cols.capacity - 1);
-      out.copyFrom(j, r.cols, idx);
-      if (out.kind[j] === EventKind.LostEvents && out.ts[j] >= fromTs) cut = true;
+      mq[j] = best;
+      mi[j] = idx;
+      if (r.cols.kind[idx] === EventKind.LostEvents && bestTs >= fromTs) cut = true;
       pos[best]++;
     }
-    out.length = total;
-    return { events: out, cut };
+    let omitted = 0;
+    let n = total;
+    if (limit !== undefined && total > limit.maxEvents) {
+      n = this.selectForLimit(total, limit);
+      omitted = total - n;
+    }
+    const out = new EventColumns(n);
+    for (let j = 0; j < n; j++) {
+      const r = used[mq[j]];
+      out.copyFrom(j, r.cols, mi[j]);
+    }
+    out.length = n;
+    used.length = 0;
+    return { events: out, cut, omitted };
+  }
+
+  /**
+   * Compacts the merge order in place to what a limited window keeps; returns how many.
+   * Up to `fullUntilTs` every event is kept (the newest ones if they alone pass half the
+   * budget); after it, only the task's own scheduling events, lost events, and switches,
+   * IRQs and softirqs of the CPU the task is on, the first and last of them when too many.
+   */
+  private selectForLimit(total: number, limit: WindowLimit): number {
+    const mq = this.mergeQ;
+    const mi = this.mergeIdx;
+    const used = this.usedScratch;
+    const max = limit.maxEvents;
+    const tid = limit.tid;
+    let nA = 0;
+    while (nA < total && used[mq[nA]].cols.ts[mi[nA]] <= limit.fullUntilTs) nA++;
+    // the CPU the task is on when the full part ends: its last switch-in, else runCpu
+    let onCpu = limit.runCpu;
+    for (let j = 0; j < nA; j++) {
+      const c = used[mq[j]].cols;
+      const i = mi[j];
+      if (c.kind[i] === EventKind.SchedSwitch && c.d[i] === tid) onCpu = c.cpu[i];
+    }
+    // eligible events after the full part, compacted right after it
+    let nB = 0;
+    for (let j = nA; j < total; j++) {
+      const c = used[mq[j]].cols;
+      const i = mi[j];
+      const k = c.kind[i];
+      let keep = false;
+      switch (k) {
+        case EventKind.SchedSwitch:
+          if (c.d[i] === tid) onCpu = c.cpu[i];
+          keep = c.cpu[i] === onCpu || c.a[i] === tid || c.d[i] === tid;
+          break;
+        case EventKind.SchedWakeup:
+        case EventKind.SchedWaking:
+        case EventKind.SchedWakeupNew:
+        case EventKind.SchedMigrateTask:
+          keep = c.a[i] === tid;
+          break;
+        case EventKind.IrqHandlerEntry:
+        case EventKind.IrqHandlerExit:
+        case EventKind.SoftirqEntry:
+        case EventKind.SoftirqExit:
+          keep = c.cpu[i] === onCpu;
+          break;
+        case EventKind.SysEnterSleep:
+        case EventKind.SysExitSleep:
+          keep = c.currentTid[i] === tid;
+          break;
+        case EventKind.LostEvents:
+          keep = true;
+          break;
+      }
+      if (keep) {
+        mq[nA + nB] = mq[j];
+        mi[nA + nB] = mi[j];
+        nB++;
+      }
+    }
+    const budgetA = Math.min(nA, Math.max(max - nB, max >> 1));
+    const budgetB = Math.min(nB, max - budgetA);
+    // full part: its newest budgetA events (closest to the switch-in)
+    const dropA = nA - budgetA;
+    if (dropA > 0) {
+      mq.copyWithin(0, dropA, nA + nB);
+      mi.copyWithin(0, dropA, nA + nB);
+    }
+    // rest: the first and the last events of it
+    if (budgetB < nB) {
+      const head = (budgetB + 1) >> 1;
+      const tail = budgetB - head;
+      const at = budgetA + head;
+      const from = budgetA + nB - tail;
+      mq.copyWithin(at, from, budgetA + nB);
+      mi.copyWithin(at, from, budgetA + nB);
+    }
+    return budgetA + budgetB;
   }
 
   /** Position (0 = oldest) of the first event with ts >= t. */

@@ -49,6 +49,8 @@ export interface CapturedWindow {
   readonly events: EventColumns;
   /** a ring overwrote part of the window, lost events are inside it, or it was truncated to fit */
   incomplete: boolean;
+  /** events left out to bound the window (maxWindowEvents) */
+  omitted: number;
   /** names of the threads and IRQ lines seen in the window, as known at capture */
   readonly comms: ReadonlyMap<number, string>;
   readonly irqNames: ReadonlyMap<number, string>;
@@ -65,6 +67,11 @@ export interface WindowCaptureOptions {
   marginNs?: number;
   /** bound on the memory of all windows, bytes (default 64 MiB) */
   windowMemoryBytes?: number;
+  /**
+   * events one window keeps at most (default 1024): the margin and the scheduling latency
+   * first, then the task's own switches and its CPU's switches/IRQs, first and last
+   */
+  maxWindowEvents?: number;
   /** kernel symbols, to name hrtimer callbacks in listings */
   symbols?: SymbolTable;
   recorder?: FlightRecorderOptions;
@@ -90,6 +97,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
   tsBase: bigint;
   readonly marginNs: number;
   readonly windowMemoryBytes: number;
+  readonly maxWindowEvents: number;
   private readonly symbols: SymbolTable | undefined;
   private readonly slots = new Map<string, Slots>();
   private readonly live = new Set<CapturedWindow>();
@@ -105,6 +113,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     this.tsBase = opts.tsBase ?? 0n;
     this.marginNs = opts.marginNs ?? 100_000;
     this.windowMemoryBytes = opts.windowMemoryBytes ?? 64 * 1024 * 1024;
+    this.maxWindowEvents = Math.max(16, opts.maxWindowEvents ?? 1024);
     this.symbols = opts.symbols;
   }
 
@@ -198,6 +207,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     };
     if (!Number.isNaN(s.switchInTs)) out.switchInTs = abs(s.switchInTs);
     if (w.incomplete) out.incomplete = true;
+    if (w.omitted > 0) out.truncated = w.omitted;
     if (b.preemptions.length) out.preemptions = b.preemptions.map((p) => ({ ...p, ts: abs(p.ts) }));
     this.rendered.set(w, out);
     return out;
@@ -215,6 +225,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
       [...cpus].sort((a, b) => a - b),
       from,
       to,
+      { maxEvents: this.maxWindowEvents, fullUntilTs: fullUntil(s), tid: s.tid, runCpu: s.runCpu },
     );
     const ev = copy.events;
     const comms = new Map<number, string>();
@@ -257,6 +268,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
       to,
       events: ev,
       incomplete: copy.cut,
+      omitted: copy.omitted,
       comms,
       irqNames,
       roles: new Set(),
@@ -315,11 +327,30 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     cut.length = keepN;
     const mutable = w as { events: EventColumns; bytes: number; incomplete: boolean };
     this.bytesNow -= w.bytes;
+    w.omitted += ev.length - keepN;
     mutable.events = cut;
     mutable.bytes = keepN * BYTES_PER_EVENT;
     mutable.incomplete = true;
     this.bytesNow += mutable.bytes;
     this.truncatedCount++;
+  }
+}
+
+/**
+ * Where a window stops keeping every event: the end of the scheduling latency (the
+ * switch-in) for response and irq, the start for relief (a cycle spans sleeps), the end
+ * for latency and timer.
+ */
+function fullUntil(s: SampleEvent): number {
+  const inTs = s.switchInTs;
+  switch (s.metric) {
+    case "response":
+    case "irq":
+      return Number.isFinite(inTs) && inTs <= s.end ? inTs : s.end;
+    case "relief":
+      return s.start;
+    default:
+      return s.end;
   }
 }
 

@@ -120,6 +120,8 @@ export interface WorstWindow {
   wakeCpu: number;
   /** window cut by lost events */
   incomplete?: boolean;
+  /** events of a long window left out to bound its size (the listing has the rest) */
+  truncated?: number;
   causes: Cause[];
   events: WindowEvent[];
   /** the wakeup (absolute), the switch-in (absolute, absent when unknown) */

@@ -23,6 +23,7 @@ export function windowToJsonObject(w: WorstWindow): Record<string, unknown> {
     wakeTs: w.wakeTs,
     switchInTs: w.switchInTs,
     incomplete: w.incomplete,
+    truncated: w.truncated,
     reasons: w.reasons,
     parts: w.parts,
     causes: w.causes.map((c) => ({ ...c })),

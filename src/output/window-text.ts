@@ -136,6 +136,10 @@ export function formatWorstWindow(
     `${task.comm || "?"}:${task.tid} ${METRIC_TITLES[metric]}: ${us(w.value)} us, ${where}, from ${sec(w.start)} to ${sec(w.end)}${w.incomplete ? " (INCOMPLETE: events lost in the window)" : ""}`,
   );
   if (w.reasons?.length) out.push(`  captured as: ${w.reasons.join(", ")}`);
+  if (w.truncated)
+    out.push(
+      `  ${w.truncated} events of this long window left out (kept: the margin, the scheduling latency, then the task's and its CPU's switches and IRQs, first and last)`,
+    );
   out.push(formatCauseBreakdown(w));
   if (opts.events !== false && w.events.length) {
     out.push(`  events (${w.events.length}, us relative to the wakeup at ${sec(w.wakeTs ?? w.start)}):`);
