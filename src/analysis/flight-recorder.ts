@@ -426,6 +426,9 @@ export interface WindowLimit {
 interface CommEntry {
   comm: string;
   checkedTs: number;
+  /** the name before the last change seen, and when the change was seen (windows are copied late) */
+  prev: string;
+  changedTs: number;
 }
 
 export class FlightRecorder implements Analyzer {
@@ -440,6 +443,14 @@ export class FlightRecorder implements Analyzer {
   private readonly irqNames = new Map<number, string>();
   /** events recorded (all CPUs) */
   events = 0;
+  /**
+   * Deferred window copies (WorstWindows): `onFlush` runs when an event reaches
+   * `flushAtTs`, or before a ring overwrites the last event before `flushGuardTs` (the
+   * event that tells who ran when the oldest pending window opens).
+   */
+  onFlush: (() => void) | null = null;
+  flushAtTs = Number.POSITIVE_INFINITY;
+  flushGuardTs = Number.POSITIVE_INFINITY;
   // copyWindow scratch, reused: the merge order and the per-ring cursors
   private mergeQ = new Uint16Array(0);
   private mergeIdx = new Int32Array(0);
@@ -457,11 +468,22 @@ export class FlightRecorder implements Analyzer {
     this.commRefreshNs = opts.commRefreshNs ?? 1e9;
     if (opts.initialComms)
       for (const [t, c] of opts.initialComms)
-        this.comms.set(t, { comm: c, checkedTs: Number.NEGATIVE_INFINITY });
-    this.comms.set(0, { comm: "<idle>", checkedTs: Number.POSITIVE_INFINITY });
+        this.comms.set(t, {
+          comm: c,
+          checkedTs: Number.NEGATIVE_INFINITY,
+          prev: c,
+          changedTs: Number.NEGATIVE_INFINITY,
+        });
+    this.comms.set(0, {
+      comm: "<idle>",
+      checkedTs: Number.POSITIVE_INFINITY,
+      prev: "<idle>",
+      changedTs: Number.NEGATIVE_INFINITY,
+    });
   }
 
   handle(rec: EventRecord): void {
+    if (rec.ts >= this.flushAtTs && this.onFlush !== null) this.onFlush();
     const cpu = rec.cpu;
     let ring = this.rings[cpu];
     if (ring === undefined) ring = this.addRing(cpu);
@@ -483,6 +505,7 @@ export class FlightRecorder implements Analyzer {
       ring.count++;
     } else {
       slot = ring.head;
+      if (c2.ts[(slot + 1) & (cap - 1)] >= this.flushGuardTs && this.onFlush !== null) this.onFlush();
       ring.droppedUpToTs = c2.ts[slot];
       ring.overwritten = true;
       ring.head = (ring.head + 1) & (cap - 1);
@@ -494,9 +517,14 @@ export class FlightRecorder implements Analyzer {
 
   finish(_endTs: number): void {}
 
-  /** Thread name as last seen ("" when unknown). */
-  comm(tid: number): string {
-    return this.comms.get(tid)?.comm ?? "";
+  /**
+   * Thread name as last seen ("" when unknown); with `atTs`, as it was then if the last
+   * change was seen after it (one change back).
+   */
+  comm(tid: number, atTs = Number.POSITIVE_INFINITY): string {
+    const e = this.comms.get(tid);
+    if (e === undefined) return "";
+    return e.changedTs > atTs ? e.prev : e.comm;
   }
 
   /** IRQ line name ("" when unknown). */
@@ -731,13 +759,15 @@ export class FlightRecorder implements Analyzer {
         this.noteComm(rec.tid, rec, StrSlot.Comm);
         break;
       case EventKind.SchedProcessFork:
-        this.comms.set(rec.tid, { comm: rec.str(StrSlot.Comm), checkedTs: rec.ts });
+        this.setComm(rec.tid, rec.str(StrSlot.Comm), rec.ts);
         break;
       case EventKind.SchedProcessExec:
-      case EventKind.SchedProcessExit:
+      case EventKind.SchedProcessExit: {
         // the name changes at exec (and the tid may be reused after exit): re-read at next sight
-        this.comms.delete(rec.tid);
+        const e = this.comms.get(rec.tid);
+        if (e !== undefined) e.checkedTs = Number.NEGATIVE_INFINITY;
         break;
+      }
       case EventKind.IrqHandlerEntry:
         if (!this.irqNames.has(rec.irq)) this.irqNames.set(rec.irq, rec.str(StrSlot.IrqName));
         break;
@@ -747,15 +777,26 @@ export class FlightRecorder implements Analyzer {
   private noteComm(tid: number, rec: EventRecord, slot: StrSlot): void {
     if (tid === 0) return;
     const e = this.comms.get(tid);
-    if (e === undefined) {
-      const s = rec.str(slot);
-      if (s) this.comms.set(tid, { comm: s, checkedTs: rec.ts });
-    } else if (rec.ts - e.checkedTs > this.commRefreshNs) {
+    if (e === undefined || rec.ts - e.checkedTs > this.commRefreshNs) {
       // prctl(PR_SET_NAME) renames leave no event of their own: look again now and then
       const s = rec.str(slot);
-      if (s) e.comm = s;
-      e.checkedTs = rec.ts;
+      if (s) this.setComm(tid, s, rec.ts);
+      else if (e !== undefined) e.checkedTs = rec.ts;
     }
+  }
+
+  private setComm(tid: number, comm: string, ts: number): void {
+    const e = this.comms.get(tid);
+    if (e === undefined) {
+      this.comms.set(tid, { comm, checkedTs: ts, prev: comm, changedTs: Number.NEGATIVE_INFINITY });
+      return;
+    }
+    if (e.comm !== comm) {
+      e.prev = e.comm;
+      e.changedTs = ts;
+      e.comm = comm;
+    }
+    e.checkedTs = ts;
   }
 }
 

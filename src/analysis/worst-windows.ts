@@ -21,7 +21,7 @@
 //   report builder: cap.windows.worst(tid, metric)
 
 import { EventKind, SOFTIRQ_NAMES, taskStateFromLetters, taskStateLetters } from "../model/event-kind.ts";
-import type { MetricKey, WindowEvent, WorstWindow } from "../model/report.ts";
+import { METRIC_KEYS, type MetricKey, type WindowEvent, type WorstWindow } from "../model/report.ts";
 import type { SymbolTable } from "../model/source.ts";
 import { absoluteTs } from "../model/units.ts";
 import type { Analyzer } from "./analyzer.ts";
@@ -68,6 +68,12 @@ export interface WindowCaptureOptions {
   /** bound on the memory of all windows, bytes (default 64 MiB) */
   windowMemoryBytes?: number;
   /**
+   * how long a window may wait before it is copied out of the rings, ns of trace time
+   * (default 500 ms; it is copied earlier when a ring is about to overwrite it, or when
+   * windows are read)
+   */
+  deferNs?: number;
+  /**
    * events one window keeps at most (default 1024): the margin and the scheduling latency
    * first, then the task's own switches and its CPU's switches/IRQs, first and last
    */
@@ -81,13 +87,20 @@ interface Slots {
   max?: CapturedWindow;
   first?: CapturedWindow;
   worst?: CapturedWindow;
+  // samples whose window is not copied yet (see WorstWindows: deferred capture)
+  pendMax?: SampleEvent;
+  pendFirst?: SampleEvent;
+  pendWorst?: SampleEvent;
 }
 
 export interface WindowCaptureStats {
   windows: number;
   bytes: number;
   peakBytes: number;
+  /** samples taken as windows (a new maximum or violation) */
   captured: number;
+  /** windows copied out of the rings (a capture superseded before its copy costs nothing) */
+  copied: number;
   evicted: number;
   truncated: number;
 }
@@ -99,7 +112,11 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
   readonly windowMemoryBytes: number;
   readonly maxWindowEvents: number;
   private readonly symbols: SymbolTable | undefined;
-  private readonly slots = new Map<string, Slots>();
+  readonly deferNs: number;
+  /** by tid * 8 + metric index */
+  private readonly slots = new Map<number, Slots>();
+  /** slots holding a pending sample */
+  private readonly pendingSlots: Slots[] = [];
   private readonly live = new Set<CapturedWindow>();
   private readonly rendered = new WeakMap<CapturedWindow, WorstWindow>();
   private seq = 0;
@@ -107,6 +124,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
   private peak = 0;
   private evictedCount = 0;
   private truncatedCount = 0;
+  private takenCount = 0;
 
   constructor(recorder: FlightRecorder, opts: WindowCaptureOptions = {}) {
     this.recorder = recorder;
@@ -115,20 +133,72 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     this.windowMemoryBytes = opts.windowMemoryBytes ?? 64 * 1024 * 1024;
     this.maxWindowEvents = Math.max(16, opts.maxWindowEvents ?? 1024);
     this.symbols = opts.symbols;
+    this.deferNs = opts.deferNs ?? 500e6;
+    recorder.onFlush = () => this.flush();
   }
 
+  /**
+   * Deferred capture: a new maximum only notes the sample (the observer may keep `s`); its
+   * window is copied when the recorder reaches `end + deferNs`, when a ring is about to
+   * overwrite the oldest pending window's start, or when windows are read. Early in a
+   * trace nearly every sample is a new maximum: those superseded meanwhile are never copied.
+   */
   onSample(s: SampleEvent): void {
     if (!s.isNewMax && !s.isFirstViolation && !s.isWorstViolation) return;
-    const key = `${s.tid}/${s.metric}`;
+    const key = slotKey(s.tid, s.metric);
     let slot = this.slots.get(key);
     if (!slot) {
       slot = {};
       this.slots.set(key, slot);
     }
+    let taken = false;
+    if (s.isNewMax) {
+      slot.pendMax = s;
+      taken = true;
+    }
+    if (s.isFirstViolation && !slot.first && !slot.pendFirst) {
+      slot.pendFirst = s;
+      taken = true;
+    }
+    if (s.isWorstViolation) {
+      slot.pendWorst = s;
+      taken = true;
+    }
+    if (!taken) return;
+    this.takenCount++;
+    if (!this.pendingSlots.includes(slot)) this.pendingSlots.push(slot);
+    const rec = this.recorder;
+    const at = s.end + this.deferNs;
+    if (at < rec.flushAtTs) rec.flushAtTs = at;
+    const from = this.bounds(s).from;
+    if (from < rec.flushGuardTs) rec.flushGuardTs = from;
+  }
+
+  /** Copies every pending window out of the rings now. */
+  flush(): void {
+    const rec = this.recorder;
+    rec.flushAtTs = Number.POSITIVE_INFINITY;
+    rec.flushGuardTs = Number.POSITIVE_INFINITY;
+    const list = this.pendingSlots;
+    for (let i = 0; i < list.length; i++) {
+      const slot = list[i];
+      const m = slot.pendMax;
+      const f = slot.pendFirst;
+      const v = slot.pendWorst;
+      slot.pendMax = slot.pendFirst = slot.pendWorst = undefined;
+      // one copy per distinct sample, whatever roles it takes
+      if (m) this.store(slot, m, true, m === f, m === v);
+      if (f && f !== m) this.store(slot, f, false, true, f === v);
+      if (v && v !== m && v !== f) this.store(slot, v, false, false, true);
+    }
+    list.length = 0;
+  }
+
+  private store(slot: Slots, s: SampleEvent, max: boolean, first: boolean, worst: boolean): void {
     const w = this.capture(s);
-    if (s.isNewMax) this.assign(slot, "max", w);
-    if (s.isFirstViolation && !slot.first) this.assign(slot, "first-violation", w);
-    if (s.isWorstViolation) this.assign(slot, "worst-violation", w);
+    if (max) this.assign(slot, "max", w);
+    if (first && !slot.first) this.assign(slot, "first-violation", w);
+    if (worst) this.assign(slot, "worst-violation", w);
     if (w.roles.size === 0) return;
     this.live.add(w);
     this.bytesNow += w.bytes;
@@ -138,34 +208,40 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
 
   /** The window of a task's maximum for a metric, rendered for reports (absolute timestamps). */
   worst(tid: number, metric: MetricKey): WorstWindow | undefined {
-    const w = this.slots.get(`${tid}/${metric}`)?.max;
+    if (this.pendingSlots.length) this.flush();
+    const w = this.slots.get(slotKey(tid, metric))?.max;
     return w ? this.render(w) : undefined;
   }
 
   /** The first or worst SLO violation's window. */
   violation(tid: number, metric: MetricKey, which: "first" | "worst"): WorstWindow | undefined {
-    const w = this.slots.get(`${tid}/${metric}`)?.[which];
+    if (this.pendingSlots.length) this.flush();
+    const w = this.slots.get(slotKey(tid, metric))?.[which];
     return w ? this.render(w) : undefined;
   }
 
   /** The compact window (for exports), by role. */
   captured(tid: number, metric: MetricKey, role: WindowRole = "max"): CapturedWindow | undefined {
-    const s = this.slots.get(`${tid}/${metric}`);
+    if (this.pendingSlots.length) this.flush();
+    const s = this.slots.get(slotKey(tid, metric));
     if (!s) return undefined;
     return role === "max" ? s.max : role === "first-violation" ? s.first : s.worst;
   }
 
   /** Every window held, oldest capture first. */
   all(): CapturedWindow[] {
+    if (this.pendingSlots.length) this.flush();
     return [...this.live].sort((a, b) => a.seq - b.seq);
   }
 
   stats(): WindowCaptureStats {
+    if (this.pendingSlots.length) this.flush();
     return {
       windows: this.live.size,
       bytes: this.bytesNow,
       peakBytes: this.peak,
-      captured: this.seq,
+      captured: this.takenCount,
+      copied: this.seq,
       evicted: this.evictedCount,
       truncated: this.truncatedCount,
     };
@@ -213,14 +289,18 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     return out;
   }
 
+  /** The window of a sample: from the wakeup or the start (the earlier) minus the margin, to the end. */
+  private bounds(s: SampleEvent): { from: number; to: number } {
+    // a metric may start before the wakeup (timer expiry, hard IRQ); an unknown bound is NaN
+    const first = Number.isFinite(s.wakeTs) ? Math.min(s.start, s.wakeTs) : s.start;
+    return { from: (Number.isFinite(first) ? first : s.end) - this.marginNs, to: s.end };
+  }
+
   private capture(s: SampleEvent): CapturedWindow {
     const cpus = new Set<number>(s.cpus);
     cpus.add(s.wakeCpu);
     cpus.add(s.runCpu);
-    // a metric may start before the wakeup (timer expiry, hard IRQ); an unknown bound is NaN
-    const first = Number.isFinite(s.wakeTs) ? Math.min(s.start, s.wakeTs) : s.start;
-    const from = (Number.isFinite(first) ? first : s.end) - this.marginNs;
-    const to = s.end;
+    const { from, to } = this.bounds(s);
     const copy = this.recorder.copyWindow(
       [...cpus].sort((a, b) => a - b),
       from,
@@ -231,7 +311,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     const comms = new Map<number, string>();
     const irqNames = new Map<number, string>();
     const note = (t: number) => {
-      if (!comms.has(t)) comms.set(t, this.recorder.comm(t));
+      if (!comms.has(t)) comms.set(t, this.recorder.comm(t, to));
     };
     note(s.tid);
     for (let i = 0; i < ev.length; i++) {
@@ -306,7 +386,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
   }
 
   private evict(w: CapturedWindow): void {
-    const s = this.slots.get(`${w.tid}/${w.metric}`);
+    const s = this.slots.get(slotKey(w.tid, w.metric));
     if (s) {
       if (s.max === w) s.max = undefined;
       if (s.first === w) s.first = undefined;
@@ -334,6 +414,10 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     this.bytesNow += mutable.bytes;
     this.truncatedCount++;
   }
+}
+
+function slotKey(tid: number, metric: MetricKey): number {
+  return tid * 8 + METRIC_KEYS.indexOf(metric);
 }
 
 /**
