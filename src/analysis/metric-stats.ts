@@ -34,6 +34,44 @@ export function newHistogram(bucket: "packed" | 32 = "packed"): Histogram {
   });
 }
 
+/** The percentiles of a summary, ascending. */
+export const SUMMARY_PERCENTILES = [50, 90, 99, 99.9, 99.99];
+
+interface HistogramIndexing {
+  countsArrayLength: number;
+  getCountAtIndex(i: number): number;
+  valueFromIndex(i: number): number;
+  highestEquivalentValue(v: number): number;
+}
+
+/**
+ * The summary's percentiles in one walk of the buckets, each exactly what
+ * getValueAtPercentile returns (same count rounding): five separate calls walk a
+ * 1 ns..10 s histogram five times, 2.5 s of a 6.4 M-event report with 284 metrics.
+ */
+export function percentiles(h: Histogram, ps: readonly number[] = SUMMARY_PERCENTILES): number[] {
+  const out = new Array<number>(ps.length).fill(0);
+  const total = h.totalCount;
+  const targets = ps.map((p) => {
+    const fp = (Math.min(p, 100) / 100) * total;
+    return Math.max(Math.ceil(fp - 2 ** (Math.floor(Math.log2(fp)) - 52)), 1);
+  });
+  const x = h as unknown as HistogramIndexing;
+  const n = x.countsArrayLength;
+  let k = 0;
+  let sum = 0;
+  for (let i = 0; i < n && k < ps.length; i++) {
+    const c = x.getCountAtIndex(i);
+    if (c === 0) continue;
+    sum += c;
+    while (k < ps.length && sum >= targets[k]) {
+      out[k] = x.highestEquivalentValue(x.valueFromIndex(i));
+      k++;
+    }
+  }
+  return out;
+}
+
 /** Samples buffered before the histogram is built (and its bucket size chosen). */
 export const HISTOGRAM_AT = 64;
 /** Bytes of a 1 ns..10 s, 3-digit histogram with 32-bit buckets. */
@@ -231,6 +269,8 @@ export class MetricStats {
     if (this.cached !== null && this.cachedCount === this.count && boundSame && this.cachedBase === tsBase)
       return this.cached;
     const h = this.histogram();
+    const q = percentiles(h);
+    const top = Math.round(this.max);
     const s: MetricSummary = {
       count: this.count,
       min: Math.round(this.min),
@@ -238,11 +278,11 @@ export class MetricStats {
       max: Math.round(this.max),
       maxAt: absoluteTs(tsBase, this.maxAt),
       // HDR percentiles are bucket upper bounds: never report one above the exact max
-      p50: Math.min(h.getValueAtPercentile(50), Math.round(this.max)),
-      p90: Math.min(h.getValueAtPercentile(90), Math.round(this.max)),
-      p99: Math.min(h.getValueAtPercentile(99), Math.round(this.max)),
-      p999: Math.min(h.getValueAtPercentile(99.9), Math.round(this.max)),
-      p9999: Math.min(h.getValueAtPercentile(99.99), Math.round(this.max)),
+      p50: Math.min(q[0], top),
+      p90: Math.min(q[1], top),
+      p99: Math.min(q[2], top),
+      p999: Math.min(q[3], top),
+      p9999: Math.min(q[4], top),
       inferred: this.inferred,
     };
     if (!Number.isNaN(this.boundNs)) s.slo = this.sloResult(tsBase);
