@@ -35,11 +35,7 @@ const skip = engineMissing();
  * and prints its failure, as a TODO so that it does not fail the suite; remove the entry
  * once the engine passes.
  */
-const KNOWN_GAPS: Partial<Record<CaseName, string>> = {
-  "fifo-hog":
-    "engine gap: a cycle whose hrtimer expires before the task has switched out (woken while still running, " +
-    "thread 1 cycle 48: expiry 1125790505728 → sys_exit 1125790560878, 54.8 µs) gets no timer sample",
-};
+const KNOWN_GAPS: Partial<Record<CaseName, string>> = {};
 
 describe("timer metric vs cyclictest -v", { skip: skip || false }, () => {
   let engine: Engine;
