@@ -11,6 +11,7 @@
 import { build } from "hdr-histogram-js";
 import { Analysis, defaultAnalysisOptions } from "../src/analysis/analyze.ts";
 import { Pipeline } from "../src/analysis/analyzer.ts";
+import { createWindowCapture } from "../src/analysis/worst-windows.ts";
 import { EventRecord } from "../src/model/event.ts";
 import { EventKind } from "../src/model/event-kind.ts";
 import { emptySelection, type Selection } from "../src/model/selection.ts";
@@ -79,15 +80,22 @@ function generate(): void {
   }
 }
 
-function replay(sel: Selection): { eventsPerSec: number; ms: number; analysis: Analysis } {
+function replay(
+  sel: Selection,
+  windows = false,
+): { eventsPerSec: number; ms: number; analysis: Analysis; note: string } {
+  // worst windows as `report` wires them: the flight recorder first, then the metrics
+  const capture = windows ? createWindowCapture({ symbols: SYMBOLS }) : undefined;
   const analysis = new Analysis({
     ...defaultAnalysisOptions(sel),
     symbols: SYMBOLS,
     cpus: CPUS,
     validFromTs: 0,
     slo: { latency: 100_000 },
+    observer: capture?.observer,
+    windows: capture?.windows,
   });
-  const pipeline = new Pipeline(analysis.analyzers);
+  const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
   const rec = new EventRecord();
   const t0 = cpuMs();
   for (let i = 0; i < TOTAL; i++) {
@@ -133,7 +141,9 @@ function replay(sel: Selection): { eventsPerSec: number; ms: number; analysis: A
   }
   pipeline.finish();
   const ms = cpuMs() - t0;
-  return { eventsPerSec: TOTAL / (ms / 1000), ms, analysis };
+  const st = capture?.windows.stats();
+  const note = st ? `; windows: ${st.captured} taken, ${st.copied} copied, ${st.windows} held` : "";
+  return { eventsPerSec: TOTAL / (ms / 1000), ms, analysis, note };
 }
 
 /** CPU time of this process (ms): the machine is shared, wall time would measure the others. */
@@ -165,21 +175,22 @@ function histogramSpeed(bucket: "packed" | 32): number {
 
 generate();
 const fmt = (v: number) => `${(v / 1e6).toFixed(2)} M/s`;
-const cases: [string, Selection][] = [
-  ["one thread (--pid)", { ...emptySelection(), tids: [1000] }],
-  [`all ${THREADS} threads`, emptySelection()],
+const cases: [string, Selection, boolean][] = [
+  ["one thread (--pid)", { ...emptySelection(), tids: [1000] }, false],
+  [`all ${THREADS} threads`, emptySelection(), false],
+  [`all ${THREADS} threads + flight recorder and worst windows`, emptySelection(), true],
 ];
-for (const [name, sel] of cases) {
+for (const [name, sel, windows] of cases) {
   // warm-up run, then the best of three (the machine is shared)
-  replay(sel);
-  let r = replay(sel);
+  replay(sel, windows);
+  let r = replay(sel, windows);
   for (let i = 0; i < 2; i++) {
-    const again = replay(sel);
+    const again = replay(sel, windows);
     if (again.ms < r.ms) r = again;
   }
   const samples = r.analysis.snapshot().reduce((s, t) => s + (t.metrics.latency?.count ?? 0), 0);
   console.log(
-    `${name}: ${TOTAL} events in ${r.ms.toFixed(0)} ms = ${fmt(r.eventsPerSec)} (${samples} latency samples)`,
+    `${name}: ${TOTAL} events in ${r.ms.toFixed(0)} ms = ${fmt(r.eventsPerSec)} (${samples} latency samples${r.note})`,
   );
 }
 for (const bucket of ["packed", 32] as const) {
