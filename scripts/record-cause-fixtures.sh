@@ -20,6 +20,11 @@ shift || true
 SCENARIOS=${*:-"thread blocking idle migration"}
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 TRACEFS=/sys/kernel/tracing
+SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/tracefs-extract.sh
+. "$SCRIPT_DIR/lib/tracefs-extract.sh"
+# shellcheck source=lib/rt-events.sh
+. "$SCRIPT_DIR/lib/rt-events.sh"
 NAME="rtscope-causefix-$$"
 INST="$TRACEFS/instances/$NAME"
 MAX_BYTES=$((2 * 1024 * 1024))
@@ -51,12 +56,7 @@ start_instance() {
   mkdir "$INST"
   echo mono >"$INST/trace_clock"
   echo 1024 >"$INST/buffer_size_kb"
-  for e in sched/sched_switch sched/sched_wakeup sched/sched_waking sched/sched_wakeup_new \
-    sched/sched_migrate_task sched/sched_process_fork sched/sched_process_exec sched/sched_process_exit \
-    irq/irq_handler_entry irq/irq_handler_exit irq/softirq_entry irq/softirq_exit irq/softirq_raise \
-    timer/hrtimer_start timer/hrtimer_expire_entry timer/hrtimer_expire_exit timer/hrtimer_cancel \
-    syscalls/sys_enter_clock_nanosleep syscalls/sys_exit_clock_nanosleep \
-    syscalls/sys_enter_nanosleep syscalls/sys_exit_nanosleep; do
+  for e in $RT_EVENTS; do
     if [ -e "$INST/events/$e/enable" ]; then echo 1 >"$INST/events/$e/enable"; fi
   done
   echo 1 >"$INST/tracing_on"
@@ -64,7 +64,7 @@ start_instance() {
 
 stop_instance() { # $1 = output file
   echo 0 >"$INST/tracing_on"
-  trace-cmd extract -B "$NAME" -o "$1" >/dev/null 2>&1
+  tracefs_extract "$NAME" "$1"
   # trace-cmd extract -B removes the instance itself; make sure it is gone
   if [ -d "$INST" ]; then rmdir "$INST"; fi
   local size

@@ -28,6 +28,10 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd)
 TRACEFS=/sys/kernel/tracing
+# shellcheck source=lib/tracefs-extract.sh
+. "$SCRIPT_DIR/lib/tracefs-extract.sh"
+# shellcheck source=lib/rt-events.sh
+. "$SCRIPT_DIR/lib/rt-events.sh"
 NAME=rtscope-fixture-$$
 INST=$TRACEFS/instances/$NAME
 WORK=$(mktemp -d /tmp/rtscope-fixture.XXXXXX)
@@ -49,13 +53,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-SCHED_EVENTS="sched/sched_switch sched/sched_wakeup sched/sched_waking sched/sched_wakeup_new
-  sched/sched_migrate_task sched/sched_process_fork sched/sched_process_exec sched/sched_process_exit"
-ALL_EVENTS="$SCHED_EVENTS
-  irq/irq_handler_entry irq/irq_handler_exit irq/softirq_entry irq/softirq_exit irq/softirq_raise
-  timer/hrtimer_start timer/hrtimer_expire_entry timer/hrtimer_expire_exit timer/hrtimer_cancel
-  syscalls/sys_enter_clock_nanosleep syscalls/sys_exit_clock_nanosleep
-  syscalls/sys_enter_nanosleep syscalls/sys_exit_nanosleep"
+SCHED_EVENTS=$RT_SCHED_EVENTS
+ALL_EVENTS=$RT_EVENTS
 
 ensure_tracefs() {
   if [ ! -d "$TRACEFS/instances" ]; then
@@ -104,42 +103,10 @@ instance_entries() {
   echo "$n"
 }
 
-# instance_extract OUT.dat KALLSYMS [EVENTS]: trace-cmd extract of the instance (v7, zstd).
-# trace-cmd 3.1.6's extract resets the TOP-LEVEL tracefs (truncates `trace`, `set_event`, writes
-# `current_tracer`, `set_ftrace_pid`, toggles kptr_restrict) and labels the instance's data with
-# the top-level trace_clock. So it runs in a private mount namespace where those files are
-# bind-mounted over: /dev/null for the ones it would reset, a copy of trace_clock that names the
-# instance's clock (mono) so the file says what the data is, KALLSYMS as /proc/kallsyms and, with
-# EVENTS, a copy of events/ holding only the formats of those events (plus ftrace's and the headers).
+# instance_extract OUT.dat KALLSYMS [EVENTS]: trace-cmd extract of the instance (v7, zstd), in a
+# private mount namespace that keeps the top-level tracefs as it is (scripts/lib/tracefs-extract.sh).
 instance_extract() {
-  local out=$1 ks=$2 events=${3:-} dir ev f
-  dir=$(mktemp -d "$WORK/extract.XXXX")
-  sed 's/\[\([a-z0-9_-]*\)\]/\1/; s/\(^\| \)mono\( \|$\)/\1[mono]\2/' "$TRACEFS/trace_clock" >"$dir/trace_clock"
-  cat /proc/sys/kernel/kptr_restrict >"$dir/kptr_restrict"
-  local binds="mount --bind '$ks' /proc/kallsyms && mount --bind '$dir/kptr_restrict' /proc/sys/kernel/kptr_restrict"
-  binds+=" && mount --bind '$dir/trace_clock' '$TRACEFS/trace_clock'"
-  for f in trace set_event set_ftrace_pid current_tracer; do
-    binds+=" && mount --bind /dev/null '$TRACEFS/$f'"
-  done
-  if [ -n "$events" ]; then
-    mkdir "$dir/events"
-    cp "$TRACEFS/events/header_page" "$TRACEFS/events/header_event" "$dir/events/"
-    for f in "$TRACEFS"/events/ftrace/*/format; do
-      ev=${f#"$TRACEFS/events/"}
-      mkdir -p "$dir/events/${ev%/format}"
-      cp "$f" "$dir/events/$ev"
-    done
-    for ev in $events; do
-      mkdir -p "$dir/events/$ev"
-      cp "$TRACEFS/events/$ev/format" "$dir/events/$ev/format"
-    done
-    binds+=" && mount --bind '$dir/events' '$TRACEFS/events'"
-  fi
-  mkdir "$dir/out"
-  unshare -m sh -c "$binds && cd '$dir/out' && trace-cmd extract -B '$NAME' -o x.dat" \
-    >"$dir/log" 2>&1 || { cat "$dir/log" >&2; return 1; }
-  # trace-cmd 3.1 leaves per-CPU temporaries beside the output; x.dat is the file.
-  mv "$dir/out/x.dat" "$out"
+  tracefs_extract "$NAME" "$@"
 }
 
 # Small kallsyms for a fixture: the symbols the text trace names as hrtimer callbacks, plus

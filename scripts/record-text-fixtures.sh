@@ -1,14 +1,20 @@
 #!/bin/bash
 # Records the ftrace text fixtures of test/fixtures/text/ on this machine (root, tracefs).
 # One recording in a private instance, saved as the kernel's own `trace` text and, through
-# `trace-cmd extract`, as `trace-cmd report` text in its default, -N, -R and -t forms, so
+# `trace-cmd extract` (scripts/lib/tracefs-extract.sh, which keeps the top-level tracefs as
+# it is), as `trace-cmd report` text in its default, -N, -R and -t forms, so
 # that tests can check that every form of the same events decodes to the same stream.
 #
 # Usage: sudo scripts/record-text-fixtures.sh [outdir]   (default test/fixtures/text)
 set -euo pipefail
 
-OUT=${1:-$(dirname "$0")/../test/fixtures/text}
+SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
+OUT=${1:-$SCRIPT_DIR/../test/fixtures/text}
 TRACEFS=/sys/kernel/tracing
+# shellcheck source=lib/tracefs-extract.sh
+. "$SCRIPT_DIR/lib/tracefs-extract.sh"
+# shellcheck source=lib/rt-events.sh
+. "$SCRIPT_DIR/lib/rt-events.sh"
 NAME=rtscope-textfix-$$
 INST=$TRACEFS/instances/$NAME
 WORK=$(mktemp -d)
@@ -40,12 +46,7 @@ fresh_instance
 echo mono >"$INST/trace_clock"
 # Large enough that nothing is lost for this short run (KiB per CPU).
 echo 4096 >"$INST/buffer_size_kb"
-for ev in sched/sched_switch sched/sched_wakeup sched/sched_waking sched/sched_wakeup_new \
-  sched/sched_migrate_task sched/sched_process_fork sched/sched_process_exec sched/sched_process_exit \
-  irq/irq_handler_entry irq/irq_handler_exit irq/softirq_entry irq/softirq_exit irq/softirq_raise \
-  timer/hrtimer_start timer/hrtimer_expire_entry timer/hrtimer_expire_exit timer/hrtimer_cancel \
-  syscalls/sys_enter_clock_nanosleep syscalls/sys_exit_clock_nanosleep \
-  syscalls/sys_enter_nanosleep syscalls/sys_exit_nanosleep; do
+for ev in $RT_EVENTS; do
   echo 1 >"$INST/events/$ev/enable"
 done
 
@@ -62,9 +63,8 @@ echo 1 >"$INST/tracing_on"
 bash -c '"$1" -t1 -p80 -i1000 -l50 -q >/dev/null; /bin/sleep 0.001' _ "$WORK/bin/rt-test 2-1"
 echo 0 >"$INST/tracing_on"
 cp "$INST/trace" "$OUT/tracefs-mono.txt"
-(cd "$WORK" && trace-cmd extract -B "$NAME" -o x.dat >/dev/null 2>&1)
-# extract names the buffer file after the instance: x.dat.<name> (trace-cmd 3.1) or x.dat.
-DAT=$(ls "$WORK"/x.dat* | head -1)
+tracefs_extract "$NAME" "$WORK/x.dat"
+DAT=$WORK/x.dat
 trace-cmd report -i "$DAT" >"$OUT/report-default.txt" 2>/dev/null
 trace-cmd report -N -i "$DAT" >"$OUT/report-N.txt" 2>/dev/null
 trace-cmd report -R -i "$DAT" >"$OUT/report-R.txt" 2>/dev/null
@@ -89,9 +89,8 @@ echo 1 >"$INST/tracing_on"
 cyclictest -t1 -p80 -i200 -l200 -q >/dev/null
 echo 0 >"$INST/tracing_on"
 cp "$INST/trace" "$OUT/tracefs-overflow.txt"
-rm -f "$WORK"/y.dat*
-(cd "$WORK" && trace-cmd extract -B "$NAME" -o y.dat >/dev/null 2>&1)
-DAT=$(ls "$WORK"/y.dat* | head -1)
+tracefs_extract "$NAME" "$WORK/y.dat"
+DAT=$WORK/y.dat
 trace-cmd report -i "$DAT" >"$OUT/report-dropped.txt" 2>/dev/null
 
 # Third recording: a clock that is not in ns (integer timestamps) and the TGID column
@@ -118,9 +117,8 @@ echo 1 >"$INST/tracing_on"
 dd if=/dev/zero of="$WORK/io" bs=64k count=8 oflag=direct 2>/dev/null
 echo 0 >"$INST/tracing_on"
 cp "$INST/trace" "$OUT/tracefs-irq.txt"
-rm -f "$WORK"/z.dat*
-(cd "$WORK" && trace-cmd extract -B "$NAME" -o z.dat >/dev/null 2>&1)
-DAT=$(ls "$WORK"/z.dat* | head -1)
+tracefs_extract "$NAME" "$WORK/z.dat"
+DAT=$WORK/z.dat
 trace-cmd report -i "$DAT" >"$OUT/report-irq-default.txt" 2>/dev/null
 trace-cmd report -R -i "$DAT" >"$OUT/report-irq-R.txt" 2>/dev/null
 
