@@ -85,16 +85,43 @@ function stateFromLetters(b: Uint8Array, at: number, end: number, ctx: TextConte
   return s;
 }
 
+/**
+ * Stores the comm that runs from `v` up to `pidKey` in rec.text[slot] (comms may hold spaces,
+ * so the pid key ends them); returns the index of the pid's digits, or -1 without the key.
+ */
+function commUpToPid(
+  sc: FieldScanner,
+  rec: EventRecord,
+  ctx: TextContext,
+  slot: number,
+  v: number,
+  pidKey: Uint8Array,
+): number {
+  const p = sc.find(pidKey, v);
+  if (p < 0) return -1;
+  rec.text[slot] = ctx.comm(sc.b, v, p - 1);
+  return p + pidKey.length;
+}
+
+/** `comm=C pid=N [prio=P]` with C at `v` (wakeup, migrate, exit): comm, tid and prio if printed. */
+function readTask(sc: FieldScanner, rec: EventRecord, ctx: TextContext, v: number): boolean {
+  const p = commUpToPid(sc, rec, ctx, StrSlot.Comm, v, K_PID);
+  if (p < 0) return false;
+  rec.tid = sc.int(p);
+  const pr = sc.value(K_PRIO, sc.pos);
+  if (pr >= 0) rec.prio = sc.int(pr);
+  return true;
+}
+
 export function parseSchedSwitch(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
   const b = sc.b;
   const s = sc.start;
   const e = sc.end;
   if (!startsWith(b, s, e, K_PREV_COMM)) return parseSwitchPlugin(sc, rec, ctx);
   const v = s + K_PREV_COMM.length;
-  const pp = sc.find(K_PREV_PID, v);
+  const pp = commUpToPid(sc, rec, ctx, StrSlot.Comm, v, K_PREV_PID);
   if (pp < 0) return false;
-  rec.text[StrSlot.Comm] = ctx.comm(b, v, pp - 1);
-  rec.prevTid = sc.int(pp + K_PREV_PID.length);
+  rec.prevTid = sc.int(pp);
   const pr = sc.value(K_PREV_PRIO, sc.pos);
   if (pr < 0) return false;
   rec.prevPrio = sc.int(pr);
@@ -105,11 +132,9 @@ export function parseSchedSwitch(sc: FieldScanner, rec: EventRecord, ctx: TextCo
   else rec.prevState = stateFromLetters(b, st, e, ctx);
   const nc = sc.find(K_NEXT_COMM, st);
   if (nc < 0) return false;
-  const nv = nc + K_NEXT_COMM.length;
-  const np = sc.find(K_NEXT_PID, nv);
+  const np = commUpToPid(sc, rec, ctx, StrSlot.Comm2, nc + K_NEXT_COMM.length, K_NEXT_PID);
   if (np < 0) return false;
-  rec.text[StrSlot.Comm2] = ctx.comm(b, nv, np - 1);
-  rec.nextTid = sc.int(np + K_NEXT_PID.length);
+  rec.nextTid = sc.int(np);
   const npr = sc.value(K_NEXT_PRIO, sc.pos);
   if (npr < 0) return false;
   rec.nextPrio = sc.int(npr);
@@ -179,13 +204,7 @@ export function parseSchedWakeup(sc: FieldScanner, rec: EventRecord, ctx: TextCo
   const s = sc.start;
   const e = sc.end;
   if (!startsWith(b, s, e, K_COMM)) return parseWakeupPlugin(sc, rec, ctx);
-  const v = s + K_COMM.length;
-  const p = sc.find(K_PID, v);
-  if (p < 0) return false;
-  rec.text[StrSlot.Comm] = ctx.comm(b, v, p - 1);
-  rec.tid = sc.int(p + K_PID.length);
-  const pr = sc.value(K_PRIO, sc.pos);
-  if (pr >= 0) rec.prio = sc.int(pr);
+  if (!readTask(sc, rec, ctx, s + K_COMM.length)) return false;
   const t = sc.value(K_TARGET_CPU, sc.pos);
   rec.targetCpu = t >= 0 ? sc.int(t) : -1;
   return sc.ok;
@@ -217,15 +236,8 @@ function parseWakeupPlugin(sc: FieldScanner, rec: EventRecord, ctx: TextContext)
 }
 
 export function parseSchedMigrate(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
-  const b = sc.b;
   const v = sc.value(K_COMM, sc.start);
-  if (v < 0) return false;
-  const p = sc.find(K_PID, v);
-  if (p < 0) return false;
-  rec.text[StrSlot.Comm] = ctx.comm(b, v, p - 1);
-  rec.tid = sc.int(p + K_PID.length);
-  const pr = sc.value(K_PRIO, sc.pos);
-  if (pr >= 0) rec.prio = sc.int(pr);
+  if (v < 0 || !readTask(sc, rec, ctx, v)) return false;
   const o = sc.value(K_ORIG_CPU, sc.pos);
   if (o < 0) return false;
   rec.origCpu = sc.int(o);
@@ -237,7 +249,6 @@ export function parseSchedMigrate(sc: FieldScanner, rec: EventRecord, ctx: TextC
 
 /** Kernel text: `comm=.. pid=.. child_comm=.. child_pid=..`; raw 6.x fields: `parent_comm=.. parent_pid=..`. */
 export function parseSchedFork(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
-  const b = sc.b;
   let v = sc.value(K_COMM, sc.start);
   let pidKey = K_PID;
   if (v < 0) {
@@ -245,41 +256,30 @@ export function parseSchedFork(sc: FieldScanner, rec: EventRecord, ctx: TextCont
     pidKey = K_PARENT_PID;
   }
   if (v < 0) return false;
-  const p = sc.find(pidKey, v);
+  const p = commUpToPid(sc, rec, ctx, StrSlot.Comm2, v, pidKey);
   if (p < 0) return false;
-  rec.text[StrSlot.Comm2] = ctx.comm(b, v, p - 1);
-  rec.parentTid = sc.int(p + pidKey.length);
+  rec.parentTid = sc.int(p);
   const cv = sc.value(K_CHILD_COMM, sc.pos);
   if (cv < 0) return false;
-  const cp = sc.find(K_CHILD_PID, cv);
+  const cp = commUpToPid(sc, rec, ctx, StrSlot.Comm, cv, K_CHILD_PID);
   if (cp < 0) return false;
-  rec.text[StrSlot.Comm] = ctx.comm(b, cv, cp - 1);
-  rec.tid = sc.int(cp + K_CHILD_PID.length);
+  rec.tid = sc.int(cp);
   return sc.ok;
 }
 
 export function parseSchedExec(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
-  const b = sc.b;
   const v = sc.value(K_FILENAME, sc.start);
   if (v < 0) return false;
-  const p = sc.find(K_PID, v);
+  const p = commUpToPid(sc, rec, ctx, StrSlot.Comm, v, K_PID);
   if (p < 0) return false;
-  rec.text[StrSlot.Comm] = ctx.comm(b, v, p - 1);
-  rec.tid = sc.int(p + K_PID.length);
+  rec.tid = sc.int(p);
   const o = sc.value(K_OLD_PID, sc.pos);
   rec.parentTid = o >= 0 ? sc.int(o) : rec.tid;
   return sc.ok;
 }
 
 export function parseSchedExit(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
-  const b = sc.b;
   const v = sc.value(K_COMM, sc.start);
-  if (v < 0) return false;
-  const p = sc.find(K_PID, v);
-  if (p < 0) return false;
-  rec.text[StrSlot.Comm] = ctx.comm(b, v, p - 1);
-  rec.tid = sc.int(p + K_PID.length);
-  const pr = sc.value(K_PRIO, sc.pos);
-  if (pr >= 0) rec.prio = sc.int(pr);
+  if (v < 0 || !readTask(sc, rec, ctx, v)) return false;
   return sc.ok;
 }
