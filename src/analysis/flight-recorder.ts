@@ -382,6 +382,8 @@ class CpuRing {
   overwritten = false;
   /** timestamp of the newest dropped event (history before it is incomplete) */
   droppedUpToTs = Number.NEGATIVE_INFINITY;
+  /** timestamps of the latest lost-events records (rare): a limited copy does not read every event */
+  lostTs: number[] = [];
 
   constructor(capacity: number) {
     this.cols = new EventColumns(capacity);
@@ -511,6 +513,10 @@ export class FlightRecorder implements Analyzer {
       ring.head = (ring.head + 1) & (cap - 1);
     }
     c2.put(slot, rec);
+    if (rec.kind === EventKind.LostEvents) {
+      if (ring.lostTs.length >= 64) ring.lostTs.shift();
+      ring.lostTs.push(rec.ts);
+    }
     this.events++;
     this.noteNames(rec);
   }
@@ -582,6 +588,8 @@ export class FlightRecorder implements Analyzer {
       used.push(r);
       total += hi - lo;
     }
+    if (limit !== undefined && total > limit.maxEvents)
+      return this.copyLimited(fromTs, toTs, total, cut, limit);
     // merge order into scratch (ring number, ring slot): no copy of the events yet
     if (this.mergeQ.length < total) {
       const n = floorPow2(total) * 2;
@@ -616,12 +624,7 @@ export class FlightRecorder implements Analyzer {
       if (r.cols.kind[idx] === EventKind.LostEvents && bestTs >= fromTs) cut = true;
       pos[best]++;
     }
-    let omitted = 0;
-    let n = total;
-    if (limit !== undefined && total > limit.maxEvents) {
-      n = this.selectForLimit(total, limit);
-      omitted = total - n;
-    }
+    const n = total;
     const out = new EventColumns(n);
     for (let j = 0; j < n; j++) {
       const r = used[mq[j]];
@@ -629,86 +632,165 @@ export class FlightRecorder implements Analyzer {
     }
     out.length = n;
     used.length = 0;
-    return { events: out, cut, omitted };
+    return { events: out, cut, omitted: 0 };
   }
 
   /**
-   * Compacts the merge order in place to what a limited window keeps; returns how many.
-   * Up to `fullUntilTs` every event is kept (the newest ones if they alone pass half the
-   * budget); after it, only the task's own scheduling events, lost events, and switches,
-   * IRQs and softirqs of the CPU the task is on, the first and last of them when too many.
+   * A window longer than `limit.maxEvents`, read from its ends only (a response can span
+   * the whole ring: merging all of it for each copy cost more than the analysis). Up to
+   * `fullUntilTs` every event is kept, the newest ones if they alone pass half the budget;
+   * after it, only the task's own scheduling events, lost events, and the switches, IRQs
+   * and softirqs of the CPU the task is on: the first ones (merging forward) and the last
+   * ones (merging backward from the end).
    */
-  private selectForLimit(total: number, limit: WindowLimit): number {
-    const mq = this.mergeQ;
-    const mi = this.mergeIdx;
+  private copyLimited(
+    fromTs: number,
+    toTs: number,
+    total: number,
+    cut: boolean,
+    limit: WindowLimit,
+  ): WindowCopy {
     const used = this.usedScratch;
-    const max = limit.maxEvents;
+    const nq = used.length;
+    const lo = this.posScratch.slice(0, nq);
+    const hi = this.endScratch.slice(0, nq);
+    const mid = new Int32Array(nq);
     const tid = limit.tid;
+    const max = limit.maxEvents;
     let nA = 0;
-    while (nA < total && used[mq[nA]].cols.ts[mi[nA]] <= limit.fullUntilTs) nA++;
-    // the CPU the task is on when the full part ends: its last switch-in, else runCpu
     let onCpu = limit.runCpu;
-    for (let j = 0; j < nA; j++) {
-      const c = used[mq[j]].cols;
-      const i = mi[j];
-      if (c.kind[i] === EventKind.SchedSwitch && c.d[i] === tid) onCpu = c.cpu[i];
-    }
-    // eligible events after the full part, compacted right after it
-    let nB = 0;
-    for (let j = nA; j < total; j++) {
-      const c = used[mq[j]].cols;
-      const i = mi[j];
-      const k = c.kind[i];
-      let keep = false;
-      switch (k) {
-        case EventKind.SchedSwitch:
-          if (c.d[i] === tid) onCpu = c.cpu[i];
-          keep = c.cpu[i] === onCpu || c.a[i] === tid || c.d[i] === tid;
-          break;
-        case EventKind.SchedWakeup:
-        case EventKind.SchedWaking:
-        case EventKind.SchedWakeupNew:
-        case EventKind.SchedMigrateTask:
-          keep = c.a[i] === tid;
-          break;
-        case EventKind.IrqHandlerEntry:
-        case EventKind.IrqHandlerExit:
-        case EventKind.SoftirqEntry:
-        case EventKind.SoftirqExit:
-          keep = c.cpu[i] === onCpu;
-          break;
-        case EventKind.SysEnterSleep:
-        case EventKind.SysExitSleep:
-          keep = c.currentTid[i] === tid;
-          break;
-        case EventKind.LostEvents:
-          keep = true;
-          break;
-      }
-      if (keep) {
-        mq[nA + nB] = mq[j];
-        mi[nA + nB] = mi[j];
-        nB++;
+    for (let q = 0; q < nq; q++) {
+      const r = used[q];
+      for (const l of r.lostTs) if (l >= fromTs && l <= toTs) cut = true;
+      const m = Math.min(hi[q], Math.max(lo[q], this.lowerBound(r, nextUp(limit.fullUntilTs))));
+      mid[q] = m;
+      nA += m - lo[q];
+      // the switch-in that ends the full part tells where the task runs
+      if (m > lo[q]) {
+        const c = r.cols;
+        const i = (r.head + m - 1) & (c.capacity - 1);
+        if (c.kind[i] === EventKind.SchedSwitch && c.d[i] === tid) onCpu = c.cpu[i];
       }
     }
-    const budgetA = Math.min(nA, Math.max(max - nB, max >> 1));
-    const budgetB = Math.min(nB, max - budgetA);
-    // full part: its newest budgetA events (closest to the switch-in)
-    const dropA = nA - budgetA;
-    if (dropA > 0) {
-      mq.copyWithin(0, dropA, nA + nB);
-      mi.copyWithin(0, dropA, nA + nB);
+    const shareB = max - Math.min(nA, max >> 1);
+    // forward over the rest: the first eligible events
+    const fq = new Uint16Array(shareB);
+    const fi = new Int32Array(shareB);
+    const pos = mid.slice();
+    let nF = 0;
+    const headCut = new Int32Array(nq);
+    let head = shareB;
+    let exhausted = true;
+    for (;;) {
+      let best = -1;
+      let bestTs = 0;
+      let bestCpu = 0;
+      for (let q = 0; q < nq; q++) {
+        if (pos[q] >= hi[q]) continue;
+        const c = used[q].cols;
+        const idx = (used[q].head + pos[q]) & (c.capacity - 1);
+        const t = c.ts[idx];
+        const cp = c.cpu[idx];
+        if (best < 0 || t < bestTs || (t === bestTs && cp < bestCpu)) {
+          best = q;
+          bestTs = t;
+          bestCpu = cp;
+        }
+      }
+      if (best < 0) break;
+      const c = used[best].cols;
+      const idx = (used[best].head + pos[best]) & (c.capacity - 1);
+      pos[best]++;
+      if (c.kind[idx] === EventKind.SchedSwitch && c.d[idx] === tid) onCpu = c.cpu[idx];
+      if (!eligible(c, idx, tid, onCpu)) continue;
+      fq[nF] = best;
+      fi[nF] = idx;
+      nF++;
+      if (nF === shareB) {
+        exhausted = false;
+        break;
+      }
+      if (nF === (shareB + 1) >> 1) headCut.set(pos);
     }
-    // rest: the first and the last events of it
-    if (budgetB < nB) {
-      const head = (budgetB + 1) >> 1;
-      const tail = budgetB - head;
-      const at = budgetA + head;
-      const from = budgetA + nB - tail;
-      mq.copyWithin(at, from, budgetA + nB);
-      mi.copyWithin(at, from, budgetA + nB);
+    let nB = nF;
+    let bq = new Uint16Array(0);
+    let bi = new Int32Array(0);
+    let nT = 0;
+    if (!exhausted) {
+      // more eligible events than the share: keep the first half, then the last ones
+      head = (shareB + 1) >> 1;
+      if (head === shareB) headCut.set(pos);
+      const tail = shareB - head;
+      bq = new Uint16Array(tail);
+      bi = new Int32Array(tail);
+      const back = hi.slice();
+      let cpuNow = limit.runCpu;
+      while (nT < tail) {
+        let best = -1;
+        let bestTs = 0;
+        let bestCpu = 0;
+        for (let q = 0; q < nq; q++) {
+          if (back[q] <= headCut[q]) continue;
+          const c = used[q].cols;
+          const idx = (used[q].head + back[q] - 1) & (c.capacity - 1);
+          const t = c.ts[idx];
+          const cp = c.cpu[idx];
+          if (best < 0 || t > bestTs || (t === bestTs && cp > bestCpu)) {
+            best = q;
+            bestTs = t;
+            bestCpu = cp;
+          }
+        }
+        if (best < 0) break;
+        back[best]--;
+        const c = used[best].cols;
+        const idx = (used[best].head + back[best]) & (c.capacity - 1);
+        const keep = eligible(c, idx, tid, cpuNow);
+        // going back in time: before a switch-out the task ran on that CPU
+        if (c.kind[idx] === EventKind.SchedSwitch && (c.a[idx] === tid || c.d[idx] === tid))
+          cpuNow = c.cpu[idx];
+        if (!keep) continue;
+        bq[nT] = best;
+        bi[nT] = idx;
+        nT++;
+      }
+      nB = head + nT;
     }
-    return budgetA + budgetB;
+    // the full part: its newest events, merging backward from its end
+    const budgetA = Math.min(nA, max - nB);
+    const aq = new Uint16Array(budgetA);
+    const ai = new Int32Array(budgetA);
+    const back = mid.slice();
+    for (let j = 0; j < budgetA; j++) {
+      let best = -1;
+      let bestTs = 0;
+      let bestCpu = 0;
+      for (let q = 0; q < nq; q++) {
+        if (back[q] <= lo[q]) continue;
+        const c = used[q].cols;
+        const idx = (used[q].head + back[q] - 1) & (c.capacity - 1);
+        const t = c.ts[idx];
+        const cp = c.cpu[idx];
+        if (best < 0 || t > bestTs || (t === bestTs && cp > bestCpu)) {
+          best = q;
+          bestTs = t;
+          bestCpu = cp;
+        }
+      }
+      back[best]--;
+      aq[j] = best;
+      ai[j] = (used[best].head + back[best]) & (used[best].cols.capacity - 1);
+    }
+    const n = budgetA + nB;
+    const out = new EventColumns(n);
+    let o = 0;
+    for (let j = budgetA - 1; j >= 0; j--) out.copyFrom(o++, used[aq[j]].cols, ai[j]);
+    const nHead = exhausted ? nF : head;
+    for (let j = 0; j < nHead; j++) out.copyFrom(o++, used[fq[j]].cols, fi[j]);
+    for (let j = nT - 1; j >= 0; j--) out.copyFrom(o++, used[bq[j]].cols, bi[j]);
+    out.length = n;
+    used.length = 0;
+    return { events: out, cut, omitted: total - n };
   }
 
   /** Position (0 = oldest) of the first event with ts >= t. */
@@ -797,6 +879,31 @@ export class FlightRecorder implements Analyzer {
       e.comm = comm;
     }
     e.checkedTs = ts;
+  }
+}
+
+/** Whether a limited window keeps event `i` after its full part (see copyLimited). */
+function eligible(c: EventColumns, i: number, tid: number, onCpu: number): boolean {
+  switch (c.kind[i]) {
+    case EventKind.SchedSwitch:
+      return c.cpu[i] === onCpu || c.a[i] === tid || c.d[i] === tid;
+    case EventKind.SchedWakeup:
+    case EventKind.SchedWaking:
+    case EventKind.SchedWakeupNew:
+    case EventKind.SchedMigrateTask:
+      return c.a[i] === tid;
+    case EventKind.IrqHandlerEntry:
+    case EventKind.IrqHandlerExit:
+    case EventKind.SoftirqEntry:
+    case EventKind.SoftirqExit:
+      return c.cpu[i] === onCpu;
+    case EventKind.SysEnterSleep:
+    case EventKind.SysExitSleep:
+      return c.currentTid[i] === tid;
+    case EventKind.LostEvents:
+      return true;
+    default:
+      return false;
   }
 }
 
