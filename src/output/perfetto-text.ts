@@ -11,7 +11,7 @@
 // lost events are listed in the header instead.
 
 import type { WindowEvents } from "../analysis/worst-windows.ts";
-import { EventKind, SOFTIRQ_NAMES, taskStateLetters } from "../model/event-kind.ts";
+import { EVENT_KIND_BY_NAME, EventKind, SOFTIRQ_NAMES, taskStateLetters } from "../model/event-kind.ts";
 import type { SymbolTable } from "../model/source.ts";
 
 /** Absolute ns timestamp as "sec.nnnnnnnnn". */
@@ -114,27 +114,14 @@ export function eventPayload(
   }
 }
 
-export const TEXT_EVENT_NAMES: Record<number, string> = {
-  [EventKind.SchedSwitch]: "sched_switch",
-  [EventKind.SchedWakeup]: "sched_wakeup",
-  [EventKind.SchedWaking]: "sched_waking",
-  [EventKind.SchedWakeupNew]: "sched_wakeup_new",
-  [EventKind.SchedMigrateTask]: "sched_migrate_task",
-  [EventKind.SchedProcessFork]: "sched_process_fork",
-  [EventKind.SchedProcessExec]: "sched_process_exec",
-  [EventKind.SchedProcessExit]: "sched_process_exit",
-  [EventKind.IrqHandlerEntry]: "irq_handler_entry",
-  [EventKind.IrqHandlerExit]: "irq_handler_exit",
-  [EventKind.SoftirqEntry]: "softirq_entry",
-  [EventKind.SoftirqExit]: "softirq_exit",
-  [EventKind.SoftirqRaise]: "softirq_raise",
-  [EventKind.HrtimerStart]: "hrtimer_start",
-  [EventKind.HrtimerExpireEntry]: "hrtimer_expire_entry",
-  [EventKind.HrtimerExpireExit]: "hrtimer_expire_exit",
-  [EventKind.HrtimerCancel]: "hrtimer_cancel",
-  [EventKind.SysEnterSleep]: "sys_enter_clock_nanosleep",
-  [EventKind.SysExitSleep]: "sys_exit_clock_nanosleep",
-};
+/**
+ * The tracepoint name each kind is printed as: its first name in EVENT_KIND_BY_NAME (so the
+ * sleep kinds print as the clock_nanosleep events).
+ */
+export const TEXT_EVENT_NAMES: Record<number, string> = {};
+for (const [systemEvent, kind] of EVENT_KIND_BY_NAME) {
+  TEXT_EVENT_NAMES[kind] ??= systemEvent.slice(systemEvent.indexOf(":") + 1);
+}
 
 /** The window(s) as a tracefs `trace` text file. */
 export function formatPerfettoText(

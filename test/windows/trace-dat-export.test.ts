@@ -16,7 +16,7 @@ import {
 } from "../../src/analysis/worst-windows.ts";
 import type { EventRecord } from "../../src/model/event.ts";
 import { EventKind } from "../../src/model/event-kind.ts";
-import { formatPerfettoText } from "../../src/output/perfetto-text.ts";
+import { formatPerfettoText, TEXT_EVENT_NAMES } from "../../src/output/perfetto-text.ts";
 import { writeTraceDat } from "../../src/output/trace-dat-writer.ts";
 import { openTraceDat } from "../../src/sources/trace-dat.ts";
 import { fixturesDir } from "../helpers/paths.ts";
@@ -32,28 +32,6 @@ function haveTraceCmd(): boolean {
   }
 }
 const skip = haveTraceCmd() ? false : "trace-cmd not installed";
-
-const NAMES: Record<number, string> = {
-  [EventKind.SchedSwitch]: "sched_switch",
-  [EventKind.SchedWakeup]: "sched_wakeup",
-  [EventKind.SchedWaking]: "sched_waking",
-  [EventKind.SchedWakeupNew]: "sched_wakeup_new",
-  [EventKind.SchedMigrateTask]: "sched_migrate_task",
-  [EventKind.SchedProcessFork]: "sched_process_fork",
-  [EventKind.SchedProcessExec]: "sched_process_exec",
-  [EventKind.SchedProcessExit]: "sched_process_exit",
-  [EventKind.IrqHandlerEntry]: "irq_handler_entry",
-  [EventKind.IrqHandlerExit]: "irq_handler_exit",
-  [EventKind.SoftirqEntry]: "softirq_entry",
-  [EventKind.SoftirqExit]: "softirq_exit",
-  [EventKind.SoftirqRaise]: "softirq_raise",
-  [EventKind.HrtimerStart]: "hrtimer_start",
-  [EventKind.HrtimerExpireEntry]: "hrtimer_expire_entry",
-  [EventKind.HrtimerExpireExit]: "hrtimer_expire_exit",
-  [EventKind.HrtimerCancel]: "hrtimer_cancel",
-  [EventKind.SysEnterSleep]: "sys_enter_clock_nanosleep",
-  [EventKind.SysExitSleep]: "sys_exit_clock_nanosleep",
-};
 
 /** What trace-cmd -R should print for event i: raw field values, by field name. */
 function expectedFields(w: WindowEvents, i: number, tsBase: bigint): Record<string, string | number> {
@@ -178,13 +156,13 @@ function checkRoundTrip(w: WindowEvents, tsBase: bigint, dir: string, label: str
   const { events: got } = traceCmdRaw(file);
   const ev = w.events;
   const want: number[] = [];
-  for (let i = 0; i < ev.length; i++) if (NAMES[ev.kind[i]]) want.push(i);
+  for (let i = 0; i < ev.length; i++) if (TEXT_EVENT_NAMES[ev.kind[i]]) want.push(i);
   assert.equal(got.length, want.length, `${label}: event count`);
   assert.equal(res.events, want.length);
   want.forEach((i, k) => {
     const g = got[k];
     const where = `${label} event ${k}`;
-    assert.equal(g.name, NAMES[ev.kind[i]], `${where}: name`);
+    assert.equal(g.name, TEXT_EVENT_NAMES[ev.kind[i]], `${where}: name`);
     assert.equal(g.cpu, ev.cpu[i], `${where}: cpu`);
     assert.equal(g.pid, ev.currentTid[i], `${where}: pid`);
     assert.equal(g.ts, tsBase + BigInt(ev.ts[i]), `${where}: timestamp`);
