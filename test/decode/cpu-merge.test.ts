@@ -3,28 +3,18 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { EventCatalog } from "../../src/decode/event-catalog.ts";
 import { parseFormat } from "../../src/decode/format-file.ts";
-import type { PageLayout } from "../../src/decode/header-page.ts";
 import { Diagnostics } from "../../src/model/diagnostics.ts";
 import type { EventRecord } from "../../src/model/event.ts";
 import { EventKind } from "../../src/model/event-kind.ts";
 import { CpuMerge, PageQueue, type PageRef, type PageSource } from "../../src/sources/cpu-merge.ts";
+import { COMMON_FIELDS, layout64 } from "./common-fields.ts";
 import { PageBuilder, record } from "./page-builder.ts";
 
-const layout: PageLayout = {
-  littleEndian: true,
-  kernelLongSize: 8,
-  commitOffset: 8,
-  dataOffset: 16,
-  subBufferSize: 4096,
-};
+const layout = layout64();
 const FORMAT = `name: sched_waking
 ID: 5
 format:
-	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
-	field:unsigned char common_flags;	offset:2;	size:1;	signed:0;
-	field:unsigned char common_preempt_count;	offset:3;	size:1;	signed:0;
-	field:int common_pid;	offset:4;	size:4;	signed:1;
-
+${COMMON_FIELDS}
 	field:char comm[16];	offset:8;	size:16;	signed:0;
 	field:pid_t pid;	offset:24;	size:4;	signed:1;
 	field:int prio;	offset:28;	size:4;	signed:1;

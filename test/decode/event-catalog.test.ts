@@ -2,18 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { EventCatalog } from "../../src/decode/event-catalog.ts";
 import { parseFormat } from "../../src/decode/format-file.ts";
-import type { PageLayout } from "../../src/decode/header-page.ts";
 import { foldAddress } from "../../src/decode/kallsyms.ts";
 import { Diagnostics } from "../../src/model/diagnostics.ts";
 import { EventRecord, StrSlot } from "../../src/model/event.ts";
 import { EventKind, TaskState } from "../../src/model/event-kind.ts";
 import { TraceFormatError } from "../../src/model/source.ts";
-
-const COMMON = `	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
-	field:unsigned char common_flags;	offset:2;	size:1;	signed:0;
-	field:unsigned char common_preempt_count;	offset:3;	size:1;	signed:0;
-	field:int common_pid;	offset:4;	size:4;	signed:1;
-`;
+import { COMMON_FIELDS, layout64 } from "./common-fields.ts";
 
 function fmt(_system: string, name: string, id: number, fields: string, print = '"x"'): string {
   const body = fields
@@ -21,7 +15,7 @@ function fmt(_system: string, name: string, id: number, fields: string, print = 
     .split("\n")
     .map((l) => `\t${l.trim()}`)
     .join("\n");
-  return `name: ${name}\nID: ${id}\nformat:\n${COMMON}\n${body}\n\nprint fmt: ${print}\n`;
+  return `name: ${name}\nID: ${id}\nformat:\n${COMMON_FIELDS}\n${body}\n\nprint fmt: ${print}\n`;
 }
 
 const FORMATS: [string, string][] = [
@@ -163,17 +157,10 @@ const FORMATS: [string, string][] = [
 ];
 
 function catalogFor(le: boolean) {
-  const layout: PageLayout = {
-    littleEndian: le,
-    kernelLongSize: 8,
-    commitOffset: 8,
-    dataOffset: 16,
-    subBufferSize: 4096,
-  };
   const diag = new Diagnostics();
   const cat = new EventCatalog(
     FORMATS.map(([s, t]) => parseFormat(t, s)),
-    layout,
+    layout64(le),
     "t.dat",
     diag,
   );

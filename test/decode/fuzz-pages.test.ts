@@ -7,30 +7,19 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { EventCatalog } from "../../src/decode/event-catalog.ts";
 import { parseFormat } from "../../src/decode/format-file.ts";
-import type { PageLayout } from "../../src/decode/header-page.ts";
 import { Diagnostics } from "../../src/model/diagnostics.ts";
 import { type EventRecord, StrSlot } from "../../src/model/event.ts";
 import { TraceFormatError } from "../../src/model/source.ts";
 import { CpuMerge, PageQueue } from "../../src/sources/cpu-merge.ts";
 import { publicTraces } from "../helpers/paths.ts";
+import { COMMON_FIELDS, layout64 } from "./common-fields.ts";
 
 const file = join(publicTraces, "raw-pages", "schedviz_cpu0_64bit.raw");
-const layout: PageLayout = {
-  littleEndian: true,
-  kernelLongSize: 8,
-  commitOffset: 8,
-  dataOffset: 16,
-  subBufferSize: 4096,
-};
-const COMMON = `	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
-	field:unsigned char common_flags;	offset:2;	size:1;	signed:0;
-	field:unsigned char common_preempt_count;	offset:3;	size:1;	signed:0;
-	field:int common_pid;	offset:4;	size:4;	signed:1;
-`;
+const layout = layout64();
 const FORMATS = [
-  `name: sched_switch\nID: 297\nformat:\n${COMMON}\n\tfield:char prev_comm[16];\toffset:8;\tsize:16;\tsigned:1;\n\tfield:pid_t prev_pid;\toffset:24;\tsize:4;\tsigned:1;\n\tfield:int prev_prio;\toffset:28;\tsize:4;\tsigned:1;\n\tfield:long prev_state;\toffset:32;\tsize:8;\tsigned:1;\n\tfield:char next_comm[16];\toffset:40;\tsize:16;\tsigned:1;\n\tfield:pid_t next_pid;\toffset:56;\tsize:4;\tsigned:1;\n\tfield:int next_prio;\toffset:60;\tsize:4;\tsigned:1;\n\nprint fmt: ""\n`,
+  `name: sched_switch\nID: 297\nformat:\n${COMMON_FIELDS}\n\tfield:char prev_comm[16];\toffset:8;\tsize:16;\tsigned:1;\n\tfield:pid_t prev_pid;\toffset:24;\tsize:4;\tsigned:1;\n\tfield:int prev_prio;\toffset:28;\tsize:4;\tsigned:1;\n\tfield:long prev_state;\toffset:32;\tsize:8;\tsigned:1;\n\tfield:char next_comm[16];\toffset:40;\tsize:16;\tsigned:1;\n\tfield:pid_t next_pid;\toffset:56;\tsize:4;\tsigned:1;\n\tfield:int next_prio;\toffset:60;\tsize:4;\tsigned:1;\n\nprint fmt: ""\n`,
   // a __data_loc comm so that corrupt locators are exercised
-  `name: sched_wakeup\nID: 299\nformat:\n${COMMON}\n\tfield:__data_loc char[] comm;\toffset:8;\tsize:4;\tsigned:0;\n\tfield:pid_t pid;\toffset:24;\tsize:4;\tsigned:1;\n\tfield:int prio;\toffset:28;\tsize:4;\tsigned:1;\n\tfield:int target_cpu;\toffset:36;\tsize:4;\tsigned:1;\n\nprint fmt: ""\n`,
+  `name: sched_wakeup\nID: 299\nformat:\n${COMMON_FIELDS}\n\tfield:__data_loc char[] comm;\toffset:8;\tsize:4;\tsigned:0;\n\tfield:pid_t pid;\toffset:24;\tsize:4;\tsigned:1;\n\tfield:int prio;\toffset:28;\tsize:4;\tsigned:1;\n\tfield:int target_cpu;\toffset:36;\tsize:4;\tsigned:1;\n\nprint fmt: ""\n`,
 ];
 
 /** xorshift: reproducible randomness */

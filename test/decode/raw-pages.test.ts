@@ -14,16 +14,12 @@ import { type EventRecord, StrSlot } from "../../src/model/event.ts";
 import { EventKind, TaskState } from "../../src/model/event-kind.ts";
 import { CpuMerge, type PageRef, type PageSource } from "../../src/sources/cpu-merge.ts";
 import { publicTraces } from "../helpers/paths.ts";
+import { COMMON_FIELDS } from "./common-fields.ts";
 
 const rawDir = join(publicTraces, "raw-pages");
 const skip = existsSync(rawDir) ? false : "shared traces not available";
 
-const COMMON = `	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
-	field:unsigned char common_flags;	offset:2;	size:1;	signed:0;
-	field:unsigned char common_preempt_count;	offset:3;	size:1;	signed:0;
-	field:int common_pid;	offset:4;	size:4;	signed:1;
-`;
-const COMMON_RT = `${COMMON}	field:unsigned short common_migrate_disable;	offset:8;	size:2;	signed:0;
+const COMMON_RT = `${COMMON_FIELDS}	field:unsigned short common_migrate_disable;	offset:8;	size:2;	signed:0;
 	field:unsigned short common_padding;	offset:10;	size:2;	signed:0;
 `;
 const STATE_FMT = `print fmt: "prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=%s next_pid=%d next_prio=%d", REC->prev_comm, REC->prev_pid, REC->prev_prio, REC->prev_state & (2048-1) ? __print_flags(REC->prev_state & (2048-1), "|", { 1, "S"} , { 2, "D" }, { 4, "T" }, { 8, "t" }, { 16, "Z" }, { 32, "X" }, { 64, "x" }, { 128, "K" }, { 256, "W" }, { 512, "P" }, { 1024, "N" }) : "R", REC->prev_state & 2048 ? "+" : "", REC->next_comm, REC->next_pid, REC->next_prio`;
@@ -132,9 +128,9 @@ function decodeFile(file: string, longSize: 4 | 8, formats: string[]) {
 describe("raw sub-buffers from schedviz", { skip }, () => {
   it("64-bit: 1366 events = 779 sched_switch + 587 sched_wakeup, time non-decreasing", () => {
     const r = decodeFile("schedviz_cpu0_64bit.raw", 8, [
-      sw(297, COMMON, 8, 8),
-      wake("sched_wakeup", 299, COMMON, 8),
-      wake("sched_wakeup_new", 298, COMMON, 8),
+      sw(297, COMMON_FIELDS, 8, 8),
+      wake("sched_wakeup", 299, COMMON_FIELDS, 8),
+      wake("sched_wakeup_new", 298, COMMON_FIELDS, 8),
     ]);
     assert.equal(r.events, 1366);
     assert.deepEqual(Object.fromEntries(r.counts), { 297: 779, 299: 587 });

@@ -13,6 +13,7 @@ import { EventKind, TaskState } from "../../src/model/event-kind.ts";
 import { TraceFormatError } from "../../src/model/source.ts";
 import { openTraceDat } from "../../src/sources/trace-dat.ts";
 import { TraceDatFile } from "../../src/sources/trace-dat-container.ts";
+import { COMMON_FIELDS } from "../decode/common-fields.ts";
 import { PageBuilder } from "../decode/page-builder.ts";
 import { buildV6, buildV7, type Meta, textOpt } from "./trace-dat-container-builder.ts";
 
@@ -20,16 +21,11 @@ const tmp = mkdtempSync(join(tmpdir(), "rtscope-tdat-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const TRACE_CMD = "/usr/bin/trace-cmd";
 
-const COMMON = `	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
-	field:unsigned char common_flags;	offset:2;	size:1;	signed:0;
-	field:unsigned char common_preempt_count;	offset:3;	size:1;	signed:0;
-	field:int common_pid;	offset:4;	size:4;	signed:1;
-`;
 // 32-bit kernel: prev_state is a 4-byte long (FORMATS.md §5.5)
 const SWITCH = `name: sched_switch
 ID: 68
 format:
-${COMMON}
+${COMMON_FIELDS}
 	field:char prev_comm[16];	offset:8;	size:16;	signed:0;
 	field:pid_t prev_pid;	offset:24;	size:4;	signed:1;
 	field:int prev_prio;	offset:28;	size:4;	signed:1;
@@ -43,7 +39,7 @@ print fmt: "prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=
 const WAKEUP = `name: sched_wakeup
 ID: 70
 format:
-${COMMON}
+${COMMON_FIELDS}
 	field:char comm[16];	offset:8;	size:16;	signed:0;
 	field:pid_t pid;	offset:24;	size:4;	signed:1;
 	field:int prio;	offset:28;	size:4;	signed:1;
@@ -55,7 +51,7 @@ print fmt: "comm=%s pid=%d prio=%d success=%d target_cpu=%03d", REC->comm, REC->
 const PRINT = `name: print
 ID: 5
 format:
-${COMMON}
+${COMMON_FIELDS}
 	field:unsigned long ip;	offset:8;	size:4;	signed:0;
 	field:char buf[];	offset:12;	size:0;	signed:0;
 
