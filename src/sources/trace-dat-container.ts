@@ -506,18 +506,24 @@ function readSectionHeader(r: FileByteReader, offset: number, what: string): Sec
       `${what}: section header runs past the end of the file (${r.fileSize} bytes)`,
     );
   }
+  const h = readSectionFields(r, offset);
+  if (offset + 16 + h.size > r.fileSize) {
+    throw new TraceFormatError(
+      r.path,
+      offset,
+      `${what}: section (id ${h.id}) of ${h.size} bytes runs past the end of the file (${r.fileSize} bytes): truncated file?`,
+    );
+  }
+  return h;
+}
+
+/** The 16-byte v7 section header at `offset` (u16 id, u16 flags, u32 description, u64 size), unchecked. */
+function readSectionFields(r: FileByteReader, offset: number): SectionHeader {
   r.seek(offset);
   const id = r.u16("section id");
   const flags = r.u16("section flags");
   const desc = r.u32("section description");
   const size = r.u64("section size");
-  if (offset + 16 + size > r.fileSize) {
-    throw new TraceFormatError(
-      r.path,
-      offset,
-      `${what}: section (id ${id}) of ${size} bytes runs past the end of the file (${r.fileSize} bytes): truncated file?`,
-    );
-  }
   return { id, flags, desc, size, offset };
 }
 
@@ -569,21 +575,16 @@ function readV7(r: FileByteReader, meta: TraceDatMeta): OptionState {
       meta.warnings.push(`more than ${MAX_SECTIONS} sections: scan stopped`);
       break;
     }
-    r.seek(pos);
-    const id = r.u16("section id");
-    const flags = r.u16("section flags");
-    const desc = r.u32("section description");
-    const size = r.u64("section size");
-    if (pos + 16 + size > meta.fileSize) {
+    const h = readSectionFields(r, pos);
+    if (pos + 16 + h.size > meta.fileSize) {
       meta.warnings.push(
-        `section scan: section at ${pos} (id ${id}, ${size} bytes) runs past the end of the file`,
+        `section scan: section at ${pos} (id ${h.id}, ${h.size} bytes) runs past the end of the file`,
       );
       break;
     }
-    const h = { id, flags, desc, size, offset: pos };
     headers.push(h);
-    if (id === OptionId.STRINGS) strings.push(readSectionContent(r, h, algo, "strings section"));
-    pos += 16 + size;
+    if (h.id === OptionId.STRINGS) strings.push(readSectionContent(r, h, algo, "strings section"));
+    pos += 16 + h.size;
   }
   if (pos < meta.fileSize && pos + 16 > meta.fileSize) {
     meta.warnings.push(
