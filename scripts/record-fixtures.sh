@@ -83,24 +83,25 @@ instance_remove() {
   rmdir "$INST"
 }
 
-# Events lost in the instance (overruns + dropped, summed over CPUs).
-instance_lost() {
+# instance_stats_sum AWK: the number the awk program AWK prints for each per-CPU stats file of
+# the instance, summed over CPUs.
+instance_stats_sum() {
   local n=0 f v
   for f in "$INST"/per_cpu/cpu*/stats; do
-    v=$(awk '/^overrun:/ {o=$2} /^dropped events:/ {d=$3} END {print o+d}' "$f")
+    v=$(awk "$1" "$f")
     n=$((n + v))
   done
   echo "$n"
 }
 
+# Events lost in the instance (overruns + dropped, summed over CPUs).
+instance_lost() {
+  instance_stats_sum '/^overrun:/ {o=$2} /^dropped events:/ {d=$3} END {print o+d}'
+}
+
 # Events recorded in the instance (per-CPU "entries:" before anything consumed them).
 instance_entries() {
-  local n=0 f v
-  for f in "$INST"/per_cpu/cpu*/stats; do
-    v=$(awk '/^entries:/ {print $2}' "$f")
-    n=$((n + v))
-  done
-  echo "$n"
+  instance_stats_sum '/^entries:/ {print $2}'
 }
 
 # instance_extract OUT.dat KALLSYMS [EVENTS]: trace-cmd extract of the instance (v7, zstd), in a
