@@ -15,6 +15,7 @@ import { Pipeline } from "../../src/analysis/analyzer.ts";
 import { emptySelection } from "../../src/model/selection.ts";
 import type { TraceSource } from "../../src/model/source.ts";
 import { fixturesDir, repoRoot } from "../helpers/paths.ts";
+import { reportLines } from "../helpers/report-lines.ts";
 
 interface Case {
   case: string;
@@ -76,18 +77,11 @@ function rawSamples(
   reportText: string,
   tids: number[],
 ): Map<number, { byEnd: Map<bigint, number>; firstExpiry: bigint }> {
-  const line = /^\S+:\s+(.+?)-(\d+)\s+\[(\d+)\]\s+(\d+)\.(\d{9}):\s+(\w+):\s+(.*)$/;
   const out = new Map<number, { byEnd: Map<bigint, number>; firstExpiry: bigint }>();
   for (const tid of tids) out.set(tid, { byEnd: new Map(), firstExpiry: -1n });
   const armed = new Map<string, { tid: number; soft: bigint }>();
   const pending = new Map<number, { soft: bigint; now: bigint; entryTs: bigint }>();
-  for (const l of reportText.split("\n")) {
-    const m = line.exec(l);
-    if (!m) continue;
-    const ts = BigInt(m[4]) * 1_000_000_000n + BigInt(m[5]);
-    const current = Number(m[2]);
-    const event = m[6];
-    const body = m[7];
+  for (const { ts, pid: current, event, body } of reportLines(reportText)) {
     if (event === "hrtimer_start" && out.has(current) && body.includes("function=hrtimer_wakeup")) {
       const timer = /hrtimer=(\S+)/.exec(body)?.[1] ?? "";
       const soft = BigInt(/softexpires=(\d+)/.exec(body)?.[1] ?? "0");

@@ -13,6 +13,7 @@ import { EventKind } from "../../src/model/event-kind.ts";
 import { emptySelection } from "../../src/model/selection.ts";
 import type { TraceSource } from "../../src/model/source.ts";
 import { recordedTraces, repoRoot } from "../helpers/paths.ts";
+import { reportLines } from "../helpers/report-lines.ts";
 
 const TRACE = resolve(recordedTraces, "stress-ng-cyclic.v7zstd.dat");
 const STRESS_NG_OUT = resolve(recordedTraces, "stress-ng-cyclic.txt");
@@ -158,19 +159,11 @@ test("latency samples agree with trace-cmd report's timestamps", {
     maxBuffer: 64 << 20,
     stdio: ["ignore", "pipe", "ignore"],
   });
-  // "shrec:  stress-ng-cycli-18822 [001] 15149.202889320: sys_exit_clock_nanosleep: 0x0"
-  const line = /^\S+:\s+(.+?)-(\d+)\s+\[(\d+)\]\s+(\d+)\.(\d{9}):\s+(\w+):\s+(.*)$/;
   const wakeups: bigint[] = [];
   const ends = new Map<bigint, bigint>();
   let pending: bigint | null = null;
   let asleep = false;
-  for (const l of text.split("\n")) {
-    const m = line.exec(l);
-    if (!m) continue;
-    const ts = BigInt(m[4]) * 1_000_000_000n + BigInt(m[5]);
-    const current = Number(m[2]);
-    const event = m[6];
-    const body = m[7];
+  for (const { ts, pid: current, event, body } of reportLines(text)) {
     if (
       pending !== null &&
       (current === CYCLIC_TID ||
