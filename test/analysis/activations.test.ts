@@ -5,7 +5,7 @@ import { test } from "node:test";
 import type { Pipeline } from "../../src/analysis/analyzer.ts";
 import { Diagnostics } from "../../src/model/diagnostics.ts";
 import type { TaskReport } from "../../src/model/report.ts";
-import { analyzeScript, EventScript, pids } from "./event-script.ts";
+import { analyzeScript, EventScript, pids, SCRIPT_INFO } from "./event-script.ts";
 
 function task(r: { tasks: TaskReport[] }, tid: number): TaskReport {
   const t = r.tasks.find((x) => x.tid === tid);
@@ -299,25 +299,11 @@ test("timestamps in the report are absolute (tsBase + relative)", () => {
   const { analysis } = analyzeScript(s, { selection: pids(42) });
   // a base past 2^53 gives bigint timestamps
   const big = 2n ** 60n;
-  const info = { ...analysisInfo(), tsBase: big };
+  const info = { ...SCRIPT_INFO(2), tsBase: big };
   const r = analysis.report(info, new Diagnostics(), { events: 1, firstTs: 0, lastTs: 3000 } as Pipeline);
   assert.equal(r.tasks[0].metrics.latency?.maxAt, big + 3000n);
   assert.equal(r.source.end, big + 3000n);
 });
-
-function analysisInfo() {
-  return {
-    kind: "text" as const,
-    path: "x",
-    clock: "mono",
-    clockIsNs: true,
-    cpus: 2,
-    kernel: "",
-    tsBase: 0n,
-    tsResolutionNs: 1,
-    format: "",
-  };
-}
 
 test("a CPU whose data begins after the grace period cuts open activations; wakeups targeting it are incomplete", () => {
   const s = new EventScript(2);

@@ -10,6 +10,7 @@ import { Diagnostics } from "../../src/model/diagnostics.ts";
 import { EventRecord, StrSlot } from "../../src/model/event.ts";
 import { EventKind } from "../../src/model/event-kind.ts";
 import { emptySelection } from "../../src/model/selection.ts";
+import { SCRIPT_INFO } from "../analysis/event-script.ts";
 
 test("every activation a new maximum, 40 tasks, 100k events: window memory stays bounded", () => {
   const bound = 32 * 1024;
@@ -103,21 +104,7 @@ test("every activation a new maximum, 40 tasks, 100k events: window memory stays
   assert.ok(st.evicted > 0, "some windows were evicted");
   assert.ok(cap.recorder.bytes <= 2 * (1 << 20));
   // what is kept is usable: the latest task's max window explains its latency
-  const rep = an.report(
-    {
-      kind: "text",
-      path: "scripted",
-      clock: "mono",
-      clockIsNs: true,
-      cpus: 2,
-      kernel: "",
-      tsBase: 0n,
-      tsResolutionNs: 1,
-      format: "scripted",
-    },
-    new Diagnostics(),
-    p,
-  );
+  const rep = an.report(SCRIPT_INFO(2), new Diagnostics(), p);
   // what is kept is usable: each held maximum is its metric's max and its causes add up
   let kept = 0;
   for (const t of rep.tasks)
