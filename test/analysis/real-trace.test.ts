@@ -14,6 +14,7 @@ import { emptySelection } from "../../src/model/selection.ts";
 import type { TraceSource } from "../../src/model/source.ts";
 import { recordedTraces, repoRoot } from "../helpers/paths.ts";
 import { reportLines } from "../helpers/report-lines.ts";
+import { skipWithoutTraceCmd } from "../helpers/trace-cmd.ts";
 
 const TRACE = resolve(recordedTraces, "stress-ng-cyclic.v7zstd.dat");
 const STRESS_NG_OUT = resolve(recordedTraces, "stress-ng-cyclic.txt");
@@ -146,13 +147,8 @@ test("every latency sample equals the difference of the two events' timestamps",
   assert.equal(samples.length, scanned.size);
 });
 
-// `trace-cmd --version` exits 255 even when it works: look for the binary instead
-const traceCmd = (process.env.PATH ?? "")
-  .split(":")
-  .some((d) => d !== "" && existsSync(resolve(d, "trace-cmd")));
-
 test("latency samples agree with trace-cmd report's timestamps", {
-  skip: skip || (traceCmd ? false : "trace-cmd not installed"),
+  skip: skip || skipWithoutTraceCmd,
 }, async () => {
   const text = execFileSync("trace-cmd", ["report", "-t", TRACE], {
     encoding: "utf8",

@@ -12,19 +12,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { bracketedClock, TraceDatFile, type TraceDatMeta } from "../../src/sources/trace-dat-container.ts";
 import { fixturesDir, publicTraces, recordedTraces, sharedAvailable } from "../helpers/paths.ts";
-
-function haveTraceCmd(): boolean {
-  try {
-    execFileSync("trace-cmd", ["-h"], { stdio: "ignore" });
-    return true;
-  } catch (e) {
-    // `trace-cmd -h` exits non-zero; only a missing binary matters.
-    return (e as NodeJS.ErrnoException).code !== "ENOENT";
-  }
-}
-
-const TRACE_CMD = haveTraceCmd();
-const NO_TRACE_CMD = TRACE_CMD ? false : "trace-cmd not installed";
+import { skipWithoutTraceCmd } from "../helpers/trace-cmd.ts";
 
 function traceCmd(args: string[]): string {
   return execFileSync("trace-cmd", args, {
@@ -366,7 +354,7 @@ function rawDigests(path: string, meta: TraceDatMeta): Map<string, { bytes: numb
   return out;
 }
 
-describe("trace.dat container vs trace-cmd dump", { skip: NO_TRACE_CMD }, () => {
+describe("trace.dat container vs trace-cmd dump", { skip: skipWithoutTraceCmd }, () => {
   for (const path of [...sharedFiles, ...fixtureFiles]) {
     test(path.replace(/.*\/(traces|fixtures)\//, ""), () => {
       const m = checkAgainstDump(path);

@@ -8,18 +8,11 @@ import { test } from "node:test";
 import { run } from "../../src/cli/export.ts";
 import { UsageError } from "../../src/cli/options.ts";
 import { fixturesDir } from "../helpers/paths.ts";
+import { skipWithoutTraceCmd } from "../helpers/trace-cmd.ts";
 
 const file = resolve(fixturesDir, "causes/thread.dat");
 
-function haveTraceCmd(): boolean {
-  try {
-    execFileSync("trace-cmd", ["-h"], { stdio: "ignore" });
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code !== "ENOENT";
-  }
-}
-const skip = haveTraceCmd() ? false : "trace-cmd not installed";
+const skip = skipWithoutTraceCmd;
 
 /** The prio-22 cyclictest thread of the fixture, found with trace-cmd (not rtscope). */
 function cyclictestTid(): number {

@@ -20,18 +20,10 @@ import { formatPerfettoText, TEXT_EVENT_NAMES } from "../../src/output/perfetto-
 import { writeTraceDat } from "../../src/output/trace-dat-writer.ts";
 import { openTraceDat } from "../../src/sources/trace-dat.ts";
 import { fixturesDir } from "../helpers/paths.ts";
+import { skipWithoutTraceCmd } from "../helpers/trace-cmd.ts";
 import { Script, sample } from "./scripted.ts";
 
-function haveTraceCmd(): boolean {
-  try {
-    execFileSync("trace-cmd", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch (e) {
-    // trace-cmd --version exits non-zero on some versions but exists
-    return (e as { code?: string }).code !== "ENOENT";
-  }
-}
-const skip = haveTraceCmd() ? false : "trace-cmd not installed";
+const skip = skipWithoutTraceCmd;
 
 /** What trace-cmd -R should print for event i: raw field values, by field name. */
 function expectedFields(w: WindowEvents, i: number, tsBase: bigint): Record<string, string | number> {
