@@ -42,7 +42,7 @@ import { removeStaleInstances, TracefsInstance } from "../tracefs/instance.ts";
 import { snapshotTasks } from "../tracefs/proc-tasks.ts";
 import { RawCpuReader } from "../tracefs/raw-reader.ts";
 import { findTracefs, TracefsError } from "../tracefs/tracefs-root.ts";
-import { CpuMerge, type PageRef, type PageSource } from "./cpu-merge.ts";
+import { CpuMerge, PageQueue, type PageRef } from "./cpu-merge.ts";
 
 export const DEFAULT_BUFFER_SIZE_KB = 4096;
 
@@ -100,24 +100,13 @@ const MAX_FREE_SLABS = 16;
  * for the next page; when that next page lies in another slab, the previous slab is free
  * again (pages are appended in order), and the reader refills it instead of allocating.
  */
-class SlabPageQueue implements PageSource {
-  private pages: PageRef[] = [];
-  private head = 0;
+class SlabPageQueue extends PageQueue {
   private current: Uint8Array | null = null;
   readonly free: Uint8Array[] = [];
 
-  append(slab: Uint8Array, start: number, length: number): void {
-    this.pages.push({ data: slab, start, length, fileOffset: -1 });
-  }
-
-  nextPage(): PageRef | null {
-    if (this.head >= this.pages.length) return null;
-    const p = this.pages[this.head];
-    this.pages[this.head++] = undefined as unknown as PageRef;
-    if (this.head > 64 && this.head * 2 > this.pages.length) {
-      this.pages = this.pages.slice(this.head);
-      this.head = 0;
-    }
+  override nextPage(): PageRef | null {
+    const p = super.nextPage();
+    if (p === null) return null;
     if (this.current !== null && p.data !== this.current && this.free.length < MAX_FREE_SLABS)
       this.free.push(this.current);
     this.current = p.data;
