@@ -25,6 +25,8 @@ SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$SCRIPT_DIR/lib/tracefs-extract.sh"
 # shellcheck source=lib/rt-events.sh
 . "$SCRIPT_DIR/lib/rt-events.sh"
+# shellcheck source=lib/tracefs-instance.sh
+. "$SCRIPT_DIR/lib/tracefs-instance.sh"
 NAME="rtscope-causefix-$$"
 INST="$TRACEFS/instances/$NAME"
 MAX_BYTES=$((2 * 1024 * 1024))
@@ -39,10 +41,7 @@ cleanup() {
   # stop every helper we started, then remove the instance (rmdir fails while busy)
   jobs -p | xargs -r kill 2>/dev/null || true
   wait 2>/dev/null || true
-  if [ -d "$INST" ]; then
-    echo 0 >"$INST/tracing_on" 2>/dev/null || true
-    rmdir "$INST" 2>/dev/null || true
-  fi
+  tracefs_instance_remove "$INST" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -65,8 +64,7 @@ start_instance() {
 stop_instance() { # $1 = output file
   echo 0 >"$INST/tracing_on"
   tracefs_extract "$NAME" "$1"
-  # trace-cmd extract -B removes the instance itself; make sure it is gone
-  if [ -d "$INST" ]; then rmdir "$INST"; fi
+  tracefs_instance_remove "$INST"
   local size
   size=$(stat -c %s "$1")
   if [ "$size" -ge "$MAX_BYTES" ]; then

@@ -32,6 +32,8 @@ TRACEFS=/sys/kernel/tracing
 . "$SCRIPT_DIR/lib/tracefs-extract.sh"
 # shellcheck source=lib/rt-events.sh
 . "$SCRIPT_DIR/lib/rt-events.sh"
+# shellcheck source=lib/tracefs-instance.sh
+. "$SCRIPT_DIR/lib/tracefs-instance.sh"
 NAME=rtscope-fixture-$$
 INST=$TRACEFS/instances/$NAME
 WORK=$(mktemp -d /tmp/rtscope-fixture.XXXXXX)
@@ -42,11 +44,7 @@ cleanup() {
   for p in "${BG_PIDS[@]:-}"; do
     [ -n "$p" ] && kill -TERM -- "-$p" 2>/dev/null || true
   done
-  if [ -d "$INST" ]; then
-    echo 0 >"$INST/tracing_on" 2>/dev/null || true
-    echo 0 >"$INST/events/enable" 2>/dev/null || true
-    rmdir "$INST" 2>/dev/null || true
-  fi
+  tracefs_instance_remove "$INST" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -73,14 +71,6 @@ instance_create() {
   for ev in $events; do
     echo 1 >"$INST/events/$ev/enable"
   done
-}
-
-# trace-cmd extract -B removes the instance itself when done; remove it if it is still there.
-instance_remove() {
-  [ -d "$INST" ] || return 0
-  echo 0 >"$INST/tracing_on" 2>/dev/null || true
-  echo 0 >"$INST/events/enable" 2>/dev/null || true
-  rmdir "$INST"
 }
 
 # instance_stats_sum AWK: the number the awk program AWK prints for each per-CPU stats file of
@@ -234,7 +224,7 @@ record_case() {
   cp "$INST/trace" "$out/trace.txt"
   small_kallsyms "$out/trace.txt" "$WORK/kallsyms"
   instance_extract "$out/trace.v7.dat" "$WORK/kallsyms" "$ALL_EVENTS"
-  instance_remove
+  tracefs_instance_remove "$INST"
   trace-cmd convert --file-version 6 --compression none -i "$out/trace.v7.dat" -o "$out/trace.v6.dat" >/dev/null 2>&1
   trace-cmd report -t -i "$out/trace.v7.dat" >"$out/report-t.txt" 2>/dev/null
 
@@ -294,7 +284,7 @@ record_raw() {
     grep -E ' hrtimer_wakeup$' /proc/kallsyms >"$WORK/kallsyms"
   fi
   instance_extract "$out/trace.v7.dat" "$WORK/kallsyms"
-  instance_remove
+  tracefs_instance_remove "$INST"
   echo "events $entries"
   echo "lost $lost"
 }

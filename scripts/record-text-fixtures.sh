@@ -15,16 +15,14 @@ TRACEFS=/sys/kernel/tracing
 . "$SCRIPT_DIR/lib/tracefs-extract.sh"
 # shellcheck source=lib/rt-events.sh
 . "$SCRIPT_DIR/lib/rt-events.sh"
+# shellcheck source=lib/tracefs-instance.sh
+. "$SCRIPT_DIR/lib/tracefs-instance.sh"
 NAME=rtscope-textfix-$$
 INST=$TRACEFS/instances/$NAME
 WORK=$(mktemp -d)
 
 cleanup() {
-  if [ -d "$INST" ]; then
-    echo 0 >"$INST/tracing_on" 2>/dev/null || true
-    echo 0 >"$INST/events/enable" 2>/dev/null || true
-    rmdir "$INST" 2>/dev/null || true
-  fi
+  tracefs_instance_remove "$INST" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -32,11 +30,7 @@ trap cleanup EXIT INT TERM
 # A new, empty instance for each recording (trace-cmd 3.1's `extract -B` removes the
 # instance it read; other versions may leave it).
 fresh_instance() {
-  if [ -d "$INST" ]; then
-    echo 0 >"$INST/tracing_on"
-    echo 0 >"$INST/events/enable"
-    rmdir "$INST"
-  fi
+  tracefs_instance_remove "$INST"
   mkdir "$INST"
   echo 0 >"$INST/tracing_on"
 }
