@@ -5,6 +5,8 @@
 //   one of which holds the ftrace text (others: JSON trace events, process dumps);
 // - legacy systrace HTML: the text inside `var linuxPerfData = "\` in a plain `<script>`.
 
+import { indexOfBytes } from "./field-scanner.ts";
+
 export type Container = "tracefs" | "trace-cmd" | "systrace-html" | "legacy-html";
 
 export const FORMAT_NAMES: Record<Container, string> = {
@@ -13,18 +15,6 @@ export const FORMAT_NAMES: Record<Container, string> = {
   "systrace-html": "systrace HTML",
   "legacy-html": "systrace HTML",
 };
-
-export function indexOfBytes(b: Uint8Array, s: number, e: number, needle: Uint8Array): number {
-  const last = e - needle.length;
-  const n0 = needle[0];
-  for (let i = s; i <= last; i++) {
-    if (b[i] !== n0) continue;
-    let j = 1;
-    while (j < needle.length && b[i + j] === needle[j]) j++;
-    if (j === needle.length) return i;
-  }
-  return -1;
-}
 
 const enc = new TextEncoder();
 export const TRACE_DATA_CLASS = enc.encode('class="trace-data"');

@@ -9,6 +9,19 @@ export function ascii(text: string): Uint8Array {
   return out;
 }
 
+/** Index of the first `needle` in b[s..e), or -1. */
+export function indexOfBytes(b: Uint8Array, s: number, e: number, needle: Uint8Array): number {
+  const last = e - needle.length;
+  const n0 = needle[0];
+  for (let i = s; i <= last; i++) {
+    if (b[i] !== n0) continue;
+    let j = 1;
+    while (j < needle.length && b[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}
+
 const SPACE = 32;
 const DASH = 45;
 const ZERO = 48;

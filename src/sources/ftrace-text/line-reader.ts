@@ -6,12 +6,12 @@
 import type { FileHandle } from "node:fs/promises";
 import {
   type Container,
-  indexOfBytes,
   LINUX_PERF_DATA,
   SCRIPT_END,
   TRACE_DATA_CLASS,
   TRACE_DATA_CLASS_SQ,
 } from "./container.ts";
+import { indexOfBytes } from "./field-scanner.ts";
 
 export interface LineCallback {
   /** A trace line b[s, e) (no newline, trailing spaces and CR removed). Return true to stop reading. */

@@ -7,7 +7,7 @@
 
 import type { EventRecord } from "../../model/event.ts";
 import { StrSlot } from "../../model/event.ts";
-import { ascii, type FieldScanner } from "./field-scanner.ts";
+import { ascii, type FieldScanner, indexOfBytes } from "./field-scanner.ts";
 import {
   isOldTableValue,
   kernelLetterBits,
@@ -49,17 +49,6 @@ function startsWith(b: Uint8Array, at: number, end: number, key: Uint8Array): bo
   if (at + key.length > end) return false;
   for (let i = 0; i < key.length; i++) if (b[at + i] !== key[i]) return false;
   return true;
-}
-
-function indexOf(b: Uint8Array, from: number, end: number, key: Uint8Array): number {
-  const last = end - key.length;
-  for (let i = from; i <= last; i++) {
-    if (b[i] !== key[0]) continue;
-    let j = 1;
-    while (j < key.length && b[i + j] === key[j]) j++;
-    if (j === key.length) return i;
-  }
-  return -1;
 }
 
 /** A numeric raw prev_state, with the table rule of prev-state.ts. */
@@ -166,7 +155,7 @@ function parseSwitchPlugin(sc: FieldScanner, rec: EventRecord, ctx: TextContext)
   const b = sc.b;
   const s = sc.start;
   const e = sc.end;
-  const arrow = indexOf(b, s, e, ARROW);
+  const arrow = indexOfBytes(b, s, e, ARROW);
   if (arrow < 0) return false;
   // left: comm:pid [prio] STATE
   let st = arrow - 1;
