@@ -9,151 +9,116 @@ import { EventKind, TaskState } from "../../src/model/event-kind.ts";
 import { TraceFormatError } from "../../src/model/source.ts";
 import { COMMON_FIELDS, layout64 } from "./common-fields.ts";
 
-function fmt(_system: string, name: string, id: number, fields: string, print = '"x"'): string {
+/** [system, format file text] of one event. */
+function fmt(system: string, name: string, id: number, fields: string, print = '"x"'): [string, string] {
   const body = fields
     .trim()
     .split("\n")
     .map((l) => `\t${l.trim()}`)
     .join("\n");
-  return `name: ${name}\nID: ${id}\nformat:\n${COMMON_FIELDS}\n${body}\n\nprint fmt: ${print}\n`;
+  return [system, `name: ${name}\nID: ${id}\nformat:\n${COMMON_FIELDS}\n${body}\n\nprint fmt: ${print}\n`];
 }
 
 const FORMATS: [string, string][] = [
-  [
+  fmt(
     "sched",
-    fmt(
-      "sched",
-      "sched_wakeup",
-      10,
-      `field:char comm[16];	offset:8;	size:16;	signed:0;
-      field:pid_t pid;	offset:24;	size:4;	signed:1;
-      field:int prio;	offset:28;	size:4;	signed:1;
-      field:int success;	offset:32;	size:4;	signed:1;
-      field:int target_cpu;	offset:36;	size:4;	signed:1;`,
-    ),
-  ],
-  [
+    "sched_wakeup",
+    10,
+    `field:char comm[16];	offset:8;	size:16;	signed:0;
+    field:pid_t pid;	offset:24;	size:4;	signed:1;
+    field:int prio;	offset:28;	size:4;	signed:1;
+    field:int success;	offset:32;	size:4;	signed:1;
+    field:int target_cpu;	offset:36;	size:4;	signed:1;`,
+  ),
+  fmt(
     "sched",
-    fmt(
-      "sched",
-      "sched_waking",
-      11,
-      `field:char comm[16];	offset:8;	size:16;	signed:0;
-      field:pid_t pid;	offset:24;	size:4;	signed:1;
-      field:int prio;	offset:28;	size:4;	signed:1;
-      field:int target_cpu;	offset:32;	size:4;	signed:1;`,
-    ),
-  ],
-  [
+    "sched_waking",
+    11,
+    `field:char comm[16];	offset:8;	size:16;	signed:0;
+    field:pid_t pid;	offset:24;	size:4;	signed:1;
+    field:int prio;	offset:28;	size:4;	signed:1;
+    field:int target_cpu;	offset:32;	size:4;	signed:1;`,
+  ),
+  fmt(
     "sched",
-    fmt(
-      "sched",
-      "sched_switch",
-      12,
-      `field:char prev_comm[16];	offset:8;	size:16;	signed:0;
-      field:pid_t prev_pid;	offset:24;	size:4;	signed:1;
-      field:int prev_prio;	offset:28;	size:4;	signed:1;
-      field:long prev_state;	offset:32;	size:4;	signed:1;
-      field:char next_comm[16];	offset:36;	size:16;	signed:0;
-      field:pid_t next_pid;	offset:52;	size:4;	signed:1;
-      field:int next_prio;	offset:56;	size:4;	signed:1;`,
-      '"", REC->prev_state & (1024-1) ? __print_flags(REC->prev_state & (1024-1), "|", { 1, "S"} , { 2, "D" }, { 4, "T" }, { 8, "t" }, { 16, "Z" }, { 32, "X" }, { 64, "x" }, { 128, "K" }, { 256, "W" }, { 512, "P" }) : "R", REC->prev_state & 1024 ? "+" : ""',
-    ),
-  ],
-  [
+    "sched_switch",
+    12,
+    `field:char prev_comm[16];	offset:8;	size:16;	signed:0;
+    field:pid_t prev_pid;	offset:24;	size:4;	signed:1;
+    field:int prev_prio;	offset:28;	size:4;	signed:1;
+    field:long prev_state;	offset:32;	size:4;	signed:1;
+    field:char next_comm[16];	offset:36;	size:16;	signed:0;
+    field:pid_t next_pid;	offset:52;	size:4;	signed:1;
+    field:int next_prio;	offset:56;	size:4;	signed:1;`,
+    '"", REC->prev_state & (1024-1) ? __print_flags(REC->prev_state & (1024-1), "|", { 1, "S"} , { 2, "D" }, { 4, "T" }, { 8, "t" }, { 16, "Z" }, { 32, "X" }, { 64, "x" }, { 128, "K" }, { 256, "W" }, { 512, "P" }) : "R", REC->prev_state & 1024 ? "+" : ""',
+  ),
+  fmt(
     "sched",
-    fmt(
-      "sched",
-      "sched_migrate_task",
-      13,
-      `field:__data_loc char[] comm;	offset:8;	size:4;	signed:0;
-      field:pid_t pid;	offset:12;	size:4;	signed:1;
-      field:int prio;	offset:16;	size:4;	signed:1;
-      field:int orig_cpu;	offset:20;	size:4;	signed:1;
-      field:int dest_cpu;	offset:24;	size:4;	signed:1;`,
-    ),
-  ],
-  [
+    "sched_migrate_task",
+    13,
+    `field:__data_loc char[] comm;	offset:8;	size:4;	signed:0;
+    field:pid_t pid;	offset:12;	size:4;	signed:1;
+    field:int prio;	offset:16;	size:4;	signed:1;
+    field:int orig_cpu;	offset:20;	size:4;	signed:1;
+    field:int dest_cpu;	offset:24;	size:4;	signed:1;`,
+  ),
+  fmt(
     "sched",
-    fmt(
-      "sched",
-      "sched_process_fork",
-      14,
-      `field:__data_loc char[] parent_comm;	offset:8;	size:4;	signed:0;
-      field:pid_t parent_pid;	offset:12;	size:4;	signed:1;
-      field:__data_loc char[] child_comm;	offset:16;	size:4;	signed:0;
-      field:pid_t child_pid;	offset:20;	size:4;	signed:1;`,
-    ),
-  ],
-  [
+    "sched_process_fork",
+    14,
+    `field:__data_loc char[] parent_comm;	offset:8;	size:4;	signed:0;
+    field:pid_t parent_pid;	offset:12;	size:4;	signed:1;
+    field:__data_loc char[] child_comm;	offset:16;	size:4;	signed:0;
+    field:pid_t child_pid;	offset:20;	size:4;	signed:1;`,
+  ),
+  fmt(
     "irq",
-    fmt(
-      "irq",
-      "irq_handler_entry",
-      20,
-      `field:int irq;	offset:8;	size:4;	signed:1;
-      field:__data_loc char[] name;	offset:12;	size:4;	signed:0;`,
-    ),
-  ],
-  [
+    "irq_handler_entry",
+    20,
+    `field:int irq;	offset:8;	size:4;	signed:1;
+    field:__data_loc char[] name;	offset:12;	size:4;	signed:0;`,
+  ),
+  fmt(
     "timer",
-    fmt(
-      "timer",
-      "hrtimer_start",
-      30,
-      `field:void * hrtimer;	offset:8;	size:8;	signed:0;
-      field:void * function;	offset:16;	size:8;	signed:0;
-      field:s64 expires;	offset:24;	size:8;	signed:1;
-      field:s64 softexpires;	offset:32;	size:8;	signed:1;
-      field:enum hrtimer_mode mode;	offset:40;	size:4;	signed:0;`,
-    ),
-  ],
-  [
+    "hrtimer_start",
+    30,
+    `field:void * hrtimer;	offset:8;	size:8;	signed:0;
+    field:void * function;	offset:16;	size:8;	signed:0;
+    field:s64 expires;	offset:24;	size:8;	signed:1;
+    field:s64 softexpires;	offset:32;	size:8;	signed:1;
+    field:enum hrtimer_mode mode;	offset:40;	size:4;	signed:0;`,
+  ),
+  fmt(
     "timer",
-    fmt(
-      "timer",
-      "hrtimer_expire_entry",
-      31,
-      `field:void * hrtimer;	offset:8;	size:8;	signed:0;
-      field:s64 now;	offset:16;	size:8;	signed:1;
-      field:void * function;	offset:24;	size:8;	signed:0;`,
-    ),
-  ],
-  [
+    "hrtimer_expire_entry",
+    31,
+    `field:void * hrtimer;	offset:8;	size:8;	signed:0;
+    field:s64 now;	offset:16;	size:8;	signed:1;
+    field:void * function;	offset:24;	size:8;	signed:0;`,
+  ),
+  fmt(
     "syscalls",
-    fmt(
-      "syscalls",
-      "sys_enter_clock_nanosleep",
-      40,
-      `field:int __syscall_nr;	offset:8;	size:4;	signed:1;
-      field:const clockid_t which_clock;	offset:16;	size:8;	signed:0;
-      field:int flags;	offset:24;	size:8;	signed:0;`,
-    ),
-  ],
-  [
+    "sys_enter_clock_nanosleep",
+    40,
+    `field:int __syscall_nr;	offset:8;	size:4;	signed:1;
+    field:const clockid_t which_clock;	offset:16;	size:8;	signed:0;
+    field:int flags;	offset:24;	size:8;	signed:0;`,
+  ),
+  fmt("syscalls", "sys_enter_nanosleep", 41, "field:int __syscall_nr;	offset:8;	size:4;	signed:1;"),
+  fmt(
     "syscalls",
-    fmt("syscalls", "sys_enter_nanosleep", 41, "field:int __syscall_nr;	offset:8;	size:4;	signed:1;"),
-  ],
-  [
-    "syscalls",
-    fmt(
-      "syscalls",
-      "sys_exit_clock_nanosleep",
-      42,
-      `field:int __syscall_nr;	offset:8;	size:4;	signed:1;
-      field:long ret;	offset:16;	size:8;	signed:1;`,
-    ),
-  ],
-  [
+    "sys_exit_clock_nanosleep",
+    42,
+    `field:int __syscall_nr;	offset:8;	size:4;	signed:1;
+    field:long ret;	offset:16;	size:8;	signed:1;`,
+  ),
+  fmt(
     "demo",
-    fmt(
-      "demo",
-      "rel",
-      50,
-      `field:__rel_loc char[] msg;	offset:8;	size:4;	signed:0;
-      field:u64 big;	offset:12;	size:8;	signed:0;`,
-    ),
-  ],
+    "rel",
+    50,
+    `field:__rel_loc char[] msg;	offset:8;	size:4;	signed:0;
+    field:u64 big;	offset:12;	size:8;	signed:0;`,
+  ),
 ];
 
 function catalogFor(le: boolean) {
