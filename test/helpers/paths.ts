@@ -5,11 +5,17 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const sharedDir = resolve(repoRoot, "../shared");
+// RTSCOPE_SHARED_DIR points elsewhere (or at nothing, to check that tests skip without it)
+export const sharedDir = resolve(repoRoot, process.env.RTSCOPE_SHARED_DIR ?? "../shared");
 export const publicTraces = resolve(sharedDir, "traces/public");
 export const recordedTraces = resolve(sharedDir, "traces/recorded");
 export const fixturesDir = resolve(repoRoot, "test/fixtures");
 
 export function sharedAvailable(): boolean {
-  return existsSync(publicTraces);
+  return existsSync(publicTraces) && existsSync(recordedTraces);
 }
+
+/** For `{ skip }`: false when ../shared is there, else the reason. */
+export const skipWithoutShared: string | false = sharedAvailable()
+  ? false
+  : `${sharedDir} is missing (the team's shared traces sit beside the checkout)`;

@@ -11,7 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { bracketedClock, TraceDatFile, type TraceDatMeta } from "../../src/sources/trace-dat-container.ts";
-import { fixturesDir, publicTraces, recordedTraces, sharedAvailable } from "../helpers/paths.ts";
+import {
+  fixturesDir,
+  publicTraces,
+  recordedTraces,
+  sharedAvailable,
+  skipWithoutShared,
+} from "../helpers/paths.ts";
 import { skipWithoutTraceCmd } from "../helpers/trace-cmd.ts";
 
 function traceCmd(args: string[]): string {
@@ -368,12 +374,17 @@ describe("trace.dat container vs trace-cmd dump", { skip: skipWithoutTraceCmd },
   }
 
   for (const [src, name] of conversions) {
-    test(`trace-cmd convert -> ${name}`, { skip: existsSync(src) ? false : "source missing" }, () => {
+    test(`trace-cmd convert -> ${name}`, {
+      skip: skipWithoutShared || (existsSync(src) ? false : `${src} missing`),
+    }, () => {
       checkAgainstDump(converted(name));
     });
   }
 
-  test("compressed pages equal trace-cmd's uncompressed conversion, CPU by CPU", () => {
+  // its zstd sources are the shared traces (the fixtures only add to them)
+  test("compressed pages equal trace-cmd's uncompressed conversion, CPU by CPU", {
+    skip: skipWithoutShared,
+  }, () => {
     const pairs: [string, string][] = [
       [join(recordedTraces, "stress-ng-cyclic.v7zstd.dat"), converted("rec.v7none.dat")],
       [converted("idle.v7zstd.dat"), converted("idle.v7none.dat")],
@@ -402,9 +413,7 @@ describe("trace.dat container vs trace-cmd dump", { skip: skipWithoutTraceCmd },
   });
 });
 
-describe("known facts of the shared files", {
-  skip: sharedAvailable() ? false : "shared traces missing",
-}, () => {
+describe("known facts of the shared files", { skip: skipWithoutShared }, () => {
   const open = (p: string) => {
     const f = TraceDatFile.open(p);
     f.close();
