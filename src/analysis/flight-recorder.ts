@@ -412,7 +412,17 @@ export interface WindowCopy {
   cut: boolean;
   /** events of the window left out by the limit */
   omitted: number;
+  /**
+   * When the full part (margin + scheduling latency) itself was cut, and is at most
+   * CAUSES_FULL_FACTOR × maxEvents: all of it followed by the kept rest, for the cause
+   * analysis (the kept events alone would give the time before the first kept event to
+   * whoever ran then)
+   */
+  forCauses?: EventColumns;
 }
+
+/** How much longer than the window the full part may be for its causes to be computed from all of it. */
+export const CAUSES_FULL_FACTOR = 16;
 
 /** What a window keeps when it is long (a response or relief cycle can span seconds). */
 export interface WindowLimit {
@@ -789,8 +799,37 @@ export class FlightRecorder implements Analyzer {
     for (let j = 0; j < nHead; j++) out.copyFrom(o++, used[fq[j]].cols, fi[j]);
     for (let j = nT - 1; j >= 0; j--) out.copyFrom(o++, used[bq[j]].cols, bi[j]);
     out.length = n;
+    let forCauses: EventColumns | undefined;
+    if (budgetA < nA && nA <= CAUSES_FULL_FACTOR * max) {
+      forCauses = new EventColumns(nA + nB);
+      let f = 0;
+      const p = lo.slice();
+      for (;;) {
+        let best = -1;
+        let bestTs = 0;
+        let bestCpu = 0;
+        for (let q = 0; q < nq; q++) {
+          if (p[q] >= mid[q]) continue;
+          const c = used[q].cols;
+          const idx = (used[q].head + p[q]) & (c.capacity - 1);
+          const t = c.ts[idx];
+          const cp = c.cpu[idx];
+          if (best < 0 || t < bestTs || (t === bestTs && cp < bestCpu)) {
+            best = q;
+            bestTs = t;
+            bestCpu = cp;
+          }
+        }
+        if (best < 0) break;
+        const c = used[best].cols;
+        forCauses.copyFrom(f++, c, (used[best].head + p[best]) & (c.capacity - 1));
+        p[best]++;
+      }
+      forCauses.copyRange(f, out, budgetA, nB);
+      forCauses.length = f + nB;
+    }
     used.length = 0;
-    return { events: out, cut, omitted: total - n };
+    return { events: out, cut, omitted: total - n, forCauses };
   }
 
   /** Position (0 = oldest) of the first event with ts >= t. */

@@ -25,7 +25,7 @@ import { METRIC_KEYS, type MetricKey, type WindowEvent, type WorstWindow } from 
 import type { SymbolTable } from "../model/source.ts";
 import { absoluteTs } from "../model/units.ts";
 import type { Analyzer } from "./analyzer.ts";
-import { analyzeCauses } from "./causes.ts";
+import { analyzeCauses, type CauseBreakdown } from "./causes.ts";
 import {
   BYTES_PER_EVENT,
   EventColumns,
@@ -51,6 +51,8 @@ export interface CapturedWindow {
   incomplete: boolean;
   /** events left out to bound the window (maxWindowEvents) */
   omitted: number;
+  /** causes computed at capture from more events than the window keeps (its latency part was cut) */
+  readonly breakdown?: CauseBreakdown;
   /** names of the threads and IRQ lines seen in the window, as known at capture */
   readonly comms: ReadonlyMap<number, string>;
   readonly irqNames: ReadonlyMap<number, string>;
@@ -254,20 +256,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     const s = w.sample;
     const comm = (t: number): string => w.comms.get(t) ?? "";
     const irqName = (irq: number): string => w.irqNames.get(irq) ?? "";
-    const b = analyzeCauses({
-      events: w.events,
-      metric: w.metric,
-      tid: w.tid,
-      prio: s.prio,
-      start: s.start,
-      end: s.end,
-      wakeTs: s.wakeTs,
-      wakeCpu: s.wakeCpu,
-      runCpu: s.runCpu,
-      switchInTs: s.switchInTs,
-      comm,
-      irqName,
-    });
+    const b = w.breakdown ?? causesOf(w.events, s, comm, irqName);
     const abs = (rel: number) => absoluteTs(this.tsBase, rel);
     const out: WorstWindow = {
       start: abs(s.start),
@@ -307,7 +296,8 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
       to,
       { maxEvents: this.maxWindowEvents, fullUntilTs: fullUntil(s), tid: s.tid, runCpu: s.runCpu },
     );
-    const ev = copy.events;
+    // names of every thread in the events the causes are computed from
+    const ev = copy.forCauses ?? copy.events;
     const comms = new Map<number, string>();
     const irqNames = new Map<number, string>();
     const note = (t: number) => {
@@ -339,6 +329,14 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
           break;
       }
     }
+    const breakdown = copy.forCauses
+      ? causesOf(
+          copy.forCauses,
+          s,
+          (t) => comms.get(t) ?? "",
+          (irq) => irqNames.get(irq) ?? "",
+        )
+      : undefined;
     return {
       id: ++this.seq,
       tid: s.tid,
@@ -346,13 +344,14 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
       sample: { ...s, cpus: [...s.cpus] },
       from,
       to,
-      events: ev,
+      events: copy.events,
+      breakdown,
       incomplete: copy.cut,
       omitted: copy.omitted,
       comms,
       irqNames,
       roles: new Set(),
-      bytes: ev.length * BYTES_PER_EVENT,
+      bytes: copy.events.length * BYTES_PER_EVENT,
       seq: this.seq,
     };
   }
@@ -414,6 +413,28 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     this.bytesNow += mutable.bytes;
     this.truncatedCount++;
   }
+}
+
+function causesOf(
+  events: EventColumns,
+  s: SampleEvent,
+  comm: (tid: number) => string,
+  irqName: (irq: number) => string,
+): CauseBreakdown {
+  return analyzeCauses({
+    events,
+    metric: s.metric,
+    tid: s.tid,
+    prio: s.prio,
+    start: s.start,
+    end: s.end,
+    wakeTs: s.wakeTs,
+    wakeCpu: s.wakeCpu,
+    runCpu: s.runCpu,
+    switchInTs: s.switchInTs,
+    comm,
+    irqName,
+  });
 }
 
 function slotKey(tid: number, metric: MetricKey): number {

@@ -138,7 +138,7 @@ export function formatWorstWindow(
   if (w.reasons?.length) out.push(`  captured as: ${w.reasons.join(", ")}`);
   if (w.truncated)
     out.push(
-      `  ${w.truncated} events of this long window left out (kept: the margin, the scheduling latency, then the task's and its CPU's switches and IRQs, first and last)`,
+      `  ${w.truncated} events of this long window left out of the listing (kept: the newest of the margin and scheduling latency, then the task's and its CPU's switches and IRQs, first and last)`,
     );
   out.push(formatCauseBreakdown(w));
   if (opts.events !== false && w.events.length) {
