@@ -13,6 +13,7 @@ import type { Selection } from "../model/selection.ts";
 import type { RunOptions, TraceSource } from "../model/source.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
+import type { WindowSettings } from "./options.ts";
 
 export interface TraceAnalysisOptions {
   selection: Selection;
@@ -23,6 +24,8 @@ export interface TraceAnalysisOptions {
   buffer?: string;
   /** capture worst-case windows with their causes (default true) */
   windows?: boolean;
+  /** --margin / --window-memory (defaults: 100 µs, 64 MiB) */
+  windowSettings?: Partial<WindowSettings>;
 }
 
 interface SourcesModule {
@@ -57,7 +60,9 @@ export async function analyzeTrace(
   try {
     const info = source.info;
     const capture =
-      o.windows === false ? undefined : createWindowCapture({ tsBase: info.tsBase, symbols: source.symbols });
+      o.windows === false
+        ? undefined
+        : createWindowCapture({ tsBase: info.tsBase, symbols: source.symbols, ...o.windowSettings });
     const analysis = new Analysis({
       ...defaultAnalysisOptions(o.selection),
       slo: { ...o.slo },

@@ -17,7 +17,6 @@ import {
 import { METRIC_KEYS, type MetricKey, type WorstWindow } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import { selectionIsEmpty } from "../model/selection.ts";
-import { parseDuration } from "../model/units.ts";
 import { formatPerfettoText } from "../output/perfetto-text.ts";
 import { ProgressLine } from "../output/progress.ts";
 import { writeTraceDat } from "../output/trace-dat-writer.ts";
@@ -32,12 +31,17 @@ import {
   parseIdList,
   parseSlo,
   parseWakeupEvent,
+  parseWindowSettings,
   SELECTION_HELP,
   SELECTION_OPTIONS,
   SLO_OPTIONS,
   selectionFromValues,
   UsageError,
+  WINDOW_OPTIONS,
 } from "./options.ts";
+
+/** Moved to options.ts (report and record take --window-memory too); kept importable here. */
+export { parseSize } from "./options.ts";
 
 export const summary = "export a worst-case window (Perfetto, trace.dat, JSON)";
 
@@ -82,33 +86,13 @@ const OPTIONS = {
   window: { type: "string" },
   format: { type: "string", short: "f" },
   output: { type: "string", short: "o" },
-  margin: { type: "string" },
-  "window-memory": { type: "string" },
+  ...WINDOW_OPTIONS,
   buffer: { type: "string" },
 } as const;
 
 const FORMATS = ["tracedat", "perfetto", "json", "text"] as const;
 type ExportFormat = (typeof FORMATS)[number];
 const ROLES: Record<string, WindowRole> = { max: "max", first: "first-violation", worst: "worst-violation" };
-
-/** "64MiB", "512KiB", "1MB", "1048576" → bytes. */
-export function parseSize(text: string, option: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(text);
-  if (!m)
-    throw new UsageError(
-      `invalid ${option} '${text}': expected a size like 64MiB, 512KiB or 1048576`,
-      "export",
-    );
-  const unit = (m[2] ?? "b").toLowerCase();
-  const mult = unit.startsWith("k")
-    ? 1024
-    : unit.startsWith("m")
-      ? 1024 ** 2
-      : unit.startsWith("g")
-        ? 1024 ** 3
-        : 1;
-  return Math.floor(Number(m[1]) * mult);
-}
 
 function defaultFormat(out: string | undefined): ExportFormat {
   if (!out) return "perfetto";
@@ -153,11 +137,7 @@ export async function run(argv: string[]): Promise<number> {
       `--window ${values.window} needs an SLO bound for ${metric} (--slo ${metric}=...)`,
       "export",
     );
-  const marginNs = values.margin !== undefined ? parseDuration(values.margin, "--margin") : 100_000;
-  const windowMemoryBytes =
-    values["window-memory"] !== undefined
-      ? parseSize(values["window-memory"], "--window-memory")
-      : 64 * 1024 * 1024;
+  const { marginNs, windowMemoryBytes } = parseWindowSettings(values, "export");
 
   if (isJson(file)) {
     const windows = windowsFromJson(file, selection, metric);

@@ -47,6 +47,11 @@ export const OUTPUT_OPTIONS = {
   worst: { type: "string" },
 } as const satisfies OptionsConfig;
 
+export const WINDOW_OPTIONS = {
+  margin: { type: "string" },
+  "window-memory": { type: "string" },
+} as const satisfies OptionsConfig;
+
 export const HIST_OPTIONS = {
   bucket: { type: "string" },
   entries: { type: "string" },
@@ -238,6 +243,53 @@ export function parseWakeupEvent(value: string | undefined, command = ""): "wake
   throw new UsageError(`--wakeup-event expects 'wakeup' or 'waking', got '${value}'`, command);
 }
 
+/** "64MiB", "512KiB", "1MB", "1048576" → bytes (k/m/g are binary, as in --buffer-size). */
+export function parseSize(text: string, option: string, command = ""): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(text);
+  if (!m)
+    throw new UsageError(
+      `invalid ${option} '${text}': expected a size like 64MiB, 512KiB or 1048576`,
+      command,
+    );
+  const unit = (m[2] ?? "b").toLowerCase();
+  const mult = unit.startsWith("k")
+    ? 1024
+    : unit.startsWith("m")
+      ? 1024 ** 2
+      : unit.startsWith("g")
+        ? 1024 ** 3
+        : 1;
+  return Math.floor(Number(m[1]) * mult);
+}
+
+export const DEFAULT_MARGIN_NS = 100_000;
+export const DEFAULT_WINDOW_MEMORY_BYTES = 64 * 1024 * 1024;
+
+/** What createWindowCapture takes from the command line. */
+export interface WindowSettings {
+  marginNs: number;
+  windowMemoryBytes: number;
+}
+
+export function parseWindowSettings(
+  v: { margin?: string; "window-memory"?: string },
+  command = "",
+): WindowSettings {
+  let marginNs = DEFAULT_MARGIN_NS;
+  if (v.margin !== undefined) {
+    try {
+      marginNs = parseDuration(v.margin, "--margin");
+    } catch (e) {
+      throw new UsageError((e as Error).message, command);
+    }
+  }
+  const windowMemoryBytes =
+    v["window-memory"] !== undefined
+      ? parseSize(v["window-memory"], "--window-memory", command)
+      : DEFAULT_WINDOW_MEMORY_BYTES;
+  return { marginNs, windowMemoryBytes };
+}
+
 export interface HistSettings {
   bucketNs: number;
   entries: number;
@@ -279,6 +331,10 @@ export const SLO_HELP = `SLO bounds:
 export const ANALYSIS_HELP = `Analysis:
   --wakeup-event E       what starts an activation: 'wakeup' (sched_wakeup, default) or
                          'waking' (sched_waking, earlier: includes the wakeup path itself)`;
+
+export const WINDOW_HELP = `Worst-case windows:
+  --margin T             time kept before the wakeup in each window (default 100us)
+  --window-memory SIZE   bound on the memory of all captured windows (default 64MiB; e.g. 512KiB)`;
 
 export const METRICS_HELP = `Metrics (per thread, in microseconds in text output):
   latency   scheduling latency: wakeup -> the thread switched in (first sched_switch to it)

@@ -30,6 +30,7 @@ import {
   parseHistSettings,
   parseSlo,
   parseWakeupEvent,
+  parseWindowSettings,
   REPORT_FORMATS,
   type ReportFormat,
   SELECTION_HELP,
@@ -38,6 +39,9 @@ import {
   SLO_OPTIONS,
   selectionFromValues,
   UsageError,
+  WINDOW_HELP,
+  WINDOW_OPTIONS,
+  type WindowSettings,
 } from "./options.ts";
 
 export const summary = "trace live and report per-task latencies";
@@ -51,7 +55,8 @@ export const LIVE_HELP = `Live capture:
   -- CMD ARGS            launch CMD (it keeps your terminal) and track it, its threads and children`;
 
 export const help = `Usage: rtscope record [SELECTION] [--duration 30s] [--slo ...] [--format text|json|junit|hist]
-                      [-o FILE] [--buffer-size KB] [--cpu LIST] [-- CMD ARGS]
+                      [-o FILE] [--buffer-size KB] [--cpu LIST] [--margin T] [--window-memory SIZE]
+                      [-- CMD ARGS]
 
 Traces the running kernel through a private tracefs instance (instances/rtscope-<pid>) and
 reports, per process and thread, the metrics below. Needs root. Lost events are counted and
@@ -69,6 +74,8 @@ Output:
   --bucket SIZE, --entries N, --with-zeros   hist format settings
 
 ${LIVE_HELP}
+
+${WINDOW_HELP}
 
 ${ANALYSIS_HELP}
 
@@ -98,6 +105,7 @@ const OPTIONS = {
   ...OUTPUT_OPTIONS,
   ...HIST_OPTIONS,
   ...LIVE_OPTIONS,
+  ...WINDOW_OPTIONS,
   "save-trace": { type: "string" },
   "no-store": { type: "boolean" },
 } as const;
@@ -156,6 +164,8 @@ export interface RecordOptions {
   hist: HistSettings;
   live: LiveSettings;
   command: string[];
+  /** --margin, --window-memory */
+  window: WindowSettings;
 }
 
 export function parseRecordArgs(argv: string[], command = "record"): RecordOptions | "help" {
@@ -180,6 +190,7 @@ export function parseRecordArgs(argv: string[], command = "record"): RecordOptio
     hist: parseHistSettings(values, command),
     live: parseLiveValues(values, command),
     command: rest,
+    window: parseWindowSettings(values, command),
   };
 }
 
@@ -202,6 +213,8 @@ export interface LiveRunOptions {
   command: string[];
   /** events to enable instead of the plan (benchmarks) */
   events?: PlannedEvent[];
+  /** --margin / --window-memory (defaults: 100 µs, 64 MiB) */
+  window?: Partial<WindowSettings>;
 }
 
 /**
@@ -222,7 +235,7 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
   });
   try {
     const src = session.source;
-    const capture = createWindowCapture({ tsBase: src.info.tsBase, symbols: src.symbols });
+    const capture = createWindowCapture({ tsBase: src.info.tsBase, symbols: src.symbols, ...o.window });
     const analysis = new Analysis({
       ...defaultAnalysisOptions(o.selection),
       slo: o.slo,

@@ -34,6 +34,7 @@ import {
   parseMetricList,
   parseSlo,
   parseWakeupEvent,
+  parseWindowSettings,
   REPORT_FORMATS,
   type ReportFormat,
   SELECTION_HELP,
@@ -42,12 +43,16 @@ import {
   SLO_OPTIONS,
   selectionFromValues,
   UsageError,
+  WINDOW_HELP,
+  WINDOW_OPTIONS,
+  type WindowSettings,
 } from "./options.ts";
 
 export const summary = "analyse recorded traces (trace.dat, ftrace text)";
 
 export const help = `Usage: rtscope report FILE... [SELECTION] [--slo ...] [--format text|json|junit|hist] [-o FILE]
                       [--worst N] [--buffer NAME] [--wakeup-event wakeup|waking]
+                      [--margin T] [--window-memory SIZE]
 
 Analyses recorded traces: trace-cmd's trace.dat (v6, v7 with zlib/zstd) and ftrace text
 (/sys/kernel/tracing/trace, trace-cmd report output). Prints, per process and thread, the
@@ -76,6 +81,8 @@ Output:
 Input:
   --buffer NAME          the trace.dat buffer (instance) to read (default: the top buffer)
 
+${WINDOW_HELP}
+
 ${ANALYSIS_HELP}
 
 ${METRICS_HELP}
@@ -96,6 +103,7 @@ const OPTIONS = {
   ...ANALYSIS_OPTIONS,
   ...OUTPUT_OPTIONS,
   ...HIST_OPTIONS,
+  ...WINDOW_OPTIONS,
   buffer: { type: "string" },
   windows: { type: "string" },
   metrics: { type: "string", multiple: true },
@@ -114,6 +122,8 @@ export interface ReportCommandOptions {
   windows: WindowChoice;
   /** metrics to show; [] = all */
   metrics: MetricKey[];
+  /** --margin, --window-memory */
+  window: WindowSettings;
 }
 
 export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
@@ -133,6 +143,7 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], "report"),
     hist: parseHistSettings(values, "report"),
     metrics: parseMetricList(values.metrics, "--metrics", "report"),
+    window: parseWindowSettings(values, "report"),
     windows: parseFormat(
       values.windows,
       WINDOW_CHOICES,
@@ -216,6 +227,7 @@ export async function run(argv: string[]): Promise<number> {
             wakeupEvent: o.wakeupEvent,
             buffer: o.buffer,
             windows: o.format === "text" || o.format === "json",
+            windowSettings: o.window,
           },
           { onProgress: progress.update },
         ),

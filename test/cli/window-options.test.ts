@@ -1,0 +1,87 @@
+// --window-memory and --margin on `report` (record shares the parser): the bound limits the
+// worst-case windows kept, never the metrics; a bad value is a usage error naming the option.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { test } from "node:test";
+import { parseSize, parseWindowSettings, UsageError } from "../../src/cli/options.ts";
+import { fixturesDir, repoRoot } from "../helpers/paths.ts";
+
+const bin = join(repoRoot, "bin/rtscope.js");
+const trace = join(fixturesDir, "trace-dat/cpu-load/trace.v7.dat");
+
+function rtscope(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, RTSCOPE_DEBUG: "" },
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface JsonTask {
+  tid: number;
+  metrics: Record<string, { count: number; max: number } | undefined>;
+  worst?: Record<string, unknown>;
+}
+
+function reportJson(...extra: string[]): { code: number | null; tasks: JsonTask[] } {
+  const r = rtscope(
+    "report",
+    trace,
+    "--comm",
+    "^cyclictest$",
+    "--slo",
+    "timer=200us",
+    "-f",
+    "json",
+    ...extra,
+  );
+  assert.equal(r.stderr, "");
+  return { code: r.code, tasks: (JSON.parse(r.stdout) as { tasks: JsonTask[] }).tasks };
+}
+
+const windowCount = (tasks: JsonTask[]) => tasks.reduce((n, t) => n + Object.keys(t.worst ?? {}).length, 0);
+
+test("--window-memory 1k keeps fewer windows and the same metrics", () => {
+  const full = reportJson();
+  const tiny = reportJson("--window-memory", "1k");
+  // the fixture's timer bound is violated (see its README): exit 3 either way
+  assert.equal(full.code, 3);
+  assert.equal(tiny.code, 3);
+  const metrics = (ts: JsonTask[]) => ts.map((t) => [t.tid, t.metrics.timer?.count, t.metrics.timer?.max]);
+  assert.deepEqual(metrics(tiny.tasks), metrics(full.tasks));
+  assert.ok(windowCount(full.tasks) >= 3, `default keeps ${windowCount(full.tasks)} windows`);
+  assert.ok(
+    windowCount(tiny.tasks) < windowCount(full.tasks),
+    `1 KiB kept ${windowCount(tiny.tasks)} of ${windowCount(full.tasks)} windows`,
+  );
+});
+
+test("bad --window-memory / --margin: exit 1, the option named", () => {
+  for (const [opt, value] of [
+    ["--window-memory", "12q"],
+    ["--window-memory", "0x10"],
+    ["--margin", "5parsecs"],
+  ]) {
+    for (const cmd of ["report", "record"]) {
+      const r = cmd === "report" ? rtscope(cmd, trace, opt, value) : rtscope(cmd, opt, value);
+      assert.equal(r.code, 1, `${cmd} ${opt} ${value}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`${opt}.*${value.replace(/[-]/g, "\\-")}`), r.stderr);
+      assert.match(r.stderr, new RegExp(`rtscope ${cmd} --help`));
+    }
+  }
+});
+
+test("parseSize: binary units; parseWindowSettings defaults", () => {
+  assert.equal(parseSize("1k", "--x"), 1024);
+  assert.equal(parseSize("64MiB", "--x"), 64 * 1024 * 1024);
+  assert.equal(parseSize("1048576", "--x"), 1048576);
+  assert.equal(parseSize("1.5KiB", "--x"), 1536);
+  assert.throws(() => parseSize("lots", "--window-memory", "report"), UsageError);
+  assert.deepEqual(parseWindowSettings({}), { marginNs: 100_000, windowMemoryBytes: 64 * 1024 * 1024 });
+  assert.deepEqual(parseWindowSettings({ margin: "2ms", "window-memory": "512KiB" }), {
+    marginNs: 2_000_000,
+    windowMemoryBytes: 512 * 1024,
+  });
+});
