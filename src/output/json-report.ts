@@ -18,6 +18,19 @@ interface JsonObject {
 
 /** Writes JSON like JSON.stringify(v, null, indent) would, bigints as integers. */
 export function stringifyJson(value: unknown, indent = 2): string {
+  // Native stringify (fast on reports of many MB) with bigints passed through as raw JSON
+  // integers; the hand-written writer is kept for runtimes without JSON.rawJSON.
+  if (rawJson) return JSON.stringify(value, bigintAsRaw, indent);
+  return writeJson(value, indent);
+}
+
+const rawJson = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
+
+function bigintAsRaw(_key: string, v: unknown): unknown {
+  return typeof v === "bigint" ? rawJson!(v.toString()) : v;
+}
+
+function writeJson(value: unknown, indent: number): string {
   const step = " ".repeat(indent);
   const write = (v: unknown, pad: string): string => {
     if (v === null || v === undefined) return "null";
