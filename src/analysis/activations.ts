@@ -34,7 +34,7 @@
 //   (entry → exit), wakeup (exit → switch-in), handling (switch-in → sleep).
 
 import { type EventRecord, StrSlot } from "../model/event.ts";
-import { EventKind } from "../model/event-kind.ts";
+import { EVENT_KIND_COUNT, EventKind } from "../model/event-kind.ts";
 import { METRIC_KEYS } from "../model/report.ts";
 import type { Analyzer } from "./analyzer.ts";
 import type { CpuCoverage } from "./cpu-coverage.ts";
@@ -111,6 +111,8 @@ export class Activations implements Analyzer {
   lostUnknown = 0;
   lostRecords = 0;
   migrateEventsSeen = false;
+  /** which event kinds the stream carried at all (for "record with X enabled" diagnostics) */
+  readonly kindSeen = new Uint8Array(EVENT_KIND_COUNT);
 
   constructor(table: TaskTable, coverage: CpuCoverage, irqLines: IrqLines, cfg: ActivationConfig) {
     this.table = table;
@@ -143,6 +145,7 @@ export class Activations implements Analyzer {
       if (cov.note(cpu, ts)) this.cutAll(CUT_LATE_CPU);
     }
     const kind = rec.kind;
+    this.kindSeen[kind] = 1;
     if (kind === EventKind.LostEvents) {
       this.onLost(rec);
       return;

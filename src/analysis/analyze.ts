@@ -218,6 +218,27 @@ export class Analysis {
   diagnostics(): Diagnostics {
     const d = new Diagnostics();
     const a = this.activations;
+    const seen = a.kindSeen;
+    const waking = this.opts.wakeupEvent === "waking";
+    const wakeKind = waking ? EventKind.SchedWaking : EventKind.SchedWakeup;
+    if (seen[EventKind.SchedSwitch] && !seen[wakeKind])
+      d.add(
+        "no_wakeup_events",
+        "warning",
+        `the trace has no sched:${waking ? "sched_waking" : "sched_wakeup"} events, so no activation starts and no latency, response, relief or timer can be measured; record with that event enabled${!waking && seen[EventKind.SchedWaking] ? ", or use --wakeup-event waking (this trace has sched_waking)" : ""}`,
+      );
+    if (seen[wakeKind] && !seen[EventKind.SchedSwitch])
+      d.add(
+        "no_switch_events",
+        "warning",
+        "the trace has no sched:sched_switch events: switch-ins are only inferred and response/relief cannot be measured; record with sched_switch enabled",
+      );
+    if (seen[EventKind.SchedSwitch] && !seen[EventKind.HrtimerStart] && !seen[EventKind.SysEnterSleep])
+      d.add(
+        "no_timer_events",
+        "info",
+        "the trace has no timer:hrtimer_* or clock_nanosleep/nanosleep syscall events, so timer sleeps cannot be recognised: no relief or timer metric",
+      );
     const missed = a.missedSwitches;
     for (let c = 0; c < missed.length; c++)
       if (missed[c] > 0)

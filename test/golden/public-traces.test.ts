@@ -66,6 +66,12 @@ for (const f of FILES) {
       wakeupEvent: "wakeup",
     });
     assert.equal(report.source.events, f.events, "event count as documented (trace-cmd's count)");
+    // the traces' README lists their events: these carry sched_switch but no sched_wakeup
+    if (/lisa_example_rtapp|lisa_sched_load|trappy_trace_idle/.test(name))
+      assert.ok(
+        report.diagnostics.some((d) => d.key === "no_wakeup_events"),
+        "a trace without wakeups says so",
+      );
     const s = summarize(report);
     fresh[name] = s;
     if (update) return;
