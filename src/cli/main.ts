@@ -72,7 +72,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   { name: "doctor", synopsis: "", summary: "check kernel, tracefs, permissions, clocks, RT settings" },
   { name: "reset", synopsis: "", summary: "remove stale rtscope tracefs instances" },
-  { name: "demo", synopsis: "", summary: "analyse a bundled sample trace (what `npm start` runs)" },
+  {
+    name: "demo",
+    synopsis: "[--no-live] [--trace FILE]",
+    summary: "a short live session on cyclictest, or a bundled trace (what `npm start` runs)",
+  },
 ];
 
 const COMMAND_RE = /^[a-z][a-z-]*$/;

@@ -190,8 +190,9 @@ test("hist format: rtla layout with one column per task and metric", { skip: noR
   });
 });
 
-test("demo runs on the bundled trace and exits 0", { skip: noReaders }, () => {
-  const r = rtscope("demo");
+// `demo` goes live where it can (test/cli/demo.test.ts); --no-live is the fallback path
+test("demo --no-live runs on the bundled trace and exits 0", { skip: noReaders }, () => {
+  const r = rtscope("demo", "--no-live");
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /rtscope demo: .*analysing a bundled recording instead/);
   assert.match(r.stdout, /process cyclictest/);
