@@ -51,7 +51,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "export",
-    synopsis: "FILE|RUN --task TID --metric M [--format F] -o OUT",
+    synopsis: "FILE --task TID --metric M [--format F] -o OUT",
     summary: "export a worst-case window (Perfetto, trace.dat, JSON)",
   },
   {
@@ -111,7 +111,7 @@ async function loadCommand(name: string): Promise<CommandModule | null> {
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => {
-    const missing = commandAvailable(c.name) ? "" : "  [not in this build]";
+    const missing = commandAvailable(c.name) ? "" : "  [not available in this build]";
     return `  ${c.name.padEnd(width)}  ${c.summary}${missing}`;
   });
   return `rtscope ${version()} — per-task real-time latency analysis from kernel tracepoints
