@@ -5,19 +5,24 @@
 // typed-array columns first, then replayed through ONE reused EventRecord, as a source does.
 //
 //   npx node bench/analysis-speed.ts [events=5000000]
+//   npx node bench/analysis-speed.ts --trace FILE   (real data: FILE is decoded once into
+//   flight-recorder columns, then replayed: analysis alone, + recorder, + worst windows)
 //
 // Times are CPU time of this process, best of three runs after a warm-up.
 
 import { build } from "hdr-histogram-js";
 import { Analysis, defaultAnalysisOptions } from "../src/analysis/analyze.ts";
 import { Pipeline } from "../src/analysis/analyzer.ts";
+import { EventColumns } from "../src/analysis/flight-recorder.ts";
 import { createWindowCapture } from "../src/analysis/worst-windows.ts";
-import { EventRecord } from "../src/model/event.ts";
+import { EventRecord, StrSlot } from "../src/model/event.ts";
 import { EventKind } from "../src/model/event-kind.ts";
 import { emptySelection, type Selection } from "../src/model/selection.ts";
 import type { SymbolTable } from "../src/model/source.ts";
+import { openSource } from "../src/sources/open-source.ts";
 
-const TOTAL = Number(process.argv[2] ?? 5_000_000);
+const TRACE_FILE = process.argv[2] === "--trace" ? process.argv[3] : undefined;
+const TOTAL = TRACE_FILE ? 0 : Number(process.argv[2] ?? 5_000_000);
 const CPUS = 4;
 const THREADS = 64;
 const WAKEUP_FN = 0x1000;
@@ -173,8 +178,12 @@ function histogramSpeed(bucket: "packed" | 32): number {
   return n / (best / 1000);
 }
 
-generate();
 const fmt = (v: number) => `${(v / 1e6).toFixed(2)} M/s`;
+if (TRACE_FILE !== undefined) {
+  await replayTrace(TRACE_FILE);
+  process.exit(0);
+}
+generate();
 const cases: [string, Selection, boolean][] = [
   ["one thread (--pid)", { ...emptySelection(), tids: [1000] }, false],
   [`all ${THREADS} threads`, emptySelection(), false],
@@ -204,4 +213,72 @@ for (const bucket of ["packed", 32] as const) {
   console.log(
     `hdr recordValue, ${bucket} buckets: ${fmt(histogramSpeed(bucket))}; footprint with one value ${h.estimatedFootprintInBytes} B`,
   );
+}
+
+/**
+ * Real data: decodes FILE once into columns (thread names kept as strings), then replays it
+ * through one reused EventRecord: analysis of all tasks alone, with the flight recorder in
+ * front, and with worst-window capture. Best of three after a warm-up, CPU time.
+ */
+async function replayTrace(file: string): Promise<void> {
+  const source = await openSource(file);
+  let cols = new EventColumns(1 << 16);
+  const comm: (string | null)[] = [];
+  const comm2: (string | null)[] = [];
+  await source.run({
+    handle(rec: EventRecord) {
+      if (cols.length === cols.capacity) {
+        const bigger = new EventColumns(cols.capacity * 2);
+        bigger.copyRange(0, cols, 0, cols.length);
+        bigger.length = cols.length;
+        cols = bigger;
+      }
+      const i = cols.length++;
+      cols.put(i, rec);
+      const k = rec.kind;
+      const named =
+        k === EventKind.SchedSwitch ||
+        k === EventKind.SchedWakeup ||
+        k === EventKind.SchedWaking ||
+        k === EventKind.SchedWakeupNew ||
+        k === EventKind.SchedProcessFork ||
+        k === EventKind.SchedProcessExec;
+      comm[i] = named ? rec.str(StrSlot.Comm) : null;
+      comm2[i] = k === EventKind.SchedSwitch ? rec.str(StrSlot.Comm2) : null;
+    },
+  });
+  const n = cols.length;
+  const once = (mode: number): number => {
+    const capture = mode !== 0 ? createWindowCapture({ symbols: source.symbols }) : undefined;
+    const analysis = new Analysis({
+      ...defaultAnalysisOptions(emptySelection()),
+      symbols: source.symbols,
+      initialComms: source.initialComms,
+      initialTgids: source.initialTgids,
+      cpus: source.info.cpus,
+      validFromTs: source.info.validFromTs,
+      tsBase: source.info.tsBase,
+      observer: mode === 2 ? capture?.observer : undefined,
+      windows: mode === 2 ? capture?.windows : undefined,
+    });
+    const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
+    const rec = new EventRecord();
+    const t0 = cpuMs();
+    for (let i = 0; i < n; i++) {
+      cols.toRecord(i, rec);
+      rec.text[0] = comm[i];
+      rec.text[1] = comm2[i];
+      pipeline.handle(rec);
+    }
+    pipeline.finish();
+    return cpuMs() - t0;
+  };
+  const names = ["analysis, all tasks", "+ flight recorder", "+ flight recorder + worst windows"];
+  for (let mode = 0; mode < 3; mode++) {
+    once(mode);
+    let best = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < 3; r++) best = Math.min(best, once(mode));
+    console.log(`${names[mode]}: ${n} events in ${best.toFixed(0)} ms = ${fmt(n / (best / 1000))}`);
+  }
+  source.close();
 }
