@@ -71,8 +71,9 @@ Output:
                          exit status then only counts their bounds
   --worst N              also list the N worst samples of each metric
   --windows W            text: which worst cases to explain (cause breakdown): all, violations
-                         (only metrics over their SLO), none. Default: all when a selection is
-                         given, violations when every thread is reported
+                         (only metrics over their SLO), none (no worst-case windows at all, in
+                         text or JSON: faster). Default: all when a selection is given,
+                         violations when every thread is reported
   --bucket SIZE          hist: bucket size (default 1us)
   --entries N            hist: number of buckets (default 256); larger samples count in 'over:'
   --with-zeros           hist: print buckets where every column is zero
@@ -226,7 +227,7 @@ export async function run(argv: string[]): Promise<number> {
             worstN: o.worstN,
             wakeupEvent: o.wakeupEvent,
             buffer: o.buffer,
-            windows: o.format === "text" || o.format === "json",
+            windows: (o.format === "text" || o.format === "json") && o.windows !== "none",
             windowSettings: o.window,
           },
           { onProgress: progress.update },
