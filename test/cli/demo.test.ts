@@ -23,7 +23,7 @@ const skipLive = !usable.ok
 /** cyclictest -q's final lines: "T: 0 (19922) P:80 I:1000 C:   4984 Min: ... Max:    2693" */
 function cyclictestSummary(out: string): Map<number, { cycles: number; maxUs: number }> {
   const m = new Map<number, { cycles: number; maxUs: number }>();
-  for (const x of out.matchAll(/^T:\s*\d+\s+\((\d+)\)\s+P:\s*80.*?C:\s*(\d+).*?Max:\s*(\d+)/gm))
+  for (const x of out.matchAll(/^T:\s*\d+\s+\(\s*(\d+)\)\s+P:\s*80.*?C:\s*(\d+).*?Max:\s*(\d+)/gm))
     m.set(Number(x[1]), { cycles: Number(x[2]), maxUs: Number(x[3]) });
   return m;
 }
