@@ -11,7 +11,7 @@
 // Times are CPU time of this process, best of three runs after a warm-up.
 
 import { build } from "hdr-histogram-js";
-import { Analysis, defaultAnalysisOptions } from "../src/analysis/analyze.ts";
+import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../src/analysis/analyze.ts";
 import { Pipeline } from "../src/analysis/analyzer.ts";
 import { EventColumns } from "../src/analysis/flight-recorder.ts";
 import { createWindowCapture } from "../src/analysis/worst-windows.ts";
@@ -252,12 +252,7 @@ async function replayTrace(file: string): Promise<void> {
     const capture = mode !== 0 ? createWindowCapture({ symbols: source.symbols }) : undefined;
     const analysis = new Analysis({
       ...defaultAnalysisOptions(emptySelection()),
-      symbols: source.symbols,
-      initialComms: source.initialComms,
-      initialTgids: source.initialTgids,
-      cpus: source.info.cpus,
-      validFromTs: source.info.validFromTs,
-      tsBase: source.info.tsBase,
+      ...sourceAnalysisOptions(source),
       observer: mode === 2 ? capture?.observer : undefined,
       windows: mode === 2 ? capture?.windows : undefined,
     });

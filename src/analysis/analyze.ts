@@ -374,6 +374,20 @@ export class Analysis {
   }
 }
 
+/** What the analysis takes from the source itself: symbols, names, CPUs, clock base. */
+export function sourceAnalysisOptions(
+  source: TraceSource,
+): Pick<AnalysisOptions, "symbols" | "initialComms" | "initialTgids" | "cpus" | "validFromTs" | "tsBase"> {
+  return {
+    symbols: source.symbols,
+    initialComms: source.initialComms,
+    initialTgids: source.initialTgids,
+    cpus: source.info.cpus,
+    validFromTs: source.info.validFromTs,
+    tsBase: source.info.tsBase,
+  };
+}
+
 /** Reads a whole source through one pipeline and returns its report. */
 export async function analyzeSource(
   source: TraceSource,
@@ -382,12 +396,7 @@ export async function analyzeSource(
 ): Promise<Report> {
   const full: AnalysisOptions = {
     ...defaultAnalysisOptions(opts.selection),
-    symbols: source.symbols,
-    initialComms: source.initialComms,
-    initialTgids: source.initialTgids,
-    cpus: source.info.cpus,
-    validFromTs: source.info.validFromTs,
-    tsBase: source.info.tsBase,
+    ...sourceAnalysisOptions(source),
     ...stripUndefined(opts),
   };
   const analysis = new Analysis(full);

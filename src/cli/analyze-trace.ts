@@ -5,7 +5,7 @@
 
 import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Analysis, defaultAnalysisOptions } from "../analysis/analyze.ts";
+import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import { createWindowCapture } from "../analysis/worst-windows.ts";
 import type { Report, SloBounds } from "../model/report.ts";
@@ -68,12 +68,7 @@ export async function analyzeTrace(
       slo: { ...o.slo },
       worstN: o.worstN,
       wakeupEvent: o.wakeupEvent,
-      symbols: source.symbols,
-      initialComms: source.initialComms,
-      initialTgids: source.initialTgids,
-      cpus: info.cpus,
-      validFromTs: info.validFromTs,
-      tsBase: info.tsBase,
+      ...sourceAnalysisOptions(source),
       observer: capture?.observer,
       windows: capture?.windows,
     });

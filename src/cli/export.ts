@@ -5,7 +5,7 @@
 // schema) or the text listing with its cause breakdown.
 
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
-import { Analysis, defaultAnalysisOptions } from "../analysis/analyze.ts";
+import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import {
   type CapturedWindow,
@@ -166,12 +166,7 @@ export async function run(argv: string[]): Promise<number> {
       ...defaultAnalysisOptions(selection),
       slo,
       wakeupEvent: parseWakeupEvent(values["wakeup-event"], "export"),
-      symbols: source.symbols,
-      initialComms: source.initialComms,
-      initialTgids: source.initialTgids,
-      cpus: info.cpus,
-      validFromTs: info.validFromTs,
-      tsBase: info.tsBase,
+      ...sourceAnalysisOptions(source),
       observer: capture.observer,
       windows: capture.windows,
     });

@@ -3,7 +3,7 @@
 // is still written. The private tracefs instance is removed in every case.
 
 import { writeFileSync } from "node:fs";
-import { Analysis, defaultAnalysisOptions } from "../analysis/analyze.ts";
+import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import { createWindowCapture, type WorstWindows } from "../analysis/worst-windows.ts";
 import type { Report, SloBounds } from "../model/report.ts";
@@ -241,12 +241,9 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
       slo: o.slo,
       worstN: o.worstN,
       wakeupEvent: o.wakeupEvent,
-      symbols: src.symbols,
-      initialComms: src.initialComms,
-      initialTgids: src.initialTgids,
-      cpus: src.info.cpus,
+      ...sourceAnalysisOptions(src),
+      // live: every CPU's data starts when tracing starts
       validFromTs: 0,
-      tsBase: src.info.tsBase,
       taskInfo: procTaskInfo,
       observer: capture.observer,
       windows: capture.windows,

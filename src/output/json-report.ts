@@ -1,6 +1,6 @@
 // The JSON report (SPEC §2): stable key order, 2-space indent, integer nanoseconds, and
 // timestamps past 2^53 written as JSON integers (a bigint never becomes a string or a
-// rounded float). JSON.stringify cannot print bigints, so this module writes the text.
+// rounded float): JSON.stringify with a replacer that passes bigints through JSON.rawJSON.
 
 import {
   METRIC_KEYS,
@@ -16,50 +16,15 @@ interface JsonObject {
   [key: string]: Json | undefined;
 }
 
-/** Writes JSON like JSON.stringify(v, null, indent) would, bigints as integers. */
+/** JSON.stringify(v, null, indent) with bigints written as JSON integers (JSON.rawJSON: Node >= 21). */
 export function stringifyJson(value: unknown, indent = 2): string {
-  // Native stringify (fast on reports of many MB) with bigints passed through as raw JSON
-  // integers; the hand-written writer is kept for runtimes without JSON.rawJSON.
-  if (rawJson) return JSON.stringify(value, bigintAsRaw, indent);
-  return writeJson(value, indent);
+  return JSON.stringify(value, bigintAsInteger, indent);
 }
 
-const rawJson = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
+const rawJson = (JSON as unknown as { rawJSON: (text: string) => unknown }).rawJSON;
 
-function bigintAsRaw(_key: string, v: unknown): unknown {
-  return typeof v === "bigint" ? rawJson!(v.toString()) : v;
-}
-
-function writeJson(value: unknown, indent: number): string {
-  const step = " ".repeat(indent);
-  const write = (v: unknown, pad: string): string => {
-    if (v === null || v === undefined) return "null";
-    switch (typeof v) {
-      case "boolean":
-        return v ? "true" : "false";
-      case "number":
-        return Number.isFinite(v) ? String(v) : "null";
-      case "bigint":
-        return v.toString();
-      case "string":
-        return JSON.stringify(v);
-      case "object": {
-        const inner = pad + step;
-        if (Array.isArray(v)) {
-          if (v.length === 0) return "[]";
-          return `[\n${v.map((x) => inner + write(x, inner)).join(",\n")}\n${pad}]`;
-        }
-        const entries = Object.entries(v as Record<string, unknown>).filter(
-          ([, x]) => x !== undefined && typeof x !== "function",
-        );
-        if (entries.length === 0) return "{}";
-        return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${write(x, inner)}`).join(",\n")}\n${pad}}`;
-      }
-      default:
-        return "null";
-    }
-  };
-  return write(value, "");
+function bigintAsInteger(_key: string, v: unknown): unknown {
+  return typeof v === "bigint" ? rawJson(v.toString()) : v;
 }
 
 /** `keys` first in that order, then any other keys the object has (forward compatible). */

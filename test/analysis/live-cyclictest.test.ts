@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
-import { Analysis, defaultAnalysisOptions } from "../../src/analysis/analyze.ts";
+import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../../src/analysis/analyze.ts";
 import { Pipeline } from "../../src/analysis/analyzer.ts";
 import { emptySelection } from "../../src/model/selection.ts";
 import { repoRoot } from "../helpers/paths.ts";
@@ -38,12 +38,7 @@ test("live: cyclictest's timer latency, cycle by cycle", { skip, timeout: 60_000
     const analysis = new Analysis({
       ...defaultAnalysisOptions(emptySelection()),
       emptyMeansAll: false,
-      symbols: source.symbols,
-      initialComms: source.initialComms,
-      initialTgids: source.initialTgids,
-      cpus: source.info.cpus,
-      validFromTs: source.info.validFromTs,
-      tsBase: source.info.tsBase,
+      ...sourceAnalysisOptions(source),
       worstN: 100_000,
     });
     const pipeline = new Pipeline(analysis.analyzers);
