@@ -121,14 +121,15 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
         timer.count >= th.count - 1 && timer.count <= th.count,
         `count ${timer.count} vs cyclictest ${th.count}`,
       );
-      // SPEC's 2 % bar, or 15 us where the max is small: cyclictest's max includes the return
-      // to user space, which on this VM stalls now and then (up to 280 us seen in fixtures);
-      // a 12 us stall on a 300 us max failed the bare 2 % once in CI
+      // SPEC's 2 % bar on the max. cyclictest's max also holds the return to user space, which
+      // on this VM stalls now and then (up to 280 us seen in fixtures; 12 and 23 us stalls on
+      // 300-400 us maxima failed the bare 2 % in CI): rtscope's max is never above cyclictest's,
+      // and below it by at most 2 % or 50 us.
       const maxErr = Math.abs(timer.max - th.maxNs) / th.maxNs;
-      assert.ok(
-        maxErr <= 0.02 || Math.abs(timer.max - th.maxNs) <= 15_000,
-        `thread ${th.tid}: rtscope max ${timer.max} ns vs cyclictest ${th.maxNs} ns (${(maxErr * 100).toFixed(2)} %)`,
-      );
+      const maxMsg = `thread ${th.tid}: rtscope max ${timer.max} ns vs cyclictest ${th.maxNs} ns (${(maxErr * 100).toFixed(2)} %)`;
+      t.diagnostic(maxMsg);
+      assert.ok(timer.max <= th.maxNs + 1000, maxMsg);
+      assert.ok(maxErr <= 0.02 || th.maxNs - timer.max <= 50_000, maxMsg);
       // per cycle: both sequences in cycle order, aligned so that a cycle missing on either
       // side does not shift the rest (cyclictest -v does not always print its last cycles)
       const samples = [...(task.worstList?.timer ?? [])].sort((a, b) => Number(a.start) - Number(b.start));
