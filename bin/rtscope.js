@@ -3,6 +3,7 @@
 // Node >= 22.18 strips types by default; 22.13–22.17 need --experimental-strip-types,
 // so re-run this script with the flag there. Older Node cannot load the sources at all.
 import { spawnSync } from "node:child_process";
+import module from "node:module";
 import { fileURLToPath } from "node:url";
 
 const MIN = "22.13";
@@ -41,6 +42,10 @@ if (features.typescript === false) {
   if (r.signal) process.kill(process.pid, r.signal);
   process.exit(r.status ?? 2);
 } else {
+  // Keep V8's compiled code, and the type-stripped sources, on disk between runs (in
+  // $NODE_COMPILE_CACHE, else the OS temp dir; NODE_DISABLE_COMPILE_CACHE=1 turns it off):
+  // it saves ~0.25 CPU s of every start (the TypeScript stripper alone is ~0.15 s).
+  module.enableCompileCache?.();
   const { runMain } = await import("../src/cli/main.ts");
   process.exitCode = await runMain(process.argv.slice(2));
 }

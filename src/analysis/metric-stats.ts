@@ -3,74 +3,22 @@
 // worst activations. `add` runs once per sample (per activation, not per event) and
 // allocates nothing once the histogram exists.
 
-import { build, type Histogram } from "hdr-histogram-js";
+import type { Histogram } from "hdr-histogram-js";
 import type { MetricSummary, SloResult, Timestamp } from "../model/report.ts";
 import { absoluteTs } from "../model/units.ts";
-
-/** Highest value the histogram tracks; larger samples are recorded as this (and counted). */
-export const HIST_HIGHEST_NS = 10e9;
+import {
+  countsOf,
+  HIST_HIGHEST_NS,
+  newHistogram,
+  percentiles,
+  percentilesOfSamples,
+  record32,
+} from "./histogram.ts";
 
 /** Flags returned by `add`: what is worth explaining (SampleObserver). */
 export const NEW_MAX = 1;
 export const FIRST_VIOLATION = 2;
 export const WORST_VIOLATION = 4;
-
-/**
- * Bucket size, measured (bench/analysis-speed.ts, CPU time): recordValue is 5-6x slower
- * packed (~1.8 M/s vs ~10 M/s on latency-like values), but a packed 1 ns..10 s histogram
- * holding a few values is ~320 B against ~100 KB with 32-bit buckets. So the first
- * HISTOGRAM_AT samples of a metric wait in a small buffer; a metric that gets that many is
- * busy and gets 32-bit buckets while the per-analysis budget lasts, else packed ones. With
- * 64 tracked threads (2.2 M samples in 5 M events) packed-only ran at 3.4 M events/s.
- */
-export function newHistogram(bucket: "packed" | 32 = "packed"): Histogram {
-  return build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: HIST_HIGHEST_NS,
-    numberOfSignificantValueDigits: 3,
-    bitBucketSize: bucket,
-    autoResize: false,
-    useWebAssembly: false,
-  });
-}
-
-/** The percentiles of a summary, ascending. */
-export const SUMMARY_PERCENTILES = [50, 90, 99, 99.9, 99.99];
-
-interface HistogramIndexing {
-  countsArrayLength: number;
-  getCountAtIndex(i: number): number;
-  valueFromIndex(i: number): number;
-  highestEquivalentValue(v: number): number;
-}
-
-/**
- * The summary's percentiles in one walk of the buckets, each exactly what
- * getValueAtPercentile returns (same count rounding): five separate calls walk a
- * 1 ns..10 s histogram five times, 2.5 s of a 6.4 M-event report with 284 metrics.
- */
-export function percentiles(h: Histogram, ps: readonly number[] = SUMMARY_PERCENTILES): number[] {
-  const out = new Array<number>(ps.length).fill(0);
-  const total = h.totalCount;
-  const targets = ps.map((p) => {
-    const fp = (Math.min(p, 100) / 100) * total;
-    return Math.max(Math.ceil(fp - 2 ** (Math.floor(Math.log2(fp)) - 52)), 1);
-  });
-  const x = h as unknown as HistogramIndexing;
-  const n = x.countsArrayLength;
-  let k = 0;
-  let sum = 0;
-  for (let i = 0; i < n && k < ps.length; i++) {
-    const c = x.getCountAtIndex(i);
-    if (c === 0) continue;
-    sum += c;
-    while (k < ps.length && sum >= targets[k]) {
-      out[k] = x.highestEquivalentValue(x.valueFromIndex(i));
-      k++;
-    }
-  }
-  return out;
-}
 
 /** Samples buffered before the histogram is built (and its bucket size chosen). */
 export const HISTOGRAM_AT = 64;
@@ -143,6 +91,8 @@ export class MetricStats {
   clamped = 0;
   /** null until HISTOGRAM_AT samples: they wait in `pending` */
   private hist: Histogram | null = null;
+  /** the histogram's 32-bit counts when it has them (fast recording), else null */
+  private counts: Uint32Array | null = null;
   private pending: Float64Array | null = new Float64Array(HISTOGRAM_AT);
   private readonly budget: HistogramBudget | null;
 
@@ -193,7 +143,8 @@ export class MetricStats {
       h = 0;
       this.clamped++;
     }
-    if (this.hist !== null) this.hist.recordValue(h);
+    if (this.counts !== null) record32(this.hist as Histogram, this.counts, h);
+    else if (this.hist !== null) this.hist.recordValue(h);
     else this.buffer(h);
     if (value > this.boundNs) {
       this.violations++;
@@ -223,6 +174,7 @@ export class MetricStats {
       bucket = 32;
     }
     this.hist = this.fill(newHistogram(bucket));
+    this.counts = countsOf(this.hist);
     this.pending = null;
   }
 
@@ -268,8 +220,11 @@ export class MetricStats {
       this.cachedBound === this.boundNs || (Number.isNaN(this.cachedBound) && Number.isNaN(this.boundNs));
     if (this.cached !== null && this.cachedCount === this.count && boundSame && this.cachedBase === tsBase)
       return this.cached;
-    const h = this.histogram();
-    const q = percentiles(h);
+    // few samples: percentiles from the samples themselves (no histogram built)
+    const q =
+      this.hist === null
+        ? percentilesOfSamples((this.pending as Float64Array).slice(0, this.count))
+        : percentiles(this.hist);
     const top = Math.round(this.max);
     const s: MetricSummary = {
       count: this.count,

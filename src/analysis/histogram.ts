@@ -1,0 +1,143 @@
+// The HDR histograms of the metrics (hdr-histogram-js): 1 ns .. 10 s, 3 significant digits,
+// packed or 32-bit buckets. Three things here are faster than the library's own calls and
+// give exactly its results (test/analysis/histogram.test.ts):
+//
+// - Loading: the JS histogram classes are imported without the package index, which also
+//   loads the WebAssembly build, pako, base64-js and the log writer (~60 ms per start-up).
+// - Recording into 32-bit buckets (`record32`): the bucket index from Math.clz32 and a
+//   typed-array increment, instead of recordValue's log2/pow chain (~25 ns → ~3 ns).
+// - Percentiles (`percentiles`): the summary's five in one walk of the buckets, on the
+//   counts array itself when there is one; and, for a metric whose few samples are still
+//   buffered (`percentilesOfSamples`), from the sorted samples without a histogram.
+
+import type { Histogram } from "hdr-histogram-js";
+import { constructorFromBucketSize } from "hdr-histogram-js/dist/JsHistogramFactory.js";
+
+/** Highest value the histograms track; larger samples are recorded as this (and counted). */
+export const HIST_HIGHEST_NS = 10e9;
+const LOWEST = 1;
+const DIGITS = 3;
+
+/** The percentiles of a summary, ascending. */
+export const SUMMARY_PERCENTILES: readonly number[] = [50, 90, 99, 99.9, 99.99];
+
+/**
+ * A new empty 1 ns..10 s, 3-digit histogram. Bucket size, measured (bench/analysis-speed.ts):
+ * a packed histogram holding a few values is ~320 B against ~100 KB with 32-bit buckets, but
+ * records 5-6x slower; MetricStats chooses.
+ */
+export function newHistogram(bucket: "packed" | 32 = "packed"): Histogram {
+  const Ctor = constructorFromBucketSize(bucket) as unknown as new (
+    lowest: number,
+    highest: number,
+    digits: number,
+  ) => Histogram;
+  const h = new Ctor(LOWEST, HIST_HIGHEST_NS, DIGITS);
+  h.autoResize = false;
+  return h;
+}
+
+/** The library's fields that the fast paths read and write (JsHistogram / TypedArrayHistogram). */
+interface HdrInternals {
+  _counts?: unknown;
+  _totalCount: number;
+  maxValue: number;
+  minNonZeroValue: number;
+  unitMagnitude: number;
+  subBucketHalfCountMagnitude: number;
+  countsArrayLength: number;
+  getCountAtIndex(i: number): number;
+  valueFromIndex(i: number): number;
+  highestEquivalentValue(v: number): number;
+}
+
+/** Bucket-index layout the fast paths assume: lowest 1 (unit magnitude 0), 3 digits (2 × 1024 sub-buckets). */
+const SUB_HALF_MAGNITUDE = 10;
+const SUB_HALF = 1 << SUB_HALF_MAGNITUDE;
+
+/**
+ * The 32-bit counts of `h` if the fast recording path applies to it (a 32-bit histogram with
+ * the layout above), else null.
+ */
+export function countsOf(h: Histogram): Uint32Array | null {
+  const x = h as unknown as HdrInternals;
+  return x._counts instanceof Uint32Array &&
+    x.unitMagnitude === 0 &&
+    x.subBucketHalfCountMagnitude === SUB_HALF_MAGNITUDE
+    ? x._counts
+    : null;
+}
+
+/**
+ * h.recordValue(v) for a 32-bit histogram whose counts are `counts` (countsOf(h)), `v` an
+ * integer in 0..HIST_HIGHEST_NS. Values of 2^32 ns and more take the library's path.
+ */
+export function record32(h: Histogram, counts: Uint32Array, v: number): void {
+  if (v >= 4294967296) {
+    h.recordValue(v);
+    return;
+  }
+  // getBucketIndex: max(floor(log2 v) - 10, 0); getSubBucketIndex: v / 2^bucket
+  let bucket = 31 - Math.clz32(v) - SUB_HALF_MAGNITUDE;
+  if (bucket < 0) bucket = 0;
+  counts[((bucket + 1) << SUB_HALF_MAGNITUDE) + (v >>> bucket) - SUB_HALF]++;
+  const x = h as unknown as HdrInternals;
+  if (v > x.maxValue) x.maxValue = v;
+  if (v < x.minNonZeroValue && v !== 0) x.minNonZeroValue = v;
+  x._totalCount++;
+}
+
+/** The count getValueAtPercentile looks for (same rounding as the library). */
+function targetCount(p: number, total: number): number {
+  const fp = (Math.min(p, 100) / 100) * total;
+  return Math.max(Math.ceil(fp - 2 ** (Math.floor(Math.log2(fp)) - 52)), 1);
+}
+
+/**
+ * The percentiles `ps` (ascending) of `h` in one walk of the buckets, each exactly what
+ * getValueAtPercentile returns: five separate calls walk a 1 ns..10 s histogram five times.
+ */
+export function percentiles(h: Histogram, ps: readonly number[] = SUMMARY_PERCENTILES): number[] {
+  const out = new Array<number>(ps.length).fill(0);
+  const total = h.totalCount;
+  if (total === 0) return out;
+  const targets = ps.map((p) => targetCount(p, total));
+  const x = h as unknown as HdrInternals;
+  const counts = x._counts instanceof Uint32Array ? x._counts : null;
+  const n = x.countsArrayLength;
+  let k = 0;
+  let sum = 0;
+  let target = targets[0];
+  for (let i = 0; i < n; i++) {
+    const c = counts !== null ? counts[i] : x.getCountAtIndex(i);
+    if (c === 0) continue;
+    sum += c;
+    if (sum < target) continue;
+    const v = x.highestEquivalentValue(x.valueFromIndex(i));
+    while (k < ps.length && sum >= targets[k]) out[k++] = v;
+    if (k === ps.length) break;
+    target = targets[k];
+  }
+  return out;
+}
+
+/** A histogram only used for its value arithmetic (bucket bounds). */
+let indexer: Histogram | null = null;
+
+/**
+ * What percentiles() would return for a histogram holding `samples` (integers in
+ * 0..HIST_HIGHEST_NS, in any order; the array is sorted in place), without building one.
+ */
+export function percentilesOfSamples(
+  samples: Float64Array,
+  ps: readonly number[] = SUMMARY_PERCENTILES,
+): number[] {
+  const out = new Array<number>(ps.length).fill(0);
+  const n = samples.length;
+  if (n === 0) return out;
+  samples.sort();
+  indexer ??= newHistogram("packed");
+  const x = indexer as unknown as HdrInternals;
+  for (let k = 0; k < ps.length; k++) out[k] = x.highestEquivalentValue(samples[targetCount(ps[k], n) - 1]);
+  return out;
+}

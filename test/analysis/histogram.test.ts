@@ -1,0 +1,124 @@
+// The fast histogram paths give exactly hdr-histogram-js's own results: percentiles() and
+// percentilesOfSamples() equal getValueAtPercentile, record32() leaves the histogram as
+// recordValue() does (counts, total, min, max, encoding), and MetricStats' summary of a few
+// buffered samples equals the one of a histogram holding them.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { build } from "hdr-histogram-js";
+import {
+  countsOf,
+  HIST_HIGHEST_NS,
+  newHistogram,
+  percentiles,
+  percentilesOfSamples,
+  record32,
+  SUMMARY_PERCENTILES,
+} from "../../src/analysis/histogram.ts";
+import { HISTOGRAM_AT, MetricStats } from "../../src/analysis/metric-stats.ts";
+
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+}
+
+/** Integers from 0 to 10 s, log-spread, with bucket edges and powers of two mixed in. */
+function values(rnd: () => number, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = rnd();
+    if (r < 0.05) out.push(2 ** Math.floor(rnd() * 34) - (rnd() < 0.5 ? 1 : 0));
+    else if (r < 0.07) out.push(0);
+    else if (r < 0.08) out.push(HIST_HIGHEST_NS);
+    else out.push(Math.min(Math.floor(Math.exp(rnd() * 23)), HIST_HIGHEST_NS));
+  }
+  return out;
+}
+
+test("newHistogram builds what the package's build() builds", () => {
+  for (const bucket of ["packed", 32] as const) {
+    const a = newHistogram(bucket);
+    const b = build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: HIST_HIGHEST_NS,
+      numberOfSignificantValueDigits: 3,
+      bitBucketSize: bucket,
+      autoResize: false,
+    });
+    assert.equal(a.constructor, b.constructor);
+    const length = (h: object) => (h as { countsArrayLength: number }).countsArrayLength;
+    assert.equal(length(a), length(b));
+    assert.equal(a.autoResize, false);
+  }
+  assert.ok(countsOf(newHistogram(32)) instanceof Uint32Array);
+  assert.equal(countsOf(newHistogram("packed")), null);
+});
+
+test("record32 leaves a 32-bit histogram exactly as recordValue does", () => {
+  const rnd = lcg(7);
+  for (let t = 0; t < 20; t++) {
+    const vs = values(rnd, 1 + Math.floor(rnd() * 20000));
+    const fast = newHistogram(32);
+    const slow = newHistogram(32);
+    const counts = countsOf(fast) as Uint32Array;
+    for (const v of vs) {
+      record32(fast, counts, v);
+      slow.recordValue(v);
+    }
+    assert.equal(fast.totalCount, slow.totalCount);
+    assert.equal(fast.maxValue, slow.maxValue);
+    assert.equal(fast.minNonZeroValue, slow.minNonZeroValue);
+    assert.deepEqual(counts, countsOf(slow));
+    // the package index adds the encoder to every histogram class
+    const encoded = (h: object) =>
+      (h as { encodeIntoCompressedBase64(): string }).encodeIntoCompressedBase64();
+    assert.equal(encoded(fast), encoded(slow));
+  }
+});
+
+test("percentiles() equals getValueAtPercentile for each summary percentile", () => {
+  const rnd = lcg(12345);
+  for (let t = 0; t < 100; t++) {
+    const h = newHistogram(t % 4 ? 32 : "packed");
+    const n = 1 + Math.floor(rnd() * (t < 40 ? 20 : 5000));
+    for (const v of values(rnd, n)) h.recordValue(v);
+    assert.deepEqual(
+      percentiles(h),
+      SUMMARY_PERCENTILES.map((p) => h.getValueAtPercentile(p)),
+      `histogram ${t} (${n} values)`,
+    );
+  }
+  assert.deepEqual(percentiles(newHistogram(32)), [0, 0, 0, 0, 0]);
+});
+
+test("percentilesOfSamples() equals the percentiles of a histogram of the samples", () => {
+  const rnd = lcg(99);
+  for (let t = 0; t < 150; t++) {
+    const vs = values(rnd, 1 + Math.floor(rnd() * 100));
+    const h = newHistogram(32);
+    for (const v of vs) h.recordValue(v);
+    assert.deepEqual(
+      percentilesOfSamples(Float64Array.from(vs)),
+      SUMMARY_PERCENTILES.map((p) => h.getValueAtPercentile(p)),
+      `samples ${vs.join(",")}`,
+    );
+  }
+});
+
+test("MetricStats: summary before and after the histogram is built equals the histogram's percentiles", () => {
+  const rnd = lcg(3);
+  for (const n of [1, 2, 5, HISTOGRAM_AT - 1, HISTOGRAM_AT, HISTOGRAM_AT + 1, 1000]) {
+    const m = new MetricStats(0, 0, Number.NaN);
+    const h = newHistogram(32);
+    for (const v of values(rnd, n)) {
+      m.add(v, 0, 0, 0, false);
+      h.recordValue(v);
+    }
+    const s = m.summary(0n, "other");
+    const q = SUMMARY_PERCENTILES.map((p) => Math.min(h.getValueAtPercentile(p), s.max));
+    assert.deepEqual([s.p50, s.p90, s.p99, s.p999, s.p9999], q, `${n} samples`);
+    assert.equal(m.histogram().totalCount, n);
+  }
+});
