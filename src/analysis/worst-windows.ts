@@ -265,7 +265,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
       cpu: s.runCpu,
       wakeCpu: s.wakeCpu,
       causes: b.causes,
-      events: windowEventList(w, this.tsBase, this.symbols),
+      events: [],
       wakeTs: abs(s.wakeTs),
       parts: b.parts,
       reasons: [...w.roles],
@@ -274,6 +274,22 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     if (w.incomplete) out.incomplete = true;
     if (w.omitted > 0) out.truncated = w.omitted;
     if (b.preemptions.length) out.preemptions = b.preemptions.map((p) => ({ ...p, ts: abs(p.ts) }));
+    // the listing is built when first read (JSON, export, the API), not for a text report:
+    // 120 k events of readable fields on the bench trace
+    const tsBase = this.tsBase;
+    const symbols = this.symbols;
+    let list: WindowEvent[] | null = null;
+    Object.defineProperty(out, "events", {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        list ??= windowEventList(w, tsBase, symbols);
+        return list;
+      },
+      set: (v: WindowEvent[]) => {
+        list = v;
+      },
+    });
     this.rendered.set(w, out);
     return out;
   }

@@ -96,3 +96,48 @@ test("several reports give an array", () => {
   assert.equal(arr.length, 2);
   assert.equal(arr[1].tool, "rtscope");
 });
+
+test("window events: one compact line each, parsing to what the indented form holds", () => {
+  const r = sampleReport();
+  const w = r.tasks[0].worst?.latency;
+  assert.ok(w, "the sample report has a latency window");
+  w.events.push({
+    ts: 1000,
+    rel: -5,
+    cpu: 0,
+    event: "sched_waking",
+    currentTid: 0,
+    fields: { comm: "cyclictest", pid: 42, prio: 19, target_cpu: 0 },
+  });
+  // names a thread could have; a rel that is unknown (no wakeup seen) is null, as JSON.stringify writes it
+  w.events.push({
+    ts: BIG_TS,
+    rel: Number.NaN,
+    cpu: 1,
+    event: "sched_switch",
+    currentTid: 7,
+    fields: { prev_comm: 'a"b\\c', next_comm: '"events": "x"', prev_pid: 7, prev_state: "R+" },
+  });
+  const text = formatJsonReport(r);
+  const lines = text.split("\n");
+  const at = lines.findIndex((l) => l.endsWith('"events": ['));
+  assert.ok(at > 0);
+  const indent = lines[at].length - lines[at].trimStart().length;
+  for (let i = 0; i < w.events.length; i++) {
+    const line = lines[at + 1 + i];
+    assert.equal(line.length - line.trimStart().length, indent + 2, "each event one level deeper");
+    assert.deepEqual(Object.keys(JSON.parse(line.replace(/,$/, ""))), [
+      "ts",
+      "rel",
+      "cpu",
+      "event",
+      "currentTid",
+      "fields",
+    ]);
+  }
+  assert.equal(lines[at + 1 + w.events.length], `${" ".repeat(indent)}]`);
+  const parsed = JSON.parse(text).tasks[0].worst.latency.events;
+  const expected = JSON.parse(JSON.stringify(w.events, (_k, v) => (typeof v === "bigint" ? Number(v) : v)));
+  assert.deepEqual(parsed, expected);
+  assert.match(text, /"ts":9007199254740997,"rel":null,/);
+});
