@@ -21,7 +21,15 @@
 //   report builder: cap.windows.worst(tid, metric)
 
 import { EventKind, SOFTIRQ_NAMES, taskStateFromLetters, taskStateLetters } from "../model/event-kind.ts";
-import { METRIC_KEYS, type MetricKey, type WindowEvent, type WorstWindow } from "../model/report.ts";
+import {
+  METRIC_KEYS,
+  type MetricKey,
+  WINDOW_EVENT_ROWS,
+  type WindowEvent,
+  WindowEventRow,
+  type WindowEventRows,
+  type WorstWindow,
+} from "../model/report.ts";
 import type { SymbolTable } from "../model/source.ts";
 import { absoluteTs } from "../model/units.ts";
 import type { Analyzer } from "./analyzer.ts";
@@ -279,6 +287,11 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     const tsBase = this.tsBase;
     const symbols = this.symbols;
     let list: WindowEvent[] | null = null;
+    const rows: WindowEventRows = {
+      count: w.events.length,
+      fill: (i, row) => fillWindowEventRow(row, w, i, tsBase, symbols),
+    };
+    Object.defineProperty(out, WINDOW_EVENT_ROWS, { value: rows, enumerable: false, configurable: true });
     Object.defineProperty(out, "events", {
       enumerable: true,
       configurable: true,
@@ -287,7 +300,9 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
         return list;
       },
       set: (v: WindowEvent[]) => {
+        // a replaced listing is what the window holds now: the rows no longer describe it
         list = v;
+        delete (out as { [WINDOW_EVENT_ROWS]?: WindowEventRows })[WINDOW_EVENT_ROWS];
       },
     });
     this.rendered.set(w, out);
@@ -533,86 +548,116 @@ function hex(v: number): string {
   return `0x${v.toString(16)}`;
 }
 
-/** Readable fields of event `i` (kernel field names), for listings and JSON. */
-export function windowEventFields(
-  w: Pick<CapturedWindow, "events" | "comms" | "irqNames">,
+/** Fills `row` with event `i` of `w` (kernel field names, as trace-cmd prints them). */
+export function fillWindowEventRow(
+  row: WindowEventRow,
+  w: CapturedWindow,
   i: number,
   tsBase: bigint,
   symbols?: SymbolTable,
-): Record<string, string | number> {
+): WindowEventRow {
   const ev = w.events;
+  row.ts = absoluteTs(tsBase, ev.ts[i]);
+  row.rel = ev.ts[i] - w.sample.wakeTs;
+  row.cpu = ev.cpu[i];
+  row.event = EVENT_NAMES[ev.kind[i]] ?? "other";
+  row.currentTid = ev.currentTid[i];
+  row.n = 0;
   const comm = (t: number) => w.comms.get(t) ?? "";
   const fn = (key: number) => symbols?.name(key) || hex(key);
   const a = ev.a[i];
   switch (ev.kind[i]) {
     case EventKind.SchedSwitch:
-      return {
-        prev_comm: comm(a),
-        prev_pid: a,
-        prev_prio: ev.b[i],
-        prev_state: taskStateLetters(ev.c[i]),
-        next_comm: comm(ev.d[i]),
-        next_pid: ev.d[i],
-        next_prio: ev.e[i],
-      };
+      row.field("prev_comm", comm(a));
+      row.field("prev_pid", a);
+      row.field("prev_prio", ev.b[i]);
+      row.field("prev_state", taskStateLetters(ev.c[i]));
+      row.field("next_comm", comm(ev.d[i]));
+      row.field("next_pid", ev.d[i]);
+      row.field("next_prio", ev.e[i]);
+      break;
     case EventKind.SchedWakeup:
     case EventKind.SchedWaking:
     case EventKind.SchedWakeupNew:
-      return { comm: comm(a), pid: a, prio: ev.b[i], target_cpu: ev.c[i] };
+      row.field("comm", comm(a));
+      row.field("pid", a);
+      row.field("prio", ev.b[i]);
+      row.field("target_cpu", ev.c[i]);
+      break;
     case EventKind.SchedMigrateTask:
-      return { comm: comm(a), pid: a, prio: ev.b[i], orig_cpu: ev.d[i], dest_cpu: ev.c[i] };
+      row.field("comm", comm(a));
+      row.field("pid", a);
+      row.field("prio", ev.b[i]);
+      row.field("orig_cpu", ev.d[i]);
+      row.field("dest_cpu", ev.c[i]);
+      break;
     case EventKind.SchedProcessFork:
-      return { parent_comm: comm(ev.d[i]), parent_pid: ev.d[i], child_comm: comm(a), child_pid: a };
+      row.field("parent_comm", comm(ev.d[i]));
+      row.field("parent_pid", ev.d[i]);
+      row.field("child_comm", comm(a));
+      row.field("child_pid", a);
+      break;
     case EventKind.SchedProcessExec:
-      return { pid: a, old_pid: ev.d[i] };
+      row.field("pid", a);
+      row.field("old_pid", ev.d[i]);
+      break;
     case EventKind.SchedProcessExit:
-      return { comm: comm(a), pid: a, prio: ev.b[i] };
+      row.field("comm", comm(a));
+      row.field("pid", a);
+      row.field("prio", ev.b[i]);
+      break;
     case EventKind.IrqHandlerEntry:
-      return { irq: a, name: w.irqNames.get(a) ?? "" };
+      row.field("irq", a);
+      row.field("name", w.irqNames.get(a) ?? "");
+      break;
     case EventKind.IrqHandlerExit:
-      return { irq: a, ret: ev.b[i] ? "handled" : "unhandled" };
+      row.field("irq", a);
+      row.field("ret", ev.b[i] ? "handled" : "unhandled");
+      break;
     case EventKind.SoftirqEntry:
     case EventKind.SoftirqExit:
     case EventKind.SoftirqRaise:
-      return { vec: a, action: SOFTIRQ_NAMES[a] ?? "" };
+      row.field("vec", a);
+      row.field("action", SOFTIRQ_NAMES[a] ?? "");
+      break;
     case EventKind.HrtimerStart:
-      return {
-        hrtimer: hex(ev.f[i]),
-        function: fn(ev.g[i]),
-        expires: String(absoluteTs(tsBase, ev.h[i])),
-        softexpires: String(absoluteTs(tsBase, ev.k[i])),
-        mode: a,
-      };
+      row.field("hrtimer", hex(ev.f[i]));
+      row.field("function", fn(ev.g[i]));
+      row.field("expires", String(absoluteTs(tsBase, ev.h[i])));
+      row.field("softexpires", String(absoluteTs(tsBase, ev.k[i])));
+      row.field("mode", a);
+      break;
     case EventKind.HrtimerExpireEntry:
-      return { hrtimer: hex(ev.f[i]), now: String(absoluteTs(tsBase, ev.h[i])), function: fn(ev.g[i]) };
+      row.field("hrtimer", hex(ev.f[i]));
+      row.field("now", String(absoluteTs(tsBase, ev.h[i])));
+      row.field("function", fn(ev.g[i]));
+      break;
     case EventKind.HrtimerExpireExit:
     case EventKind.HrtimerCancel:
-      return { hrtimer: hex(ev.f[i]) };
+      row.field("hrtimer", hex(ev.f[i]));
+      break;
     case EventKind.SysEnterSleep:
-      return { which_clock: a, flags: ev.b[i] };
+      row.field("which_clock", a);
+      row.field("flags", ev.b[i]);
+      break;
     case EventKind.SysExitSleep:
-      return { ret: a };
+      row.field("ret", a);
+      break;
     case EventKind.LostEvents:
-      return { count: a };
+      row.field("count", a);
+      break;
     default:
-      return { id: a };
+      row.field("id", a);
   }
+  return row;
 }
 
 /** The window's events as report entries, `rel` relative to the wakeup. */
 export function windowEventList(w: CapturedWindow, tsBase: bigint, symbols?: SymbolTable): WindowEvent[] {
-  const ev = w.events;
+  const row = new WindowEventRow();
   const out: WindowEvent[] = [];
-  for (let i = 0; i < ev.length; i++) {
-    out.push({
-      ts: absoluteTs(tsBase, ev.ts[i]),
-      rel: ev.ts[i] - w.sample.wakeTs,
-      cpu: ev.cpu[i],
-      event: EVENT_NAMES[ev.kind[i]] ?? "other",
-      currentTid: ev.currentTid[i],
-      fields: windowEventFields(w, i, tsBase, symbols),
-    });
-  }
+  for (let i = 0; i < w.events.length; i++)
+    out.push(fillWindowEventRow(row, w, i, tsBase, symbols).toEvent());
   return out;
 }
 

@@ -8,7 +8,7 @@ import { basename } from "node:path";
 import type { MetricKey, Report } from "../model/report.ts";
 import { type Selection, selectionIsEmpty } from "../model/selection.ts";
 import { formatHistReport, type HistogramLookup } from "../output/hist-report.ts";
-import { formatJsonReport, formatJsonReports } from "../output/json-report.ts";
+import { encodeJsonReport, encodeJsonReports } from "../output/json-report.ts";
 import { formatJunitReport } from "../output/junit-report.ts";
 import { ProgressLine } from "../output/progress.ts";
 import {
@@ -189,16 +189,16 @@ export interface AnalysedFile {
   histograms: HistogramLookup;
 }
 
-/** Renders the analysed files in the chosen format. */
+/** Renders the analysed files in the chosen format (JSON comes UTF-8 encoded: it can be large). */
 export function renderReports(
   files: readonly AnalysedFile[],
   o: Pick<ReportCommandOptions, "format" | "hist"> & { windows?: WindowChoice },
   extras: { width?: number; windowRenderer?: WindowRenderer } = {},
-): string {
+): string | Uint8Array {
   const reports = files.map((f) => f.report);
   switch (o.format) {
     case "json":
-      return reports.length === 1 ? formatJsonReport(reports[0]) : formatJsonReports(reports);
+      return reports.length === 1 ? encodeJsonReport(reports[0]) : encodeJsonReports(reports);
     case "junit":
       return formatJunitReport(reports);
     case "hist":

@@ -10,7 +10,10 @@ import {
   type Report,
   type ReportSource,
   type TaskReport,
-  type WindowEvent,
+  type Timestamp,
+  WINDOW_EVENT_ROWS,
+  WindowEventRow,
+  type WindowEventRows,
   type WorstWindow,
 } from "../model/report.ts";
 
@@ -30,15 +33,23 @@ function bigintAsInteger(_key: string, v: unknown): unknown {
   return typeof v === "bigint" ? rawJson(v.toString()) : v;
 }
 
-/** `keys` first in that order, then any other keys the object has (forward compatible). */
+/**
+ * `keys` first in that order, then any other keys the object has (forward compatible).
+ * A key in `lazy` is written from the whole object, without reading its own value.
+ */
 function ordered(
   obj: object,
   keys: readonly string[],
   map: Record<string, (v: unknown) => Json> = {},
+  lazy: Record<string, (obj: object) => Json> = {},
 ): JsonObject {
   const src = obj as Record<string, unknown>;
   const out: JsonObject = {};
   for (const k of keys) {
+    if (lazy[k]) {
+      if (k in src) out[k] = lazy[k](obj);
+      continue;
+    }
     if (src[k] === undefined) continue;
     out[k] = map[k] ? map[k](src[k]) : (src[k] as Json);
   }
@@ -113,19 +124,23 @@ function metricJson(m: MetricSummary): JsonObject {
 }
 
 /** What to put in place of a window's event list (the list itself, or a placeholder). */
-type EventsJson = (events: WindowEvent[]) => Json;
+type EventsJson = (w: WorstWindow) => Json;
 
-const eventsAsObjects: EventsJson = (es) =>
-  es.map((e) => ordered(e, EVENT_KEYS, { fields: (f) => ({ ...(f as object) }) as Json }));
+const eventsAsObjects: EventsJson = (w) =>
+  w.events.map((e) => ordered(e, EVENT_KEYS, { fields: (f) => ({ ...(f as object) }) as Json }));
 
 function windowJson(w: WorstWindow, events: EventsJson): JsonObject {
-  return ordered(w, WINDOW_KEYS, {
-    causes: (cs) =>
-      (cs as object[]).map((c) =>
-        ordered(c, CAUSE_KEYS, { time: int, percent: (p) => Math.round((p as number) * 10) / 10 }),
-      ),
-    events: (es) => events(es as WindowEvent[]),
-  });
+  return ordered(
+    w,
+    WINDOW_KEYS,
+    {
+      causes: (cs) =>
+        (cs as object[]).map((c) =>
+          ordered(c, CAUSE_KEYS, { time: int, percent: (p) => Math.round((p as number) * 10) / 10 }),
+        ),
+    },
+    { events: (x) => events(x as WorstWindow) },
+  );
 }
 
 function taskJson(t: TaskReport, events: EventsJson): JsonObject {
@@ -155,41 +170,164 @@ export function reportToJsonObject(r: Report, events: EventsJson = eventsAsObjec
 /** A number as JSON.stringify writes it (NaN and infinities as null). */
 const num = (v: number): string => (Number.isFinite(v) ? String(v) : "null");
 
-/** One window event as a line of compact JSON, keys in EVENT_KEYS order. */
-function eventLine(e: WindowEvent): string {
-  return `{"ts":${e.ts},"rel":${num(e.rel)},"cpu":${num(e.cpu)},"event":${JSON.stringify(e.event)},"currentTid":${num(e.currentTid)},"fields":${JSON.stringify(e.fields)}}`;
+/** Field values repeat (thread names, callbacks): their JSON text, cached per report. */
+class JsonStrings {
+  private readonly cache = new Map<string, string>();
+  of(s: string): string {
+    let j = this.cache.get(s);
+    if (j === undefined) {
+      j = JSON.stringify(s);
+      if (this.cache.size < 65536) this.cache.set(s, j);
+    }
+    return j;
+  }
+}
+
+function fieldText(key: string, v: string | number, strings: JsonStrings): string {
+  return `${strings.of(key)}:${typeof v === "number" ? num(v) : strings.of(v)}`;
+}
+
+/** One window event as a line of compact JSON, keys in EVENT_KEYS order (as JSON.stringify writes it). */
+function eventLine(
+  ts: Timestamp,
+  rel: number,
+  cpu: number,
+  event: string,
+  currentTid: number,
+  keys: readonly string[],
+  values: readonly (string | number)[],
+  n: number,
+  strings: JsonStrings,
+): string {
+  // a template per field count: a += chain makes each line a deep rope (3x slower to encode)
+  const head = `{"ts":${ts},"rel":${num(rel)},"cpu":${num(cpu)},"event":${strings.of(event)},"currentTid":${num(currentTid)},"fields":{`;
+  switch (n) {
+    case 0:
+      return `${head}}}`;
+    case 1:
+      return `${head}${fieldText(keys[0], values[0], strings)}}}`;
+    case 2:
+      return `${head}${fieldText(keys[0], values[0], strings)},${fieldText(keys[1], values[1], strings)}}}`;
+    case 3:
+      return `${head}${fieldText(keys[0], values[0], strings)},${fieldText(keys[1], values[1], strings)},${fieldText(keys[2], values[2], strings)}}}`;
+    case 4:
+      return `${head}${fieldText(keys[0], values[0], strings)},${fieldText(keys[1], values[1], strings)},${fieldText(keys[2], values[2], strings)},${fieldText(keys[3], values[3], strings)}}}`;
+    default: {
+      const parts: string[] = [];
+      for (let k = 0; k < n; k++) parts.push(fieldText(keys[k], values[k], strings));
+      return `${head}${parts.join(",")}}}`;
+    }
+  }
 }
 
 /**
- * `value` as indented JSON text in which each window's events are listed one per line:
- * the lists are stringified apart and spliced in where a placeholder string stands.
+ * Output bytes in 1 MiB chunks, filled by UTF-8 encoding pieces of text as they come: a
+ * 26 MB report of short lines built as one string cost 3x more (the lines were kept alive
+ * until joined, then the whole text was flattened and encoded again to be written).
  */
-function stringifyReports(build: (events: EventsJson) => unknown): string {
-  const lists: WindowEvent[][] = [];
+class ByteChunks {
+  private static readonly SIZE = 1 << 20;
+  private readonly chunks: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(ByteChunks.SIZE);
+  private pos = 0;
+
+  write(s: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (this.pos + s.length * 3 > this.buf.length) {
+      this.chunks.push(this.buf.subarray(0, this.pos));
+      this.buf = Buffer.allocUnsafe(Math.max(ByteChunks.SIZE, s.length * 3));
+      this.pos = 0;
+    }
+    this.pos += this.buf.write(s, this.pos);
+  }
+
+  bytes(): Buffer {
+    this.chunks.push(this.buf.subarray(0, this.pos));
+    return this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+  }
+}
+
+/** A window's events, one compact line each, separated by `sep`: from its rows when it has them. */
+function writeEventLines(out: ByteChunks, w: WorstWindow, sep: string, strings: JsonStrings): void {
+  const rows = (w as { [WINDOW_EVENT_ROWS]?: WindowEventRows })[WINDOW_EVENT_ROWS];
+  if (rows !== undefined) {
+    const row = new WindowEventRow();
+    for (let i = 0; i < rows.count; i++) {
+      const r = rows.fill(i, row);
+      if (i) out.write(sep);
+      out.write(eventLine(r.ts, r.rel, r.cpu, r.event, r.currentTid, r.keys, r.values, r.n, strings));
+    }
+    return;
+  }
+  w.events.forEach((e, i) => {
+    const keys = Object.keys(e.fields);
+    const values = keys.map((k) => e.fields[k]);
+    if (i) out.write(sep);
+    out.write(eventLine(e.ts, e.rel, e.cpu, e.event, e.currentTid, keys, values, keys.length, strings));
+  });
+}
+
+/** Spaces at `from` in `text`. */
+function countSpaces(text: string, from: number): number {
+  let i = from;
+  while (text.charCodeAt(i) === 32) i++;
+  return i - from;
+}
+
+/**
+ * The value `build` returns as indented JSON (UTF-8, with a final newline) in which each
+ * window's events are listed one per line: the value is stringified with a placeholder
+ * string for each list, and the lists are encoded where the placeholders stand.
+ */
+function encodeReports(build: (events: EventsJson) => unknown): Buffer {
+  const windows: WorstWindow[] = [];
   // NUL cannot occur in kernel strings; the nonce guards against any other text
   const tag = `\u0000${Math.random().toString(36).slice(2)}:`;
   const text = stringifyJson(
-    build((es) => {
-      if (es.length === 0) return [];
-      lists.push(es);
-      return `${tag}${lists.length - 1}`;
+    build((w) => {
+      const rows = (w as { [WINDOW_EVENT_ROWS]?: WindowEventRows })[WINDOW_EVENT_ROWS];
+      if ((rows?.count ?? w.events.length) === 0) return [];
+      windows.push(w);
+      return `${tag}${windows.length - 1}`;
     }),
   );
-  if (lists.length === 0) return text;
-  const escaped = JSON.stringify(tag).slice(1, -1).replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
-  const slot = new RegExp(`^( *)("events": )"${escaped}(\\d+)"`, "gm");
-  return text.replace(slot, (_m, indent: string, key: string, n: string) => {
+  const out = new ByteChunks();
+  // each placeholder stands as `"events": "<tag><n>"` on a line of its own
+  const quoted = JSON.stringify(tag).slice(0, -1);
+  const strings = new JsonStrings();
+  let last = 0;
+  for (let at = text.indexOf(quoted); at >= 0 && windows.length; at = text.indexOf(quoted, last)) {
+    const close = text.indexOf('"', at + quoted.length);
+    const w = windows[Number(text.slice(at + quoted.length, close))];
+    const indent = " ".repeat(countSpaces(text, text.lastIndexOf("\n", at) + 1));
     const inner = `\n${indent}  `;
-    return `${indent}${key}[${inner}${lists[Number(n)].map(eventLine).join(`,${inner}`)}\n${indent}]`;
-  });
+    out.write(text.slice(last, at));
+    out.write(`[${inner}`);
+    writeEventLines(out, w, `,${inner}`, strings);
+    out.write(`\n${indent}]`);
+    last = close + 1;
+  }
+  out.write(text.slice(last));
+  out.write("\n");
+  return out.bytes();
+}
+
+/** One report → JSON (UTF-8 bytes, with a final newline): what `--format json` writes. */
+export function encodeJsonReport(r: Report): Buffer {
+  return encodeReports((events) => reportToJsonObject(r, events));
+}
+
+/** Several reports (one per input file) → a JSON array, as UTF-8 bytes. */
+export function encodeJsonReports(rs: readonly Report[]): Buffer {
+  return encodeReports((events) => rs.map((r) => reportToJsonObject(r, events)));
 }
 
 /** One report → JSON text (with a final newline). */
 export function formatJsonReport(r: Report): string {
-  return `${stringifyReports((events) => reportToJsonObject(r, events))}\n`;
+  return encodeJsonReport(r).toString("utf8");
 }
 
 /** Several reports (one per input file) → a JSON array. */
 export function formatJsonReports(rs: readonly Report[]): string {
-  return `${stringifyReports((events) => rs.map((r) => reportToJsonObject(r, events)))}\n`;
+  return encodeJsonReports(rs).toString("utf8");
 }
