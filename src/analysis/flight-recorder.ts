@@ -421,9 +421,6 @@ export interface WindowCopy {
   forCauses?: EventColumns;
 }
 
-/** Slots of the recorder's name-check cache (power of two). */
-const NAME_CACHE_SIZE = 4096;
-
 /** How much longer than the window the full part may be for its causes to be computed from all of it. */
 export const CAUSES_FULL_FACTOR = 16;
 
@@ -466,13 +463,6 @@ export class FlightRecorder implements Analyzer {
   onFlush: (() => void) | null = null;
   flushAtTs = Number.POSITIVE_INFINITY;
   flushGuardTs = Number.POSITIVE_INFINITY;
-  /**
-   * When each thread's name was last checked, direct-mapped by tid (a slot holds one tid):
-   * a switch or wakeup of a thread checked within commRefreshNs costs two typed-array
-   * reads instead of a map lookup (22 → ~5 ns per event on the bench trace)
-   */
-  private readonly checkedTid = new Int32Array(NAME_CACHE_SIZE).fill(-1);
-  private readonly checkedAt = new Float64Array(NAME_CACHE_SIZE);
   // copyWindow scratch, reused: the merge order and the per-ring cursors
   private mergeQ = new Uint16Array(0);
   private mergeIdx = new Int32Array(0);
@@ -897,8 +887,6 @@ export class FlightRecorder implements Analyzer {
         // the name changes at exec (and the tid may be reused after exit): re-read at next sight
         const e = this.comms.get(rec.tid);
         if (e !== undefined) e.checkedTs = Number.NEGATIVE_INFINITY;
-        if (this.checkedTid[rec.tid & (NAME_CACHE_SIZE - 1)] === rec.tid)
-          this.checkedTid[rec.tid & (NAME_CACHE_SIZE - 1)] = -1;
         break;
       }
       case EventKind.IrqHandlerEntry:
@@ -909,9 +897,6 @@ export class FlightRecorder implements Analyzer {
 
   private noteComm(tid: number, rec: EventRecord, slot: StrSlot): void {
     if (tid === 0) return;
-    // fast path, no map lookup: the thread's name was checked recently
-    const h = tid & (NAME_CACHE_SIZE - 1);
-    if (this.checkedTid[h] === tid && rec.ts - this.checkedAt[h] <= this.commRefreshNs) return;
     const e = this.comms.get(tid);
     if (e === undefined || rec.ts - e.checkedTs > this.commRefreshNs) {
       // prctl(PR_SET_NAME) renames leave no event of their own: look again now and then
@@ -922,9 +907,6 @@ export class FlightRecorder implements Analyzer {
   }
 
   private setComm(tid: number, comm: string, ts: number): void {
-    const h = tid & (NAME_CACHE_SIZE - 1);
-    this.checkedTid[h] = tid;
-    this.checkedAt[h] = ts;
     const e = this.comms.get(tid);
     if (e === undefined) {
       this.comms.set(tid, { comm, checkedTs: ts, prev: comm, changedTs: Number.NEGATIVE_INFINITY });
