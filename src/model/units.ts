@@ -12,12 +12,28 @@ export const ns = (v: number): Nanoseconds => v as Nanoseconds;
 export const tid = (v: number): Tid => v as Tid;
 export const cpu = (v: number): Cpu => v as Cpu;
 
+// the last base absoluteTs saw, as a number, and whether that number is exact
+let lastBase = 0n;
+let lastBaseNum = 0;
+let lastBaseSafe = true;
+
 /**
  * An absolute trace timestamp for output: `tsBase + rel`. Trace clocks pass 2^53 ns after
  * 104 days of uptime, so the hot path works on numbers relative to a per-stream base
  * and only output converts back. Returns a number when exact, else a bigint.
  */
 export function absoluteTs(tsBase: bigint, rel: number): number | bigint {
+  // fast path, no BigInt: a base that is a safe integer plus an integer offset is exact
+  // in doubles while the sum stays safe (window listings call this per event)
+  if (tsBase !== lastBase) {
+    lastBase = tsBase;
+    lastBaseNum = Number(tsBase);
+    lastBaseSafe = Number.isSafeInteger(lastBaseNum) && BigInt(lastBaseNum) === tsBase;
+  }
+  if (lastBaseSafe) {
+    const n = lastBaseNum + Math.round(rel);
+    if (Number.isSafeInteger(n)) return n;
+  }
   const abs = tsBase + BigInt(Math.round(rel));
   return abs <= BigInt(Number.MAX_SAFE_INTEGER) && abs >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(abs) : abs;
 }

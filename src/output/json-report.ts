@@ -250,21 +250,32 @@ class ByteChunks {
 /** A window's events, one compact line each, separated by `sep`: from its rows when it has them. */
 function writeEventLines(out: ByteChunks, w: WorstWindow, sep: string, strings: JsonStrings): void {
   const rows = (w as { [WINDOW_EVENT_ROWS]?: WindowEventRows })[WINDOW_EVENT_ROWS];
+  // lines go to the encoder ~32 KiB at a time: one native call per line cost more than the line
+  let batch = "";
   if (rows !== undefined) {
     const row = new WindowEventRow();
     for (let i = 0; i < rows.count; i++) {
       const r = rows.fill(i, row);
-      if (i) out.write(sep);
-      out.write(eventLine(r.ts, r.rel, r.cpu, r.event, r.currentTid, r.keys, r.values, r.n, strings));
+      const line = eventLine(r.ts, r.rel, r.cpu, r.event, r.currentTid, r.keys, r.values, r.n, strings);
+      batch = i ? `${batch}${sep}${line}` : line;
+      if (batch.length >= 32768) {
+        out.write(batch);
+        batch = "";
+      }
     }
-    return;
+  } else {
+    w.events.forEach((e, i) => {
+      const keys = Object.keys(e.fields);
+      const values = keys.map((k) => e.fields[k]);
+      const line = eventLine(e.ts, e.rel, e.cpu, e.event, e.currentTid, keys, values, keys.length, strings);
+      batch = i ? `${batch}${sep}${line}` : line;
+      if (batch.length >= 32768) {
+        out.write(batch);
+        batch = "";
+      }
+    });
   }
-  w.events.forEach((e, i) => {
-    const keys = Object.keys(e.fields);
-    const values = keys.map((k) => e.fields[k]);
-    if (i) out.write(sep);
-    out.write(eventLine(e.ts, e.rel, e.cpu, e.event, e.currentTid, keys, values, keys.length, strings));
-  });
+  out.write(batch);
 }
 
 /** Spaces at `from` in `text`. */
