@@ -201,7 +201,8 @@ export interface LiveRun {
   session: CaptureSession;
   analysis: Analysis;
   pipeline: Pipeline;
-  windows: WorstWindows;
+  /** undefined when the run captures no worst-case windows */
+  windows: WorstWindows | undefined;
 }
 
 export interface LiveRunOptions {
@@ -215,6 +216,11 @@ export interface LiveRunOptions {
   events?: PlannedEvent[];
   /** --margin / --window-memory (defaults: 100 µs, 64 MiB) */
   window?: Partial<WindowSettings>;
+  /**
+   * capture worst-case windows (default true); off where nothing shows them (top, hist,
+   * junit): the flight recorder is then not run at all, which is ~40 % of the per-event cost
+   */
+  windows?: boolean;
 }
 
 /**
@@ -235,7 +241,10 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
   });
   try {
     const src = session.source;
-    const capture = createWindowCapture({ tsBase: src.info.tsBase, symbols: src.symbols, ...o.window });
+    const capture =
+      o.windows === false
+        ? undefined
+        : createWindowCapture({ tsBase: src.info.tsBase, symbols: src.symbols, ...o.window });
     const analysis = new Analysis({
       ...defaultAnalysisOptions(o.selection),
       slo: o.slo,
@@ -245,11 +254,11 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
       // live: every CPU's data starts when tracing starts
       validFromTs: 0,
       taskInfo: procTaskInfo,
-      observer: capture.observer,
-      windows: capture.windows,
+      observer: capture?.observer,
+      windows: capture?.windows,
     });
-    const pipeline = new Pipeline([capture.recorder, ...analysis.analyzers]);
-    return { session, analysis, pipeline, windows: capture.windows };
+    const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
+    return { session, analysis, pipeline, windows: capture?.windows };
   } catch (e) {
     session.close();
     throw e;
@@ -302,7 +311,8 @@ export function liveStatusLine(source: LiveSource): () => void {
 export async function captureAndAnalyze(
   o: RecordOptions,
 ): Promise<{ report: Report; histograms: HistogramLookup; commandExit: number | null }> {
-  const r = startLiveRun(o);
+  // worst-case windows are shown by the text and JSON reports only
+  const r = startLiveRun({ ...o, windows: o.format === "text" || o.format === "json" });
   const stopStatus = o.command.length === 0 ? liveStatusLine(r.session.source) : () => {};
   try {
     const report = await finishLiveRun(r);

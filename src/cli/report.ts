@@ -155,6 +155,19 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
   };
 }
 
+/**
+ * Whether the report shows worst-case windows, so that they must be captured: JSON always
+ * (unless --windows none); text with --windows all, or violations when some SLO bound is
+ * set (without a bound nothing is a violation). Capturing runs the flight recorder over
+ * every event: a text report of every thread without bounds skips it (~35 % of the CPU).
+ */
+export function showsWindows(o: Pick<ReportCommandOptions, "format" | "windows" | "slo">): boolean {
+  if (o.windows === "none") return false;
+  if (o.format === "json") return true;
+  if (o.format !== "text") return false;
+  return o.windows === "all" || Object.values(o.slo).some((b) => b !== undefined);
+}
+
 /** The report restricted to `keys` (every metric when empty). */
 export function onlyMetrics(r: Report, keys: readonly MetricKey[]): Report {
   if (keys.length === 0) return r;
@@ -227,7 +240,7 @@ export async function run(argv: string[]): Promise<number> {
             worstN: o.worstN,
             wakeupEvent: o.wakeupEvent,
             buffer: o.buffer,
-            windows: (o.format === "text" || o.format === "json") && o.windows !== "none",
+            windows: showsWindows(o),
             windowSettings: o.window,
           },
           { onProgress: progress.update },

@@ -92,6 +92,8 @@ export async function run(argv: string[]): Promise<number> {
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], "top"),
     live,
     command: rest,
+    // the table shows no worst-case windows: no flight recorder
+    windows: false,
   });
   const out = process.stdout;
   const tty = out.isTTY === true;

@@ -17,6 +17,9 @@ import type { Selection } from "../model/selection.ts";
 import { type LiveOptions, LiveSource } from "../sources/tracefs-live.ts";
 import { setStopHandler } from "./cleanup.ts";
 
+/** How long a Ctrl-C'd capture waits for the launched command to exit (it is traced meanwhile). */
+const CHILD_EXIT_WAIT_MS = 2000;
+
 export interface SessionOptions extends LiveOptions {
   /** stop after this many ns (undefined: until Ctrl-C or the command's exit) */
   durationNs?: number;
@@ -59,6 +62,8 @@ export class CaptureSession {
   /** the launched command's exit code (or 128+signal), null while running / none */
   childExit: number | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** after a signal: stops the capture if the launched command has not exited by then */
+  private exitWait: NodeJS.Timeout | null = null;
   private childDone: Promise<void> = Promise.resolve();
   private durationNs: number | undefined;
   private begun = false;
@@ -133,15 +138,24 @@ export class CaptureSession {
   }
 
   stop(reason: StopReason, _sig?: NodeJS.Signals): void {
-    if (this.stopReason === null) this.stopReason = reason;
-    if (reason === "signal" && this.child && this.childExit === null) {
-      // the terminal's Ctrl-C reaches the command too; a kill/SIGTERM to rtscope alone should end it as well
+    const first = this.stopReason === null;
+    if (first) this.stopReason = reason;
+    if (reason === "signal" && first && this.child && this.childExit === null) {
+      // The terminal's Ctrl-C reaches the command too; a kill/SIGTERM to rtscope alone
+      // should end it as well. Tracing goes on until it has exited (its exit stops the
+      // capture), so that its last cycles are in the report too; without an exit within
+      // CHILD_EXIT_WAIT_MS the capture stops anyway (a second signal ends rtscope at once,
+      // see cleanup.ts).
       try {
         this.child.kill("SIGTERM");
       } catch {
         // already gone
       }
+      this.exitWait = setTimeout(() => this.controller.abort(), CHILD_EXIT_WAIT_MS);
+      this.exitWait.unref();
+      return;
     }
+    if (this.exitWait) clearTimeout(this.exitWait);
     this.controller.abort();
   }
 
@@ -153,6 +167,7 @@ export class CaptureSession {
 
   /** Removes the instance and restores the default signal behaviour. */
   close(): void {
+    if (this.exitWait) clearTimeout(this.exitWait);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     setStopHandler(null);

@@ -85,3 +85,38 @@ test("parseSize: binary units; parseWindowSettings defaults", () => {
     windowMemoryBytes: 512 * 1024,
   });
 });
+
+test("windows are captured only where the report shows them", async () => {
+  const { showsWindows } = await import("../../src/cli/report.ts");
+  const none = {};
+  const bound = { latency: 50_000 };
+  assert.equal(showsWindows({ format: "json", windows: "violations", slo: none }), true);
+  assert.equal(showsWindows({ format: "json", windows: "none", slo: bound }), false);
+  assert.equal(showsWindows({ format: "text", windows: "all", slo: none }), true);
+  // text of every thread (default --windows violations) without a bound: nothing to show
+  assert.equal(showsWindows({ format: "text", windows: "violations", slo: none }), false);
+  assert.equal(showsWindows({ format: "text", windows: "violations", slo: bound }), true);
+  assert.equal(showsWindows({ format: "hist", windows: "all", slo: bound }), false);
+  assert.equal(showsWindows({ format: "junit", windows: "all", slo: bound }), false);
+  // and the text of every thread without a bound is the same whether or not they were captured
+  const { analyzeTrace } = await import("../../src/cli/analyze-trace.ts");
+  const { renderReports } = await import("../../src/cli/report.ts");
+  const { emptySelection } = await import("../../src/model/selection.ts");
+  const text = async (windows: boolean) => {
+    const a = await analyzeTrace(trace, {
+      selection: emptySelection(),
+      slo: {},
+      worstN: 0,
+      wakeupEvent: "wakeup",
+      windows,
+    });
+    return renderReports([a], {
+      format: "text",
+      hist: { bucketNs: 1000, entries: 256, withZeros: false },
+      windows: "violations",
+    });
+  };
+  const withWindows = await text(true);
+  assert.match(String(withWindows), /cyclictest/);
+  assert.equal(await text(false), withWindows);
+});
