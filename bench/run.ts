@@ -67,7 +67,12 @@ async function runRtscope(data: BenchData, repeat: number): Promise<Row> {
     reportMiB = statSync(out).size / 2 ** 20;
     rmSync(out, { force: true });
   }
-  return { tool: "rtscope report", command: `${command} (JSON report: ${fmt(reportMiB, 1)} MiB)`, events, m };
+  return {
+    tool: "rtscope report --format json",
+    command: `${command} (JSON report: ${fmt(reportMiB, 1)} MiB)`,
+    events,
+    m,
+  };
 }
 
 function fmt(n: number, digits = 0): string {
@@ -93,8 +98,15 @@ async function main(): Promise<void> {
   if (!gnuTimeAvailable()) log("note: /usr/bin/time not installed (apt-get install time): peak RSS unknown");
 
   const rows: Row[] = [];
-  log("timing rtscope...");
+  log("timing rtscope report --format json (every thread's worst-case windows listed)...");
   rows.push(await runRtscope(data, repeat));
+  log("timing rtscope report (the default text report)...");
+  rows.push({
+    tool: "rtscope report (text)",
+    command: `node bin/rtscope.js report ${data.traceDat} > /dev/null (events: as the JSON run read them)`,
+    events: rows[0].events,
+    m: await best(process.execPath, [join(ROOT, "bin/rtscope.js"), "report", data.traceDat], repeat),
+  });
   log("timing rtscope's analysis alone (openSource + analyzeSource, no worst windows)...");
   const inProcOut = join(BENCH_DIR, "rtscope-analysis.json");
   rows.push({
@@ -143,23 +155,29 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(`${r.tool}: ${r.command}`);
   console.log("");
   const rt = rows[0];
-  const tc = rows[2];
-  const ratio = rate(rt) / rate(tc);
-  const cpuRatio = rt.events / rt.m.cpuS / (tc.events / tc.m.cpuS);
+  const tc = rows[3];
+  for (const r of [rows[0], rows[1]]) {
+    const ratio = rate(r) / rate(tc);
+    const cpuRatio = r.events / r.m.cpuS / (tc.events / tc.m.cpuS);
+    const met = ratio >= TARGET_VS_TRACE_CMD && cpuRatio >= TARGET_VS_TRACE_CMD;
+    console.log(
+      `${r.tool} / trace-cmd report: ${fmt(ratio, 1)}x events/s, ${fmt(cpuRatio, 1)}x events/CPU-s (target >= ${TARGET_VS_TRACE_CMD}x on both): ${met ? "met" : "NOT met"}`,
+    );
+  }
   console.log(
-    `rtscope / trace-cmd report: ${fmt(ratio, 1)}x events/s, ${fmt(cpuRatio, 1)}x events/CPU-s (target >= ${TARGET_VS_TRACE_CMD}x): ${ratio >= TARGET_VS_TRACE_CMD ? "met" : "NOT met"}`,
+    `rtscope / perf sched timehist: ${fmt(rate(rt) / rate(rows[4]), 1)}x events/s (perf reads its own recording of the same load)`,
   );
-  console.log(
-    `rtscope / perf sched timehist: ${fmt(rate(rt) / rate(rows[3]), 1)}x events/s (perf reads its own recording of the same load)`,
-  );
-  console.log(
-    `rtscope vs the ${fmt(GOAL_EVENTS_PER_S / 1e6)} M events/s goal: ${fmt(rate(rt) / 1e6, 2)} M events/s (${fmt((100 * rate(rt)) / GOAL_EVENTS_PER_S, 0)} %)`,
-  );
+  for (const r of [rows[0], rows[1]])
+    console.log(
+      `${r.tool} vs the ${fmt(GOAL_EVENTS_PER_S / 1e6)} M events/s goal: ${fmt(rate(r) / 1e6, 2)} M events/s (${fmt((100 * rate(r)) / GOAL_EVENTS_PER_S, 0)} %)`,
+    );
   if (rt.events !== data.traceEvents)
     console.log(
       `warning: rtscope read ${fmt(rt.events)} events, the recording holds ${fmt(data.traceEvents)}`,
     );
-  if (rows.some((r) => r.m.exitCode !== 0 && !(r === rt && r.m.exitCode === 3))) process.exitCode = 1;
+  // rtscope exits 3 when an SLO bound was violated (none is set here)
+  if (rows.some((r) => r.m.exitCode !== 0 && !(r.tool.startsWith("rtscope") && r.m.exitCode === 3)))
+    process.exitCode = 1;
 }
 
 main().catch((e: unknown) => {
