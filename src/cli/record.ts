@@ -48,6 +48,8 @@ export const summary = "trace live and report per-task latencies";
 
 export const LIVE_HELP = `Live capture:
   --duration TIME        stop after TIME (30s, 500ms...); default: until Ctrl-C or the command exits
+                         (on Ctrl-C a launched command gets SIGTERM and is traced until it has
+                         exited, 2 s at most; a second Ctrl-C quits without a report)
   --buffer-size KB       per-CPU ring buffer in KiB (default ${DEFAULT_BUFFER_SIZE_KB})
   --cpu LIST             pin rtscope itself to these CPUs (housekeeping CPUs, e.g. 0 or 0-1)
   --priority N           run rtscope itself as SCHED_FIFO N (default: normal priority)
