@@ -16,12 +16,30 @@ the launched command's exit, then prints rtla's histogram layout with one column
 and metric (bucket size --bucket, default 1us; --entries buckets, default 256; larger
 samples count in 'over:').
 
-Options are those of record:
-${recordHelp.slice(recordHelp.indexOf("Selection"))}`;
+Options are those of record but --format, --margin and --window-memory (no worst-case
+windows are captured for a histogram):
+${recordHelp.slice(recordHelp.indexOf("Selection"), recordHelp.indexOf("Worst-case windows:")).trimEnd()}
+`;
+
+/** Whether one of `names` is given before the command's own arguments (`--`). */
+function given(argv: readonly string[], names: readonly string[]): string | undefined {
+  for (const a of argv) {
+    if (a === "--") return undefined;
+    const name = a.split("=")[0];
+    if (names.includes(name)) return name;
+  }
+  return undefined;
+}
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--format") || argv.some((a) => a === "-f" || a.startsWith("--format=")))
+  if (given(argv, ["--format", "-f"]))
     throw new UsageError("hist always prints the histogram layout (use record --format for others)", "hist");
+  const windowOption = given(argv, ["--margin", "--window-memory"]);
+  if (windowOption)
+    throw new UsageError(
+      `${windowOption} does not apply: hist captures no worst-case windows (use record or report)`,
+      "hist",
+    );
   const o = parseRecordArgs(argv, "hist");
   if (o === "help") {
     process.stdout.write(help);

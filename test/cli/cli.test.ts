@@ -91,6 +91,13 @@ test("usage errors exit 1 and name the offending option", () => {
   r = rtscope("bogus");
   assert.equal(r.code, 1);
   assert.match(r.stderr, /unknown command 'bogus'/);
+  // hist captures no worst-case windows: their settings are refused, not ignored
+  r = rtscope("hist", "--window-memory=1k");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--window-memory does not apply: hist captures no worst-case windows/);
+  r = rtscope("hist", "-f", "json");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /hist always prints the histogram layout/);
 });
 
 test("a missing file is a runtime error (exit 2) naming the path, one line", () => {
