@@ -63,6 +63,20 @@ export interface CauseBreakdown {
 
 const HARDIRQ_UNKNOWN = -2;
 
+// How a new cause is named (analyzeCauses: `name`).
+const NAME_IRQ = 1;
+const NAME_SOFTIRQ = 2;
+const NAME_RUNNING = 3;
+const NAME_OTHER = 4;
+const NAME_IDLE = 5;
+const NAME_THREAD = 6;
+const NAME_TIMER_IRQ = 7;
+const NAME_HARD_IRQ = 8;
+const NAME_WAKING_HANDLER = 9;
+const NAME_MIGRATION = 10;
+const NAME_RETURN = 11;
+const NAME_SLEEP = 12;
+
 // Task states of the sweep.
 const PRE = 0;
 const WAITING = 1;
@@ -180,14 +194,78 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
   // the task's own prio can change inside the window (PI boosting, sched_setscheduler)
   let taskPrio = inp.prio;
 
-  const add = (kind: CauseKind, key: string, part: string, dur: number, fill: (c: Cause) => void): void => {
+  // A new cause is named once, when first seen: `add` takes a NAME_* code and reads the
+  // details from these variables, set by the caller (no closure per interval).
+  let nCpu = 0;
+  let nIrq = 0;
+  let nTid = 0;
+  let nPrio: number | undefined;
+  let nIdle = false;
+  const name = (c: Cause, code: number): void => {
+    switch (code) {
+      case NAME_IRQ:
+        c.name = nIrq === HARDIRQ_UNKNOWN ? "unknown IRQ" : inp.irqName(nIrq) || `irq ${nIrq}`;
+        if (nIrq >= 0) c.irq = nIrq;
+        c.cpu = nCpu;
+        return;
+      case NAME_SOFTIRQ:
+        c.name = SOFTIRQ_NAMES[nIrq] ?? `softirq ${nIrq}`;
+        c.vec = nIrq;
+        c.cpu = nCpu;
+        return;
+      case NAME_RUNNING:
+        c.name = "own run time";
+        c.tid = tid;
+        c.cpu = nCpu;
+        return;
+      case NAME_OTHER:
+        c.name = "scheduler / unexplained";
+        return;
+      case NAME_IDLE:
+        c.name = "idle exit";
+        c.cpu = nCpu;
+        return;
+      case NAME_THREAD:
+        c.name = inp.comm(nTid) || `<${nTid}>`;
+        c.tid = nTid;
+        if (nPrio !== undefined) c.prio = nPrio;
+        c.cpu = nCpu;
+        return;
+      case NAME_TIMER_IRQ:
+        c.name = nIdle ? "timer IRQ latency (exit from idle)" : "timer IRQ latency";
+        c.cpu = nCpu;
+        return;
+      case NAME_HARD_IRQ:
+        c.name = `hard IRQ ${nIrq >= 0 ? inp.irqName(nIrq) || `irq ${nIrq}` : ""}`.trim();
+        if (nIrq >= 0) c.irq = nIrq;
+        c.cpu = nCpu;
+        return;
+      case NAME_WAKING_HANDLER:
+        c.name = inp.metric === "timer" ? "timer handler (wakeup)" : "IRQ handler (wakeup)";
+        c.cpu = nCpu;
+        return;
+      case NAME_MIGRATION:
+        c.name = `CPU ${inp.wakeCpu} → CPU ${inp.runCpu}`;
+        c.cpu = nCpu;
+        return;
+      case NAME_RETURN:
+        c.name = "return to user space";
+        c.cpu = nCpu;
+        return;
+      default:
+        c.name = "sleep (non-timer)";
+        c.tid = tid;
+    }
+  };
+
+  const add = (kind: CauseKind, key: string, part: string, dur: number, code: number): void => {
     if (dur <= 0) return;
     parts[part] = (parts[part] ?? 0) + dur;
     const id = `${part}/${kind}/${key}`;
     let c = causes.get(id);
     if (!c) {
       c = { kind, name: "", time: 0 };
-      fill(c);
+      name(c, code);
       if (part) c.part = part;
       causes.set(id, c);
     }
@@ -196,54 +274,37 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
 
   /** the context of `cpu`, as a cause */
   const attributeCpu = (cpu: number, dur: number, part: string, runningSelf: boolean): void => {
+    nCpu = cpu;
     const hi = hardirq.get(cpu) ?? -1;
     if (hi !== -1) {
-      add("irq", `${hi}`, part, dur, (c) => {
-        c.name = hi === HARDIRQ_UNKNOWN ? "unknown IRQ" : inp.irqName(hi) || `irq ${hi}`;
-        if (hi >= 0) c.irq = hi;
-        c.cpu = cpu;
-      });
+      nIrq = hi;
+      add("irq", `${hi}`, part, dur, NAME_IRQ);
       return;
     }
     const si = softirq.get(cpu) ?? -1;
     if (si !== -1) {
-      add("softirq", `${si}`, part, dur, (c) => {
-        c.name = SOFTIRQ_NAMES[si] ?? `softirq ${si}`;
-        c.vec = si;
-        c.cpu = cpu;
-      });
+      nIrq = si;
+      add("softirq", `${si}`, part, dur, NAME_SOFTIRQ);
       return;
     }
     if (runningSelf) {
-      add("running", "", part, dur, (c) => {
-        c.name = "own run time";
-        c.tid = tid;
-        c.cpu = cpu;
-      });
+      add("running", "", part, dur, NAME_RUNNING);
       return;
     }
     const cur = curTid.get(cpu);
     if (cur === undefined || cur === tid) {
-      add("other", "", part, dur, (c) => {
-        c.name = "scheduler / unexplained";
-      });
+      add("other", "", part, dur, NAME_OTHER);
       return;
     }
     if (cur === 0) {
-      add("idle-exit", `${cpu}`, part, dur, (c) => {
-        c.name = "idle exit";
-        c.cpu = cpu;
-      });
+      add("idle-exit", `${cpu}`, part, dur, NAME_IDLE);
       return;
     }
     const p = prioOf.get(cur);
     const kind: CauseKind = p !== undefined && p < taskPrio ? "thread" : "blocking";
-    add(kind, `${cur}`, part, dur, (c) => {
-      c.name = inp.comm(cur) || `<${cur}>`;
-      c.tid = cur;
-      if (p !== undefined) c.prio = p;
-      c.cpu = cpu;
-    });
+    nTid = cur;
+    nPrio = p;
+    add(kind, `${cur}`, part, dur, NAME_THREAD);
   };
 
   const partOf = (t0: number): string => {
@@ -260,35 +321,27 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
     if (open) open.time += dur;
     const part = partOf(a);
     if (inp.metric === "timer" && a < irqPartEnd) {
-      const idle = curTid.get(timerCpu) === 0;
-      add(idle ? "idle-exit" : "irq", "timer", part, dur, (c) => {
-        c.name = idle ? "timer IRQ latency (exit from idle)" : "timer IRQ latency";
-        c.cpu = timerCpu;
-      });
+      nIdle = curTid.get(timerCpu) === 0;
+      nCpu = timerCpu;
+      add(nIdle ? "idle-exit" : "irq", "timer", part, dur, NAME_TIMER_IRQ);
       return;
     }
     if (inp.metric === "irq" && a < hardPartEnd) {
-      add("irq", `${irqLine}`, part, dur, (c) => {
-        c.name = `hard IRQ ${irqLine >= 0 ? inp.irqName(irqLine) || `irq ${irqLine}` : ""}`.trim();
-        if (irqLine >= 0) c.irq = irqLine;
-        c.cpu = inp.wakeCpu;
-      });
+      nIrq = irqLine;
+      nCpu = inp.wakeCpu;
+      add("irq", `${irqLine}`, part, dur, NAME_HARD_IRQ);
       return;
     }
     switch (state) {
       case PRE:
         // between the IRQ part and the wakeup: the handler that wakes the task
-        add("irq", "handler", part, dur, (c) => {
-          c.name = inp.metric === "timer" ? "timer handler (wakeup)" : "IRQ handler (wakeup)";
-          c.cpu = inp.wakeCpu;
-        });
+        nCpu = inp.wakeCpu;
+        add("irq", "handler", part, dur, NAME_WAKING_HANDLER);
         return;
       case WAITING:
         if (!switchedIn && remoteWake && a < migrationEnd) {
-          add("migration", "", part, dur, (c) => {
-            c.name = `CPU ${inp.wakeCpu} → CPU ${inp.runCpu}`;
-            c.cpu = inp.runCpu;
-          });
+          nCpu = inp.runCpu;
+          add("migration", "", part, dur, NAME_MIGRATION);
           return;
         }
         attributeCpu(waitCpu, dur, part, false);
@@ -296,19 +349,14 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
       case RUNNING:
         if (inp.metric === "timer") {
           // switch-in → return to user space (sys_exit_clock_nanosleep)
-          add("other", "return", part, dur, (c) => {
-            c.name = "return to user space";
-            c.cpu = taskCpu;
-          });
+          nCpu = taskCpu;
+          add("other", "return", part, dur, NAME_RETURN);
           return;
         }
         attributeCpu(taskCpu, dur, part, true);
         return;
       default:
-        add("sleep", "", part, dur, (c) => {
-          c.name = "sleep (non-timer)";
-          c.tid = tid;
-        });
+        add("sleep", "", part, dur, NAME_SLEEP);
     }
   };
 
