@@ -610,28 +610,13 @@ export class FlightRecorder implements Analyzer {
     const mi = this.mergeIdx;
     const pos = this.posScratch;
     const ends = this.endScratch;
-    const nq = used.length;
     for (let j = 0; j < total; j++) {
-      let best = -1;
-      let bestTs = 0;
-      let bestCpu = 0;
-      for (let q = 0; q < nq; q++) {
-        if (pos[q] >= ends[q]) continue;
-        const cols = used[q].cols;
-        const idx = (used[q].head + pos[q]) & (cols.capacity - 1);
-        const t = cols.ts[idx];
-        const c = cols.cpu[idx];
-        if (best < 0 || t < bestTs || (t === bestTs && c < bestCpu)) {
-          best = q;
-          bestTs = t;
-          bestCpu = c;
-        }
-      }
+      const best = this.earliest(pos, ends);
       const r = used[best];
       const idx = (r.head + pos[best]) & (r.cols.capacity - 1);
       mq[j] = best;
       mi[j] = idx;
-      if (r.cols.kind[idx] === EventKind.LostEvents && bestTs >= fromTs) cut = true;
+      if (r.cols.kind[idx] === EventKind.LostEvents && r.cols.ts[idx] >= fromTs) cut = true;
       pos[best]++;
     }
     const n = total;
@@ -643,6 +628,85 @@ export class FlightRecorder implements Analyzer {
     out.length = n;
     used.length = 0;
     return { events: out, cut, omitted: 0 };
+  }
+
+  /**
+   * Of the used rings, the one whose event at `pos[q]` (ring position) comes first in (ts,
+   * cpu) order, among those with pos[q] < end[q]; -1 when none is left.
+   */
+  private earliest(pos: Int32Array, end: Int32Array): number {
+    const used = this.usedScratch;
+    let best = -1;
+    let bestTs = 0;
+    let bestCpu = 0;
+    for (let q = 0; q < used.length; q++) {
+      if (pos[q] >= end[q]) continue;
+      const c = used[q].cols;
+      const idx = (used[q].head + pos[q]) & (c.capacity - 1);
+      const t = c.ts[idx];
+      const cp = c.cpu[idx];
+      if (best < 0 || t < bestTs || (t === bestTs && cp < bestCpu)) {
+        best = q;
+        bestTs = t;
+        bestCpu = cp;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Going backward: the ring whose event just before `back[q]` comes last in (ts, cpu)
+   * order, among those with back[q] > floor[q]; -1 when none is left.
+   */
+  private latest(back: Int32Array, floor: Int32Array): number {
+    const used = this.usedScratch;
+    let best = -1;
+    let bestTs = 0;
+    let bestCpu = 0;
+    for (let q = 0; q < used.length; q++) {
+      if (back[q] <= floor[q]) continue;
+      const c = used[q].cols;
+      const idx = (used[q].head + back[q] - 1) & (c.capacity - 1);
+      const t = c.ts[idx];
+      const cp = c.cpu[idx];
+      if (best < 0 || t > bestTs || (t === bestTs && cp > bestCpu)) {
+        best = q;
+        bestTs = t;
+        bestCpu = cp;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The whole full part of a limited window (ring positions lo..mid of each used ring,
+   * `nA` events, merged) followed by the `nB` kept events after it (`out` from `from`): what
+   * the causes are computed from when the window itself keeps only the newest of the full
+   * part. Kept apart from copyLimited: it runs for few windows, and as a cold branch inside
+   * it deoptimized the whole copy on each first use.
+   */
+  private fullPartThen(
+    lo: Int32Array,
+    mid: Int32Array,
+    nA: number,
+    out: EventColumns,
+    from: number,
+    nB: number,
+  ): EventColumns {
+    const used = this.usedScratch;
+    const forCauses = new EventColumns(nA + nB);
+    let f = 0;
+    const p = lo.slice();
+    for (;;) {
+      const best = this.earliest(p, mid);
+      if (best < 0) break;
+      const c = used[best].cols;
+      forCauses.copyFrom(f++, c, (used[best].head + p[best]) & (c.capacity - 1));
+      p[best]++;
+    }
+    forCauses.copyRange(f, out, from, nB);
+    forCauses.length = f + nB;
+    return forCauses;
   }
 
   /**
@@ -692,21 +756,7 @@ export class FlightRecorder implements Analyzer {
     let head = shareB;
     let exhausted = true;
     for (;;) {
-      let best = -1;
-      let bestTs = 0;
-      let bestCpu = 0;
-      for (let q = 0; q < nq; q++) {
-        if (pos[q] >= hi[q]) continue;
-        const c = used[q].cols;
-        const idx = (used[q].head + pos[q]) & (c.capacity - 1);
-        const t = c.ts[idx];
-        const cp = c.cpu[idx];
-        if (best < 0 || t < bestTs || (t === bestTs && cp < bestCpu)) {
-          best = q;
-          bestTs = t;
-          bestCpu = cp;
-        }
-      }
+      const best = this.earliest(pos, hi);
       if (best < 0) break;
       const c = used[best].cols;
       const idx = (used[best].head + pos[best]) & (c.capacity - 1);
@@ -736,21 +786,7 @@ export class FlightRecorder implements Analyzer {
       const back = hi.slice();
       let cpuNow = limit.runCpu;
       while (nT < tail) {
-        let best = -1;
-        let bestTs = 0;
-        let bestCpu = 0;
-        for (let q = 0; q < nq; q++) {
-          if (back[q] <= headCut[q]) continue;
-          const c = used[q].cols;
-          const idx = (used[q].head + back[q] - 1) & (c.capacity - 1);
-          const t = c.ts[idx];
-          const cp = c.cpu[idx];
-          if (best < 0 || t > bestTs || (t === bestTs && cp > bestCpu)) {
-            best = q;
-            bestTs = t;
-            bestCpu = cp;
-          }
-        }
+        const best = this.latest(back, headCut);
         if (best < 0) break;
         back[best]--;
         const c = used[best].cols;
@@ -772,21 +808,7 @@ export class FlightRecorder implements Analyzer {
     const ai = new Int32Array(budgetA);
     const back = mid.slice();
     for (let j = 0; j < budgetA; j++) {
-      let best = -1;
-      let bestTs = 0;
-      let bestCpu = 0;
-      for (let q = 0; q < nq; q++) {
-        if (back[q] <= lo[q]) continue;
-        const c = used[q].cols;
-        const idx = (used[q].head + back[q] - 1) & (c.capacity - 1);
-        const t = c.ts[idx];
-        const cp = c.cpu[idx];
-        if (best < 0 || t > bestTs || (t === bestTs && cp > bestCpu)) {
-          best = q;
-          bestTs = t;
-          bestCpu = cp;
-        }
-      }
+      const best = this.latest(back, lo);
       back[best]--;
       aq[j] = best;
       ai[j] = (used[best].head + back[best]) & (used[best].cols.capacity - 1);
@@ -799,35 +821,10 @@ export class FlightRecorder implements Analyzer {
     for (let j = 0; j < nHead; j++) out.copyFrom(o++, used[fq[j]].cols, fi[j]);
     for (let j = nT - 1; j >= 0; j--) out.copyFrom(o++, used[bq[j]].cols, bi[j]);
     out.length = n;
-    let forCauses: EventColumns | undefined;
-    if (budgetA < nA && nA <= CAUSES_FULL_FACTOR * max) {
-      forCauses = new EventColumns(nA + nB);
-      let f = 0;
-      const p = lo.slice();
-      for (;;) {
-        let best = -1;
-        let bestTs = 0;
-        let bestCpu = 0;
-        for (let q = 0; q < nq; q++) {
-          if (p[q] >= mid[q]) continue;
-          const c = used[q].cols;
-          const idx = (used[q].head + p[q]) & (c.capacity - 1);
-          const t = c.ts[idx];
-          const cp = c.cpu[idx];
-          if (best < 0 || t < bestTs || (t === bestTs && cp < bestCpu)) {
-            best = q;
-            bestTs = t;
-            bestCpu = cp;
-          }
-        }
-        if (best < 0) break;
-        const c = used[best].cols;
-        forCauses.copyFrom(f++, c, (used[best].head + p[best]) & (c.capacity - 1));
-        p[best]++;
-      }
-      forCauses.copyRange(f, out, budgetA, nB);
-      forCauses.length = f + nB;
-    }
+    const forCauses =
+      budgetA < nA && nA <= CAUSES_FULL_FACTOR * max
+        ? this.fullPartThen(lo, mid, nA, out, budgetA, nB)
+        : undefined;
     used.length = 0;
     return { events: out, cut, omitted: total - n, forCauses };
   }
