@@ -693,20 +693,24 @@ export class FlightRecorder implements Analyzer {
     from: number,
     nB: number,
   ): EventColumns {
-    const used = this.usedScratch;
     const forCauses = new EventColumns(nA + nB);
-    let f = 0;
-    const p = lo.slice();
-    for (;;) {
-      const best = this.earliest(p, mid);
-      if (best < 0) break;
-      const c = used[best].cols;
-      forCauses.copyFrom(f++, c, (used[best].head + p[best]) & (c.capacity - 1));
-      p[best]++;
-    }
+    const f = this.mergeInto(forCauses, lo.slice(), mid);
     forCauses.copyRange(f, out, from, nB);
     forCauses.length = f + nB;
     return forCauses;
+  }
+
+  /** Copies the used rings' events from pos[q] up to end[q], merged, into `out` from 0; returns the count. */
+  private mergeInto(out: EventColumns, pos: Int32Array, end: Int32Array): number {
+    const used = this.usedScratch;
+    let f = 0;
+    for (;;) {
+      const best = this.earliest(pos, end);
+      if (best < 0) return f;
+      const c = used[best].cols;
+      out.copyFrom(f++, c, (used[best].head + pos[best]) & (c.capacity - 1));
+      pos[best]++;
+    }
   }
 
   /**

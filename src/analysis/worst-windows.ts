@@ -563,38 +563,36 @@ export function fillWindowEventRow(
   row.event = EVENT_NAMES[ev.kind[i]] ?? "other";
   row.currentTid = ev.currentTid[i];
   row.n = 0;
-  const comm = (t: number) => w.comms.get(t) ?? "";
-  const fn = (key: number) => symbols?.name(key) || hex(key);
   const a = ev.a[i];
   switch (ev.kind[i]) {
     case EventKind.SchedSwitch:
-      row.field("prev_comm", comm(a));
+      row.field("prev_comm", commOf(w, a));
       row.field("prev_pid", a);
       row.field("prev_prio", ev.b[i]);
       row.field("prev_state", taskStateLetters(ev.c[i]));
-      row.field("next_comm", comm(ev.d[i]));
+      row.field("next_comm", commOf(w, ev.d[i]));
       row.field("next_pid", ev.d[i]);
       row.field("next_prio", ev.e[i]);
       break;
     case EventKind.SchedWakeup:
     case EventKind.SchedWaking:
     case EventKind.SchedWakeupNew:
-      row.field("comm", comm(a));
+      row.field("comm", commOf(w, a));
       row.field("pid", a);
       row.field("prio", ev.b[i]);
       row.field("target_cpu", ev.c[i]);
       break;
     case EventKind.SchedMigrateTask:
-      row.field("comm", comm(a));
+      row.field("comm", commOf(w, a));
       row.field("pid", a);
       row.field("prio", ev.b[i]);
       row.field("orig_cpu", ev.d[i]);
       row.field("dest_cpu", ev.c[i]);
       break;
     case EventKind.SchedProcessFork:
-      row.field("parent_comm", comm(ev.d[i]));
+      row.field("parent_comm", commOf(w, ev.d[i]));
       row.field("parent_pid", ev.d[i]);
-      row.field("child_comm", comm(a));
+      row.field("child_comm", commOf(w, a));
       row.field("child_pid", a);
       break;
     case EventKind.SchedProcessExec:
@@ -602,7 +600,7 @@ export function fillWindowEventRow(
       row.field("old_pid", ev.d[i]);
       break;
     case EventKind.SchedProcessExit:
-      row.field("comm", comm(a));
+      row.field("comm", commOf(w, a));
       row.field("pid", a);
       row.field("prio", ev.b[i]);
       break;
@@ -622,7 +620,7 @@ export function fillWindowEventRow(
       break;
     case EventKind.HrtimerStart:
       row.field("hrtimer", hex(ev.f[i]));
-      row.field("function", fn(ev.g[i]));
+      row.field("function", fnName(symbols, ev.g[i]));
       row.field("expires", String(absoluteTs(tsBase, ev.h[i])));
       row.field("softexpires", String(absoluteTs(tsBase, ev.k[i])));
       row.field("mode", a);
@@ -630,7 +628,7 @@ export function fillWindowEventRow(
     case EventKind.HrtimerExpireEntry:
       row.field("hrtimer", hex(ev.f[i]));
       row.field("now", String(absoluteTs(tsBase, ev.h[i])));
-      row.field("function", fn(ev.g[i]));
+      row.field("function", fnName(symbols, ev.g[i]));
       break;
     case EventKind.HrtimerExpireExit:
     case EventKind.HrtimerCancel:
@@ -650,6 +648,14 @@ export function fillWindowEventRow(
       row.field("id", a);
   }
   return row;
+}
+
+function commOf(w: Pick<CapturedWindow, "comms">, tid: number): string {
+  return w.comms.get(tid) ?? "";
+}
+
+function fnName(symbols: SymbolTable | undefined, key: number): string {
+  return symbols?.name(key) || hex(key);
 }
 
 /** The window's events as report entries, `rel` relative to the wakeup. */
