@@ -1,30 +1,20 @@
 // End to end: bin/rtscope.js run by the Node that runs the tests (Node 24 under npm test),
 // checked for exit status and messages; real traces once the readers are in this build.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { COMMANDS } from "../../src/cli/main.ts";
+import { rtscope } from "../helpers/cli.ts";
 import { fixturesDir, repoRoot } from "../helpers/paths.ts";
 
-const bin = join(repoRoot, "bin/rtscope.js");
 const trace = join(fixturesDir, "trace-dat/cpu-load/trace.v7.dat");
 const traceCmdReport = join(fixturesDir, "trace-dat/cpu-load/report-t.txt");
 const haveReaders = existsSync(join(repoRoot, "src/sources/open-source.ts"));
 const noReaders = haveReaders ? false : "src/sources/open-source.ts is not in this build yet";
 const tmp = mkdtempSync(join(tmpdir(), "rtscope-cli-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function rtscope(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: "utf8",
-    env: { ...process.env, RTSCOPE_DEBUG: "" },
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 test("--help lists every command; --version prints the package version", () => {
   const r = rtscope("--help");

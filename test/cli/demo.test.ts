@@ -4,13 +4,11 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
 import { CYCLICTEST } from "../../src/cli/demo.ts";
 import { liveUsable } from "../../src/tracefs/live-usable.ts";
-import { repoRoot } from "../helpers/paths.ts";
+import { rtscopeBin as bin } from "../helpers/cli.ts";
 
-const bin = join(repoRoot, "bin/rtscope.js");
 const usable = liveUsable();
 const skipLive = !usable.ok
   ? `live capture not usable: ${usable.why}`

@@ -1,23 +1,13 @@
 // --window-memory and --margin on `report` (record shares the parser): the bound limits the
 // worst-case windows kept, never the metrics; a bad value is a usage error naming the option.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parseSize, parseWindowSettings, UsageError } from "../../src/cli/options.ts";
-import { fixturesDir, repoRoot } from "../helpers/paths.ts";
+import { rtscope } from "../helpers/cli.ts";
+import { fixturesDir } from "../helpers/paths.ts";
 
-const bin = join(repoRoot, "bin/rtscope.js");
 const trace = join(fixturesDir, "trace-dat/cpu-load/trace.v7.dat");
-
-function rtscope(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: "utf8",
-    env: { ...process.env, RTSCOPE_DEBUG: "" },
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface JsonTask {
   tid: number;
