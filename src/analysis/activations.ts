@@ -39,7 +39,7 @@ import { METRIC_KEYS } from "../model/report.ts";
 import type { Analyzer } from "./analyzer.ts";
 import type { CpuCoverage } from "./cpu-coverage.ts";
 import type { IrqLines } from "./irq-lines.ts";
-import { HistogramBudget, MetricStats } from "./metric-stats.ts";
+import { FIRST_VIOLATION, HistogramBudget, MetricStats, NEW_MAX, WORST_VIOLATION } from "./metric-stats.ts";
 import type { SampleObserver } from "./sample-observer.ts";
 import {
   M_IRQ,
@@ -619,9 +619,9 @@ export class Activations implements Analyzer {
         prio: t.wakePrio,
         switchInTs: t.inTs,
         inferred,
-        isNewMax: (flags & 1) !== 0,
-        isFirstViolation: (flags & 2) !== 0,
-        isWorstViolation: (flags & 4) !== 0,
+        isNewMax: (flags & NEW_MAX) !== 0,
+        isFirstViolation: (flags & FIRST_VIOLATION) !== 0,
+        isWorstViolation: (flags & WORST_VIOLATION) !== 0,
       });
     }
   }

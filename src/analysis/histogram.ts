@@ -5,7 +5,8 @@
 // - Loading: the JS histogram classes are imported without the package index, which also
 //   loads the WebAssembly build, pako, base64-js and the log writer (~60 ms per start-up).
 // - Recording into 32-bit buckets (`record32`): the bucket index from Math.clz32 and a
-//   typed-array increment, instead of recordValue's log2/pow chain (~25 ns → ~3 ns).
+//   typed-array increment, instead of recordValue's log2/pow chain (5 M log-spread values:
+//   6-16 ns per value against 63-87 ns).
 // - Percentiles (`percentiles`): the summary's five in one walk of the buckets, on the
 //   counts array itself when there is one; and, for a metric whose few samples are still
 //   buffered (`percentilesOfSamples`), from the sorted samples without a histogram.
@@ -103,7 +104,7 @@ export function percentiles(h: Histogram, ps: readonly number[] = SUMMARY_PERCEN
   if (total === 0) return out;
   const targets = ps.map((p) => targetCount(p, total));
   const x = h as unknown as HdrInternals;
-  const counts = x._counts instanceof Uint32Array ? x._counts : null;
+  const counts = countsOf(h);
   const n = x.countsArrayLength;
   let k = 0;
   let sum = 0;

@@ -20,7 +20,14 @@ export const NEW_MAX = 1;
 export const FIRST_VIOLATION = 2;
 export const WORST_VIOLATION = 4;
 
-/** Samples buffered before the histogram is built (and its bucket size chosen). */
+/**
+ * Samples buffered before the histogram is built (and its bucket size chosen). Measured
+ * (bench/analysis-speed.ts): recording is 5-6x slower into packed buckets, but a packed
+ * 1 ns..10 s histogram holding a few values is ~320 B against ~100 KB with 32-bit buckets.
+ * So the first HISTOGRAM_AT samples wait here (a metric with fewer never gets a histogram:
+ * its percentiles come from the samples); a metric that gets that many is busy and gets
+ * 32-bit buckets while the per-analysis budget lasts, else packed ones.
+ */
 export const HISTOGRAM_AT = 64;
 /** Bytes of a 1 ns..10 s, 3-digit histogram with 32-bit buckets. */
 export const HIST32_BYTES = 103_424;

@@ -282,8 +282,10 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     if (w.incomplete) out.incomplete = true;
     if (w.omitted > 0) out.truncated = w.omitted;
     if (b.preemptions.length) out.preemptions = b.preemptions.map((p) => ({ ...p, ts: abs(p.ts) }));
-    // the listing is built when first read (JSON, export, the API), not for a text report:
-    // 120 k events of readable fields on the bench trace
+    // The listing is built when first read (JSON, export, the API), not for a text report.
+    // Until then the JSON writer encodes events straight from the columns (WINDOW_EVENT_ROWS,
+    // 120 k events on the bench trace); once the listing exists (it may then be changed) it
+    // is what the window holds, and the rows go.
     const tsBase = this.tsBase;
     const symbols = this.symbols;
     let list: WindowEvent[] | null = null;
@@ -291,19 +293,17 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
       count: w.events.length,
       fill: (i, row) => fillWindowEventRow(row, w, i, tsBase, symbols),
     };
+    const setList = (v: WindowEvent[]): WindowEvent[] => {
+      list = v;
+      delete (out as { [WINDOW_EVENT_ROWS]?: WindowEventRows })[WINDOW_EVENT_ROWS];
+      return v;
+    };
     Object.defineProperty(out, WINDOW_EVENT_ROWS, { value: rows, enumerable: false, configurable: true });
     Object.defineProperty(out, "events", {
       enumerable: true,
       configurable: true,
-      get: () => {
-        list ??= windowEventList(w, tsBase, symbols);
-        return list;
-      },
-      set: (v: WindowEvent[]) => {
-        // a replaced listing is what the window holds now: the rows no longer describe it
-        list = v;
-        delete (out as { [WINDOW_EVENT_ROWS]?: WindowEventRows })[WINDOW_EVENT_ROWS];
-      },
+      get: () => list ?? setList(windowEventList(w, tsBase, symbols)),
+      set: setList,
     });
     this.rendered.set(w, out);
     return out;

@@ -151,8 +151,8 @@ export class WindowEventRow {
 /**
  * A window's events without the list being built: `count`, and `fill(i, row)` with event
  * i. The analysis keeps it on a WorstWindow under WINDOW_EVENT_ROWS (not enumerable, so
- * not part of the JSON value) for writers that encode events one by one: 120 k events on
- * the bench trace.
+ * not part of the JSON value) until the window's `events` list is first read, for writers
+ * that encode events one by one: 120 k events on the bench trace.
  */
 export interface WindowEventRows {
   readonly count: number;

@@ -141,3 +141,22 @@ test("window events: one compact line each, parsing to what the indented form ho
   assert.deepEqual(parsed, expected);
   assert.match(text, /"ts":9007199254740997,"rel":null,/);
 });
+
+test("window events encoded from the captured columns equal those of the listed events", async () => {
+  const { analyzeTrace } = await import("../../src/cli/analyze-trace.ts");
+  const { emptySelection } = await import("../../src/model/selection.ts");
+  const { fixturesDir } = await import("../helpers/paths.ts");
+  const { join } = await import("node:path");
+  const { report } = await analyzeTrace(join(fixturesDir, "trace-dat/cpu-load/trace.v7.dat"), {
+    selection: emptySelection(),
+    slo: { latency: 20_000 },
+    worstN: 0,
+    wakeupEvent: "wakeup",
+  });
+  const fromColumns = formatJsonReport(report);
+  let listed = 0;
+  for (const t of report.tasks) for (const w of Object.values(t.worst ?? {})) listed += w?.events.length ?? 0;
+  assert.ok(listed > 1000, `${listed} events listed`);
+  // reading `events` builds the listing; the writer then encodes it instead of the columns
+  assert.equal(formatJsonReport(report), fromColumns);
+});
