@@ -463,9 +463,7 @@ export class FlightRecorder implements Analyzer {
   onFlush: (() => void) | null = null;
   flushAtTs = Number.POSITIVE_INFINITY;
   flushGuardTs = Number.POSITIVE_INFINITY;
-  // copyWindow scratch, reused: the merge order and the per-ring cursors
-  private mergeQ = new Uint16Array(0);
-  private mergeIdx = new Int32Array(0);
+  // copyWindow scratch, reused: the rings of a copy and their cursors
   private readonly usedScratch: CpuRing[] = [];
   private posScratch = new Int32Array(16);
   private endScratch = new Int32Array(16);
@@ -600,32 +598,11 @@ export class FlightRecorder implements Analyzer {
     }
     if (limit !== undefined && total > limit.maxEvents)
       return this.copyLimited(fromTs, toTs, total, cut, limit);
-    // merge order into scratch (ring number, ring slot): no copy of the events yet
-    if (this.mergeQ.length < total) {
-      const n = floorPow2(total) * 2;
-      this.mergeQ = new Uint16Array(n);
-      this.mergeIdx = new Int32Array(n);
-    }
-    const mq = this.mergeQ;
-    const mi = this.mergeIdx;
-    const pos = this.posScratch;
-    const ends = this.endScratch;
-    for (let j = 0; j < total; j++) {
-      const best = this.earliest(pos, ends);
-      const r = used[best];
-      const idx = (r.head + pos[best]) & (r.cols.capacity - 1);
-      mq[j] = best;
-      mi[j] = idx;
-      if (r.cols.kind[idx] === EventKind.LostEvents && r.cols.ts[idx] >= fromTs) cut = true;
-      pos[best]++;
-    }
-    const n = total;
-    const out = new EventColumns(n);
-    for (let j = 0; j < n; j++) {
-      const r = used[mq[j]];
-      out.copyFrom(j, r.cols, mi[j]);
-    }
-    out.length = n;
+    const out = new EventColumns(total);
+    out.length = this.mergeInto(out, this.posScratch, this.endScratch);
+    // lost events inside the window cut it
+    for (let j = 0; j < out.length; j++)
+      if (out.kind[j] === EventKind.LostEvents && out.ts[j] >= fromTs) cut = true;
     used.length = 0;
     return { events: out, cut, omitted: 0 };
   }
