@@ -118,15 +118,9 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
   let hardPartEnd = start;
   let irqLine = -1;
   if (metric === "irq") {
-    for (let i = 0; i < ev.length; i++) {
-      if (ev.ts[i] < start) continue;
-      if (ev.kind[i] === EventKind.IrqHandlerEntry && irqLine < 0 && ev.ts[i] === start) irqLine = ev.a[i];
-      if (ev.kind[i] === EventKind.IrqHandlerExit && (irqLine < 0 || ev.a[i] === irqLine)) {
-        hardPartEnd = ev.ts[i];
-        break;
-      }
-    }
-    hardPartEnd = clamp(Math.max(hardPartEnd, start), start, end);
+    const hard = hardIrqPart(ev, start);
+    irqLine = hard.line;
+    hardPartEnd = clamp(Math.max(hard.end, start), start, end);
   }
 
   return new CauseSweep(inp, {
@@ -219,6 +213,21 @@ function timerExpiryEntry(ev: EventColumns, wakeTs: number, wakeCpu: number): nu
     if (ev.kind[i] === EventKind.HrtimerExpireEntry && ev.cpu[i] === wakeCpu) return i;
   }
   return -1;
+}
+
+/**
+ * irq metric: the IRQ line whose irq_handler_entry starts it (-1 unknown) and the matching
+ * irq_handler_exit that ends the hard-IRQ part (`start` when not in the window).
+ */
+function hardIrqPart(ev: EventColumns, start: number): { end: number; line: number } {
+  let line = -1;
+  for (let i = 0; i < ev.length; i++) {
+    if (ev.ts[i] < start) continue;
+    if (ev.kind[i] === EventKind.IrqHandlerEntry && line < 0 && ev.ts[i] === start) line = ev.a[i];
+    if (ev.kind[i] === EventKind.IrqHandlerExit && (line < 0 || ev.a[i] === line))
+      return { end: ev.ts[i], line };
+  }
+  return { end: start, line };
 }
 
 /** Where the sweep stands on each CPU and the window's landmarks (analyzeCauses' first passes). */
