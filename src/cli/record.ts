@@ -38,6 +38,7 @@ import {
   SLO_HELP,
   SLO_OPTIONS,
   selectionFromValues,
+  showsWindows,
   UsageError,
   WINDOW_HELP,
   WINDOW_OPTIONS,
@@ -220,7 +221,8 @@ export interface LiveRunOptions {
   window?: Partial<WindowSettings>;
   /**
    * capture worst-case windows (default true); off where nothing shows them (top, hist,
-   * junit): the flight recorder is then not run at all, which is ~40 % of the per-event cost
+   * junit): the flight recorder is then not run at all (~60 of ~150 ns per event of the
+   * analysis in bench/analysis-speed.ts)
    */
   windows?: boolean;
 }
@@ -313,8 +315,8 @@ export function liveStatusLine(source: LiveSource): () => void {
 export async function captureAndAnalyze(
   o: RecordOptions,
 ): Promise<{ report: Report; histograms: HistogramLookup; commandExit: number | null }> {
-  // worst-case windows are shown by the text and JSON reports only
-  const r = startLiveRun({ ...o, windows: o.format === "text" || o.format === "json" });
+  // record's text report explains every worst case (there is no --windows here)
+  const r = startLiveRun({ ...o, windows: showsWindows({ format: o.format, windows: "all", slo: o.slo }) });
   const stopStatus = o.command.length === 0 ? liveStatusLine(r.session.source) : () => {};
   try {
     const report = await finishLiveRun(r);

@@ -42,6 +42,7 @@ import {
   SLO_HELP,
   SLO_OPTIONS,
   selectionFromValues,
+  showsWindows,
   UsageError,
   WINDOW_HELP,
   WINDOW_OPTIONS,
@@ -153,19 +154,6 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
       "--windows",
     ),
   };
-}
-
-/**
- * Whether the report shows worst-case windows, so that they must be captured: JSON always
- * (unless --windows none); text with --windows all, or violations when some SLO bound is
- * set (without a bound nothing is a violation). Capturing runs the flight recorder over
- * every event: a text report of every thread without bounds skips it (~35 % of the CPU).
- */
-export function showsWindows(o: Pick<ReportCommandOptions, "format" | "windows" | "slo">): boolean {
-  if (o.windows === "none") return false;
-  if (o.format === "json") return true;
-  if (o.format !== "text") return false;
-  return o.windows === "all" || Object.values(o.slo).some((b) => b !== undefined);
 }
 
 /** The report restricted to `keys` (every metric when empty). */

@@ -77,7 +77,7 @@ test("parseSize: binary units; parseWindowSettings defaults", () => {
 });
 
 test("windows are captured only where the report shows them", async () => {
-  const { showsWindows } = await import("../../src/cli/report.ts");
+  const { showsWindows } = await import("../../src/cli/options.ts");
   const none = {};
   const bound = { latency: 50_000 };
   assert.equal(showsWindows({ format: "json", windows: "violations", slo: none }), true);
