@@ -42,7 +42,7 @@ import type { TaskInfoLookup } from "./task-info.ts";
 import { buildTaskReport, compareTasks } from "./task-report.ts";
 import { METRIC_COUNT, type TaskState } from "./task-state.ts";
 import { TaskTable } from "./task-table.ts";
-import { TimerClock, TimerClockMode } from "./timer-clock.ts";
+import { TimerClock, TimerClockMode, UNSEEN_DELAY_ALLOWANCE } from "./timer-clock.ts";
 
 export interface AnalysisOptions {
   selection: Selection;
@@ -361,7 +361,7 @@ export class Analysis {
       traceClock: c.traceClock,
       direct: c.directSamples,
       estimated: c.estimatedSamples,
-      errorBound: c.estimatedSamples > 0 ? Math.round(c.errorBound) : 0,
+      errorBound: c.estimatedSamples > 0 ? Math.round(c.errorSeen) + UNSEEN_DELAY_ALLOWANCE : 0,
     };
   }
 
@@ -378,14 +378,14 @@ export class Analysis {
     }
     const why =
       r.traceClock === "mono"
-        ? "the timers are not on CLOCK_MONOTONIC (REALTIME, BOOTTIME or TAI sleeps), so"
+        ? `${r.direct > 0 ? "some" : "the"} timers are not on CLOCK_MONOTONIC (REALTIME, BOOTTIME or TAI sleeps), so`
         : r.traceClock === ""
           ? "the file does not state its trace clock, so it was not assumed to be mono and"
           : `the trace clock is "${r.traceClock}", not mono, so`;
     d.add(
       "timer_clock_estimated",
       r.errorBound > 5000 ? "warning" : "info",
-      `${why} each timer expiry was put on the trace clock by an offset estimated from hrtimer_expire_entry events (per CPU and clock base, the lowest timestamp − now over 1-2 s): these timer samples may be low by up to ${r.errorBound} ns, never high; for exact timer latency record with the mono trace clock (rtscope record sets it; trace-cmd record -C mono) and CLOCK_MONOTONIC timers`,
+      `${why} each timer expiry was put on the trace clock by an offset estimated from hrtimer_expire_entry events (per CPU and clock base, the lowest timestamp − now over 1-2 s): these timer samples may be low by up to ${r.errorBound} ns (plus the timestamps' resolution), never high; for exact timer latency record with the mono trace clock (rtscope record sets it; trace-cmd record -C mono) and CLOCK_MONOTONIC timers`,
       r.estimated,
     );
   }
