@@ -351,7 +351,14 @@ function otherClock(base: number): EventScript {
   ]) {
     steps.push(
       [expiry - 40_000, () => s.cpu(1).as(42).sysEnterSleep()],
-      [expiry - 39_990, () => s.cpu(1).as(42).hrtimerStart({ timer: k, expires: expiry - base })],
+      [
+        expiry - 39_990,
+        () =>
+          s
+            .cpu(1)
+            .as(42)
+            .hrtimerStart({ timer: k, expires: expiry - base }),
+      ],
       [expiry - 39_980, () => s.cpu(1).switch({ prev: 42, next: 0, prevState: "S", prevPrio: 19 })],
       [expiry + 400, () => s.cpu(1).expireEntry({ timer: k, now: expiry + 100 - base })],
       [expiry + 450, () => s.cpu(1).wakeup({ tid: 42, prio: 19, targetCpu: 1 })],
@@ -400,7 +407,10 @@ test("timer on a mono trace clock with MONOTONIC timers: direct, no diagnostic",
     estimated: 0,
     errorBound: 0,
   });
-  assert.equal(report.diagnostics.find((x) => x.key.startsWith("timer_clock")), undefined);
+  assert.equal(
+    report.diagnostics.find((x) => x.key.startsWith("timer_clock")),
+    undefined,
+  );
 });
 
 test("timer on a counter or x86-tsc trace clock: no timer sample, a diagnostic says why", () => {

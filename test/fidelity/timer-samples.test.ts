@@ -195,7 +195,10 @@ describe("timer samples (--samples) vs the raw events and cyclictest -v", () => 
         const cycles = raw.threads.get(th.tid)?.cycles ?? [];
         const ours = samples.get(th.tid) ?? [];
         const theirs = ct.get(th.thread) ?? [];
-        assert.ok(theirs.length > 0 && cycles.length >= theirs.length, `${where}: raw cycles ${cycles.length}`);
+        assert.ok(
+          theirs.length > 0 && cycles.length >= theirs.length,
+          `${where}: raw cycles ${cycles.length}`,
+        );
         assert.equal(ours.length, cycles.length, `${where}: one timer sample per raw cycle`);
         // the reference's own offset for other clocks: in hindsight, the lowest ts − now of
         // this thread's expiries (high by that smallest delay itself)
@@ -223,14 +226,23 @@ describe("timer samples (--samples) vs the raw events and cyclictest -v", () => 
             assert.equal(s.start, base + BigInt(c.soft), `${where}: cycle ${k}: start at the expiry`);
           } else {
             // the reference's offset is high by its smallest delay; rtscope's may be higher by its bound
-            assert.ok(Math.abs(s.value - want) <= bound + 1000, `${where}: cycle ${k}: ${s.value} vs ${want}`);
+            assert.ok(
+              Math.abs(s.value - want) <= bound + 1000,
+              `${where}: cycle ${k}: ${s.value} vs ${want}`,
+            );
           }
           if (k >= theirs.length) continue;
           const v = theirs[k];
-          assert.ok(s.value <= v + ABOVE, `${where}: cycle ${k}: rtscope ${s.value} ns > cyclictest ${v} ns + 1 µs`);
+          assert.ok(
+            s.value <= v + ABOVE,
+            `${where}: cycle ${k}: rtscope ${s.value} ns > cyclictest ${v} ns + 1 µs`,
+          );
           if (v - s.value <= WITHIN) within++;
           else if (Number.isNaN(c.next) || c.next - c.exit >= v - s.value - WITHIN) stalls++;
-          else unexplained.push(`cycle ${k}: rtscope ${s.value}, cyclictest ${v}, next clock_nanosleep ${c.next - c.exit} ns after sys_exit`);
+          else
+            unexplained.push(
+              `cycle ${k}: rtscope ${s.value}, cyclictest ${v}, next clock_nanosleep ${c.next - c.exit} ns after sys_exit`,
+            );
         }
         const max = Math.max(...ours.map((s) => s.value));
         const ctMax = Math.max(...theirs);
@@ -239,14 +251,28 @@ describe("timer samples (--samples) vs the raw events and cyclictest -v", () => 
         t.diagnostic(
           `${where}: ${theirs.length} cycles, ${within} (${(share * 100).toFixed(1)} %) within 5 µs of cyclictest, ${stalls} more after a stall past sys_exit; max ${max} ns, raw expiry → switch-in ${switchInMax} ns, cyclictest ${ctMax} ns`,
         );
-        assert.deepEqual(unexplained.slice(0, 5), [], `${where}: cycles > 5 µs below cyclictest with no stall in the events`);
-        assert.ok(max >= switchInMax - (exact ? 0 : bound), `${where}: max ${max} < expiry → switch-in ${switchInMax}`);
+        assert.deepEqual(
+          unexplained.slice(0, 5),
+          [],
+          `${where}: cycles > 5 µs below cyclictest with no stall in the events`,
+        );
+        assert.ok(
+          max >= switchInMax - (exact ? 0 : bound),
+          `${where}: max ${max} < expiry → switch-in ${switchInMax}`,
+        );
         assert.ok(max <= ctMax + ABOVE, `${where}: max ${max} > cyclictest ${ctMax} + 1 µs`);
         // within 5 µs of cyclictest's max unless cyclictest's worst cycle is one of the stalls
         const ctWorstOurs = byEnd.get(base + BigInt(cycles[ctMaxAt].exit))?.value ?? 0;
-        if (ctMax - ctWorstOurs <= WITHIN) assert.ok(ctMax - max <= WITHIN, `${where}: max ${max} vs cyclictest ${ctMax}`);
-        else t.diagnostic(`${where}: cyclictest's worst cycle ${ctMaxAt} (${ctMax} ns) is ${ctMax - ctWorstOurs} ns past sys_exit`);
-        assert.ok(share >= 0.99 || within + stalls === theirs.length, `${where}: ${within} of ${theirs.length}`);
+        if (ctMax - ctWorstOurs <= WITHIN)
+          assert.ok(ctMax - max <= WITHIN, `${where}: max ${max} vs cyclictest ${ctMax}`);
+        else
+          t.diagnostic(
+            `${where}: cyclictest's worst cycle ${ctMaxAt} (${ctMax} ns) is ${ctMax - ctWorstOurs} ns past sys_exit`,
+          );
+        assert.ok(
+          share >= 0.99 || within + stalls === theirs.length,
+          `${where}: ${within} of ${theirs.length}`,
+        );
       }
     });
   }
