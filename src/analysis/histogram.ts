@@ -22,8 +22,8 @@ import { constructorFromBucketSize } from "hdr-histogram-js/dist/JsHistogramFact
 
 /** Highest value the histograms track; larger samples are recorded as this (and counted). */
 export const HIST_HIGHEST_NS = 10e9;
-const LOWEST = 1;
-const DIGITS = 3;
+export const HIST_LOWEST_NS = 1;
+export const HIST_DIGITS = 3;
 
 /** The percentiles of a summary, ascending. */
 export const SUMMARY_PERCENTILES: readonly number[] = [50, 90, 99, 99.9, 99.99];
@@ -39,7 +39,7 @@ export function newHistogram(bucket: "packed" | 32 = "packed"): Histogram {
     highest: number,
     digits: number,
   ) => Histogram;
-  const h = new Ctor(LOWEST, HIST_HIGHEST_NS, DIGITS);
+  const h = new Ctor(HIST_LOWEST_NS, HIST_HIGHEST_NS, HIST_DIGITS);
   h.autoResize = false;
   return h;
 }
