@@ -393,7 +393,8 @@ test("timer on another clock: the offset is estimated from the expiries, low by 
     const tc = report.source.timerClock;
     assert.deepEqual(tc, { mode: "estimated", traceClock, direct: 0, estimated: 2, errorBound: 1000 });
     const d = report.diagnostics.find((x) => x.key === "timer_clock_estimated");
-    assert.ok(d && d.count === 2 && /record with the mono trace clock/.test(d.message), traceClock);
+    assert.ok(d && d.count === 2 && /record with the mono trace clock/.test(d.remedy ?? ""), traceClock);
+    assert.match(d.details?.[0] ?? "", /error bound 1000 ns/);
   }
 });
 
@@ -419,6 +420,6 @@ test("timer on a counter or x86-tsc trace clock: no timer sample, a diagnostic s
     assert.equal(task(report, 42).metrics.timer, undefined);
     assert.equal(report.source.timerClock?.mode, "unavailable");
     const d = report.diagnostics.find((x) => x.key === "timer_clock_unavailable");
-    assert.ok(d && d.severity === "warning" && /record with the mono trace clock/.test(d.message));
+    assert.ok(d && d.severity === "warning" && /record with the mono trace clock/.test(d.remedy ?? ""));
   }
 });

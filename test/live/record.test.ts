@@ -113,7 +113,11 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
     assert.equal(report.source.lostEvents, 0);
     assert.equal(report.source.timerClock?.mode, "direct");
     // every sample, as `--samples` wrote it: tid, ..., metric, start, end, value
-    const rows = readFileSync(csv, "utf8").trimEnd().split("\n").slice(1).map((l) => l.split(","));
+    const rows = readFileSync(csv, "utf8")
+      .trimEnd()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.split(","));
     for (const th of ct.threads) {
       const task = report.tasks.find((t) => t.tid === th.tid) as TaskReport | undefined;
       assert.ok(task, `thread ${th.tid} missing from the report`);
