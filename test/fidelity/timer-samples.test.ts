@@ -178,7 +178,8 @@ describe("timer samples (--samples) vs the raw events and cyclictest -v", () => 
       const exact = (meta.traceClock ?? "mono") === "mono" && !meta.cyclictest.includes("--clock=1");
       assert.equal(clock.mode, exact ? "direct" : "estimated");
       const bound = clock.errorBound;
-      if (!exact) assert.ok(bound > 0 && bound < 2000, `error bound ${bound} ns`);
+      // 1.5 and 2.5 us here: 1 us allowed for the smallest delay, the rest seen in the events
+      if (!exact) assert.ok(bound > 1000 && bound < 3000, `error bound ${bound} ns`);
 
       const source = await openSource(file);
       const raw = new RawTimerCycles(source, tids);
