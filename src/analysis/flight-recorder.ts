@@ -566,6 +566,31 @@ export class FlightRecorder implements Analyzer {
   }
 
   /**
+   * The CPU whose ring holds the last sched_waking of `tid` in [fromTs, toTs] (-1: none): the
+   * waker's CPU, which a remote wakeup (sched_wakeup written on the target CPU) does not name.
+   * Reads the rings' events in that span only; for window captures, not per event.
+   */
+  wakingCpu(tid: number, fromTs: number, toTs: number): number {
+    let best = -1;
+    let bestTs = Number.NEGATIVE_INFINITY;
+    for (let cpu = 0; cpu < this.rings.length; cpu++) {
+      const r = this.rings[cpu];
+      if (r === undefined || r.count === 0) continue;
+      const c = r.cols;
+      const mask = c.capacity - 1;
+      for (let p = this.lowerBound(r, fromTs); p < r.count; p++) {
+        const i = (r.head + p) & mask;
+        if (c.ts[i] > toTs) break;
+        if (c.kind[i] === EventKind.SchedWaking && c.a[i] === tid && c.ts[i] >= bestTs) {
+          best = cpu;
+          bestTs = c.ts[i];
+        }
+      }
+    }
+    return best;
+  }
+
+  /**
    * Copies the events of `cpus` with fromTs <= ts <= toTs, merged in (ts, cpu) order —
    * the order trace-cmd uses for equal timestamps — plus, per CPU, the last event before
    * fromTs: it tells who was running there when the window opens (a quiet or idle CPU may
