@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EventKind } from "../../src/model/event-kind.ts";
 import type { WorstWindow } from "../../src/model/report.ts";
-import { formatWorstWindow } from "../../src/output/window-text.ts";
 import { windowToJsonObject } from "../../src/output/window-json.ts";
+import { formatWorstWindow } from "../../src/output/window-text.ts";
 import { Script, sample, windowOf } from "./scripted.ts";
 
 const W = 1_000_000;

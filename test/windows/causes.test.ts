@@ -3,7 +3,7 @@
 // fair server: cause-culprits.test.ts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { causeOf as find, Script, sample, windowOf as run } from "./scripted.ts";
+import { causeOf as find, windowOf as run, Script, sample } from "./scripted.ts";
 
 const TASK = 100;
 const HOG = 200;
