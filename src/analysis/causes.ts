@@ -279,9 +279,8 @@ function staleCpus(ev: EventColumns, fromTs: number, tid: number): Map<number, n
 function confirms(ev: EventColumns, l: number, f: number, tid: number): boolean {
   if (ev.kind[l] === EventKind.LostEvents || ev.kind[f] === EventKind.LostEvents) return false;
   const after = ev.kind[l] === EventKind.SchedSwitch ? ev.d[l] : ev.currentTid[l];
-  const fSwitch = ev.kind[f] === EventKind.SchedSwitch;
-  const before = fSwitch ? ev.a[f] : ev.currentTid[f];
-  return before === after || (after === 0 && !fSwitch && before === tid);
+  const before = ev.kind[f] === EventKind.SchedSwitch ? ev.a[f] : ev.currentTid[f];
+  return before === after || (after === 0 && before === tid);
 }
 
 /**

@@ -768,6 +768,8 @@ export class FlightRecorder implements Analyzer {
       const idx = (used[best].head + pos[best]) & (c.capacity - 1);
       pos[best]++;
       if (c.kind[idx] === EventKind.SchedSwitch && c.d[idx] === tid) onCpu = c.cpu[idx];
+      // a waiting task moved to another CPU's queue waits on that CPU now
+      else if (c.kind[idx] === EventKind.SchedMigrateTask && c.a[idx] === tid) onCpu = c.c[idx];
       if (!eligible(c, idx, tid, onCpu)) continue;
       fq[nF] = best;
       fi[nF] = idx;
@@ -798,9 +800,11 @@ export class FlightRecorder implements Analyzer {
         const c = used[best].cols;
         const idx = (used[best].head + back[best]) & (c.capacity - 1);
         const keep = eligible(c, idx, tid, cpuNow);
-        // going back in time: before a switch-out the task ran on that CPU
+        // going back in time: before a switch-out the task ran on that CPU, before a move
+        // it was on the CPU it left
         if (c.kind[idx] === EventKind.SchedSwitch && (c.a[idx] === tid || c.d[idx] === tid))
           cpuNow = c.cpu[idx];
+        else if (c.kind[idx] === EventKind.SchedMigrateTask && c.a[idx] === tid) cpuNow = c.d[idx];
         if (!keep) continue;
         bq[nT] = best;
         bi[nT] = idx;
