@@ -13,7 +13,6 @@ import { resolve } from "node:path";
 import { test } from "node:test";
 import { Analysis, defaultAnalysisOptions } from "../../src/analysis/analyze.ts";
 import { type Analyzer, Pipeline } from "../../src/analysis/analyzer.ts";
-import type { SampleEvent } from "../../src/analysis/sample-observer.ts";
 import { createWindowCapture } from "../../src/analysis/worst-windows.ts";
 import { type EventRecord, StrSlot } from "../../src/model/event.ts";
 import { EventKind } from "../../src/model/event-kind.ts";
