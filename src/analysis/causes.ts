@@ -166,16 +166,23 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
   }).run();
 }
 
-/** tid → last known prio in the window (switch and wakeup events carry it). */
+/**
+ * tid → first prio the window shows (switch and wakeup events carry it): a thread's prio for
+ * the time before the sweep has seen it (later, the sweep's own prioNow holds the prio as of
+ * then; a thread may change its policy meanwhile, as a new cyclictest thread does).
+ */
 function prioTable(ev: EventColumns): Map<number, number> {
   const prioOf = new Map<number, number>();
+  const note = (tid: number, prio: number) => {
+    if (!prioOf.has(tid)) prioOf.set(tid, prio);
+  };
   for (let i = 0; i < ev.length; i++) {
     const k = ev.kind[i];
     if (k === EventKind.SchedSwitch) {
-      prioOf.set(ev.a[i], ev.b[i]);
-      prioOf.set(ev.d[i], ev.e[i]);
+      note(ev.a[i], ev.b[i]);
+      note(ev.d[i], ev.e[i]);
     } else if (k === EventKind.SchedWakeup || k === EventKind.SchedWaking || k === EventKind.SchedWakeupNew) {
-      prioOf.set(ev.a[i], ev.b[i]);
+      note(ev.a[i], ev.b[i]);
     }
   }
   return prioOf;
@@ -313,7 +320,7 @@ function hardIrqPart(ev: EventColumns, start: number): { end: number; line: numb
 
 /** The window's landmarks (analyzeCauses' first passes). */
 interface SweepSetup {
-  /** tid → last known prio in the window */
+  /** tid → first prio the window shows */
   prioOf: Map<number, number>;
   wake: WakeEvents;
   /** the waker's CPU (the activation's wakeup CPU when the window does not show it) */
@@ -364,6 +371,8 @@ class CauseSweep {
   private readonly inTimer = new Set<number>();
   private readonly fairRun = new Map<number, number>();
   private readonly unknownEnd = new Map<number, number>();
+  /** tid → prio as of the events so far */
+  private readonly prioNow = new Map<number, number>();
 
   private readonly causes = new Map<string, Cause>();
   private readonly parts: Record<string, number> = {};
@@ -558,7 +567,7 @@ class CauseSweep {
       this.add("idle-exit", `${cpu}`, part, dur, NAME_IDLE);
       return;
     }
-    const p = this.prioOf.get(cur);
+    const p = this.prioNow.get(cur) ?? this.prioOf.get(cur);
     this.nTid = cur;
     this.nPrio = p;
     if (this.taskPrio < FAIR_PRIO && this.fairRun.get(cpu) === cur) {
@@ -714,6 +723,8 @@ class CauseSweep {
           const next = ev.d[i];
           this.noteFairServer(i, cpu, ts);
           this.curTid.set(cpu, next);
+          this.prioNow.set(prev, ev.b[i]);
+          this.prioNow.set(next, ev.e[i]);
           if (prev === this.tid) this.taskPrio = ev.b[i];
           else if (next === this.tid) this.taskPrio = ev.e[i];
           if (ts < this.start) break;
@@ -733,8 +744,12 @@ class CauseSweep {
           }
           break;
         }
+        case EventKind.SchedWaking:
+          this.prioNow.set(ev.a[i], ev.b[i]);
+          break;
         case EventKind.SchedWakeup:
         case EventKind.SchedWakeupNew:
+          this.prioNow.set(ev.a[i], ev.b[i]);
           if (i === this.wake.queue) {
             this.queued = true;
             this.waitCpu = this.wake.onto;

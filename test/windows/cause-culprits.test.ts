@@ -270,3 +270,20 @@ test("a SCHED_OTHER task already running when the RT task wakes is blocking, not
   const w = windowOf(s, sample({ tid: TASK, start: W, end: W + 25_000, wakeCpu: 1, runCpu: 1, cpus: [1] }));
   assert.deepEqual(breakdown(w), [["blocking", "fair", 25_000, 1]]);
 });
+
+test("a thread's priority as of the wait: a new thread that makes itself RT later is blocking before that", () => {
+  const OTHER = 101;
+  const s = new Script({ [TASK]: "cyclictest", [OTHER]: "cyclictest" });
+  // OTHER runs at prio 120 (just created); it becomes SCHED_FIFO (prio 19) meanwhile, which
+  // no event shows until its switch-out
+  s.switch(W - 50_000, 0, 0, 120, R, OTHER, 120)
+    .wakeup(W, 0, OTHER, TASK, 120, 0)
+    .switch(W + 30_000, 0, OTHER, 19, S, TASK, 120);
+  const w = windowOf(
+    s,
+    sample({ tid: TASK, start: W, end: W + 30_000, wakeCpu: 0, runCpu: 0, cpus: [0], prio: 120 }),
+  );
+  // known prio while TASK waited: 120, equal to the task's
+  assert.deepEqual(breakdown(w), [["blocking", "cyclictest", 30_000, 0]]);
+  assert.equal(w.causes[0].prio, 120);
+});
