@@ -4,7 +4,9 @@
 // sleep must not). Each admit run uses its own tracefs instance and must remove it.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { instanceOwner } from "../../src/tracefs/instance.ts";
 import { rtscopeBin } from "../helpers/cli.ts";
@@ -31,9 +33,15 @@ const HOG = [
 
 interface Run {
   code: number | null;
+  /** admit's result (written with -o: the newcomer may print to stdout) */
+  report: string;
   stdout: string;
   stderr: string;
 }
+
+const tmp = mkdtempSync(join(tmpdir(), "rtscope-admit-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+let runs = 0;
 
 /** Resolves once rtscope `pid` has its tracefs instance (tracing is being set up). */
 async function instanceOf(pid: number): Promise<void> {
@@ -59,8 +67,11 @@ type Interrupt = { phase: "baseline" | "newcomer"; afterMs: number };
 
 function runAdmit(args: string[], interrupt?: Interrupt): { pid: number; done: Promise<Run> } {
   let pid = 0;
+  const out = join(tmp, `result-${++runs}`);
+  const dash = args.indexOf("--");
+  const argv = dash < 0 ? [...args, "-o", out] : [...args.slice(0, dash), "-o", out, ...args.slice(dash)];
   const done = new Promise<Run>((resolve) => {
-    const child = spawn(process.execPath, [rtscopeBin, "admit", ...args], {
+    const child = spawn(process.execPath, [rtscopeBin, "admit", ...argv], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, RTSCOPE_DEBUG: "" },
     });
@@ -78,7 +89,7 @@ function runAdmit(args: string[], interrupt?: Interrupt): { pid: number; done: P
     const guard = setTimeout(() => child.kill("SIGKILL"), 90_000);
     child.on("exit", (code) => {
       clearTimeout(guard);
-      resolve({ code, stdout, stderr });
+      resolve({ code, report: existsSync(out) ? readFileSync(out, "utf8") : "", stdout, stderr });
     });
   });
   return { pid, done };
@@ -97,6 +108,49 @@ function startCyclictest(seconds: number): { child: ChildProcess; done: Promise<
     ),
   );
   return { child, done };
+}
+
+/**
+ * cyclictest's own maxima per phase. rtscope misses only the first cycle (it has not yet seen
+ * the thread sleep) and splits the phases by sample end, so cycles 1..B are the baseline's B
+ * samples and the next W the with-newcomer phase's (checked: the counts must add up).
+ */
+function phaseMaxima(
+  cycles: number[],
+  baselineCount: number,
+  withCount: number,
+): { base: number; next: number; baseP99: number; nextP99: number } {
+  assert.equal(
+    baselineCount + withCount,
+    cycles.length - 1,
+    "rtscope's samples are cyclictest's cycles but the first",
+  );
+  const base = cycles.slice(1, 1 + baselineCount);
+  const next = cycles.slice(1 + baselineCount);
+  const p99 = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.ceil(xs.length * 0.99) - 1];
+  return { base: Math.max(...base), next: Math.max(...next), baseP99: p99(base), nextP99: p99(next) };
+}
+
+/** rtscope's max against cyclictest's for the same cycles (µs). */
+function assertMatches(rtscopeNs: number, cyclictestUs: number, what: string): void {
+  const rt = rtscopeNs / 1000;
+  console.log(`${what}: rtscope ${rt} us, cyclictest ${cyclictestUs} us`);
+  // cyclictest reads its clock after the syscall returns (a few µs later than rtscope's
+  // end; tens of µs on a stalled return to user space, see test/live/record.test.ts):
+  // rtscope is never above it, and within 2 % or 50 µs below it
+  assert.ok(rt <= cyclictestUs + 1, `${what}: rtscope ${rt} us above cyclictest ${cyclictestUs} us`);
+  assert.ok(
+    cyclictestUs - rt <= Math.max(50, cyclictestUs * 0.02),
+    `${what}: rtscope ${rt} us vs cyclictest ${cyclictestUs} us`,
+  );
+}
+
+/** Our cyclictest's measuring thread's timer entry of an admit JSON result. */
+function measuringThread(j: { metrics: { metric: string; tgid: number; tid: number }[] }, pid: number) {
+  // biome-ignore lint/suspicious/noExplicitAny: JSON read back
+  const m: any = j.metrics.find((x) => x.metric === "timer" && x.tgid === pid && x.tid !== pid);
+  assert.ok(m, `our cyclictest (pid ${pid}) has a timer metric`);
+  return m;
 }
 
 const running: ChildProcess[] = [];
@@ -129,31 +183,15 @@ describe("rtscope admit (live)", { skip }, () => {
     const cycles = await cyc.done;
     const r = await admit.done;
     assert.equal(r.code, 3, `rejected (exit 3); stderr: ${r.stderr}`);
-    const j = JSON.parse(r.stdout);
+    const j = JSON.parse(r.report);
     assert.equal(j.admitted, false);
     assert.equal(j.rejected, true);
     assert.equal(j.complete, true);
-    // our cyclictest's measuring thread (the process may share the machine with others)
-    const main = j.metrics.find(
-      (m: { metric: string; tgid: number; tid: number }) =>
-        m.metric === "timer" && m.tgid === cyc.child.pid && m.tid !== cyc.child.pid,
-    );
-    assert.ok(main, `our cyclictest (pid ${cyc.child.pid}) has a timer metric`);
+    const main = measuringThread(j, cyc.child.pid as number);
     assert.equal(main.verdict, "violated");
-    const rtMax = Math.max(main.withNewcomer.max, main.baseline?.max ?? 0) / 1000;
-    // its first cycle comes before rtscope has seen the thread sleep (no activation yet)
-    const cyclictestMax = Math.max(...cycles.slice(1));
-    console.log(
-      `cyclictest max ${cyclictestMax} us over ${cycles.length} cycles; rtscope timer max baseline ${(main.baseline?.max ?? 0) / 1000} us, with newcomer ${main.withNewcomer.max / 1000} us`,
-    );
-    // cyclictest reads its clock after the syscall returns (a few µs later than rtscope's
-    // end; tens of µs on a stalled return to user space, see test/live/record.test.ts):
-    // rtscope is never above it, and within 2 % or 50 µs below it
-    assert.ok(rtMax <= cyclictestMax + 1, `rtscope ${rtMax} us above cyclictest ${cyclictestMax} us`);
-    assert.ok(
-      cyclictestMax - rtMax <= Math.max(50, cyclictestMax * 0.02),
-      `rtscope ${rtMax} us vs cyclictest ${cyclictestMax} us`,
-    );
+    const max = phaseMaxima(cycles, main.baseline.count, main.withNewcomer.count, j.diagnostics);
+    assertMatches(main.baseline.max, max.base, "baseline timer max");
+    assertMatches(main.withNewcomer.max, max.next, "with-newcomer timer max");
     // the with-newcomer maximum is the hog's doing
     const worst = main.worstCases.find((w: { role: string }) => w.role === "max");
     assert.ok(worst, "the phase-2 maximum has a worst case");
@@ -164,6 +202,56 @@ describe("rtscope admit (live)", { skip }, () => {
       "the culprit is one of the newcomer's threads",
     );
     assert.ok(j.newcomerTasks.length >= 1, "the newcomer's own latencies are reported");
+  });
+
+  test("a kernel-heavy SCHED_OTHER newcomer (hackbench) on the same CPU: the verdict follows cyclictest's own maxima", async () => {
+    const admit = runAdmit([
+      "--comm",
+      "^cyclictest$",
+      "--baseline",
+      "3s",
+      "--duration",
+      "4s",
+      "--format",
+      "json",
+      "--",
+      "taskset",
+      "-c",
+      "0",
+      "hackbench",
+      "-T",
+      "-g",
+      "2",
+      "-l",
+      "10000000",
+    ]);
+    await instanceOf(admit.pid);
+    await new Promise((r) => setTimeout(r, 300));
+    const cyc = startCyclictest(5);
+    running.push(cyc.child);
+    const cycles = await cyc.done;
+    const r = await admit.done;
+    const j = JSON.parse(r.report);
+    assert.equal(j.complete, true, r.stderr);
+    const main = measuringThread(j, cyc.child.pid as number);
+    const max = phaseMaxima(cycles, main.baseline.count, main.withNewcomer.count, j.diagnostics);
+    assertMatches(main.baseline.max, max.base, "baseline timer max");
+    assertMatches(main.withNewcomer.max, max.next, "with-newcomer timer max");
+    const change = (a: number, b: number) => (b - a) / Math.max(a, 1);
+    const grew = Math.max(change(max.base, max.next), change(max.baseP99, max.nextP99));
+    const share = main.worstCases.find((w: { role: string }) => w.role === "max")?.newcomerShare ?? 0;
+    console.log(
+      `cyclictest p99 ${max.baseP99} -> ${max.nextP99} us, max ${max.base} -> ${max.next} us; verdict ${main.verdict}, newcomer share of the worst case ${(share * 100).toFixed(1)} %`,
+    );
+    // cyclictest's own figures say whether the timer metric got worse; rtscope's verdict
+    // agrees where the change is clear of the 10 % line (µs truncation and the return to user
+    // space blur it near the line), and it is the newcomer's doing when its worst case names
+    // a newcomer thread
+    if (grew < 0.05) assert.equal(main.verdict, "ok");
+    if (grew > 0.2) assert.ok(["regressed", "worse-not-newcomer"].includes(main.verdict), main.verdict);
+    if (main.verdict === "regressed" || main.verdict === "worse-not-newcomer")
+      assert.equal(main.verdict, share > 0 ? "regressed" : "worse-not-newcomer");
+    assert.equal(r.code, j.rejected ? 3 : 0);
   });
 
   test("a harmless newcomer (sleep) is admitted with no attribution", async () => {
@@ -186,8 +274,8 @@ describe("rtscope admit (live)", { skip }, () => {
       "10",
     ]).done;
     await cyc.done;
-    assert.equal(r.code, 0, `admitted (exit 0); stdout: ${r.stdout.slice(0, 2000)} stderr: ${r.stderr}`);
-    const j = JSON.parse(r.stdout);
+    assert.equal(r.code, 0, `admitted (exit 0); report: ${r.report.slice(0, 2000)} stderr: ${r.stderr}`);
+    const j = JSON.parse(r.report);
     assert.equal(j.admitted, true);
     for (const m of j.metrics)
       for (const w of m.worstCases) assert.equal(w.newcomerTime, 0, JSON.stringify(w));
@@ -209,7 +297,7 @@ describe("rtscope admit (live)", { skip }, () => {
       "5",
     ]).done;
     assert.equal(none.code, 4, none.stderr);
-    assert.match(none.stdout, /NOT ADMITTED \(nothing measured/);
+    assert.match(none.report, /NOT ADMITTED \(nothing measured/);
     assert.match(none.stderr, /nothing was measured/);
 
     const missing = await runAdmit([
@@ -241,7 +329,7 @@ describe("rtscope admit (live)", { skip }, () => {
       "--",
       "true",
     ]).done;
-    const j = JSON.parse(quick.stdout);
+    const j = JSON.parse(quick.report);
     assert.equal(j.phases.withNewcomer.ended, "newcomer-exit");
     assert.ok(j.phases.withNewcomer.actualNs < 4e9, "phase 2 ended with the newcomer");
     assert.match(j.newcomer.status, /exited with status 0/);
@@ -254,7 +342,7 @@ describe("rtscope admit (live)", { skip }, () => {
         { phase, afterMs: 500 },
       ).done;
       assert.equal(r.code, 4, `interrupted in the ${phase} phase: ${r.stderr}`);
-      const j = JSON.parse(r.stdout);
+      const j = JSON.parse(r.report);
       assert.equal(j.complete, false);
       assert.equal(j.admitted, false);
       assert.match(r.stderr, /verdict is partial/);
