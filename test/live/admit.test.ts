@@ -119,11 +119,12 @@ function phaseMaxima(
   cycles: number[],
   baselineCount: number,
   withCount: number,
+  diagnostics: { key: string; count: number }[],
 ): { base: number; next: number; baseP99: number; nextP99: number } {
   assert.equal(
     baselineCount + withCount,
     cycles.length - 1,
-    "rtscope's samples are cyclictest's cycles but the first",
+    `rtscope's samples are cyclictest's cycles but the first (diagnostics: ${diagnostics.map((d) => `${d.key} x${d.count}`).join(", ")})`,
   );
   const base = cycles.slice(1, 1 + baselineCount);
   const next = cycles.slice(1 + baselineCount);
