@@ -9,6 +9,7 @@ import {
   type MetricSummary,
   type Report,
   type TaskReport,
+  type TimerClockReport,
   type WorstWindow,
 } from "../model/report.ts";
 import {
@@ -84,11 +85,22 @@ function header(r: Report, out: string[]): void {
     span = `, ${durationText(dur)} (${timestampText(s.start)} .. ${timestampText(s.end)})`;
   }
   out.push(`  events     ${countCell(s.events)} (${lost})${span}`);
+  const tc = s.timerClock;
+  if (tc !== undefined) out.push(`  timer      ${timerClockText(tc)}`);
   out.push(`  selection  ${r.selection}`);
   const slo = METRIC_KEYS.filter((k) => r.slo[k] !== undefined).map(
     (k) => `${k} <= ${durationText(r.slo[k]!)}`,
   );
   out.push(`  SLO        ${slo.length ? slo.join(", ") : "none (--slo latency=50us,... to set bounds)"}`);
+}
+
+/** How the timer metric's expiries met the trace clock (SPEC §1 timer row). */
+function timerClockText(tc: TimerClockReport): string {
+  const clock = tc.traceClock ? `trace clock ${tc.traceClock}` : "trace clock not stated";
+  if (tc.mode === "unavailable") return `no timer latency: ${clock} is no time base`;
+  if (tc.mode === "direct") return `expiry → end on one clock (${clock}, CLOCK_MONOTONIC timers)`;
+  const direct = tc.direct > 0 ? `, ${countCell(tc.direct)} direct` : "";
+  return `expiry put on the ${clock} by an offset estimated from hrtimer_expire_entry (${countCell(tc.estimated)} samples${direct}): may be low by up to ${usCell(tc.errorBound)} us`;
 }
 
 /** Threads grouped under their process, processes and threads in tid order. */
