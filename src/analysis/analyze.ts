@@ -69,6 +69,11 @@ export interface AnalysisOptions {
   emptyMeansAll?: boolean;
 }
 
+/** An absolute trace timestamp in seconds, for messages. */
+function fmtTs(tsBase: bigint, rel: number): string {
+  return `${(Number(tsBase + BigInt(Math.round(rel))) / 1e9).toFixed(6)} s`;
+}
+
 const NO_SYMBOLS: SymbolTable = { hrtimerWakeupKey: -1, name: () => "" };
 
 export function defaultAnalysisOptions(selection: Selection): AnalysisOptions {
@@ -263,19 +268,19 @@ export class Analysis {
         "activations open when events were lost were not measured (counted in `incomplete`); enlarge the trace buffer (-b) or trace fewer events",
         a.cutByLoss,
       );
-    if (a.cutBeforeData > 0)
-      d.add(
-        "activation_before_all_cpus",
-        "info",
-        "activations that started before every CPU had trace data were not measured (counted in `incomplete`)",
-        a.cutBeforeData,
-      );
-    if (a.cutByLateCpu > 0)
+    if (a.cutByNoData > 0)
       d.add(
         "activation_cut_cpu_without_data",
         "warning",
-        "activations involving a CPU whose trace data had not begun were not measured (counted in `incomplete`)",
-        a.cutByLateCpu,
+        "activations involving a CPU (woken onto, run on, migrated to, or its IRQ's CPU) whose trace data had not begun at their start were not measured (counted in `incomplete`, per task in `cut.cpuWithoutData`)",
+        a.cutByNoData,
+      );
+    if (a.cutByMissedRun > 0)
+      d.add(
+        "activation_cut_missed_run",
+        "warning",
+        "activations woken again before any switch-in was seen (the thread ran and slept unseen: events missing) were not measured (counted in `incomplete`)",
+        a.cutByMissedRun,
       );
     if (a.cutByMissedSwitch > 0)
       d.add(
@@ -291,22 +296,23 @@ export class Analysis {
         "timer wakeups whose return from clock_nanosleep/nanosleep was not recorded gave no timer sample",
         a.timerEndMissing,
       );
-    for (const c of this.coverage.noDataCpus)
+    for (const c of this.coverage.silentCpus())
       d.add(
         "cpu_no_data",
         "info",
-        "CPU had no events in the first second of the trace; it was taken to have no data",
+        "CPU has no events in the trace (idle, offline, or its buffer lost): activations woken onto or moved to it were not measured",
         1,
         c,
       );
-    for (const c of this.coverage.lateCpus)
+    for (const { cpu, from } of this.coverage.lateCpus())
       d.add(
         "cpu_data_late",
-        "warning",
-        "CPU's trace data began after the others'; activations open at that moment were not measured",
+        "info",
+        `CPU's trace data begins at ${fmtTs(this.tsBase, from)}, after the others': activations involving it before then were not measured`,
         1,
-        c,
+        cpu,
       );
+    this.tgidDiagnostics(d);
     if (this.irqLines.unmatchedExits > 0)
       d.add(
         "irq_exit_unmatched",
@@ -332,6 +338,55 @@ export class Analysis {
         clamped,
       );
     return d;
+  }
+
+  /**
+   * `--tgid`: which tasks the trace could place in a thread group and which it could not
+   * (sched_process_fork alone does not tell a thread from a process): never a silent guess.
+   */
+  private tgidDiagnostics(d: Diagnostics): void {
+    const wanted = new Set<number>();
+    for (const s of this.selections) for (const p of s.tgids) wanted.add(p);
+    if (wanted.size === 0) return;
+    const g = this.activations.groupSources;
+    const how =
+      "record the thread groups: enable task:task_newtask (its clone flags tell a thread from a process; trace-cmd record -e task:task_newtask ...), or ftrace's record-tgid option for a text trace (echo 1 > options/record-tgid, then read `trace`: it shows a TGID column), or record live with rtscope (it reads /proc and writes the groups into the traces it saves)";
+    for (const p of wanted) {
+      const unplaced: number[] = [];
+      const seen = new Set<number>();
+      for (const t of this.table.tasks) {
+        if (t === null || t.tgidKnown || t.tracked || seen.has(t.tid)) continue;
+        // created by a task of the group: a thread of it or a child process, the trace cannot say
+        const parent = t.parentTid > 0 ? this.table.get(t.parentTid) : undefined;
+        if (parent !== undefined && (parent.tgid === p || parent.tid === p)) {
+          unplaced.push(t.tid);
+          seen.add(t.tid);
+        }
+      }
+      if (unplaced.length > 0) {
+        const list = unplaced.slice(0, 20).join(", ") + (unplaced.length > 20 ? ", ..." : "");
+        d.add(
+          "tgid_unknown",
+          "warning",
+          `--tgid ${p}: ${unplaced.length} task(s) created by process ${p} (${list}) may be its threads, but this trace has no thread-group data for them (sched_process_fork alone cannot tell a thread from a process), so they were NOT selected; select them with --pid or --comm, or ${how}`,
+          unplaced.length,
+        );
+      } else if (
+        g.newtask === 0 &&
+        g.column === 0 &&
+        this.opts.initialTgids === undefined &&
+        !this.opts.taskInfo
+      ) {
+        let known = 0;
+        for (const t of this.table.trackedTasks()) if (t.tgid === p && t.tgidKnown) known++;
+        d.add(
+          "tgid_unknown",
+          "info",
+          `--tgid ${p}: this trace carries no thread-group data (no task_newtask events, TGID column or saved tgids); ${known} task(s) were placed in the group (from exec), threads created before the trace began or without exec cannot be matched; ${how}`,
+          1,
+        );
+      }
+    }
   }
 
   /** Lost events seen in the stream; -1 when some loss had no count. */

@@ -14,6 +14,7 @@ export class IrqLine {
   /** last handler of this line: entry and exit ts (relative ns); NaN = none */
   lastEntryTs = Number.NaN;
   lastExitTs = Number.NaN;
+  lastCpu = -1;
   stats: MetricStats | null = null;
   constructor(irq: number) {
     this.irq = irq;
@@ -41,6 +42,16 @@ export class IrqLines implements Analyzer {
     return irq >= 0 ? this.lines[irq] : undefined;
   }
 
+  /** The IRQ whose hard handler is running on `cpu` (-1 none): a wakeup there comes from it. */
+  inIrq(cpu: number): number {
+    return cpu < this.cpuIrq.length ? this.cpuIrq[cpu] : -1;
+  }
+
+  /** irq_handler_entry ts of the handler running on `cpu` (valid when inIrq(cpu) >= 0). */
+  inIrqEntryTs(cpu: number): number {
+    return this.cpuEntryTs[cpu];
+  }
+
   handle(rec: EventRecord): void {
     const kind = rec.kind;
     if (kind === EventKind.IrqHandlerEntry) {
@@ -66,6 +77,7 @@ export class IrqLines implements Analyzer {
       const entry = this.cpuEntryTs[cpu];
       l.lastEntryTs = entry;
       l.lastExitTs = rec.ts;
+      l.lastCpu = cpu;
       if (this.collect) {
         if (l.stats === null) l.stats = new MetricStats(0, 0, Number.NaN);
         l.stats.add(rec.ts - entry, entry, rec.ts, cpu, false);

@@ -132,7 +132,8 @@ export class TraceDatSource implements TraceSource {
         // instances may have their own sub-buffer size (>= 6.8); the data offset stays the kernel's
         this.layout = { ...this.layout, subBufferSize: this.buffer.pageSize };
       }
-      // base = the smallest first-page timestamp; validFrom = the latest first-event time
+      // base = the smallest first-page timestamp; each CPU's data begins at its first event
+      // (the analysis sees it: cpu-coverage.ts)
       let base: bigint | null = null;
       const firstPageTs: bigint[] = [];
       for (const c of this.buffer.cpus) {
@@ -145,7 +146,6 @@ export class TraceDatSource implements TraceSource {
         if (base === null || ts < base) base = ts;
       }
       this.base = base ?? 0n;
-      const validFromTs = this.validFrom();
       const clock = this.buffer.clock || meta.clock;
       const unameParts = meta.uname.trim().split(/\s+/);
       const where = this.buffer.name === "" ? "top buffer" : `buffer "${this.buffer.name}"`;
@@ -160,7 +160,6 @@ export class TraceDatSource implements TraceSource {
         tsBase: this.base,
         tsResolutionNs: 1,
         format: `trace.dat v${meta.version}${compression}, ${where}${meta.buffers.length > 1 ? ` of ${meta.buffers.length}` : ""}`,
-        validFromTs,
       };
       this.symbols = meta.kallsyms ? new KallsymsTable(meta.kallsyms) : EMPTY_SYMBOLS;
       this.initialComms = parseCmdlines(meta.cmdlines);
@@ -216,29 +215,6 @@ export class TraceDatSource implements TraceSource {
       reader.close();
     }
     return false;
-  }
-
-  /** Latest first-event timestamp over the CPUs with data (relative). */
-  private validFrom(): number {
-    const cursor = new SubBufferCursor(this.layout, this.path);
-    cursor.setBase(this.base);
-    let latest = 0;
-    for (const c of this.buffer.cpus) {
-      const reader = this.file.cpuPages(this.buffer, c.cpu, { pagesPerRead: 1 });
-      try {
-        for (let p = reader.nextPage(); p; p = reader.nextPage()) {
-          cursor.reset(p.page, 0, p.page.length, p.fileOffset, c.cpu);
-          if (cursor.next()) {
-            latest = Math.max(latest, cursor.ts);
-            break;
-          }
-        }
-      } catch {
-        // reported when the data is read
-      }
-      reader.close();
-    }
-    return latest;
   }
 
   async run(sink: EventSink, opts: RunOptions = {}): Promise<void> {
