@@ -214,6 +214,15 @@ export class Activations implements Analyzer {
       case EventKind.HrtimerExpireExit:
         this.cpuInExpire[cpu] = 0;
         break;
+      case EventKind.IrqHandlerEntry: {
+        const th = this.irqLines.line(rec.irq)?.thread;
+        // a hard IRQ while the line's thread is still handling: that run serves it
+        if (th != null && !Number.isNaN(th.irqEntryTs) && th.irqLastLinked !== ts) {
+          th.irqCoalesced++;
+          th.irqLastLinked = ts;
+        }
+        break;
+      }
       case EventKind.IrqHandlerExit:
         if (this.irqExitPending.length !== 0) this.onIrqExit(rec, cpu, ts);
         break;
@@ -311,6 +320,10 @@ export class Activations implements Analyzer {
       if (t.tentative) this.dropTentative(t);
       else this.closeLatency(t, cpu, ts, true);
     }
+    if (!Number.isNaN(t.irqEntryTs) && Number.isNaN(t.irqInTs)) {
+      t.irqInTs = ts;
+      t.irqInferred = true;
+    }
     if (t.state !== RunState.Running || t.cpu !== cpu) {
       if (t.cpu >= 0 && t.cpu !== cpu) t.cpuChanges++;
       t.state = RunState.Running;
@@ -363,6 +376,10 @@ export class Activations implements Analyzer {
 
   private switchIn(t: TaskState, cpu: number, ts: number): void {
     if (t.active) this.involve(t, cpu);
+    if (!Number.isNaN(t.irqEntryTs) && Number.isNaN(t.irqInTs)) {
+      t.irqInTs = ts;
+      t.irqInferred = false;
+    }
     t.tentative = false;
     if (t.state === RunState.Woken && t.active) this.closeLatency(t, cpu, ts, false);
     if (t.cpu >= 0 && t.cpu !== cpu) t.cpuChanges++;
@@ -375,10 +392,6 @@ export class Activations implements Analyzer {
     t.inTs = ts;
     t.inferredIn = inferred;
     if (inferred) this.inferredSwitchIns++;
-    if (!Number.isNaN(t.irqEntryTs) && Number.isNaN(t.irqInTs)) {
-      t.irqInTs = ts;
-      t.irqInferred = inferred;
-    }
     if (t.cut) return;
     this.sample(t, M_LATENCY, ts - t.wakeTs, t.wakeTs, ts, cpu, inferred, 0, 0, 0);
     if (!Number.isNaN(t.timerEntryTs) && !t.timerToSyscallExit) this.closeTimer(t, cpu, ts, inferred);
@@ -478,6 +491,8 @@ export class Activations implements Analyzer {
     const lines = this.irqLines;
     if (lines.inIrq(cpu) !== t.irqLine) return;
     const entry = lines.inIrqEntryTs(cpu);
+    const line = lines.line(t.irqLine);
+    if (line !== undefined) line.thread = t;
     if (!Number.isNaN(t.irqEntryTs)) {
       if (entry !== t.irqEntryTs && entry !== t.irqLastLinked) {
         t.irqCoalesced++;
@@ -485,6 +500,13 @@ export class Activations implements Analyzer {
       }
       return;
     }
+    // a run starts only for a thread known to wait (or, at its first appearance, one that
+    // could not be running unseen: the same rule as a tentative activation)
+    if (
+      t.state !== RunState.Sleeping &&
+      !(t.state === RunState.Unknown && !this.runningNow(t) && this.coverage.allCovered(entry))
+    )
+      return;
     t.irqEntryTs = entry;
     t.irqLastLinked = entry;
     t.irqExitTs = Number.NaN;
@@ -579,7 +601,9 @@ export class Activations implements Analyzer {
       if (Number.isNaN(t.irqEntryTs)) {
         const l = this.irqLines.line(t.irqLine);
         if (l !== undefined && l.lastExitTs >= t.lastSleepTs && l.lastExitTs <= ts) {
+          l.thread = t;
           t.irqEntryTs = l.lastEntryTs;
+          t.irqLastLinked = l.lastEntryTs;
           t.irqExitTs = l.lastExitTs;
           t.irqCpu = l.lastCpu;
           t.irqInTs = Number.NaN;

@@ -7,6 +7,7 @@ import { type EventRecord, StrSlot } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
 import type { Analyzer } from "./analyzer.ts";
 import { MetricStats } from "./metric-stats.ts";
+import type { TaskState } from "./task-state.ts";
 
 export class IrqLine {
   readonly irq: number;
@@ -15,6 +16,8 @@ export class IrqLine {
   lastEntryTs = Number.NaN;
   lastExitTs = Number.NaN;
   lastCpu = -1;
+  /** the tracked irq/N thread last tied to this line (runs in progress count arriving IRQs) */
+  thread: TaskState | null = null;
   stats: MetricStats | null = null;
   constructor(irq: number) {
     this.irq = irq;
