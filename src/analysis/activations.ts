@@ -133,6 +133,11 @@ export class Activations implements Analyzer {
   tentativeDropped = 0;
   /** thread groups seen: from task_newtask clone flags, exec, the text TGID column */
   readonly groupSources = { newtask: 0, exec: 0, column: 0, forkOnly: 0 };
+  /**
+   * Tasks forked with no thread-group data (thread or process? the trace does not say), by
+   * child tid → the creator's group (bounded; for the `--tgid` diagnostic)
+   */
+  readonly forkedUngrouped = new Map<number, number>();
   timerEndMissing = 0;
   lostKnown = 0;
   lostUnknown = 0;
@@ -176,7 +181,8 @@ export class Activations implements Analyzer {
       this.onLost(rec, firstOnCpu);
       return;
     }
-    if (rec.currentTid !== this.cpuCurTid[cpu]) this.currentChanged(cpu, rec.currentTid, rec.currentTgid, ts);
+    if (rec.currentTid !== this.cpuCurTid[cpu]) this.currentChanged(cpu, rec.currentTid, ts);
+    if (rec.currentTgid > 0) this.groupFromColumn(cpu, rec.currentTid, rec.currentTgid);
 
     switch (kind) {
       case EventKind.SchedSwitch:
@@ -243,7 +249,12 @@ export class Activations implements Analyzer {
         const child = this.table.forked(rec.tid, rec.parentTid);
         this.table.setComm(child, rec.str(StrSlot.Comm), ts);
         this.afterName(child);
-        if (!child.tgidKnown) this.groupSources.forkOnly++;
+        if (!child.tgidKnown) {
+          this.groupSources.forkOnly++;
+          const parent = this.table.get(rec.parentTid);
+          if (this.forkedUngrouped.size < 65536)
+            this.forkedUngrouped.set(child.tid, parent?.tgid ?? rec.parentTid);
+        }
         break;
       }
       case EventKind.TaskNewtask: {
@@ -267,6 +278,7 @@ export class Activations implements Analyzer {
         this.table.setComm(t, base, ts);
         this.table.setTgid(t, t.tid); // an exec'd task leads its thread group
         this.groupSources.exec++;
+        this.forkedUngrouped.delete(t.tid);
         break;
       }
       default:
@@ -294,7 +306,15 @@ export class Activations implements Analyzer {
   // --- who runs where ----------------------------------------------------------------
 
   /** The CPU's current task is not the one we believed: a switch was not recorded. */
-  private currentChanged(cpu: number, tid: number, tgid: number, ts: number): void {
+  /** The text TGID column (record-tgid) names the current task's thread group. */
+  private groupFromColumn(cpu: number, tid: number, tgid: number): void {
+    const t = this.cpuCurTask[cpu];
+    if (t === null || t.tgidKnown || t.tid !== tid) return;
+    this.groupSources.column++;
+    this.table.setTgid(t, tgid);
+  }
+
+  private currentChanged(cpu: number, tid: number, ts: number): void {
     if (this.cpuCurTid[cpu] !== -1) this.missedSwitches[cpu]++;
     const prev = this.cpuCurTask[cpu];
     if (prev !== null && prev.tid !== tid && prev.state === RunState.Running && prev.cpu === cpu) {
@@ -312,10 +332,6 @@ export class Activations implements Analyzer {
     }
     const t = this.table.getOrCreate(tid);
     this.cpuCurTask[cpu] = t;
-    if (tgid > 0 && !t.tgidKnown) {
-      this.groupSources.column++;
-      this.table.setTgid(t, tgid);
-    }
     if (t.state === RunState.Woken && t.tracked && t.active) {
       if (t.tentative) this.dropTentative(t);
       else this.closeLatency(t, cpu, ts, true);

@@ -352,16 +352,11 @@ export class Analysis {
     const how =
       "record the thread groups: enable task:task_newtask (its clone flags tell a thread from a process; trace-cmd record -e task:task_newtask ...), or ftrace's record-tgid option for a text trace (echo 1 > options/record-tgid, then read `trace`: it shows a TGID column), or record live with rtscope (it reads /proc and writes the groups into the traces it saves)";
     for (const p of wanted) {
+      // created by a task of the group: a thread of it or a child process, the trace cannot say
       const unplaced: number[] = [];
-      const seen = new Set<number>();
-      for (const t of this.table.tasks) {
-        if (t === null || t.tgidKnown || t.tracked || seen.has(t.tid)) continue;
-        // created by a task of the group: a thread of it or a child process, the trace cannot say
-        const parent = t.parentTid > 0 ? this.table.get(t.parentTid) : undefined;
-        if (parent !== undefined && (parent.tgid === p || parent.tid === p)) {
-          unplaced.push(t.tid);
-          seen.add(t.tid);
-        }
+      for (const [tid, creatorGroup] of this.activations.forkedUngrouped) {
+        const t = this.table.get(tid);
+        if (creatorGroup === p && !(t?.tracked ?? false) && !(t?.tgidKnown ?? false)) unplaced.push(tid);
       }
       if (unplaced.length > 0) {
         const list = unplaced.slice(0, 20).join(", ") + (unplaced.length > 20 ? ", ..." : "");

@@ -187,6 +187,16 @@ export class TaskTable {
     for (const t of this.tasks) if (t !== null) this.decide(t);
   }
 
+  /** tid → tgid of the given threads whose group is known (not guessed). */
+  knownTgids(tids: Iterable<number>): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const tid of tids) {
+      const t = this.get(tid);
+      if (t?.tgidKnown) out.set(tid, t.tgid);
+    }
+    return out;
+  }
+
   /** Every tracked thread, retired ones included. */
   trackedTasks(): TaskState[] {
     const out: TaskState[] = [];

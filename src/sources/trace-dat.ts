@@ -76,6 +76,17 @@ function parseCmdlines(text: string): Map<number, string> {
   return m;
 }
 
+/** "tid tgid" lines (saved tgids of a trace rtscope wrote); undefined when there are none. */
+function parseTgids(text: string): Map<number, number> | undefined {
+  if (text === "") return undefined;
+  const m = new Map<number, number>();
+  for (const line of text.split("\n")) {
+    const f = /^(\d+) (\d+)$/.exec(line.trim());
+    if (f) m.set(Number(f[1]), Number(f[2]));
+  }
+  return m.size > 0 ? m : undefined;
+}
+
 function formatTexts(file: TraceDatFile): FormatText[] {
   const meta = file.meta;
   return [
@@ -88,6 +99,7 @@ export class TraceDatSource implements TraceSource {
   readonly info: SourceInfo;
   readonly symbols: SymbolTable;
   readonly initialComms: ReadonlyMap<number, string>;
+  readonly initialTgids?: ReadonlyMap<number, number>;
   readonly diagnostics = new Diagnostics();
   /** the buffer being read */
   readonly buffer: BufferInfo;
@@ -163,6 +175,7 @@ export class TraceDatSource implements TraceSource {
       };
       this.symbols = meta.kallsyms ? new KallsymsTable(meta.kallsyms) : EMPTY_SYMBOLS;
       this.initialComms = parseCmdlines(meta.cmdlines);
+      this.initialTgids = parseTgids(meta.savedTgids);
       for (const w of meta.warnings) this.diagnostics.add("trace_file_warning", "info", w);
     } catch (e) {
       file.close();
