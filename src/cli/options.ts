@@ -333,6 +333,8 @@ export function parseHistSettings(
 export const SELECTION_HELP = `Selection (which threads are tracked; several options add up; none = every thread):
   --pid TID[,TID...]     one thread (repeatable)
   --tgid PID[,PID...]    every thread of a process, including threads created later
+                         (offline: as far as the trace says: task:task_newtask events, a
+                         TGID column (record-tgid), exec; it warns about tasks it cannot place)
   --comm REGEX           every thread whose name matches (JavaScript regex), now or later
   --rt                   every SCHED_FIFO / SCHED_RR / SCHED_DEADLINE thread
   --irq-threads          every threaded-IRQ thread (irq/N-name)`;

@@ -122,7 +122,7 @@ function referenceIrq(text: string): Map<string, Expected> {
       }
       if (l.event === "sched_switch" && Number(l.f.prev_pid) === tid) {
         const st = l.f.prev_state;
-        if (run && run.firstAppearance && !run.switchedIn) run = null; // it was running
+        if (run?.firstAppearance && !run.switchedIn) run = null; // it was running
         state = st.startsWith("R") ? "other" : "asleep";
         if (run && st.includes("S")) {
           const valid = [...run.cpus].every((c) => hadData(c, run!.entry));

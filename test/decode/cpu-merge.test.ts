@@ -67,6 +67,18 @@ function merge(inputs: { cpu: number; source: PageSource }[], diag = new Diagnos
   return new CpuMerge(inputs, layout, catalog, diag, "m.dat", 0n);
 }
 
+/** Two CPUs fed page by page (live), and what the merge emitted. */
+function pushMerge() {
+  const q0 = new PageQueue();
+  const q1 = new PageQueue();
+  const m = merge([
+    { cpu: 0, source: q0 },
+    { cpu: 1, source: q1 },
+  ]);
+  const out: string[] = [];
+  return { q0, q1, m, out, sink: collect(out) };
+}
+
 describe("CPU merge", () => {
   it("orders by timestamp, lowest CPU first on ties", () => {
     const out: string[] = [];
@@ -116,14 +128,7 @@ describe("CPU merge", () => {
   });
 
   it("push mode: drains up to the watermark; a quiet CPU does not stall the others", () => {
-    const q0 = new PageQueue();
-    const q1 = new PageQueue();
-    const m = merge([
-      { cpu: 0, source: q0 },
-      { cpu: 1, source: q1 },
-    ]);
-    const out: string[] = [];
-    const sink = collect(out);
+    const { q0, q1, m, out, sink } = pushMerge();
     q0.append(page([10, 20, 30]));
     assert.equal(m.drain(sink, 25), 2); // CPU 1 has nothing: CPU 0 still flows up to the watermark
     assert.deepEqual(out, ["cpu0@10:10", "cpu0@20:20"]);
@@ -137,14 +142,7 @@ describe("CPU merge", () => {
   });
 
   it("push mode: a loss read later is placed at the last time already emitted, never before it", () => {
-    const q0 = new PageQueue();
-    const q1 = new PageQueue();
-    const m = merge([
-      { cpu: 0, source: q0 },
-      { cpu: 1, source: q1 },
-    ]);
-    const out: string[] = [];
-    const sink = collect(out);
+    const { q0, q1, m, out, sink } = pushMerge();
     q0.append(page([10, 20]));
     q1.append(page([15, 22]));
     m.drain(sink, 25);
