@@ -5,12 +5,15 @@
 // Decisions the SPEC left open (details in the files named):
 // - policy: sched events carry the prio, not the policy: "RT" for prio < 100 unless /proc
 //   (taskInfo) says FIFO/RR; -1 = "DEADLINE"; else "OTHER" (task-report.ts).
-// - tgid: from taskInfo, initialTgids or exec; else tid (task-table.ts).
+// - tgid: from taskInfo, initialTgids (rtscope's own trace.dat option), task_newtask clone
+//   flags, the text TGID column or exec; else tid, and `--tgid` warns about the tasks it
+//   could not place (task-table.ts, tgidDiagnostics below).
 // - counters.wakeups counts wakeups that started an activation (not wakeups of running or
-//   runnable threads); incomplete counts activations cut by lost events, by a CPU without
-//   data, by an unrecorded switch-out, or started before every CPU had data (activations.ts,
-//   cpu-coverage.ts). Activations open at the end of the stream are not counted.
-// - lost events cut every open activation, on every CPU (activations.ts).
+//   runnable threads); incomplete counts activations cut (counters.cut: by lost events, by a
+//   CPU involved without data since the activation's start, by an unrecorded switch-out, by
+//   a second wakeup before any switch-in) (activations.ts, cpu-coverage.ts). Activations
+//   open at the end of the stream are not counted.
+// - lost events cut every activation overlapping the gap, on every CPU (activations.ts).
 // - non-threaded (and threaded) IRQ lines: hard-IRQ durations in Report.irqLines, collected
 //   when the selection has --irq-threads or is empty (all tasks); task rows keep SPEC's schema.
 // - timer: from the requested expiry (softexpires) to sys_exit of the sleep syscall when the
