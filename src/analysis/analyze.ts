@@ -232,114 +232,29 @@ export class Analysis {
     if (seen[EventKind.SchedSwitch] && !seen[wakeKind])
       d.add(
         "no_wakeup_events",
-        "warning",
-        `the trace has no sched:${waking ? "sched_waking" : "sched_wakeup"} events, so no activation starts and no latency, response, relief or timer can be measured; record with that event enabled${!waking && seen[EventKind.SchedWaking] ? ", or use --wakeup-event waking (this trace has sched_waking)" : ""}`,
+        `no sched:${waking ? "sched_waking" : "sched_wakeup"}${!waking && seen[EventKind.SchedWaking] ? " (this trace has sched_waking: use --wakeup-event waking)" : ""}`,
       );
-    if (seen[wakeKind] && !seen[EventKind.SchedSwitch])
-      d.add(
-        "no_switch_events",
-        "warning",
-        "the trace has no sched:sched_switch events: switch-ins are only inferred and response/relief cannot be measured; record with sched_switch enabled",
-      );
+    if (seen[wakeKind] && !seen[EventKind.SchedSwitch]) d.add("no_switch_events", "");
     if (seen[EventKind.SchedSwitch] && !seen[EventKind.HrtimerStart] && !seen[EventKind.SysEnterSleep])
-      d.add(
-        "no_timer_events",
-        "info",
-        "the trace has no timer:hrtimer_* or clock_nanosleep/nanosleep syscall events, so timer sleeps cannot be recognised: no relief or timer metric",
-      );
+      d.add("no_timer_events", "");
     const missed = a.missedSwitches;
-    for (let c = 0; c < missed.length; c++)
-      if (missed[c] > 0)
-        d.add(
-          "missed_switch",
-          "info",
-          "the CPU's running task changed without a recorded sched_switch (some kernels never record switches out of idle); the analysis follows common_pid",
-          missed[c],
-          c,
-        );
-    if (a.inferredSwitchIns > 0)
-      d.add(
-        "inferred_switch_in",
-        "info",
-        "switch-ins not recorded: the latency was closed at the thread's first event on the CPU (an upper bound, flagged `inferred`)",
-        a.inferredSwitchIns,
-      );
-    if (a.cutByLoss > 0)
-      d.add(
-        "activation_cut_by_loss",
-        "data-loss",
-        "activations open when events were lost were not measured (counted in `incomplete`); enlarge the trace buffer (-b) or trace fewer events",
-        a.cutByLoss,
-      );
-    if (a.cutByNoData > 0)
-      d.add(
-        "activation_cut_cpu_without_data",
-        "warning",
-        "activations involving a CPU (woken onto, run on, migrated to, or its IRQ's CPU) whose trace data had not begun at their start were not measured (counted in `incomplete`, per task in `cut.cpuWithoutData`)",
-        a.cutByNoData,
-      );
-    if (a.cutByMissedRun > 0)
-      d.add(
-        "activation_cut_missed_run",
-        "warning",
-        "activations woken again before any switch-in was seen (the thread ran and slept unseen: events missing) were not measured (counted in `incomplete`)",
-        a.cutByMissedRun,
-      );
-    if (a.cutByMissedSwitch > 0)
-      d.add(
-        "activation_cut_missed_switch",
-        "warning",
-        "activations whose switch-out was not recorded were not measured (counted in `incomplete`)",
-        a.cutByMissedSwitch,
-      );
-    if (a.timerEndMissing > 0)
-      d.add(
-        "timer_end_missing",
-        "warning",
-        "timer wakeups whose return from clock_nanosleep/nanosleep was not recorded gave no timer sample",
-        a.timerEndMissing,
-      );
-    for (const c of this.coverage.silentCpus())
-      d.add(
-        "cpu_no_data",
-        "info",
-        "CPU has no events in the trace (idle, offline, or its buffer lost): activations woken onto or moved to it were not measured",
-        1,
-        c,
-      );
+    for (let c = 0; c < missed.length; c++) if (missed[c] > 0) d.add("missed_switch", "", missed[c], c);
+    if (a.inferredSwitchIns > 0) d.add("inferred_switch_in", "", a.inferredSwitchIns);
+    if (a.cutByLoss > 0) d.add("activation_cut_by_loss", "", a.cutByLoss);
+    if (a.cutByNoData > 0) d.add("activation_cut_cpu_without_data", "", a.cutByNoData);
+    if (a.cutByMissedRun > 0) d.add("activation_cut_missed_run", "", a.cutByMissedRun);
+    if (a.cutByMissedSwitch > 0) d.add("activation_cut_missed_switch", "", a.cutByMissedSwitch);
+    if (a.timerEndMissing > 0) d.add("timer_end_missing", "", a.timerEndMissing);
+    for (const c of this.coverage.silentCpus()) d.add("cpu_no_data", "", 1, c);
     for (const { cpu, from } of this.coverage.lateCpus())
-      d.add(
-        "cpu_data_late",
-        "info",
-        `CPU's trace data begins at ${fmtTs(this.tsBase, from)}, after the others': activations involving it before then were not measured`,
-        1,
-        cpu,
-      );
+      d.add("cpu_data_late", `its data begins at ${fmtTs(this.tsBase, from)}`, 1, cpu);
     this.tgidDiagnostics(d);
-    if (this.irqLines.unmatchedExits > 0)
-      d.add(
-        "irq_exit_unmatched",
-        "info",
-        "irq_handler_exit without its entry on that CPU (trace began inside a handler, or events lost)",
-        this.irqLines.unmatchedExits,
-      );
-    if (this.table.retiredDropped > 0)
-      d.add(
-        "retired_tasks_dropped",
-        "info",
-        "rows of exited tracked threads whose ids were reused were dropped to keep memory bounded (oldest first)",
-        this.table.retiredDropped,
-      );
+    if (this.irqLines.unmatchedExits > 0) d.add("irq_exit_unmatched", "", this.irqLines.unmatchedExits);
+    if (this.table.retiredDropped > 0) d.add("retired_tasks_dropped", "", this.table.retiredDropped);
     let clamped = 0;
     for (const t of this.table.trackedTasks())
       for (const s of t.metrics) if (s !== null) clamped += s.clamped;
-    if (clamped > 0)
-      d.add(
-        "sample_clamped",
-        "warning",
-        "samples outside the histogram range (0..10 s) were clamped for percentiles; min/max/mean are exact",
-        clamped,
-      );
+    if (clamped > 0) d.add("sample_clamped", "", clamped);
     return d;
   }
 
@@ -352,8 +267,6 @@ export class Analysis {
     for (const s of this.selections) for (const p of s.tgids) wanted.add(p);
     if (wanted.size === 0) return;
     const g = this.activations.groupSources;
-    const how =
-      "record the thread groups: enable task:task_newtask (its clone flags tell a thread from a process; trace-cmd record -e task:task_newtask ...), or ftrace's record-tgid option for a text trace (echo 1 > options/record-tgid, then read `trace`: it shows a TGID column), or record live with rtscope (it reads /proc and writes the groups into the traces it saves)";
     for (const p of wanted) {
       // created by a task of the group: a thread of it or a child process, the trace cannot say
       const unplaced: number[] = [];
@@ -364,9 +277,8 @@ export class Analysis {
       if (unplaced.length > 0) {
         const list = unplaced.slice(0, 20).join(", ") + (unplaced.length > 20 ? ", ..." : "");
         d.add(
-          "tgid_unknown",
-          "warning",
-          `--tgid ${p}: ${unplaced.length} task(s) created by process ${p} (${list}) may be its threads, but this trace has no thread-group data for them (sched_process_fork alone cannot tell a thread from a process), so they were NOT selected; select them with --pid or --comm, or ${how}`,
+          "tgid_unplaced",
+          `--tgid ${p}: ${unplaced.length} task(s) created by process ${p} (${list}) were NOT selected`,
           unplaced.length,
         );
       } else if (
@@ -377,12 +289,7 @@ export class Analysis {
       ) {
         let known = 0;
         for (const t of this.table.trackedTasks()) if (t.tgid === p && t.tgidKnown) known++;
-        d.add(
-          "tgid_unknown",
-          "info",
-          `--tgid ${p}: this trace carries no thread-group data (no task_newtask events, TGID column or saved tgids); ${known} task(s) were placed in the group (from exec), threads created before the trace began or without exec cannot be matched; ${how}`,
-          1,
-        );
+        d.add("tgid_no_group_data", `--tgid ${p}: ${known} task(s) placed in the group (from exec)`);
       }
     }
   }

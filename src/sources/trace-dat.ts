@@ -176,7 +176,7 @@ export class TraceDatSource implements TraceSource {
       this.symbols = meta.kallsyms ? new KallsymsTable(meta.kallsyms) : EMPTY_SYMBOLS;
       this.initialComms = parseCmdlines(meta.cmdlines);
       this.initialTgids = parseTgids(meta.savedTgids);
-      for (const w of meta.warnings) this.diagnostics.add("trace_file_warning", "info", w);
+      for (const w of meta.warnings) this.diagnostics.add("trace_file_warning", w);
     } catch (e) {
       file.close();
       throw e;

@@ -46,7 +46,7 @@ describe("--tgid with thread-group data", () => {
     );
     assert.equal(report.tasks[1].metrics.latency?.max, 50);
     assert.equal(
-      report.diagnostics.find((d) => d.key === "tgid_unknown"),
+      report.diagnostics.find((d) => d.key === "tgid_unplaced" || d.key === "tgid_no_group_data"),
       undefined,
     );
   });
@@ -117,13 +117,18 @@ describe("--tgid without thread-group data", () => {
       ].map((m) => Number(m[1]));
       assert.deepEqual(forked, [28860, 28861]);
     } else forked = [28860, 28861];
-    const d = (JSON.parse(r.stdout).diagnostics as { key: string; severity: string; message: string }[]).find(
-      (x) => x.key === "tgid_unknown",
-    );
+    const d = (
+      JSON.parse(r.stdout).diagnostics as {
+        key: string;
+        severity: string;
+        details: string[];
+        remedy: string;
+      }[]
+    ).find((x) => x.key === "tgid_unplaced");
     assert.equal(d?.severity, "warning");
-    for (const tid of forked) assert.match(d.message, new RegExp(`\\b${tid}\\b`));
-    assert.match(d.message, /task_newtask/);
-    assert.match(d.message, /record-tgid/);
+    for (const tid of forked) assert.match(d.details.join(" "), new RegExp(`\\b${tid}\\b`));
+    assert.match(d.remedy, /task_newtask/);
+    assert.match(d.remedy, /record-tgid/);
     assert.match(r.stderr, /--tgid 28858: 2 task\(s\) created by process 28858 \(28860, 28861\)/);
   });
 });
