@@ -42,7 +42,7 @@ export interface WorstWindowProvider {
 }
 
 /** Why an activation was cut (never a sample): the `cut` column of --samples. */
-export type CutReason = "loss" | "cpu-without-data" | "before-data" | "missed-switch";
+export type CutReason = "loss" | "cpu-without-data" | "missed-switch" | "missed-run";
 
 /**
  * Receives EVERY sample as it is produced, and every activation cut without one (--samples).

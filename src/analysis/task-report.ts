@@ -51,6 +51,14 @@ export function buildTaskReport(
     },
     metrics: {},
   };
+  if (t.incomplete > 0)
+    r.counters.cut = {
+      lostEvents: t.cutLoss,
+      cpuWithoutData: t.cutNoData,
+      missedSwitch: t.cutMissedSwitch,
+      missedRun: t.cutMissedRun,
+    };
+  if (t.irqCoalesced > 0) r.counters.irqCoalesced = t.irqCoalesced;
   for (let m = 0; m < METRIC_COUNT; m++) {
     const s = t.metrics[m];
     if (s === null || s.count === 0) continue;

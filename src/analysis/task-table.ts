@@ -2,10 +2,12 @@
 // names, thread groups, the fork tree, and the selection verdict of each thread.
 //
 // Thread groups: sched_process_fork cannot tell a new thread from a new process. The tgid
-// comes from `taskInfo` (live: /proc) or `initialTgids` (saved_tgids) when given, and from
-// exec (an exec'd task leads its group); otherwise a thread is taken to be its own process
-// (tgid = tid). Offline `--tgid` therefore covers the threads the source names, and
-// `descendantsOf` (fork tree) covers everything a launched command creates.
+// comes from `taskInfo` (live: /proc), `initialTgids` (saved tgids of a trace rtscope
+// wrote), the text TGID column (ftrace's record-tgid option), task_newtask's clone flags
+// (CLONE_THREAD: a thread of its creator's group) and exec (an exec'd task leads its group);
+// otherwise a thread is shown as its own process (tgid = tid) with `tgidKnown` false, and
+// `--tgid` says which tasks it could not place (analyze.ts diagnostics). `descendantsOf`
+// (fork tree) covers everything a launched command creates.
 
 import { irqLineOf, type SelectionMatcher } from "./selection-matcher.ts";
 import type { TaskInfoLookup } from "./task-info.ts";
@@ -68,6 +70,16 @@ export class TaskTable {
     return this.create(tid, -1);
   }
 
+  /**
+   * The task a sched_process_fork names: the one task_newtask created just before (same
+   * creator, not yet run), else a new one.
+   */
+  forked(tid: number, parentTid: number): TaskState {
+    const t = this.get(tid);
+    if (t !== undefined && t.parentTid === parentTid && t.newborn) return t;
+    return this.create(tid, parentTid);
+  }
+
   /** A new thread under `tid` (fork): a reused tid retires the old thread's state. */
   create(tid: number, parentTid: number): TaskState {
     if (tid >= this.slotOfTid.length) {
@@ -99,7 +111,10 @@ export class TaskTable {
       t.tgidKnown = true;
     }
     if (info?.policy) t.policy = info.policy;
-    if (parentTid >= 0) t.state = RunState.Sleeping; // a new thread waits for wakeup_new
+    if (parentTid >= 0) {
+      t.state = RunState.Sleeping; // a new thread waits for wakeup_new
+      t.newborn = true;
+    }
     t.irqLine = irqLineOf(t.comm);
     this.decide(t);
     return t;
@@ -149,6 +164,15 @@ export class TaskTable {
     if (!t.tracked) this.decide(t);
   }
 
+  /** A new thread (CLONE_THREAD) of the group its creator belongs to, known or not. */
+  setThreadOf(t: TaskState, creatorTid: number): void {
+    const c = this.get(creatorTid);
+    if (c === undefined) return;
+    t.tgid = c.tgid;
+    t.tgidKnown = c.tgidKnown;
+    if (!t.tracked) this.decide(t);
+  }
+
   /** Applies the selection; once tracked, a thread stays tracked (unless removed). */
   decide(t: TaskState): void {
     if (t.tracked || t.removed) return;
@@ -161,6 +185,16 @@ export class TaskTable {
   /** Re-judges every untracked thread (the selection was widened at run time). */
   redecideAll(): void {
     for (const t of this.tasks) if (t !== null) this.decide(t);
+  }
+
+  /** tid → tgid of the given threads whose group is known (not guessed). */
+  knownTgids(tids: Iterable<number>): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const tid of tids) {
+      const t = this.get(tid);
+      if (t?.tgidKnown) out.set(tid, t.tgid);
+    }
+    return out;
   }
 
   /** Every tracked thread, retired ones included. */

@@ -197,6 +197,7 @@ export async function run(argv: string[]): Promise<number> {
           symbols: source.symbols,
           clock: info.clock || "mono",
           uname: info.kernel ? `Linux ${info.kernel}` : undefined,
+          tgids: analysis.table.knownTgids(merged.comms.keys()),
         });
         text = res.bytes;
         break;

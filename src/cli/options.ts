@@ -334,6 +334,8 @@ export function parseHistSettings(
 export const SELECTION_HELP = `Selection (which threads are tracked; several options add up; none = every thread):
   --pid TID[,TID...]     one thread (repeatable)
   --tgid PID[,PID...]    every thread of a process, including threads created later
+                         (offline: as far as the trace says: task:task_newtask events, a
+                         TGID column (record-tgid), exec; it warns about tasks it cannot place)
   --comm REGEX           every thread whose name matches (JavaScript regex), now or later
   --rt                   every SCHED_FIFO / SCHED_RR / SCHED_DEADLINE thread
   --irq-threads          every threaded-IRQ thread (irq/N-name)`;
@@ -374,6 +376,6 @@ export const SAMPLES_HELP = `  --samples FILE         also write every sample to
                          thread the parts of a timer sample, hardirq, wakeup and handling those
                          of an irq sample; inferred 1 when the switch-in was not recorded; rows
                          with metric 'activation' and a cut reason (loss, cpu-without-data,
-                         before-data, missed-switch) are activations that gave no sample`;
+                         missed-switch, missed-run) are activations that gave no sample`;
 
 export const EXIT_HELP = `Exit status: 0 ok, 1 usage error, 2 runtime error (bad file...), 3 an SLO bound was violated.`;

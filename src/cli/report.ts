@@ -248,6 +248,11 @@ export async function run(argv: string[]): Promise<number> {
       progress.clear();
     }
   }
+  // a selection the trace could not fully resolve is said where a CI log shows it, whatever the format
+  for (let i = 0; i < analysed.length; i++)
+    for (const d of analysed[i].report.diagnostics)
+      if (d.key === "tgid_unplaced")
+        process.stderr.write(`rtscope: ${o.files[i]}: ${d.details.join("; ")}: ${d.message}; ${d.remedy}\n`);
   if (o.metrics.length > 0) for (const a of analysed) a.report = onlyMetrics(a.report, o.metrics);
   const windowRenderer = o.format === "text" ? await loadWindowRenderer() : undefined;
   const width = o.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;

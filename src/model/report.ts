@@ -230,8 +230,23 @@ export interface TaskCounters {
   involuntarySwitches: number;
   migrations: number;
   runtime: number;
-  /** activations cut by lost events (never counted as samples) */
+  /** activations cut (never counted as samples): the sum of `cut` */
   incomplete: number;
+  /** why activations were cut; present when `incomplete` > 0 */
+  cut?: CutCounts;
+  /** irq threads: hard IRQs served by a run already in progress (no sample of their own) */
+  irqCoalesced?: number;
+}
+
+export interface CutCounts {
+  /** events were lost (on any CPU) during the activation */
+  lostEvents: number;
+  /** a CPU it involved had no trace data from its start on */
+  cpuWithoutData: number;
+  /** the CPU's current task changed without the thread's switch-out */
+  missedSwitch: number;
+  /** woken again before a switch-in was seen: it ran and slept unseen */
+  missedRun: number;
 }
 
 export interface TaskReport {

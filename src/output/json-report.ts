@@ -80,6 +80,8 @@ const COUNTER_KEYS = [
   "migrations",
   "runtime",
   "incomplete",
+  "cut",
+  "irqCoalesced",
 ];
 const METRIC_FIELD_KEYS = [
   "count",

@@ -177,9 +177,22 @@ function taskSection(r: Report, t: TaskReport, width: number, opts: TextReportOp
   out.push(
     `    wakeups ${countCell(c.wakeups)}, switches ${countCell(c.voluntarySwitches)} voluntary / ${countCell(c.involuntarySwitches)} involuntary, ` +
       `migrations ${countCell(c.migrations)}, run time ${durationText(c.runtime)}` +
-      (c.incomplete > 0 ? `, ${countCell(c.incomplete)} activations cut by lost events` : ""),
+      (c.incomplete > 0 ? `, ${countCell(c.incomplete)} activations cut (${cutReasons(c)})` : "") +
+      (c.irqCoalesced ? `, ${countCell(c.irqCoalesced)} hard IRQs served by a run in progress` : ""),
   );
   worstSection(t, opts, out);
+}
+
+/** "3 by lost events, 1 CPU without data", the non-zero reasons of a task's cut activations. */
+function cutReasons(c: TaskReport["counters"]): string {
+  const k = c.cut;
+  if (k === undefined) return "by lost events";
+  const parts: string[] = [];
+  if (k.lostEvents > 0) parts.push(`${countCell(k.lostEvents)} by lost events`);
+  if (k.cpuWithoutData > 0) parts.push(`${countCell(k.cpuWithoutData)} CPU without data`);
+  if (k.missedSwitch > 0) parts.push(`${countCell(k.missedSwitch)} switch-out not recorded`);
+  if (k.missedRun > 0) parts.push(`${countCell(k.missedRun)} ran unseen`);
+  return parts.join(", ");
 }
 
 function table(cols: MetricColumn[], t: TaskReport, keys: MetricKey[]): string[] {
