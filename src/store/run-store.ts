@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { hostname, machine, release } from "node:os";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import * as zlib from "node:zlib";
 import type { Histogram } from "hdr-histogram-js";
 import {
   METRIC_KEYS,
@@ -180,6 +180,11 @@ export class RunStore {
    * this version. A database of a newer rtscope is refused, not changed.
    */
   static open(path: string, o: OpenOptions = {}): RunStore {
+    const tooOld = new StoreError(
+      `${path}: the run database needs Node.js >= 22.16 (this is ${process.version})`,
+    );
+    // zlib's zstd (windows), node:sqlite's busy timeout and isTransaction
+    if (typeof zlib.zstdCompressSync !== "function") throw tooOld;
     let db: DatabaseSync;
     try {
       if (!o.readOnly) mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
@@ -188,6 +193,10 @@ export class RunStore {
     } catch (e) {
       const err = storeError(e, path, o.readOnly ? "open the run database" : "create the run database");
       throw err;
+    }
+    if (typeof db.isTransaction !== "boolean") {
+      db.close();
+      throw tooOld;
     }
     const store = new RunStore(path, db);
     try {
@@ -303,7 +312,7 @@ export class RunStore {
       t.counters.migrations,
       Math.round(t.counters.runtime),
       t.counters.incomplete,
-      worst === undefined ? null : zstdCompressSync(encodeWorstWindows(worst)),
+      worst === undefined ? null : zlib.zstdCompressSync(encodeWorstWindows(worst)),
       t.worstList === undefined ? null : stringifyJson(t.worstList, 0),
     );
     const insert = this.stmt(
@@ -470,7 +479,7 @@ function taskOf(row: Row, runId: number): TaskReport {
   if (row.worst !== null) {
     let text: string;
     try {
-      text = zstdDecompressSync(row.worst as Uint8Array).toString("utf8");
+      text = zlib.zstdDecompressSync(row.worst as Uint8Array).toString("utf8");
     } catch (e) {
       throw new StoreError(
         `run ${runId}, task ${num(row.idx)}: worst windows unreadable (${(e as Error).message})`,
