@@ -30,7 +30,9 @@ function rtscope(
   opts: { onSpawn?: (c: ChildProcess) => void; timeoutMs?: number } = {},
 ): Promise<Ran> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    // record stores each run: into this test's own database, not the machine's
+    const argv = args[0] === "record" ? ["record", "--db", join(tmp, "runs.db"), ...args.slice(1)] : args;
+    const c = spawn(process.execPath, [MAIN, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
     if (c.pid) trackPid(c.pid);
     let stdout = "";
     let stderr = "";
