@@ -13,8 +13,8 @@ export const DB_OPTIONS = {
   db: { type: "string" },
 } as const;
 
-export const DB_HELP = `  --db PATH              the run database (default ${defaultDbPath()};
-                         as root /var/lib/rtscope/rtscope.db, else $XDG_STATE_HOME/rtscope/rtscope.db)`;
+export const DB_HELP = `  --db PATH              the run database (default: /var/lib/rtscope/rtscope.db as root, else
+                         $XDG_STATE_HOME/rtscope/rtscope.db, ~/.local/state/rtscope/rtscope.db)`;
 
 /** The existing database named by --db or the default one (for reading unless `write`). */
 export function openStoredRuns(db: string | undefined, write = false): RunStore {

@@ -2,42 +2,22 @@
 // report is the JSON report record wrote), --no-store, and a database on a full or a
 // read-only file system (a tiny tmpfs): a clear message, and the capture and report go on.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { repoRoot } from "../helpers/paths.ts";
-import { checkNoLeftoversAtEnd, skipLive, trackPid } from "./live-helpers.ts";
+import { checkNoLeftoversAtEnd, runRtscope, skipLive } from "./live-helpers.ts";
 
 checkNoLeftoversAtEnd();
 
-const MAIN = join(repoRoot, "src/cli/main.ts");
 const tmp = mkdtempSync(join(tmpdir(), "rtscope-record-store-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 // a launched command that sleeps ten times: a few activations of sh and its sleep children
 const WORKLOAD = ["--", "sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.02; done"];
 
-function rtscope(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    if (c.pid) trackPid(c.pid);
-    let stdout = "";
-    let stderr = "";
-    c.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    c.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const t = setTimeout(() => c.kill("SIGKILL"), 120_000);
-    c.on("exit", (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const rtscope = (args: string[]) => runRtscope(args);
 
 const canMount = process.getuid?.() === 0 && spawnSync("mount", ["--version"]).status === 0;
 

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
+import type { Comparison } from "../../src/analysis/compare.ts";
 import { analyzeTrace } from "../../src/cli/analyze-trace.ts";
 import type { Report } from "../../src/model/report.ts";
 import { RunStore } from "../../src/store/run-store.ts";
@@ -77,31 +78,8 @@ function expectedMaxAndViolations(base: Report, next: Report, tolerance = 0.1): 
   return out;
 }
 
-interface JsonComparison {
-  regressed: number;
-  rows: {
-    process: string;
-    thread: string;
-    metric: string;
-    base?: {
-      max: number;
-      p99: number;
-      p99Low: number;
-      p99Exact: boolean;
-      threads: number;
-      violations: number | null;
-    };
-    new?: {
-      max: number;
-      p99: number;
-      p99Low: number;
-      p99Exact: boolean;
-      threads: number;
-      violations: number | null;
-    };
-    regressions: { kind: string; base: number; new: number }[];
-  }[];
-}
+/** The JSON output: the Comparison itself (bigints never occur in it). */
+type JsonComparison = Comparison;
 
 describe("compare JSON reports", () => {
   const cpu = jsonReport("cpu-load");

@@ -110,29 +110,10 @@ test("runs list, show (text, hist), rm", () => {
 });
 
 test("export RUN writes the stored window as export of the JSON report does", () => {
-  const fromRun = rtscope(
-    "export",
-    "2",
-    "--comm",
-    "^cyclictest$",
-    "--metric",
-    "latency",
-    "-f",
-    "json",
-    "--db",
-    db,
-  );
+  const window = ["--comm", "^cyclictest$", "--metric", "latency", "-f", "json"];
+  const fromRun = rtscope("export", "2", ...window, "--db", db);
   assert.equal(fromRun.code, 0, fromRun.stderr);
-  const fromJson = rtscope(
-    "export",
-    reportJson,
-    "--comm",
-    "^cyclictest$",
-    "--metric",
-    "latency",
-    "-f",
-    "json",
-  );
+  const fromJson = rtscope("export", reportJson, ...window);
   assert.equal(fromRun.stdout, fromJson.stdout);
   assert.match(fromRun.stdout, /"event": "sched_switch"|"event":"sched_switch"/);
   const missing = rtscope("export", "42", "--task", "1", "--db", db);
