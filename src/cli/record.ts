@@ -88,7 +88,7 @@ Run database (rtscope runs, rtscope compare):
 ${DB_HELP}
                          Each run is stored there with its histograms and worst-case windows.
                          A database that cannot be written (full or read-only disk) is
-                         reported on stderr; the capture and the report go on.
+                         reported on stderr after the report; the report and exit status stand.
 
 ${ANALYSIS_HELP}
 
@@ -351,29 +351,21 @@ export async function captureAndAnalyze(o: RecordOptions): Promise<{
 }
 
 /**
- * The run database for a capture, or undefined when it cannot be opened: the capture goes
- * on (the report is still written), the reason is said on stderr.
+ * Stores the run once the report is written (the database's I/O stays out of the capture's
+ * start); a database that cannot be written (full or read-only disk...) is said on stderr
+ * and changes nothing else.
  */
-function openRunStore(path: string): RunStore | undefined {
+function storeRun(db: string, input: RunInput): void {
+  let store: RunStore | undefined;
   try {
-    return RunStore.open(path);
-  } catch (e) {
-    if (!(e instanceof StoreError)) throw e;
-    process.stderr.write(`rtscope: the run will not be stored: ${e.message}\n`);
-    return undefined;
-  }
-}
-
-/** Stores the run; a failure (full disk...) is said on stderr and changes nothing else. */
-function storeRun(store: RunStore, input: RunInput): void {
-  try {
+    store = RunStore.open(db);
     const id = store.saveRun(input);
     process.stderr.write(`rtscope: stored as run ${id} in ${store.path} (rtscope runs show ${id})\n`);
   } catch (e) {
     if (!(e instanceof StoreError)) throw e;
     process.stderr.write(`rtscope: the run was not stored: ${e.message}\n`);
   } finally {
-    store.close();
+    store?.close();
   }
 }
 
@@ -383,8 +375,6 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  // opened before the capture, so that a database that cannot be written is said at once
-  const store = o.db === undefined ? undefined : openRunStore(o.db);
   const startedAt = Date.now();
   const { report, histograms, histogram, commandExit } = await captureAndAnalyze(o);
   const endedAt = Date.now();
@@ -398,9 +388,9 @@ export async function run(argv: string[]): Promise<number> {
   const text = renderReports([{ report, histograms }], o, { width: width ?? 100, windowRenderer });
   if (o.output !== undefined) writeFileSync(o.output, text);
   else process.stdout.write(text);
-  if (store !== undefined) {
+  if (o.db !== undefined) {
     const command = o.command.length > 0 ? o.command : undefined;
-    storeRun(store, {
+    storeRun(o.db, {
       report,
       meta: { origin: "record", startedAt, endedAt, command },
       histogram: (t, _i, m) => histogram(t.tid, m),
