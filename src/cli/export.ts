@@ -40,18 +40,20 @@ import {
   UsageError,
   WINDOW_OPTIONS,
 } from "./options.ts";
+import { DB_HELP, DB_OPTIONS, loadRun, openStoredRuns, runIdOf } from "./stored-runs.ts";
 
 /** Moved to options.ts (report and record take --window-memory too); kept importable here. */
 export { parseSize } from "./options.ts";
 
 export const summary = "export a worst-case window (Perfetto, trace.dat, JSON)";
 
-export const help = `Usage: rtscope export FILE --task TID --metric M [--format perfetto|tracedat|json|text] -o OUT
+export const help = `Usage: rtscope export FILE|RUN --task TID --metric M [--format perfetto|tracedat|json|text] -o OUT
 
 Analyses FILE (trace.dat v6/v7 or ftrace text) and writes the worst-case window of a task's
 metric: the events of every CPU involved from the wakeup (minus --margin) to the end of
 the metric. FILE may also be a JSON report (rtscope report --format json) or a JSON
-export: its saved windows are converted without the trace.
+export, and RUN the id of a stored run (rtscope runs list): their saved windows (the worst
+case of each metric) are converted without the trace.
 
   --task TID             the thread (repeatable, or a list 4028,4029); or use a selection
                          below to export the windows of every matching thread, merged
@@ -68,6 +70,7 @@ export: its saved windows are converted without the trace.
   --slo M=BOUND          SLO bounds, for --window first|worst
   --buffer NAME          the trace.dat buffer (instance) to read
   --wakeup-event E       wakeup (default) or waking
+${DB_HELP}
 
 ${SELECTION_HELP}
 
@@ -75,6 +78,9 @@ Examples:
   rtscope export trace.dat --task 4028 --metric latency -o worst.dat
   trace-cmd report worst.dat
   rtscope export trace.dat --comm cyclictest --metric timer -f perfetto -o worst.txt
+  rtscope export 12 --comm cyclictest --metric latency -o worst.dat   # stored run 12
+
+Exit status: 0 ok, 1 usage error, 2 runtime error (bad file, no such run, no such window).
 `;
 
 const OPTIONS = {
@@ -88,6 +94,7 @@ const OPTIONS = {
   format: { type: "string", short: "f" },
   output: { type: "string", short: "o" },
   ...WINDOW_OPTIONS,
+  ...DB_OPTIONS,
   buffer: { type: "string" },
 } as const;
 
@@ -115,11 +122,9 @@ export async function run(argv: string[]): Promise<number> {
       "export",
     );
   const file = positionals[0];
-  if (!existsSync(file))
-    throw new UsageError(
-      `${file}: no such file (exporting stored runs by id is not supported yet: give a trace file)`,
-      "export",
-    );
+  const runId = existsSync(file) ? undefined : runIdOf(file);
+  if (!existsSync(file) && runId === undefined)
+    throw new UsageError(`${file}: no such file, and not a run id (rtscope runs list shows them)`, "export");
   const metric = (values.metric ?? "latency") as MetricKey;
   if (!METRIC_KEYS.includes(metric))
     throw new UsageError(`unknown metric '${values.metric}'; metrics: ${METRIC_KEYS.join(", ")}`, "export");
@@ -140,10 +145,21 @@ export async function run(argv: string[]): Promise<number> {
     );
   const { marginNs, windowMemoryBytes } = parseWindowSettings(values, "export");
 
-  if (isJson(file)) {
-    const windows = windowsFromJson(file, selection, metric);
+  if (runId !== undefined || isJson(file)) {
+    let doc: unknown;
+    let what = file;
+    if (runId !== undefined) {
+      const store = openStoredRuns(values.db);
+      try {
+        doc = loadRun(store, runId).report;
+        what = `${store.path}: run ${runId}`;
+      } finally {
+        store.close();
+      }
+    } else doc = readJson(file);
+    const windows = savedWindows(doc, selection, metric);
     if (windows.length === 0) {
-      process.stderr.write(`rtscope export: ${file}: no saved ${metric} window for the selected threads\n`);
+      process.stderr.write(`rtscope export: ${what}: no saved ${metric} window for the selected threads\n`);
       return 2;
     }
     return writeOut(values.output, format, exportSaved(windows, metric, format));
@@ -255,15 +271,17 @@ interface SavedWindow {
   window: WorstWindow;
 }
 
-/** Windows saved in a JSON report (one or an array) or a JSON export, for the selection. */
-function windowsFromJson(file: string, sel: Selection, metric: MetricKey): SavedWindow[] {
-  let doc: unknown;
+function readJson(file: string): unknown {
   try {
     // timestamps past 2^53 are JSON integers: keep them exact
-    doc = parseJsonExact(readFileSync(file, "utf8"));
+    return parseJsonExact(readFileSync(file, "utf8"));
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
+}
+
+/** Windows saved in a report (one or an array; JSON or stored) or a JSON export, for the selection. */
+function savedWindows(doc: unknown, sel: Selection, metric: MetricKey): SavedWindow[] {
   const wanted = (tid: number, comm: string) =>
     sel.tids.includes(tid) || sel.comms.some((re) => re.test(comm)) || sel.tgids.length > 0;
   const out: SavedWindow[] = [];

@@ -17,7 +17,7 @@ and metric (bucket size --bucket, default 1us; --entries buckets, default 256; l
 samples count in 'over:').
 
 Options are those of record but --format, --margin and --window-memory (no worst-case
-windows are captured for a histogram):
+windows are captured for a histogram), --db and --no-store (hist stores no run):
 ${recordHelp.slice(recordHelp.indexOf("Selection"), recordHelp.indexOf("Worst-case windows:")).trimEnd()}
 `;
 
@@ -40,6 +40,8 @@ export async function run(argv: string[]): Promise<number> {
       `${windowOption} does not apply: hist captures no worst-case windows (use record or report)`,
       "hist",
     );
+  const dbOption = given(argv, ["--db", "--no-store"]);
+  if (dbOption) throw new UsageError(`${dbOption} does not apply: hist stores no run (use record)`, "hist");
   const o = parseRecordArgs(argv, "hist");
   if (o === "help") {
     process.stdout.write(help);

@@ -13,9 +13,11 @@ import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
 import { SamplesCsvWriter } from "../output/samples-csv.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
 import { DEFAULT_BUFFER_SIZE_KB, type LiveSource } from "../sources/tracefs-live.ts";
+import { defaultDbPath, type RunInput, RunStore, StoreError } from "../store/run-store.ts";
 import { CaptureSession } from "../tracefs/capture-session.ts";
 import type { PlannedEvent } from "../tracefs/event-plan.ts";
 import { procTaskInfo } from "../tracefs/proc-tasks.ts";
+import type { HdrHistogramLookup } from "./analyze-trace.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
@@ -46,6 +48,7 @@ import {
   WINDOW_OPTIONS,
   type WindowSettings,
 } from "./options.ts";
+import { DB_HELP, DB_OPTIONS } from "./stored-runs.ts";
 
 export const summary = "trace live and report per-task latencies";
 
@@ -61,7 +64,7 @@ export const LIVE_HELP = `Live capture:
 
 export const help = `Usage: rtscope record [SELECTION] [--duration 30s] [--slo ...] [--format text|json|junit|hist]
                       [-o FILE] [--buffer-size KB] [--cpu LIST] [--margin T] [--window-memory SIZE]
-                      [-- CMD ARGS]
+                      [--db PATH | --no-store] [-- CMD ARGS]
 
 Traces the running kernel through a private tracefs instance (instances/rtscope-<pid>) and
 reports, per process and thread, the metrics below. Needs root. Lost events are counted and
@@ -83,6 +86,13 @@ ${LIVE_HELP}
 
 ${WINDOW_HELP}
 
+Run database (rtscope runs, rtscope compare):
+  --no-store             do not store the run
+${DB_HELP}
+                         Each run is stored there with its histograms and worst-case windows.
+                         A database that cannot be written (full or read-only disk) is
+                         reported on stderr after the report; the report and exit status stand.
+
 ${ANALYSIS_HELP}
 
 ${METRICS_HELP}
@@ -92,6 +102,7 @@ Examples:
   sudo rtscope record -o report.txt -- cyclictest -m -t2 -p80 -i1000 -l10000
   sudo rtscope record --rt --format json -o run.json --cpu 0
   sudo rtscope record --comm cyclictest --duration 10s --samples samples.csv
+  sudo rtscope record --comm myloop --duration 1m; sudo rtscope runs   # then: rtscope compare ID ID
 
 ${EXIT_HELP}
 `;
@@ -113,6 +124,7 @@ const OPTIONS = {
   ...HIST_OPTIONS,
   ...LIVE_OPTIONS,
   ...WINDOW_OPTIONS,
+  ...DB_OPTIONS,
   "save-trace": { type: "string" },
   "no-store": { type: "boolean" },
 } as const;
@@ -175,6 +187,8 @@ export interface RecordOptions {
   command: string[];
   /** --margin, --window-memory */
   window: WindowSettings;
+  /** the run database (--db or the default); undefined with --no-store */
+  db?: string;
 }
 
 export function parseRecordArgs(argv: string[], command = "record"): RecordOptions | "help" {
@@ -187,6 +201,8 @@ export function parseRecordArgs(argv: string[], command = "record"): RecordOptio
       "--save-trace is not available in this build; use trace-cmd record alongside",
       command,
     );
+  if (values["no-store"] && values.db !== undefined)
+    throw new UsageError("--no-store and --db contradict each other: give one", command);
   if (argv.includes("--") && rest.length === 0)
     throw new UsageError("nothing after '--' (expected a command to launch)", command);
   return {
@@ -201,6 +217,7 @@ export function parseRecordArgs(argv: string[], command = "record"): RecordOptio
     live: parseLiveValues(values, command),
     command: rest,
     window: parseWindowSettings(values, command),
+    db: values["no-store"] ? undefined : (values.db ?? defaultDbPath()),
   };
 }
 
@@ -328,9 +345,12 @@ export function liveStatusLine(source: LiveSource): () => void {
 }
 
 /** Runs a whole capture and returns the report and histograms. */
-export async function captureAndAnalyze(
-  o: RecordOptions,
-): Promise<{ report: Report; histograms: HistogramLookup; commandExit: number | null }> {
+export async function captureAndAnalyze(o: RecordOptions): Promise<{
+  report: Report;
+  histograms: HistogramLookup;
+  histogram: HdrHistogramLookup;
+  commandExit: number | null;
+}> {
   // record's text report explains every worst case (there is no --windows here)
   const r = startLiveRun({ ...o, windows: showsWindows({ format: o.format, windows: "all", slo: o.slo }) });
   const stopStatus = o.command.length === 0 ? liveStatusLine(r.session.source) : () => {};
@@ -339,9 +359,29 @@ export async function captureAndAnalyze(
     const commandExit = r.session.childExit;
     if (commandExit === 127)
       process.stderr.write(`rtscope: '${o.command[0]}' could not be run (not found or not executable)\n`);
-    return { report, histograms: histogramLookup(r.analysis), commandExit };
+    const histogram: HdrHistogramLookup = (tid, metric) => r.analysis.histogram(tid, metric);
+    return { report, histograms: histogramLookup(r.analysis), histogram, commandExit };
   } finally {
     stopStatus();
+  }
+}
+
+/**
+ * Stores the run once the report is written (the database's I/O stays out of the capture's
+ * start); a database that cannot be written (full or read-only disk...) is said on stderr
+ * and changes nothing else.
+ */
+function storeRun(db: string, input: RunInput): void {
+  let store: RunStore | undefined;
+  try {
+    store = RunStore.open(db);
+    const id = store.saveRun(input);
+    process.stderr.write(`rtscope: stored as run ${id} in ${store.path} (rtscope runs show ${id})\n`);
+  } catch (e) {
+    if (!(e instanceof StoreError)) throw e;
+    process.stderr.write(`rtscope: the run was not stored: ${e.message}\n`);
+  } finally {
+    store?.close();
   }
 }
 
@@ -351,7 +391,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  const { report, histograms, commandExit } = await captureAndAnalyze(o);
+  const startedAt = Date.now();
+  const { report, histograms, histogram, commandExit } = await captureAndAnalyze(o);
+  const endedAt = Date.now();
   const { renderReports, sloViolated } = await import("./report.ts");
   const width = o.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   let windowRenderer: WindowRenderer | undefined;
@@ -362,6 +404,14 @@ export async function run(argv: string[]): Promise<number> {
   const text = renderReports([{ report, histograms }], o, { width: width ?? 100, windowRenderer });
   if (o.output !== undefined) writeFileSync(o.output, text);
   else process.stdout.write(text);
+  if (o.db !== undefined) {
+    const command = o.command.length > 0 ? o.command : undefined;
+    storeRun(o.db, {
+      report,
+      meta: { origin: "record", startedAt, endedAt, command },
+      histogram: (t, _i, m) => histogram(t.tid, m),
+    });
+  }
   if (commandExit === 127) return 2;
   return sloViolated([report]) ? 3 : 0;
 }
