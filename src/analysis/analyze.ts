@@ -27,15 +27,17 @@ import {
   type Report,
   type SloBounds,
   type TaskReport,
+  unmeasuredMetrics,
 } from "../model/report.ts";
 import { describeSelection, type Selection, selectionIsEmpty } from "../model/selection.ts";
 import type { RunOptions, SourceInfo, SymbolTable, TraceSource } from "../model/source.ts";
-import { absoluteTs } from "../model/units.ts";
+import { absoluteTs, formatDuration } from "../model/units.ts";
 import { Activations } from "./activations.ts";
 import { type Analyzer, Pipeline } from "./analyzer.ts";
 import { CpuCoverage } from "./cpu-coverage.ts";
 import { IrqLines } from "./irq-lines.ts";
-import type { SampleObserver, WorstWindowProvider } from "./sample-observer.ts";
+import { nothingMeasuredMessage } from "./nothing-measured.ts";
+import type { DroppedWindow, SampleObserver, WorstWindowProvider } from "./sample-observer.ts";
 import { SelectionMatcher } from "./selection-matcher.ts";
 import type { TaskInfoLookup } from "./task-info.ts";
 import { buildTaskReport, compareTasks } from "./task-report.ts";
@@ -321,6 +323,8 @@ export class Analysis {
         "rows of exited tracked threads whose ids were reused were dropped to keep memory bounded (oldest first)",
         this.table.retiredDropped,
       );
+    const dropped = this.opts.windows?.droppedWindows?.() ?? [];
+    if (dropped.length > 0) d.add("window_dropped", "warning", this.droppedMessage(dropped), dropped.length);
     let clamped = 0;
     for (const t of this.table.trackedTasks())
       for (const s of t.metrics) if (s !== null) clamped += s.clamped;
@@ -332,6 +336,25 @@ export class Analysis {
         clamped,
       );
     return d;
+  }
+
+  /** "worst-case windows not captured (memory bound): comm:tid metric (roles, value) ...; remedy" */
+  private droppedMessage(list: readonly DroppedWindow[]): string {
+    const shown = list.slice(0, 10).map((w) => {
+      const comm = this.table.get(w.tid)?.comm || "?";
+      return `${comm}:${w.tid} ${w.metric} (${w.roles.join(", ")}, ${formatDuration(w.value)})`;
+    });
+    const more = list.length > shown.length ? ` and ${list.length - shown.length} more` : "";
+    const bound = this.opts.windows?.windowMemoryBytes;
+    const now = bound !== undefined ? ` (now ${Math.round(bound / 1024)} KiB)` : "";
+    return `worst-case windows not captured (memory bound): ${shown.join(", ")}${more}; their causes cannot be shown: raise --window-memory${now}`;
+  }
+
+  /** Names of the threads the stream showed, tracked or not (one entry per thread). */
+  private *threadNames(): Iterable<string> {
+    for (const t of this.table.tasks) if (t !== null) yield t.comm;
+    for (const t of this.table.retired) yield t.comm;
+    yield* this.table.releasedNames;
   }
 
   /** Lost events seen in the stream; -1 when some loss had no count. */
@@ -362,8 +385,16 @@ export class Analysis {
       slo: this.slo(),
       selection: this.selections.map(describeSelection).join(" + "),
       tasks: this.snapshot(),
-      diagnostics: diags.list(),
+      diagnostics: [],
     };
+    const unmeasured = unmeasuredMetrics(report);
+    if (unmeasured.length > 0)
+      diags.add(
+        "nothing_measured",
+        "error",
+        nothingMeasuredMessage(unmeasured, this.selections, this.threadNames(), report.tasks.length),
+      );
+    report.diagnostics = diags.list();
     if (pipeline.events > 0) {
       report.source.start = absoluteTs(info.tsBase, pipeline.firstTs);
       report.source.end = absoluteTs(info.tsBase, pipeline.lastTs);

@@ -76,6 +76,9 @@ export function buildTaskReport(
       if (w !== undefined) {
         r.worst ??= {};
         r.worst[key] = w;
+      } else if (windows.dropped?.(t.tid, key as MetricKey).includes("max")) {
+        r.notCaptured ??= {};
+        r.notCaptured[key] = "memory bound";
       }
     }
   }

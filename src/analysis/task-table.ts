@@ -26,6 +26,8 @@ export class TaskTable {
   readonly retired: TaskState[] = [];
   /** retired threads dropped to keep memory bounded (oldest first) */
   retiredDropped = 0;
+  /** names of released (dead, untracked) threads, for "nothing measured" messages (bounded) */
+  readonly releasedNames = new Set<string>();
   /** CPU count for per-task CPU sets (grows on demand) */
   cpus: number;
   readonly matcher: SelectionMatcher;
@@ -120,6 +122,7 @@ export class TaskTable {
   release(t: TaskState): void {
     if (t.tracked) return;
     if (this.get(t.tid) !== t) return;
+    if (this.releasedNames.size < MAX_RETIRED) this.releasedNames.add(t.comm);
     this.slotOfTid[t.tid] = 0;
     this.tasks[t.slot] = null;
     this.freeSlots.push(t.slot);

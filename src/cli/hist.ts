@@ -3,6 +3,7 @@
 
 import { writeFileSync } from "node:fs";
 import { formatHistReport } from "../output/hist-report.ts";
+import { gateExit } from "./gate.ts";
 import { UsageError } from "./options.ts";
 import { captureAndAnalyze, parseRecordArgs, help as recordHelp } from "./record.ts";
 
@@ -46,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   o.format = "hist";
-  const { report, histograms, commandExit } = await captureAndAnalyze(o);
+  const { report, histograms } = await captureAndAnalyze(o);
   let text = formatHistReport(report, histograms, o.hist);
   if (!/lost/i.test(text.slice(0, 2000))) {
     // every output carries the lost-event count: a comment line in rtla's header style
@@ -57,9 +58,5 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (o.output !== undefined) writeFileSync(o.output, text);
   else process.stdout.write(text);
-  const violated = report.tasks.some((t) =>
-    Object.values(t.metrics).some((m) => (m?.slo?.violations ?? 0) > 0),
-  );
-  if (commandExit === 127) return 2;
-  return violated ? 3 : 0;
+  return gateExit([report], { command: report.command, ignoreCommandStatus: o.live.ignoreCommandStatus });
 }

@@ -3,7 +3,8 @@
 // one-line `summary`; it is imported only when asked for, so a command that is broken or
 // not built yet never stops the others.
 //
-// Exit status (SPEC §1): 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated.
+// Exit status (SPEC §1): 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated,
+// 4 a bound's metric has no sample in the selection, 5 the launched command failed (gate.ts).
 
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -13,6 +14,8 @@ export const EXIT_OK = 0;
 export const EXIT_USAGE = 1;
 export const EXIT_RUNTIME = 2;
 export const EXIT_SLO = 3;
+export const EXIT_NOTHING_MEASURED = 4;
+export const EXIT_COMMAND_FAILED = 5;
 
 export interface CommandModule {
   run(argv: string[]): Promise<number>;
@@ -128,7 +131,8 @@ Examples:
   rtscope report trace.dat --rt --format json -o report.json
   sudo rtscope record --rt --duration 30s
 
-Exit status: 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated.
+Exit status: 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated,
+4 a bound was set but nothing was measured for it, 5 the launched command failed.
 Set RTSCOPE_DEBUG=1 to see stack traces of errors.
 `;
 }

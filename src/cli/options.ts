@@ -167,9 +167,16 @@ export function parseSlo(values: readonly string[] | undefined, command = ""): S
           `--slo: unknown metric '${key}'; valid metrics: ${METRIC_KEYS.join(", ")}`,
           command,
         );
+      const text = part.slice(eq + 1);
+      // a bare number is ambiguous (ns? us?): a bound always carries its unit
+      if (/^\s*\d+(\.\d+)?\s*$/.test(text))
+        throw new UsageError(
+          `--slo ${key}=${text.trim()}: the bound needs a unit (ns, us, ms, s), e.g. ${key}=${text.trim()}us`,
+          command,
+        );
       let bound: number;
       try {
-        bound = parseDuration(part.slice(eq + 1), `--slo ${key} bound`);
+        bound = parseDuration(text, `--slo ${key} bound`);
       } catch (e) {
         throw new UsageError((e as Error).message, command);
       }
@@ -279,6 +286,8 @@ export function parseSize(text: string, option: string, command = ""): number {
 
 export const DEFAULT_MARGIN_NS = 100_000;
 export const DEFAULT_WINDOW_MEMORY_BYTES = 64 * 1024 * 1024;
+/** below this a window holds hardly an event (a window event takes ~70 bytes) */
+export const MIN_WINDOW_MEMORY_BYTES = 1024;
 
 /** What createWindowCapture takes from the command line. */
 export interface WindowSettings {
@@ -302,6 +311,12 @@ export function parseWindowSettings(
     v["window-memory"] !== undefined
       ? parseSize(v["window-memory"], "--window-memory", command)
       : DEFAULT_WINDOW_MEMORY_BYTES;
+  if (windowMemoryBytes < MIN_WINDOW_MEMORY_BYTES)
+    throw new UsageError(
+      `--window-memory ${v["window-memory"]} is too small to hold a window: at least ${MIN_WINDOW_MEMORY_BYTES / 1024}KiB` +
+        (command === "report" ? " (--windows none captures no windows)" : ""),
+      command,
+    );
   return { marginNs, windowMemoryBytes };
 }
 

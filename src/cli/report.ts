@@ -18,6 +18,7 @@ import {
   type WindowRenderer,
 } from "../output/text-report.ts";
 import { analyzeTrace, loadWindowRenderer } from "./analyze-trace.ts";
+import { gateExit } from "./gate.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
@@ -177,14 +178,6 @@ export function onlyMetrics(r: Report, keys: readonly MetricKey[]): Report {
   };
 }
 
-/** True when any task's metric violated its bound. */
-export function sloViolated(reports: readonly Report[]): boolean {
-  for (const r of reports)
-    for (const t of r.tasks)
-      for (const m of Object.values(t.metrics)) if (m?.slo && m.slo.violations > 0) return true;
-  return false;
-}
-
 export interface AnalysedFile {
   report: Report;
   histograms: HistogramLookup;
@@ -244,5 +237,5 @@ export async function run(argv: string[]): Promise<number> {
   const text = renderReports(analysed, o, { width: width ?? 100, windowRenderer });
   if (o.output !== undefined) writeFileSync(o.output, text);
   else process.stdout.write(text);
-  return sloViolated(analysed.map((a) => a.report)) ? 3 : 0;
+  return gateExit(analysed.map((a) => a.report));
 }

@@ -3,6 +3,7 @@
 // and the diagnostics at the end. A dash where there is no data, as rtla prints.
 
 import {
+  commandEndText,
   METRIC_KEYS,
   METRIC_TITLES,
   type MetricKey,
@@ -84,6 +85,8 @@ function header(r: Report, out: string[]): void {
   }
   out.push(`  events     ${countCell(s.events)} (${lost})${span}`);
   out.push(`  selection  ${r.selection}`);
+  if (r.command)
+    out.push(`  command    ${r.command.argv.join(" ")} (pid ${r.command.pid}): ${commandEndText(r.command)}`);
   const slo = METRIC_KEYS.filter((k) => r.slo[k] !== undefined).map(
     (k) => `${k} <= ${durationText(r.slo[k]!)}`,
   );
@@ -222,11 +225,17 @@ function worstSection(t: TaskReport, opts: TextReportOptions, out: string[]): vo
     }
   }
   const choice = opts.windows ?? "all";
-  if (!t.worst || choice === "none") return;
+  if ((!t.worst && !t.notCaptured) || choice === "none") return;
   for (const k of METRIC_KEYS) {
-    const w = t.worst[k];
-    if (!w) continue;
     if (choice === "violations" && !((t.metrics[k]?.slo?.violations ?? 0) > 0)) continue;
+    const w = t.worst?.[k];
+    const why = t.notCaptured?.[k];
+    if (!w && why !== undefined) {
+      out.push("");
+      out.push(`    ${t.comm || "?"}:${t.tid} ${METRIC_TITLES[k]}: worst-case window not captured (${why})`);
+      continue;
+    }
+    if (!w) continue;
     out.push("");
     if (opts.windowRenderer) {
       // one window that cannot be rendered must not sink the report: fall back to the brief list
