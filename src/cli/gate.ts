@@ -13,7 +13,13 @@ import {
   unmeasuredMetrics,
   violatedMetrics,
 } from "../model/report.ts";
-import { EXIT_COMMAND_FAILED, EXIT_NOTHING_MEASURED, EXIT_OK, EXIT_SLO } from "./main.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_USAGE = 1;
+export const EXIT_RUNTIME = 2;
+export const EXIT_SLO = 3;
+export const EXIT_NOTHING_MEASURED = 4;
+export const EXIT_COMMAND_FAILED = 5;
 
 export interface GateOptions {
   /** the launched command, when there was one */

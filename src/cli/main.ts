@@ -5,17 +5,12 @@
 //
 // Exit status (SPEC §1): 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated,
 // 4 a bound's metric has no sample in the selection, 5 the launched command failed (gate.ts).
+// The codes live in gate.ts: a command importing this file would wait on its top-level await.
 
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./gate.ts";
 import { UsageError } from "./options.ts";
-
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 1;
-export const EXIT_RUNTIME = 2;
-export const EXIT_SLO = 3;
-export const EXIT_NOTHING_MEASURED = 4;
-export const EXIT_COMMAND_FAILED = 5;
 
 export interface CommandModule {
   run(argv: string[]): Promise<number>;
