@@ -4,7 +4,7 @@
 // (trace-cmd report, KernelShark), ftrace text (Perfetto UI), JSON (SPEC §2 window
 // schema) or the text listing with its cause breakdown.
 
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import {
@@ -17,6 +17,7 @@ import {
 import { METRIC_KEYS, type MetricKey, type WorstWindow } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import { selectionIsEmpty } from "../model/selection.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import { formatPerfettoText } from "../output/perfetto-text.ts";
 import { ProgressLine } from "../output/progress.ts";
 import { writeTraceDat } from "../output/trace-dat-writer.ts";
@@ -32,6 +33,7 @@ import {
   parseSlo,
   parseWakeupEvent,
   parseWindowSettings,
+  refuseOutputOverInput,
   SELECTION_HELP,
   SELECTION_OPTIONS,
   SLO_OPTIONS,
@@ -119,6 +121,7 @@ export async function run(argv: string[]): Promise<number> {
       `${file}: no such file (exporting stored runs by id is not supported yet: give a trace file)`,
       "export",
     );
+  refuseOutputOverInput(values.output, [file], "export");
   const metric = (values.metric ?? "latency") as MetricKey;
   if (!METRIC_KEYS.includes(metric))
     throw new UsageError(`unknown metric '${values.metric}'; metrics: ${METRIC_KEYS.join(", ")}`, "export");
@@ -228,7 +231,7 @@ function writeOut(
   r: { data: string | Uint8Array; summary: string },
 ): number {
   if (output) {
-    writeFileSync(output, r.data);
+    writeOutputFile(output, r.data);
     process.stderr.write(`rtscope export: wrote ${r.summary} to ${output} (${format})\n`);
   } else {
     process.stdout.write(r.data);

@@ -1,8 +1,8 @@
 // `rtscope hist`: live capture like record, printed at the end as rtla's histogram layout
 // (one column per thread and metric). Same options as record minus --format.
 
-import { writeFileSync } from "node:fs";
 import { formatHistReport } from "../output/hist-report.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import { gateExit } from "./gate.ts";
 import { UsageError } from "./options.ts";
 import { captureAndAnalyze, parseRecordArgs, help as recordHelp } from "./record.ts";
@@ -56,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     const at = text.indexOf("\n", text.indexOf("# Source:"));
     text = at > 0 ? text.slice(0, at + 1) + line + text.slice(at + 1) : line + text;
   }
-  if (o.output !== undefined) writeFileSync(o.output, text);
+  if (o.output !== undefined) writeOutputFile(o.output, text);
   else process.stdout.write(text);
   return gateExit([report], { command: report.command, ignoreCommandStatus: o.live.ignoreCommandStatus });
 }

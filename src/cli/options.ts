@@ -7,6 +7,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { METRIC_KEYS, type MetricKey, type SloBounds } from "../model/report.ts";
 import { emptySelection, type Selection } from "../model/selection.ts";
 import { parseDuration } from "../model/units.ts";
+import { inputOverwrittenBy } from "../output/output-file.ts";
 import type { WindowChoice } from "../output/text-report.ts";
 
 /** A mistake on the command line: exit status 1, message printed with a pointer to --help. */
@@ -208,6 +209,21 @@ export function parseMetricList(
 }
 
 // ---------------------------------------------------------------- output
+
+/** Refuses an output file that is one of the inputs (a recording must never be overwritten). */
+export function refuseOutputOverInput(
+  output: string | undefined,
+  inputs: readonly string[],
+  command = "",
+): void {
+  if (output === undefined) return;
+  const input = inputOverwrittenBy(output, inputs);
+  if (input !== undefined)
+    throw new UsageError(
+      `-o ${output} is the input file ${input}: refusing to overwrite it (choose another output file)`,
+      command,
+    );
+}
 
 export const REPORT_FORMATS = ["text", "json", "junit", "hist"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];

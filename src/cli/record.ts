@@ -2,7 +2,6 @@
 // at --duration, Ctrl-C/SIGTERM/SIGHUP or the launched command's exit; on Ctrl-C the report
 // is still written. The private tracefs instance is removed in every case.
 
-import { writeFileSync } from "node:fs";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import { createWindowCapture, type WorstWindows } from "../analysis/worst-windows.ts";
@@ -10,6 +9,7 @@ import type { CommandStatus, Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import { parseDuration } from "../model/units.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
 import { DEFAULT_BUFFER_SIZE_KB, type LiveSource } from "../sources/tracefs-live.ts";
 import { CaptureSession } from "../tracefs/capture-session.ts";
@@ -376,7 +376,7 @@ export async function run(argv: string[]): Promise<number> {
     windowRenderer = await loadWindowRenderer();
   }
   const text = renderReports([{ report, histograms }], o, { width: width ?? 100, windowRenderer });
-  if (o.output !== undefined) writeFileSync(o.output, text);
+  if (o.output !== undefined) writeOutputFile(o.output, text);
   else process.stdout.write(text);
   return gateExit([report], { command: report.command, ignoreCommandStatus: o.live.ignoreCommandStatus });
 }

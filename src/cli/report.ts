@@ -3,13 +3,13 @@
 // JSON is an array (one object per file; a single file gives a single object), JUnit is
 // one document with a <testsuite> per file. Exit 3 when any SLO bound was violated.
 
-import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { MetricKey, Report } from "../model/report.ts";
 import { type Selection, selectionIsEmpty } from "../model/selection.ts";
 import { formatHistReport, type HistogramLookup } from "../output/hist-report.ts";
 import { encodeJsonReport, encodeJsonReports } from "../output/json-report.ts";
 import { formatJunitReport } from "../output/junit-report.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import { ProgressLine } from "../output/progress.ts";
 import {
   formatTextReport,
@@ -38,6 +38,7 @@ import {
   parseWindowSettings,
   REPORT_FORMATS,
   type ReportFormat,
+  refuseOutputOverInput,
   SELECTION_HELP,
   SELECTION_OPTIONS,
   SLO_HELP,
@@ -135,6 +136,7 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
   if (positionals.length === 0)
     throw new UsageError("no trace file given (rtscope report FILE...)", "report");
   const selection = selectionFromValues(values, "report");
+  refuseOutputOverInput(values.output, positionals, "report");
   return {
     files: positionals,
     selection,
@@ -235,7 +237,7 @@ export async function run(argv: string[]): Promise<number> {
   const windowRenderer = o.format === "text" ? await loadWindowRenderer() : undefined;
   const width = o.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const text = renderReports(analysed, o, { width: width ?? 100, windowRenderer });
-  if (o.output !== undefined) writeFileSync(o.output, text);
+  if (o.output !== undefined) writeOutputFile(o.output, text);
   else process.stdout.write(text);
   return gateExit(analysed.map((a) => a.report));
 }
