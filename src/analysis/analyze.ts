@@ -39,7 +39,7 @@ import { IrqLines } from "./irq-lines.ts";
 import { nothingMeasuredMessage } from "./nothing-measured.ts";
 import type { DroppedWindow, SampleObserver, WorstWindowProvider } from "./sample-observer.ts";
 import { SelectionMatcher } from "./selection-matcher.ts";
-import type { TaskInfoLookup } from "./task-info.ts";
+import { applyTaskInfo, type TaskInfoLookup } from "./task-info.ts";
 import { buildTaskReport, compareTasks } from "./task-report.ts";
 import { METRIC_COUNT, type TaskState } from "./task-state.ts";
 import { TaskTable } from "./task-table.ts";
@@ -213,6 +213,10 @@ export class Analysis {
   }
 
   private buildTask(t: TaskState): TaskReport {
+    // live: policy and base priority as they are now (a thread often sets them after it
+    // was first seen), unless the thread is gone or its tid now names another thread
+    const info = this.opts.taskInfo?.(t.tid);
+    if (info !== undefined && (info.comm === undefined || info.comm === t.comm)) applyTaskInfo(t, info);
     return buildTaskReport(t, this.tsBase, this.activations.migrateEventsSeen, this.opts.windows);
   }
 

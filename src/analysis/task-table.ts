@@ -8,7 +8,7 @@
 // `descendantsOf` (fork tree) covers everything a launched command creates.
 
 import { irqLineOf, type SelectionMatcher } from "./selection-matcher.ts";
-import type { TaskInfoLookup } from "./task-info.ts";
+import { applyTaskInfo, type TaskInfoLookup } from "./task-info.ts";
 import { RunState, TaskState } from "./task-state.ts";
 
 /** How often a thread's name is re-read from its events, to notice prctl renames (ns). */
@@ -100,7 +100,7 @@ export class TaskTable {
       t.tgid = tgid;
       t.tgidKnown = true;
     }
-    if (info?.policy) t.policy = info.policy;
+    if (info !== undefined) applyTaskInfo(t, info);
     if (parentTid >= 0) t.state = RunState.Sleeping; // a new thread waits for wakeup_new
     t.irqLine = irqLineOf(t.comm);
     this.decide(t);
@@ -140,6 +140,7 @@ export class TaskTable {
   /** Prio from an event; the first RT prio may select the thread (--rt). */
   setPrio(t: TaskState, prio: number): void {
     t.prio = prio;
+    if (!(prio >= t.minPrio)) t.minPrio = prio;
     if (prio < 100 && !t.everRt) {
       t.everRt = true;
       if (!t.tracked) this.decide(t);

@@ -198,7 +198,7 @@ export async function run(argv: string[]): Promise<number> {
           cpus: info.cpus,
           symbols: source.symbols,
           clock: info.clock || "mono",
-          uname: info.kernel ? `Linux ${info.kernel}` : undefined,
+          uname: info.kernel ? unameOf(info.kernel) : undefined,
         });
         text = res.bytes;
         break;
@@ -237,6 +237,15 @@ function writeOut(
     process.stdout.write(r.data);
   }
   return 0;
+}
+
+/**
+ * The UNAME option as trace-cmd writes it ("sysname nodename release machine"): readers
+ * take the release from the third word on. The recording's host name is not in the
+ * report, so the node name is a placeholder.
+ */
+export function unameOf(kernel: string): string {
+  return `Linux rtscope-export ${kernel}`;
 }
 
 function isJson(file: string): boolean {

@@ -198,11 +198,18 @@ export interface TaskReport {
   tid: number;
   tgid: number;
   comm: string;
-  /** "FIFO" | "RR" | "DEADLINE" | "OTHER" | "" (unknown); "RT" when events show an RT prio
-   *  but not whether FIFO or RR (offline traces: sched events carry prio, not policy) */
+  /**
+   * live (/proc): "FIFO" | "RR" | "OTHER" | "BATCH" | "IDLE" | "DEADLINE"; offline, or when
+   * /proc disagrees with the events, the class the kernel prio shows: "RT" (FIFO or RR),
+   * "normal", "DEADLINE"; "" unknown
+   */
   policy: string;
-  /** kernel prio as the events show it (0..139; RT prio = 99 - prio) */
+  /** user-visible priority: rtprio (1..99) for RT, nice (-20..19) for normal, 0 for DEADLINE */
   prio: number;
+  /** kernel prio the thread worked at, as the events show it (-1 DEADLINE, 0..99 RT, 100..139 normal) */
+  kernelPrio: number;
+  /** the highest kernel prio seen above the thread's own: a PI boost (or a policy change in the trace) */
+  boostedKernelPrio?: number;
   counters: TaskCounters;
   metrics: Partial<Record<MetricKey, MetricSummary>>;
   worst?: Partial<Record<MetricKey, WorstWindow>>;

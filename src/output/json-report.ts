@@ -79,6 +79,8 @@ const TASK_KEYS = [
   "comm",
   "policy",
   "prio",
+  "kernelPrio",
+  "boostedKernelPrio",
   "counters",
   "metrics",
   "worst",

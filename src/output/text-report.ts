@@ -106,13 +106,26 @@ function groupByProcess(tasks: readonly TaskReport[]): TaskReport[][] {
 }
 
 function policyText(t: TaskReport): string {
-  if (!t.policy) return "policy unknown";
-  if (t.policy === "FIFO" || t.policy === "RR") return `SCHED_${t.policy} rtprio ${99 - t.prio}`;
-  if (t.policy === "DEADLINE") return "SCHED_DEADLINE";
-  // offline traces show an RT prio but not whether FIFO or RR
-  if (t.policy === "RT") return `SCHED_FIFO/RR rtprio ${99 - t.prio}`;
-  if (t.prio >= 100 && t.prio <= 139) return `SCHED_${t.policy} nice ${t.prio - 120}`;
-  return `SCHED_${t.policy} prio ${t.prio}`;
+  const boost =
+    t.boostedKernelPrio !== undefined
+      ? `, seen at kernel prio ${t.boostedKernelPrio} (PI boost or a policy change)`
+      : "";
+  switch (t.policy) {
+    case "":
+      return "policy unknown";
+    case "FIFO":
+    case "RR":
+      return `SCHED_${t.policy} rtprio ${t.prio}${boost}`;
+    case "RT":
+      // offline traces show an RT prio but not whether FIFO or RR
+      return `SCHED_FIFO/RR rtprio ${t.prio}${boost}`;
+    case "DEADLINE":
+      return "SCHED_DEADLINE";
+    case "normal":
+      return `normal (SCHED_OTHER/BATCH/IDLE) nice ${t.prio}${boost}`;
+    default:
+      return `SCHED_${t.policy} nice ${t.prio}${boost}`;
+  }
 }
 
 interface MetricColumn {

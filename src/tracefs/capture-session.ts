@@ -178,6 +178,12 @@ export class CaptureSession {
     this.timer = null;
     setStopHandler(null);
     this.source.close();
+    // a command still running at --duration keeps running on its own: rtscope must not
+    // wait for it to exit
+    if (this.child && this.childExit === null) {
+      (this.child.stdio[3] as { destroy?: () => void } | null)?.destroy?.();
+      this.child.unref();
+    }
   }
 }
 

@@ -97,4 +97,36 @@ describe("record -- CMD: the command's end (live kernel)", { skip: skipLive }, (
     assert.equal(c.ended, "exited");
     assert.equal(c.exitCode, 0);
   });
+
+  it("JSON policy/prio of a live thread come from /proc: FIFO and chrt's priority", async () => {
+    // runs past --duration, so that /proc still has it when the report is built
+    const r = await record([
+      "--duration",
+      "2s",
+      "-f",
+      "json",
+      "--",
+      "chrt",
+      "-f",
+      "42",
+      "sh",
+      "-c",
+      "while :; do sleep 0.05; done",
+    ]);
+    const report = JSON.parse(r.stdout) as Report;
+    const pid = report.command?.pid as number;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    assert.equal(report.command?.ended, "running");
+    assert.equal(r.code, 0, r.stderr);
+    const t = report.tasks.find((x) => x.tid === pid);
+    assert.ok(t, `the command's thread ${pid} in the report`);
+    assert.equal(t.policy, "FIFO");
+    assert.equal(t.prio, 42);
+    // the kernel's prio of SCHED_FIFO 42 (MAX_RT_PRIO - 1 - 42), as its sched events show it
+    assert.equal(t.kernelPrio, 99 - 42);
+  });
 });
