@@ -4,8 +4,8 @@
 import { formatHistReport } from "../output/hist-report.ts";
 import { writeOutputFile } from "../output/output-file.ts";
 import { gateExit } from "./gate.ts";
-import { UsageError } from "./options.ts";
-import { captureAndAnalyze, parseRecordArgs, help as recordHelp } from "./record.ts";
+import { ANALYSIS_HELP, exitHelp, METRICS_HELP, SELECTION_HELP, SLO_HELP, UsageError } from "./options.ts";
+import { captureAndAnalyze, LIVE_HELP, parseRecordArgs } from "./record.ts";
 
 export const summary = "live capture, rtla-style histogram at the end";
 
@@ -14,12 +14,30 @@ export const help = `Usage: rtscope hist [SELECTION] [--bucket 1us] [--entries 2
 
 Like 'rtscope record --format hist': traces the running kernel until --duration, Ctrl-C or
 the launched command's exit, then prints rtla's histogram layout with one column per thread
-and metric (bucket size --bucket, default 1us; --entries buckets, default 256; larger
-samples count in 'over:').
+and metric. Needs root. No worst-case windows are captured for a histogram (--format,
+--margin and --window-memory are record's).
 
-Options are those of record but --format, --margin and --window-memory (no worst-case
-windows are captured for a histogram):
-${recordHelp.slice(recordHelp.indexOf("Selection"), recordHelp.indexOf("Worst-case windows:")).trimEnd()}
+${SELECTION_HELP}
+
+${SLO_HELP}
+
+Histogram:
+  --bucket SIZE          bucket size (default 1us)
+  --entries N            number of buckets (default 256); larger samples count in 'over:'
+  --with-zeros           print buckets where every column is zero
+  -o, --output FILE      write the histogram to FILE (use it when the command prints to the terminal)
+
+${LIVE_HELP}
+
+${ANALYSIS_HELP}
+
+${METRICS_HELP}
+
+Examples:
+  sudo rtscope hist --comm cyclictest --duration 60s --bucket 2us --entries 200
+  sudo rtscope hist --rt --slo latency=100us -o hist.txt -- cyclictest -m -t2 -p80 -i1000 -l60000
+
+${exitHelp(true)}
 `;
 
 /** Whether one of `names` is given before the command's own arguments (`--`). */

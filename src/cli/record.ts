@@ -20,7 +20,7 @@ import { checkLaunchable } from "./launch-check.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
-  EXIT_HELP,
+  exitHelp,
   HELP_OPTIONS,
   HIST_OPTIONS,
   type HistSettings,
@@ -93,7 +93,7 @@ Examples:
   sudo rtscope record -o report.txt -- cyclictest -m -t2 -p80 -i1000 -l10000
   sudo rtscope record --rt --format json -o run.json --cpu 0
 
-${EXIT_HELP}
+${exitHelp(true)}
 `;
 
 export const LIVE_OPTIONS = {

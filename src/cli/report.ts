@@ -22,7 +22,7 @@ import { gateExit } from "./gate.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
-  EXIT_HELP,
+  exitHelp,
   HELP_OPTIONS,
   HIST_OPTIONS,
   type HistSettings,
@@ -83,7 +83,9 @@ Output:
   Several FILEs: one report each; JSON gives an array, JUnit one <testsuite> per file.
 
 Input:
-  --buffer NAME          the trace.dat buffer (instance) to read (default: the top buffer)
+  --buffer NAME          the trace.dat buffer (instance) to read (default: the first buffer
+                         holding scheduler events, else the top buffer; the report header
+                         names the buffer read)
 
 ${WINDOW_HELP}
 
@@ -97,7 +99,7 @@ Examples:
   rtscope report trace.dat --pid 4028 --format hist --bucket 2us --entries 100
   rtscope report a.dat b.dat --slo timer=100us --format junit -o rt-junit.xml
 
-${EXIT_HELP}
+${exitHelp(false)}
 `;
 
 const OPTIONS = {
