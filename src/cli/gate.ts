@@ -42,7 +42,7 @@ export function gateVerdict(
     const none = unmeasuredMetrics(r);
     if (none.length === 0) continue;
     unmeasured = true;
-    const why = r.diagnostics.find((d) => d.key === "nothing_measured")?.message;
+    const why = r.diagnostics.find((d) => d.key === "nothing_measured")?.details[0];
     lines.push(
       `nothing measured${several ? ` in ${r.source.path}` : ""}: ${why ?? `no ${none.join(", ")} sample in the selection (${r.selection})`}`,
     );

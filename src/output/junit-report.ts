@@ -62,7 +62,7 @@ function casesOf(r: Report): Case[] {
       cases.push(c);
     }
   }
-  const why = r.diagnostics.find((d) => d.key === "nothing_measured")?.message ?? "";
+  const why = r.diagnostics.find((d) => d.key === "nothing_measured")?.details[0] ?? "";
   for (const k of unmeasuredMetrics(r)) {
     const bound = r.slo[k] as number;
     cases.push({
