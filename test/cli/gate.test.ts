@@ -135,18 +135,8 @@ interface JsonTask {
 
 test("window eviction keeps the only SLO violation's window and names what it dropped", () => {
   const [v] = truth.latencies.filter((l) => l.run - l.wake > 5_000_000n);
-  const r = rtscope(
-    "report",
-    dat,
-    "--comm",
-    "^cyclictest$",
-    "--slo",
-    "latency=5ms",
-    "--window-memory",
-    "16KiB",
-    "-f",
-    "json",
-  );
+  const args = ["report", dat, "--comm", "^cyclictest$", "--slo", "latency=5ms", "--window-memory", "16KiB"];
+  const r = rtscope(...args, "-f", "json");
   assert.equal(r.code, 3, r.stderr);
   const report = JSON.parse(r.stdout) as {
     tasks: JsonTask[];
@@ -179,15 +169,6 @@ test("window eviction keeps the only SLO violation's window and names what it dr
       `${d} is a window not captured`,
     );
   // the text report says so where the window would be
-  const text = rtscope(
-    "report",
-    dat,
-    "--comm",
-    "^cyclictest$",
-    "--slo",
-    "latency=5ms",
-    "--window-memory",
-    "16KiB",
-  );
+  const text = rtscope(...args);
   assert.match(text.stdout, /worst-case window not captured \(memory bound\)/);
 });
