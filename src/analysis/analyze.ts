@@ -176,6 +176,15 @@ export class Analysis {
     }
   }
 
+  /**
+   * Counts only samples that end in [fromTs, untilTs) (relative ns; the activations go on
+   * outside it): two analyses of one stream split at one instant, as `admit` does.
+   */
+  countSamplesBetween(fromTs: number, untilTs: number): void {
+    this.activations.countFromTs = fromTs;
+    this.activations.countUntilTs = untilTs;
+  }
+
   /** Bounds in force (global). */
   slo(): SloBounds {
     return { ...this.opts.slo };
