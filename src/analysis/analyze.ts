@@ -31,17 +31,19 @@ import {
   type SloBounds,
   type TaskReport,
   type TimerClockReport,
+  unmeasuredMetrics,
 } from "../model/report.ts";
 import { describeSelection, type Selection, selectionIsEmpty } from "../model/selection.ts";
 import type { RunOptions, SourceInfo, SymbolTable, TraceSource } from "../model/source.ts";
-import { absoluteTs } from "../model/units.ts";
+import { absoluteTs, formatDuration } from "../model/units.ts";
 import { Activations } from "./activations.ts";
 import { type Analyzer, Pipeline } from "./analyzer.ts";
 import { CpuCoverage } from "./cpu-coverage.ts";
 import { IrqLines } from "./irq-lines.ts";
-import type { SampleObserver, SampleSink, WorstWindowProvider } from "./sample-observer.ts";
+import { nothingMeasuredMessage } from "./nothing-measured.ts";
+import type { DroppedWindow, SampleObserver, SampleSink, WorstWindowProvider } from "./sample-observer.ts";
 import { SelectionMatcher } from "./selection-matcher.ts";
-import type { TaskInfoLookup } from "./task-info.ts";
+import { applyTaskInfo, type TaskInfoLookup } from "./task-info.ts";
 import { buildTaskReport, compareTasks } from "./task-report.ts";
 import { METRIC_COUNT, type TaskState } from "./task-state.ts";
 import { TaskTable } from "./task-table.ts";
@@ -240,6 +242,10 @@ export class Analysis {
   }
 
   private buildTask(t: TaskState): TaskReport {
+    // live: policy and base priority as they are now (a thread often sets them after it
+    // was first seen), unless the thread is gone or its tid now names another thread
+    const info = this.opts.taskInfo?.(t.tid);
+    if (info !== undefined && (info.comm === undefined || info.comm === t.comm)) applyTaskInfo(t, info);
     return buildTaskReport(t, this.tsBase, this.activations.migrateEventsSeen, this.opts.windows);
   }
 
@@ -273,6 +279,8 @@ export class Analysis {
     if (this.irqLines.unmatchedExits > 0) d.add("irq_exit_unmatched", "", this.irqLines.unmatchedExits);
     if (this.table.retiredDropped > 0) d.add("retired_tasks_dropped", "", this.table.retiredDropped);
     this.timerClockDiagnostics(d);
+    const dropped = this.opts.windows?.droppedWindows?.() ?? [];
+    for (const w of dropped) d.add("window_dropped", this.droppedDetail(w));
     let clamped = 0;
     for (const t of this.table.trackedTasks())
       for (const s of t.metrics) if (s !== null) clamped += s.clamped;
@@ -346,6 +354,19 @@ export class Analysis {
     }
   }
 
+  /** "cyclictest:28861 latency (max, 2.947 ms)": which window was dropped */
+  private droppedDetail(w: DroppedWindow): string {
+    const comm = this.table.get(w.tid)?.comm || "?";
+    return `${comm}:${w.tid} ${w.metric} (${w.roles.join(", ")}, ${formatDuration(w.value)})`;
+  }
+
+  /** Names of the threads the stream showed, tracked or not (one entry per thread). */
+  private *threadNames(): Iterable<string> {
+    for (const t of this.table.tasks) if (t !== null) yield t.comm;
+    for (const t of this.table.retired) yield t.comm;
+    yield* this.table.releasedNames;
+  }
+
   /** Lost events seen in the stream; -1 when some loss had no count. */
   lostEvents(): number {
     return this.activations.lostUnknown > 0 ? -1 : this.activations.lostKnown;
@@ -374,8 +395,15 @@ export class Analysis {
       slo: this.slo(),
       selection: this.selections.map(describeSelection).join(" + "),
       tasks: this.snapshot(),
-      diagnostics: diags.list(),
+      diagnostics: [],
     };
+    const unmeasured = unmeasuredMetrics(report);
+    if (unmeasured.length > 0)
+      diags.add(
+        "nothing_measured",
+        nothingMeasuredMessage(unmeasured, this.selections, this.threadNames(), report.tasks.length),
+      );
+    report.diagnostics = diags.list();
     if (pipeline.events > 0) {
       report.source.start = absoluteTs(info.tsBase, pipeline.firstTs);
       report.source.end = absoluteTs(info.tsBase, pipeline.lastTs);

@@ -43,8 +43,13 @@ export class TaskState {
   newborn = false;
   /** latest kernel prio from events; NaN unknown (-1 is SCHED_DEADLINE's prio) */
   prio = Number.NaN;
+  /** the highest priority (lowest kernel prio) the events showed; NaN unknown */
+  minPrio = Number.NaN;
   /** policy from taskInfo ("FIFO", "RR", ...), "" = derive from prio */
   policy = "";
+  /** base priority from taskInfo (live /proc): rt_priority and nice; NaN unknown */
+  rtPriority = Number.NaN;
+  nice = Number.NaN;
   /** seen with an RT prio at least once (for --rt) */
   everRt = false;
   /** N of an `irq/N-name` thread, else -1 */

@@ -10,7 +10,7 @@
 // (fork tree) covers everything a launched command creates.
 
 import { irqLineOf, type SelectionMatcher } from "./selection-matcher.ts";
-import type { TaskInfoLookup } from "./task-info.ts";
+import { applyTaskInfo, type TaskInfoLookup } from "./task-info.ts";
 import { RunState, TaskState } from "./task-state.ts";
 
 /** How often a thread's name is re-read from its events, to notice prctl renames (ns). */
@@ -28,6 +28,8 @@ export class TaskTable {
   readonly retired: TaskState[] = [];
   /** retired threads dropped to keep memory bounded (oldest first) */
   retiredDropped = 0;
+  /** names of released (dead, untracked) threads, for "nothing measured" messages (bounded) */
+  readonly releasedNames = new Set<string>();
   /** CPU count for per-task CPU sets (grows on demand) */
   cpus: number;
   readonly matcher: SelectionMatcher;
@@ -110,7 +112,7 @@ export class TaskTable {
       t.tgid = tgid;
       t.tgidKnown = true;
     }
-    if (info?.policy) t.policy = info.policy;
+    if (info !== undefined) applyTaskInfo(t, info);
     if (parentTid >= 0) {
       t.state = RunState.Sleeping; // a new thread waits for wakeup_new
       t.newborn = true;
@@ -135,6 +137,7 @@ export class TaskTable {
   release(t: TaskState): void {
     if (t.tracked) return;
     if (this.get(t.tid) !== t) return;
+    if (this.releasedNames.size < MAX_RETIRED) this.releasedNames.add(t.comm);
     this.slotOfTid[t.tid] = 0;
     this.tasks[t.slot] = null;
     this.freeSlots.push(t.slot);
@@ -152,6 +155,7 @@ export class TaskTable {
   /** Prio from an event; the first RT prio may select the thread (--rt). */
   setPrio(t: TaskState, prio: number): void {
     t.prio = prio;
+    if (!(prio >= t.minPrio)) t.minPrio = prio;
     if (prio < 100 && !t.everRt) {
       t.everRt = true;
       if (!t.tracked) this.decide(t);

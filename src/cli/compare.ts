@@ -1,12 +1,13 @@
 // `rtscope compare BASE NEW`: two stored runs or JSON reports, task by task and metric by
 // metric (src/analysis/compare.ts); exit 3 on any regression, so that CI can gate on it.
 
-import { writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { compareRuns, DEFAULT_FLOOR_NS, DEFAULT_TOLERANCE } from "../analysis/compare.ts";
 import { parseDuration } from "../model/units.ts";
 import { formatCompareJson, formatCompareJunit, formatCompareText } from "../output/compare-report.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import type { RunStore } from "../store/run-store.ts";
-import { HELP_OPTIONS, parseCommandLine, parseFormat, UsageError } from "./options.ts";
+import { HELP_OPTIONS, parseCommandLine, parseFormat, refuseOutputOverInput, UsageError } from "./options.ts";
 import { comparedRunOf, DB_HELP, DB_OPTIONS, openStoredRuns } from "./stored-runs.ts";
 
 export const summary = "compare two runs or JSON reports; exit 3 on regression";
@@ -89,6 +90,12 @@ export async function run(argv: string[]): Promise<number> {
     store ??= openStoredRuns(values.db);
     return store;
   };
+  // a JSON report given as BASE or NEW is never overwritten by -o
+  refuseOutputOverInput(
+    values.output,
+    positionals.filter((p) => existsSync(p)),
+    "compare",
+  );
   try {
     const base = comparedRunOf(positionals[0], openStore, "compare");
     const next = comparedRunOf(positionals[1], openStore, "compare");
@@ -99,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
         : format === "junit"
           ? formatCompareJunit(c)
           : formatCompareText(c);
-    if (values.output !== undefined) writeFileSync(values.output, text);
+    if (values.output !== undefined) writeOutputFile(values.output, text);
     else process.stdout.write(text);
     return c.regressed > 0 ? 3 : 0;
   } finally {

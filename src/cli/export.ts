@@ -4,7 +4,7 @@
 // (trace-cmd report, KernelShark), ftrace text (Perfetto UI), JSON (SPEC §2 window
 // schema) or the text listing with its cause breakdown.
 
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import {
@@ -18,6 +18,7 @@ import { METRIC_KEYS, type MetricKey, type WorstWindow } from "../model/report.t
 import type { Selection } from "../model/selection.ts";
 import { selectionIsEmpty } from "../model/selection.ts";
 import { parseJsonExact } from "../output/json-report.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import { formatPerfettoText } from "../output/perfetto-text.ts";
 import { ProgressLine } from "../output/progress.ts";
 import { writeTraceDat } from "../output/trace-dat-writer.ts";
@@ -33,6 +34,7 @@ import {
   parseSlo,
   parseWakeupEvent,
   parseWindowSettings,
+  refuseOutputOverInput,
   SELECTION_HELP,
   SELECTION_OPTIONS,
   SLO_OPTIONS,
@@ -125,6 +127,7 @@ export async function run(argv: string[]): Promise<number> {
   const runId = existsSync(file) ? undefined : runIdOf(file);
   if (!existsSync(file) && runId === undefined)
     throw new UsageError(`${file}: no such file, and not a run id (rtscope runs list shows them)`, "export");
+  refuseOutputOverInput(values.output, runId === undefined ? [file] : [], "export");
   const metric = (values.metric ?? "latency") as MetricKey;
   if (!METRIC_KEYS.includes(metric))
     throw new UsageError(`unknown metric '${values.metric}'; metrics: ${METRIC_KEYS.join(", ")}`, "export");
@@ -212,7 +215,7 @@ export async function run(argv: string[]): Promise<number> {
           cpus: info.cpus,
           symbols: source.symbols,
           clock: info.clock || "mono",
-          uname: info.kernel ? `Linux ${info.kernel}` : undefined,
+          uname: info.kernel ? unameOf(info.kernel) : undefined,
           tgids: analysis.table.knownTgids(merged.comms.keys()),
         });
         text = res.bytes;
@@ -246,12 +249,21 @@ function writeOut(
   r: { data: string | Uint8Array; summary: string },
 ): number {
   if (output) {
-    writeFileSync(output, r.data);
+    writeOutputFile(output, r.data);
     process.stderr.write(`rtscope export: wrote ${r.summary} to ${output} (${format})\n`);
   } else {
     process.stdout.write(r.data);
   }
   return 0;
+}
+
+/**
+ * The UNAME option as trace-cmd writes it ("sysname nodename release machine"): readers
+ * take the release from the third word on. The recording's host name is not in the
+ * report, so the node name is a placeholder.
+ */
+export function unameOf(kernel: string): string {
+  return `Linux rtscope-export ${kernel}`;
 }
 
 function isJson(file: string): boolean {

@@ -4,16 +4,14 @@
 // not built yet never stops the others.
 //
 // Exit status (SPEC §1): 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated
-// (compare: a regression).
+// (compare: a regression; admit: rejected), 4 a bound's metric has no sample in the selection
+// (admit: not admitted for lack of evidence), 5 the launched command failed (gate.ts).
+// The codes live in gate.ts: a command importing this file would wait on its top-level await.
 
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./gate.ts";
 import { UsageError } from "./options.ts";
-
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 1;
-export const EXIT_RUNTIME = 2;
-export const EXIT_SLO = 3;
 
 export interface CommandModule {
   run(argv: string[]): Promise<number>;
@@ -137,7 +135,8 @@ Examples:
   rtscope compare 3 4 --tolerance 5%
 
 Exit status: 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated (compare: a
-regression).
+regression; admit: rejected), 4 a bound was set but nothing was measured for it, 5 the launched
+command failed.
 Set RTSCOPE_DEBUG=1 to see stack traces of errors.
 `;
 }

@@ -2,14 +2,14 @@
 // at --duration, Ctrl-C/SIGTERM/SIGHUP or the launched command's exit; on Ctrl-C the report
 // is still written. The private tracefs instance is removed in every case.
 
-import { writeFileSync } from "node:fs";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import { createWindowCapture, type WorstWindows } from "../analysis/worst-windows.ts";
-import type { Report, SloBounds } from "../model/report.ts";
+import type { CommandStatus, Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import { parseDuration } from "../model/units.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import { SamplesCsvWriter } from "../output/samples-csv.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
 import { DEFAULT_BUFFER_SIZE_KB, type LiveSource } from "../sources/tracefs-live.ts";
@@ -18,10 +18,12 @@ import { CaptureSession } from "../tracefs/capture-session.ts";
 import type { PlannedEvent } from "../tracefs/event-plan.ts";
 import { procTaskInfo } from "../tracefs/proc-tasks.ts";
 import type { HdrHistogramLookup } from "./analyze-trace.ts";
+import { gateExit } from "./gate.ts";
+import { checkLaunchable } from "./launch-check.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
-  EXIT_HELP,
+  exitHelp,
   HELP_OPTIONS,
   HIST_OPTIONS,
   type HistSettings,
@@ -60,7 +62,10 @@ export const LIVE_HELP = `Live capture:
   --cpu LIST             pin rtscope itself to these CPUs (housekeeping CPUs, e.g. 0 or 0-1)
   --priority N           run rtscope itself as SCHED_FIFO N (default: normal priority)
   --no-syscalls          do not trace clock_nanosleep/nanosleep (timer metric ends at switch-in)
-  -- CMD ARGS            launch CMD (it keeps your terminal) and track it, its threads and children`;
+  -- CMD ARGS            launch CMD (it keeps your terminal) and track it, its threads and children;
+                         how it ended is in the report and on stderr, and a command that exits
+                         non-zero or is killed makes the run fail (exit status 5)
+  --ignore-command-status  the launched command's failure does not change the exit status`;
 
 export const help = `Usage: rtscope record [SELECTION] [--duration 30s] [--slo ...] [--format text|json|junit|hist]
                       [-o FILE] [--buffer-size KB] [--cpu LIST] [--margin T] [--window-memory SIZE]
@@ -71,7 +76,6 @@ reports, per process and thread, the metrics below. Needs root. Lost events are 
 shown in every format; activations they cut are counted as incomplete, never as samples.
 
 ${SELECTION_HELP}
-  -- CMD ARGS           launch the command and track it (like perf record)
 
 ${SLO_HELP}
 
@@ -104,7 +108,7 @@ Examples:
   sudo rtscope record --comm cyclictest --duration 10s --samples samples.csv
   sudo rtscope record --comm myloop --duration 1m; sudo rtscope runs   # then: rtscope compare ID ID
 
-${EXIT_HELP}
+${exitHelp(true)}
 `;
 
 export const LIVE_OPTIONS = {
@@ -113,6 +117,7 @@ export const LIVE_OPTIONS = {
   cpu: { type: "string" },
   priority: { type: "string" },
   "no-syscalls": { type: "boolean" },
+  "ignore-command-status": { type: "boolean" },
 } as const;
 
 const OPTIONS = {
@@ -135,6 +140,7 @@ export interface LiveValues {
   cpu?: string;
   priority?: string;
   "no-syscalls"?: boolean;
+  "ignore-command-status"?: boolean;
 }
 
 export interface LiveSettings {
@@ -143,6 +149,8 @@ export interface LiveSettings {
   cpuList?: string;
   priority?: number;
   syscalls: boolean;
+  /** --ignore-command-status */
+  ignoreCommandStatus?: boolean;
 }
 
 export function parseLiveValues(v: LiveValues, command: string): LiveSettings {
@@ -170,7 +178,14 @@ export function parseLiveValues(v: LiveValues, command: string): LiveSettings {
     v.priority === undefined
       ? undefined
       : parseCount(v.priority, "--priority", 1, { min: 1, max: 99 }, command);
-  return { durationNs, bufferSizeKb, cpuList: v.cpu, priority, syscalls: v["no-syscalls"] !== true };
+  return {
+    durationNs,
+    bufferSizeKb,
+    cpuList: v.cpu,
+    priority,
+    syscalls: v["no-syscalls"] !== true,
+    ignoreCommandStatus: v["ignore-command-status"] === true,
+  };
 }
 
 export interface RecordOptions {
@@ -260,6 +275,8 @@ export interface LiveRunOptions {
  * then builds the analysis: the selection must be complete before the matcher is made.
  */
 export function startLiveRun(o: LiveRunOptions): LiveRun {
+  // a command that cannot be executed: say so before any capture (no report on the launcher)
+  if (o.command.length > 0) checkLaunchable(o.command[0]);
   const session = CaptureSession.start({
     selection: o.selection,
     wakeupEvent: o.wakeupEvent,
@@ -317,11 +334,29 @@ export async function finishLiveRun(r: LiveRun, onTick?: () => void): Promise<Re
     const report = r.analysis.report(src.info, src.diagnostics, r.pipeline);
     // the source reconciles page flags with the kernel's counters: its count is the better one
     report.source.lostEvents = Math.max(report.source.lostEvents, src.lostEvents);
+    const command = commandStatusOf(r.session);
+    if (command) report.command = command;
     return report;
   } finally {
     r.samples?.close();
     r.session.close();
   }
+}
+
+/** How the launched command ended (undefined without one). */
+export function commandStatusOf(s: CaptureSession): CommandStatus | undefined {
+  const child = s.child;
+  if (!child || child.pid === undefined) return undefined;
+  const running = s.childExit === null;
+  const signal = running ? null : s.childSignal;
+  return {
+    argv: s.command,
+    pid: child.pid,
+    ended: running ? "running" : signal ? "killed" : "exited",
+    exitCode: running || signal ? null : s.childExit,
+    signal,
+    stoppedByUser: s.stopReason === "signal" || s.stopReason === "requested",
+  };
 }
 
 /** Histograms of the analysis for the hist format. */
@@ -349,18 +384,14 @@ export async function captureAndAnalyze(o: RecordOptions): Promise<{
   report: Report;
   histograms: HistogramLookup;
   histogram: HdrHistogramLookup;
-  commandExit: number | null;
 }> {
   // record's text report explains every worst case (there is no --windows here)
   const r = startLiveRun({ ...o, windows: showsWindows({ format: o.format, windows: "all", slo: o.slo }) });
   const stopStatus = o.command.length === 0 ? liveStatusLine(r.session.source) : () => {};
   try {
     const report = await finishLiveRun(r);
-    const commandExit = r.session.childExit;
-    if (commandExit === 127)
-      process.stderr.write(`rtscope: '${o.command[0]}' could not be run (not found or not executable)\n`);
     const histogram: HdrHistogramLookup = (tid, metric) => r.analysis.histogram(tid, metric);
-    return { report, histograms: histogramLookup(r.analysis), histogram, commandExit };
+    return { report, histograms: histogramLookup(r.analysis), histogram };
   } finally {
     stopStatus();
   }
@@ -392,9 +423,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const startedAt = Date.now();
-  const { report, histograms, histogram, commandExit } = await captureAndAnalyze(o);
+  const { report, histograms, histogram } = await captureAndAnalyze(o);
   const endedAt = Date.now();
-  const { renderReports, sloViolated } = await import("./report.ts");
+  const { renderReports } = await import("./report.ts");
   const width = o.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   let windowRenderer: WindowRenderer | undefined;
   if (o.format === "text") {
@@ -402,7 +433,7 @@ export async function run(argv: string[]): Promise<number> {
     windowRenderer = await loadWindowRenderer();
   }
   const text = renderReports([{ report, histograms }], o, { width: width ?? 100, windowRenderer });
-  if (o.output !== undefined) writeFileSync(o.output, text);
+  if (o.output !== undefined) writeOutputFile(o.output, text);
   else process.stdout.write(text);
   if (o.db !== undefined) {
     const command = o.command.length > 0 ? o.command : undefined;
@@ -412,6 +443,5 @@ export async function run(argv: string[]): Promise<number> {
       histogram: (t, _i, m) => histogram(t.tid, m),
     });
   }
-  if (commandExit === 127) return 2;
-  return sloViolated([report]) ? 3 : 0;
+  return gateExit([report], { command: report.command, ignoreCommandStatus: o.live.ignoreCommandStatus });
 }

@@ -2,8 +2,8 @@
 // database. `show` prints a stored run's report as `report` would (text, JSON, JUnit or
 // hist, from the stored histograms); `rm` removes runs.
 
-import { writeFileSync } from "node:fs";
 import { stringifyJson } from "../output/json-report.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import { countCell, durationText, renderTable } from "../output/table.ts";
 import type { RunStore } from "../store/run-store.ts";
 import { loadWindowRenderer } from "./analyze-trace.ts";
@@ -111,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
               `${r.meta.command ? `, command: ${r.meta.command.join(" ")}` : ""}\n\n`
             : "";
         const out = typeof text === "string" ? head + text : text;
-        if (values.output !== undefined) writeFileSync(values.output, out);
+        if (values.output !== undefined) writeOutputFile(values.output, out);
         else process.stdout.write(out);
         return 0;
       } finally {

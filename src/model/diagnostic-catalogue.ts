@@ -213,6 +213,19 @@ export const DIAGNOSTICS = {
       "samples outside the histogram range (0..10 s) were clamped for percentiles; min/max/mean are exact",
     remedy: "",
   },
+  nothing_measured: {
+    severity: "error",
+    meaning:
+      "an SLO bound was set but its metric has no sample in the whole selection: nothing was measured against it (exit status 4)",
+    remedy:
+      "check the selection (--pid, --tgid, --comm, --rt) against the thread names the trace holds (the detail lists them; the kernel keeps 15 characters of a name), and that the workload ran while tracing",
+  },
+  window_dropped: {
+    severity: "warning",
+    meaning:
+      "worst-case windows were dropped to stay under --window-memory (windows of violated bounds are kept first): the report cannot explain those worst cases",
+    remedy: "raise --window-memory (default 64MiB)",
+  },
 } as const satisfies Record<string, DiagnosticSpec>;
 
 export type DiagnosticKey = keyof typeof DIAGNOSTICS;

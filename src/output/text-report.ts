@@ -3,6 +3,7 @@
 // and the diagnostics at the end. A dash where there is no data, as rtla prints.
 
 import {
+  commandEndText,
   METRIC_KEYS,
   METRIC_TITLES,
   type MetricKey,
@@ -88,6 +89,8 @@ function header(r: Report, out: string[]): void {
   const tc = s.timerClock;
   if (tc !== undefined) out.push(`  timer      ${timerClockText(tc)}`);
   out.push(`  selection  ${r.selection}`);
+  if (r.command)
+    out.push(`  command    ${r.command.argv.join(" ")} (pid ${r.command.pid}): ${commandEndText(r.command)}`);
   const slo = METRIC_KEYS.filter((k) => r.slo[k] !== undefined).map(
     (k) => `${k} <= ${durationText(r.slo[k]!)}`,
   );
@@ -116,13 +119,26 @@ function groupByProcess(tasks: readonly TaskReport[]): TaskReport[][] {
 }
 
 function policyText(t: TaskReport): string {
-  if (!t.policy) return "policy unknown";
-  if (t.policy === "FIFO" || t.policy === "RR") return `SCHED_${t.policy} rtprio ${99 - t.prio}`;
-  if (t.policy === "DEADLINE") return "SCHED_DEADLINE";
-  // offline traces show an RT prio but not whether FIFO or RR
-  if (t.policy === "RT") return `SCHED_FIFO/RR rtprio ${99 - t.prio}`;
-  if (t.prio >= 100 && t.prio <= 139) return `SCHED_${t.policy} nice ${t.prio - 120}`;
-  return `SCHED_${t.policy} prio ${t.prio}`;
+  const boost =
+    t.boostedKernelPrio !== undefined
+      ? `, seen at kernel prio ${t.boostedKernelPrio} (PI boost or a policy change)`
+      : "";
+  switch (t.policy) {
+    case "":
+      return "policy unknown";
+    case "FIFO":
+    case "RR":
+      return `SCHED_${t.policy} rtprio ${t.prio}${boost}`;
+    case "RT":
+      // offline traces show an RT prio but not whether FIFO or RR
+      return `SCHED_FIFO/RR rtprio ${t.prio}${boost}`;
+    case "DEADLINE":
+      return "SCHED_DEADLINE";
+    case "normal":
+      return `normal (SCHED_OTHER/BATCH/IDLE) nice ${t.prio}${boost}`;
+    default:
+      return `SCHED_${t.policy} nice ${t.prio}${boost}`;
+  }
 }
 
 interface MetricColumn {
@@ -248,11 +264,17 @@ function worstSection(t: TaskReport, opts: TextReportOptions, out: string[]): vo
     }
   }
   const choice = opts.windows ?? "all";
-  if (!t.worst || choice === "none") return;
+  if ((!t.worst && !t.notCaptured) || choice === "none") return;
   for (const k of METRIC_KEYS) {
-    const w = t.worst[k];
-    if (!w) continue;
     if (choice === "violations" && !((t.metrics[k]?.slo?.violations ?? 0) > 0)) continue;
+    const w = t.worst?.[k];
+    const why = t.notCaptured?.[k];
+    if (!w && why !== undefined) {
+      out.push("");
+      out.push(`    ${t.comm || "?"}:${t.tid} ${METRIC_TITLES[k]}: worst-case window not captured (${why})`);
+      continue;
+    }
+    if (!w) continue;
     out.push("");
     if (opts.windowRenderer) {
       // one window that cannot be rendered must not sink the report: fall back to the brief list

@@ -482,7 +482,7 @@ export interface TraceDatOptions {
   symbols?: SymbolTable;
   /** trace clock name written in the TRACECLOCK option (default "mono") */
   clock?: string;
-  /** UNAME option text, e.g. "Linux vm 6.18.44 x86_64" */
+  /** UNAME option text, "sysname nodename release machine", e.g. "Linux vm 6.18.44 x86_64" */
   uname?: string;
   /**
    * Thread groups known for the tasks of the events (tid → tgid; never guesses): written as

@@ -321,9 +321,9 @@ export class RunStore {
   private saveTask(runId: number, idx: number, t: TaskReport, histogram: RunInput["histogram"]): void {
     const worst = t.worst !== undefined && Object.keys(t.worst).length > 0 ? t.worst : undefined;
     this.stmt(
-      `INSERT INTO tasks (run_id, idx, tid, tgid, comm, policy, prio, wakeups, voluntary_switches,
-         involuntary_switches, migrations, runtime, incomplete, worst, worst_list)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO tasks (run_id, idx, tid, tgid, comm, policy, prio, kernel_prio, boosted_kernel_prio,
+         wakeups, voluntary_switches, involuntary_switches, migrations, runtime, incomplete, worst, worst_list)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       runId,
       idx,
@@ -332,6 +332,8 @@ export class RunStore {
       t.comm,
       t.policy,
       t.prio,
+      t.kernelPrio,
+      t.boostedKernelPrio ?? null,
       t.counters.wakeups,
       t.counters.voluntarySwitches,
       t.counters.involuntarySwitches,
@@ -485,13 +487,28 @@ function metaOf(row: Row): RunMeta {
   return meta;
 }
 
+/** prio, kernelPrio (and boostedKernelPrio) of a task row; version-1 rows hold the kernel prio in prio. */
+function storedPrio(row: Row): Pick<TaskReport, "prio" | "kernelPrio" | "boostedKernelPrio"> {
+  if (row.kernel_prio === null || row.kernel_prio === undefined) {
+    const kp = num(row.prio);
+    return { prio: kp < 0 ? 0 : kp < 100 ? 99 - kp : kp - 120, kernelPrio: kp };
+  }
+  const out: Pick<TaskReport, "prio" | "kernelPrio" | "boostedKernelPrio"> = {
+    prio: num(row.prio),
+    kernelPrio: num(row.kernel_prio),
+  };
+  if (row.boosted_kernel_prio !== null && row.boosted_kernel_prio !== undefined)
+    out.boostedKernelPrio = num(row.boosted_kernel_prio);
+  return out;
+}
+
 function taskOf(row: Row, runId: number): TaskReport {
   const t: TaskReport = {
     tid: num(row.tid),
     tgid: num(row.tgid),
     comm: row.comm as string,
     policy: row.policy as string,
-    prio: num(row.prio),
+    ...storedPrio(row),
     counters: {
       wakeups: num(row.wakeups),
       voluntarySwitches: num(row.voluntary_switches),
