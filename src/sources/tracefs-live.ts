@@ -38,7 +38,7 @@ import type { EventSink, RunOptions, SourceInfo, SymbolTable, TraceSource } from
 import { onCleanup } from "../tracefs/cleanup.ts";
 import { statsLost } from "../tracefs/cpu-stats.ts";
 import { type PlannedEvent, planEvents } from "../tracefs/event-plan.ts";
-import { removeStaleInstances, TracefsInstance } from "../tracefs/instance.ts";
+import { removeStaleInstances, staleCleanupNotices, TracefsInstance } from "../tracefs/instance.ts";
 import { snapshotTasks } from "../tracefs/proc-tasks.ts";
 import { RawCpuReader } from "../tracefs/raw-reader.ts";
 import { findTracefs, TracefsError } from "../tracefs/tracefs-root.ts";
@@ -66,6 +66,8 @@ export interface LiveOptions {
   events?: PlannedEvent[];
   /** remove stale instances of dead rtscopes first (default true) */
   removeStale?: boolean;
+  /** where start-up notices go (stale instances removed...); default stderr */
+  notice?: (line: string) => void;
 }
 
 /** What the capture has done so far (top's header, progress, benchmarks). */
@@ -215,7 +217,9 @@ export class LiveSource implements TraceSource {
   private constructor(opts: LiveOptions) {
     this.opts = opts;
     const root = findTracefs({ path: opts.tracefs });
-    if (opts.removeStale !== false) removeStaleInstances(root);
+    const notice = opts.notice ?? ((line: string) => process.stderr.write(`rtscope: ${line}\n`));
+    if (opts.removeStale !== false)
+      for (const line of staleCleanupNotices(root, removeStaleInstances(root))) notice(line);
     this.instance = TracefsInstance.create(root, opts.instanceSuffix);
     const inst = this.instance;
     // from here on, the instance must go whatever happens
