@@ -13,6 +13,8 @@ export interface DiagnosticEntry {
   /** how many times; -1 = unknown (e.g. lost events with no stored count) */
   count: number;
   message: string;
+  /** stretches of time the entry concerns (absolute trace timestamps, ns): capture gaps */
+  spans?: { from: number; to: number }[];
 }
 
 export class Diagnostics {
@@ -27,6 +29,11 @@ export class Diagnostics {
       return;
     }
     e.count = e.count < 0 || count < 0 ? -1 : e.count + count;
+  }
+
+  /** Replaces the entry (key, cpu): for entries whose message is rewritten as things change. */
+  set(entry: DiagnosticEntry): void {
+    this.byKey.set(`${entry.key}/${entry.cpu}`, { ...entry });
   }
 
   get(key: string, cpu = -1): DiagnosticEntry | undefined {
@@ -45,10 +52,15 @@ export class Diagnostics {
   }
 
   list(): DiagnosticEntry[] {
-    return [...this.byKey.values()].map((e) => ({ ...e }));
+    return [...this.byKey.values()].map((e) =>
+      e.spans ? { ...e, spans: e.spans.map((x) => ({ ...x })) } : { ...e },
+    );
   }
 
   merge(other: Diagnostics): void {
-    for (const e of other.list()) this.add(e.key, e.severity, e.message, e.count, e.cpu);
+    for (const e of other.list()) {
+      if (e.spans && !this.get(e.key, e.cpu)) this.set(e);
+      else this.add(e.key, e.severity, e.message, e.count, e.cpu);
+    }
   }
 }

@@ -83,6 +83,8 @@ function header(r: Report, out: string[]): void {
     span = `, ${durationText(dur)} (${timestampText(s.start)} .. ${timestampText(s.end)})`;
   }
   out.push(`  events     ${countCell(s.events)} (${lost})${span}`);
+  const gap = r.diagnostics.find((d) => d.key === "live_capture_gap");
+  if (gap) out.push(`  coverage   INCOMPLETE: ${gap.message}`);
   out.push(`  selection  ${r.selection}`);
   const slo = METRIC_KEYS.filter((k) => r.slo[k] !== undefined).map(
     (k) => `${k} <= ${durationText(r.slo[k]!)}`,

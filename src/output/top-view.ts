@@ -13,6 +13,10 @@ export interface TopHeader {
   lostEvents: number;
   cpuPercent: number;
   elapsedSec: number;
+  /** what stops the capture now ("" when recording): shown at once, above the table */
+  captureProblem?: string;
+  /** stretches not covered so far (tracing switched off from outside...) */
+  captureGaps?: number;
 }
 
 /** What the previous frame saw of a thread's metric, to give "cur" (mean of the last interval). */
@@ -62,7 +66,13 @@ export function renderTopFrame(
   lines.push(
     `events ${rate(header.eventsPerSec)}/s   lost events ${lost}   rtscope CPU ${header.cpuPercent.toFixed(1)} %   threads ${tasks.length}   (q or Ctrl-C to quit)`,
   );
-  lines.push("");
+  if (header.captureProblem)
+    lines.push(`!! NOT RECORDING: ${header.captureProblem} (the figures below stop here)`);
+  else if (header.captureGaps)
+    lines.push(
+      `!! ${header.captureGaps} stretch${header.captureGaps > 1 ? "es" : ""} not covered (changed from outside); the figures miss them`,
+    );
+  else lines.push("");
   const lead = `${"TID".padStart(8)} ${"COMM".padEnd(16)}`;
   let groups = " ".repeat(lead.length);
   let heads = lead;

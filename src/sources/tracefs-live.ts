@@ -39,6 +39,7 @@ import { onCleanup } from "../tracefs/cleanup.ts";
 import { statsLost } from "../tracefs/cpu-stats.ts";
 import { type PlannedEvent, planEvents } from "../tracefs/event-plan.ts";
 import { removeStaleInstances, staleCleanupNotices, TracefsInstance } from "../tracefs/instance.ts";
+import { type CaptureGap, InstanceWatch, type WatchChange } from "../tracefs/instance-watch.ts";
 import { snapshotTasks } from "../tracefs/proc-tasks.ts";
 import { RawCpuReader } from "../tracefs/raw-reader.ts";
 import { findTracefs, TracefsError } from "../tracefs/tracefs-root.ts";
@@ -88,7 +89,14 @@ export interface LiveStats {
   /** events that arrived below a watermark already drained (should stay 0) */
   outOfOrder: number;
   pollMs: number;
+  /** what stops the capture right now (tracing switched off from outside...), "" when recording */
+  captureProblem: string;
+  /** stretches the capture did not cover so far */
+  captureGaps: number;
 }
+
+/** How often the instance is checked for changes made from outside (ms). */
+const WATCH_INTERVAL_MS = 200;
 
 const LOST_MESSAGE =
   "the kernel lost events (the reader fell behind the ring buffer): activations spanning the loss are incomplete; use a bigger --buffer-size or fewer events";
@@ -213,11 +221,15 @@ export class LiveSource implements TraceSource {
   private cpuPercent = 0;
   private startedAt = 0n;
   private userSink: EventSink | null = null;
+  private watch!: InstanceWatch;
+  private lastWatchAt = 0n;
+  private readonly notice: (line: string) => void;
 
   private constructor(opts: LiveOptions) {
     this.opts = opts;
     const root = findTracefs({ path: opts.tracefs });
     const notice = opts.notice ?? ((line: string) => process.stderr.write(`rtscope: ${line}\n`));
+    this.notice = notice;
     if (opts.removeStale !== false)
       for (const line of staleCleanupNotices(root, removeStaleInstances(root))) notice(line);
     this.instance = TracefsInstance.create(root, opts.instanceSuffix);
@@ -281,6 +293,12 @@ export class LiveSource implements TraceSource {
         inst.enableEvent(p.system, p.event);
         this.enabledEvents.push(p);
       }
+
+      this.watch = new InstanceWatch({
+        path: inst.path,
+        events: this.enabledEvents.map((p) => `${p.system}:${p.event}`),
+        bufferSizeKb: inst.bufferSizeKb(),
+      });
 
       const le = endianness() === "LE";
       this.layout = parseHeaderPage(inst.read("events/header_page"), le, inst.file("events/header_page"));
@@ -366,6 +384,8 @@ export class LiveSource implements TraceSource {
       elapsedSec: this.startedAt ? Number(process.hrtime.bigint() - this.startedAt) / 1e9 : 0,
       outOfOrder: this.outOfOrder,
       pollMs: this.pollMs,
+      captureProblem: this.watch.problem,
+      captureGaps: this.watch.gaps.length,
     };
   }
 
@@ -392,6 +412,13 @@ export class LiveSource implements TraceSource {
     try {
       while (!this.stopping) {
         const t0 = process.hrtime.bigint();
+        // before the read: a cut for a change undone since the last check must come before
+        // the events written after it (they are all after the last watermark, see checkInstance)
+        if (t0 - this.lastWatchAt >= BigInt(WATCH_INTERVAL_MS * 1e6)) {
+          this.lastWatchAt = t0;
+          this.checkInstance(t0);
+          if (this.watch.gone) break;
+        }
         const n = this.readRound(bufferPages);
         this.drainTo(Number(t0 - this.base) - marginNs);
         if (t0 - this.lastStatsAt >= 250_000_000n) this.pollStats(t0, false);
@@ -406,12 +433,17 @@ export class LiveSource implements TraceSource {
         await this.sleep(this.pollMs);
       }
       // final: stop the kernel writing, then read and drain everything
-      this.instance.setTracingOn(false);
-      for (let i = 0; i < 1000 && this.readRound(bufferPages) > 0; i++) {
-        this.drainTo(Number.POSITIVE_INFINITY);
+      const end = process.hrtime.bigint();
+      if (!this.watch.gone) {
+        this.checkInstance(end);
+        this.instance.setTracingOn(false);
+        for (let i = 0; i < 1000 && this.readRound(bufferPages) > 0; i++) {
+          this.drainTo(Number.POSITIVE_INFINITY);
+        }
       }
       this.drainTo(Number.POSITIVE_INFINITY);
-      this.pollStats(process.hrtime.bigint(), true);
+      if (!this.watch.gone) this.pollStats(process.hrtime.bigint(), true);
+      this.gapDiagnostic(Number(end - this.base));
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
       this.userSink = null;
@@ -425,7 +457,13 @@ export class LiveSource implements TraceSource {
 
   private readRound(maxPages: number): number {
     let n = 0;
-    for (const c of this.channels) n += c.readAll(maxPages, this.layout);
+    try {
+      for (const c of this.channels) n += c.readAll(maxPages, this.layout);
+    } catch (e) {
+      // a reader fails when the instance was removed under it: a gap to the end, not a crash
+      this.checkInstance(process.hrtime.bigint());
+      if (!this.watch.gone) throw e;
+    }
     this.pages += n;
     this.bytes += n * this.layout.subBufferSize;
     return n;
@@ -484,6 +522,76 @@ export class LiveSource implements TraceSource {
     this.lastTs = rec.ts;
     this.events++;
     this.userSink?.handle(rec);
+  }
+
+  /**
+   * Checks the instance for changes made from outside. Each change cuts every open activation
+   * (a LostEvents record of unknown extent on every CPU, count 0: nothing known was lost, but
+   * nothing in between was seen either), is said on stderr at once and becomes a data-loss
+   * diagnostic with the stretch not covered. The cut is stamped at the last watermark: every
+   * event written after the change was undone is later than the check that last saw it
+   * undone, and that check came after the previous round's watermark (now - margin).
+   */
+  private checkInstance(now: bigint): void {
+    const changes = this.watch.check(Number(now - this.base));
+    if (changes.length === 0) return;
+    for (const c of changes) this.notice(this.changeText(c));
+    if (!this.watch.gone) for (const ch of this.channels) this.injectLost(ch, 0);
+    else this.stop();
+    this.gapDiagnostic(Number(now - this.base));
+  }
+
+  /** Seconds since tracing started, for messages. */
+  private sinceStart(rel: number): string {
+    const startRel = this.startedAt ? Number(this.startedAt - this.base) : 0;
+    return `+${(Math.max(0, rel - startRel) / 1e9).toFixed(2)} s`;
+  }
+
+  private changeText(c: WatchChange): string {
+    switch (c.kind) {
+      case "gap-start":
+        return `${c.gap.problem} (between ${this.sinceStart(c.gap.from)} and ${this.sinceStart(this.nowTs())}): events are missing until it is undone`;
+      case "gap-end":
+        return `capture resumed at ${this.sinceStart(c.gap.to)}: not covered from ${this.sinceStart(c.gap.from)} (${c.gap.problem})`;
+      case "gone":
+        return `${c.gap.problem} from outside (after ${this.sinceStart(c.gap.from)}): the capture ends here`;
+      case "resized":
+        return `the per-CPU buffer was resized from outside from ${c.fromKb} to ${c.toKb} KiB at ${this.sinceStart(c.at)}: events buffered then may be lost`;
+    }
+  }
+
+  /** The data-loss diagnostics of the watch: every gap with its span (open ones end at `end`). */
+  private gapDiagnostic(end: number): void {
+    const gaps = this.watch.gaps;
+    if (gaps.length > 0) {
+      const startRel = this.startedAt ? Number(this.startedAt - this.base) : 0;
+      const to = (g: CaptureGap) => (Number.isFinite(g.to) ? g.to : Math.max(end, g.from));
+      const missed = gaps.reduce((sum, g) => sum + (to(g) - g.from), 0);
+      const text = gaps
+        .map(
+          (g) =>
+            `${g.problem}: not covered from ${this.sinceStart(g.from)} to ${Number.isFinite(g.to) ? this.sinceStart(g.to) : `${this.sinceStart(end)} (the end)`}`,
+        )
+        .join("; ");
+      const base = Number(this.base);
+      this.diagnostics.set({
+        key: "live_capture_gap",
+        severity: "data-loss",
+        cpu: -1,
+        count: gaps.length,
+        message: `${text}; ${(missed / 1e9).toFixed(2)} s of ${(Math.max(0, end - startRel) / 1e9).toFixed(2)} s not covered (at most: the change happened after the last check that found the instance fine); activations open across it are cut`,
+        spans: gaps.map((g) => ({ from: base + g.from, to: base + to(g) })),
+      });
+    }
+    const rs = this.watch.resizes;
+    if (rs.length > 0)
+      this.diagnostics.set({
+        key: "live_buffer_resized",
+        severity: "data-loss",
+        cpu: -1,
+        count: rs.length,
+        message: `the per-CPU buffer was resized from outside (${rs.map((r) => `${r.fromKb} → ${r.toKb} KiB at ${this.sinceStart(r.at)}`).join(", ")}): events buffered at that moment may be lost; activations open across it are cut`,
+      });
   }
 
   /** Kernel stats: losses that page flags do not carry; at the end, overrun not yet flagged. */
