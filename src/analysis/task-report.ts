@@ -12,8 +12,12 @@ import { M_IRQ, M_TIMER, METRIC_COUNT, type TaskState } from "./task-state.ts";
  * batch or idle).
  */
 export function policyOf(t: TaskState): string {
-  if (t.policy !== "") return t.policy;
   const prio = reportedPrio(t);
+  // /proc read at another moment than the events show: believe the events
+  const procRt = t.policy === "FIFO" || t.policy === "RR";
+  const procNormal = t.policy === "OTHER" || t.policy === "BATCH" || t.policy === "IDLE";
+  if (t.policy !== "" && !(procNormal && prio >= 0 && prio < 100) && !(procRt && prio >= 100))
+    return t.policy;
   if (Number.isNaN(prio)) return "";
   if (prio < 0) return "DEADLINE";
   if (prio < 100) return "RT";
@@ -51,6 +55,8 @@ export function buildTaskReport(
     },
     metrics: {},
   };
+  if (!Number.isNaN(t.startTs)) r.start = absoluteTs(tsBase, t.startTs);
+  if (!Number.isNaN(t.exitTs)) r.exited = absoluteTs(tsBase, t.exitTs);
   for (let m = 0; m < METRIC_COUNT; m++) {
     const s = t.metrics[m];
     if (s === null || s.count === 0) continue;
@@ -73,7 +79,8 @@ export function buildTaskReport(
     for (const key of METRIC_KEYS) {
       if (r.metrics[key] === undefined) continue;
       const w = windows.worst(t.tid, key as MetricKey);
-      if (w !== undefined) {
+      // windows are kept by tid: one of an earlier or later thread with this tid is not this one's
+      if (w !== undefined && withinLife(t, tsBase, w.start)) {
         r.worst ??= {};
         r.worst[key] = w;
       }
@@ -89,4 +96,10 @@ export function compareTasks(a: TaskReport, b: TaskReport): number {
   const bl = b.tid === b.tgid ? 0 : 1;
   if (al !== bl) return al - bl;
   return a.tid - b.tid;
+}
+
+/** Is an absolute timestamp inside the thread's life (from its start to its exit)? */
+function withinLife(t: TaskState, tsBase: bigint, ts: Timestamp): boolean {
+  const rel = Number(BigInt(ts) - tsBase);
+  return !(rel < t.startTs || rel > t.exitTs);
 }
