@@ -126,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
         lostEvents: s.lostEvents,
         cpuPercent: s.cpuPercent,
         elapsedSec: s.elapsedSec,
+        written: s.written,
         captureProblem: s.captureProblem,
         captureGaps: s.captureGaps,
       },

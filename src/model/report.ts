@@ -201,6 +201,13 @@ export interface TaskReport {
   policy: string;
   /** kernel prio as the events show it (0..139; RT prio = 99 - prio) */
   prio: number;
+  /**
+   * when the thread was forked, or first seen in the trace: with the tid, what tells two
+   * threads apart that used the same tid one after the other (each has its own entry)
+   */
+  start?: Timestamp;
+  /** when it exited (sched_process_exit, else its last switch-out in X/Z); absent while alive */
+  exited?: Timestamp;
   counters: TaskCounters;
   metrics: Partial<Record<MetricKey, MetricSummary>>;
   worst?: Partial<Record<MetricKey, WorstWindow>>;
@@ -216,10 +223,16 @@ export interface ReportSource {
   kernel: string;
   events: number;
   lostEvents: number;
+  /** live: events the kernel wrote (every CPU's stats: entries + overrun + read events) */
+  written?: number;
+  /** live: rtscope's own CPU time, s (user + system, the whole process) */
+  ownCpu?: number;
   format?: string;
   /** first and last event timestamps */
   start?: Timestamp;
   end?: Timestamp;
+  /** live: per CPU, events written by the kernel, read by rtscope, and lost */
+  perCpu?: { cpu: number; written: number; events: number; lost: number }[];
 }
 
 /** Hard-IRQ duration (irq_handler_entry → exit) per IRQ line, for threaded and non-threaded IRQs. */

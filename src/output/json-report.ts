@@ -68,11 +68,26 @@ const SOURCE_KEYS = [
   "kernel",
   "events",
   "lostEvents",
+  "written",
+  "ownCpu",
   "format",
   "start",
   "end",
+  "perCpu",
 ];
-const TASK_KEYS = ["tid", "tgid", "comm", "policy", "prio", "counters", "metrics", "worst", "worstList"];
+const TASK_KEYS = [
+  "tid",
+  "tgid",
+  "comm",
+  "policy",
+  "prio",
+  "start",
+  "exited",
+  "counters",
+  "metrics",
+  "worst",
+  "worstList",
+];
 const COUNTER_KEYS = [
   "wakeups",
   "voluntarySwitches",

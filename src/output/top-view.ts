@@ -13,6 +13,8 @@ export interface TopHeader {
   lostEvents: number;
   cpuPercent: number;
   elapsedSec: number;
+  /** events the kernel wrote so far (0: not known yet) */
+  written?: number;
   /** what stops the capture now ("" when recording): shown at once, above the table */
   captureProblem?: string;
   /** stretches not covered so far (tracing switched off from outside...) */
@@ -62,7 +64,9 @@ export function renderTopFrame(
 ): string[] {
   const lines: string[] = [];
   lines.push(`${header.title}   elapsed ${clock(header.elapsedSec)}`);
-  const lost = header.lostEvents < 0 ? "unknown" : String(header.lostEvents);
+  let lost = header.lostEvents < 0 ? "unknown" : String(header.lostEvents);
+  if (header.written && header.lostEvents >= 0)
+    lost += ` of ${header.written} written (${((100 * header.lostEvents) / header.written).toFixed(2)} %)`;
   lines.push(
     `events ${rate(header.eventsPerSec)}/s   lost events ${lost}   rtscope CPU ${header.cpuPercent.toFixed(1)} %   threads ${tasks.length}   (q or Ctrl-C to quit)`,
   );

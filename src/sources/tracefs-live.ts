@@ -36,6 +36,7 @@ import { EventKind } from "../model/event-kind.ts";
 import type { Selection } from "../model/selection.ts";
 import type { EventSink, RunOptions, SourceInfo, SymbolTable, TraceSource } from "../model/source.ts";
 import { onCleanup } from "../tracefs/cleanup.ts";
+import { readCpuList } from "../tracefs/cpu-list.ts";
 import { statsLost } from "../tracefs/cpu-stats.ts";
 import { type PlannedEvent, planEvents } from "../tracefs/event-plan.ts";
 import { removeStaleInstances, staleCleanupNotices, TracefsInstance } from "../tracefs/instance.ts";
@@ -45,14 +46,48 @@ import { RawCpuReader } from "../tracefs/raw-reader.ts";
 import { findTracefs, TracefsError } from "../tracefs/tracefs-root.ts";
 import { CpuMerge, PageQueue, type PageRef } from "./cpu-merge.ts";
 
-export const DEFAULT_BUFFER_SIZE_KB = 4096;
+/**
+ * Default per-CPU buffer: what a reader that stalls for STALL_COVER_S needs at
+ * PLANNED_RATE_PER_CPU events/s (SPEC's live bar, 200 k events/s on a 2-CPU machine) of
+ * BYTES_PER_EVENT (sched_switch is 68 bytes with its header, sched_wakeup 40, hrtimer and
+ * sleep-syscall events 44-48: 56 is the mix of a cyclic RT load), far more than the longest
+ * read interval (50 ms). Bounded by 1/64 of the memory in all, and at least 1 MiB.
+ */
+export const PLANNED_RATE_PER_CPU = 100_000;
+export const BYTES_PER_EVENT = 56;
+export const STALL_COVER_S = 1;
+
+export function defaultBufferSizeKb(cpus: number, memTotalKb: number): number {
+  const want = Math.ceil((PLANNED_RATE_PER_CPU * BYTES_PER_EVENT * STALL_COVER_S) / 1024);
+  const cap = Math.floor(memTotalKb / 64 / Math.max(1, cpus));
+  return Math.max(1024, Math.min(want, cap));
+}
+
+/** How long a stall a per-CPU buffer of `kb` covers at `ratePerCpu` events/s (s). */
+export function stallCoverS(kb: number, ratePerCpu = PLANNED_RATE_PER_CPU): number {
+  return (kb * 1024) / BYTES_PER_EVENT / ratePerCpu;
+}
+
+function memTotalKb(): number {
+  try {
+    return Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1] ?? 0) || 1 << 22;
+  } catch {
+    return 1 << 22;
+  }
+}
+
+/** This machine's default (possible CPUs, /proc/meminfo). */
+export function defaultBufferSizeHere(): number {
+  const cpus = readCpuList("/sys/devices/system/cpu/possible").length || 1;
+  return defaultBufferSizeKb(cpus, memTotalKb());
+}
 
 export interface LiveOptions {
   selection: Selection;
   wakeupEvent?: "wakeup" | "waking";
   /** clock_nanosleep/nanosleep syscall events (timer metric to user space); default true */
   syscalls?: boolean;
-  /** per-CPU ring buffer size in KiB (default 4096) */
+  /** per-CPU ring buffer size in KiB (default: defaultBufferSizeHere()) */
   bufferSizeKb?: number;
   /** tracefs directory (default: found/mounted) */
   tracefs?: string;
@@ -93,6 +128,19 @@ export interface LiveStats {
   captureProblem: string;
   /** stretches the capture did not cover so far */
   captureGaps: number;
+  /** events the kernel wrote so far (every CPU's stats: entries + overrun + read events) */
+  written: number;
+}
+
+/** One CPU's account at the end of a capture. */
+export interface CpuAccount {
+  cpu: number;
+  /** events the kernel wrote: stats entries + overrun + read events */
+  written: number;
+  /** events rtscope read and passed on */
+  events: number;
+  /** events lost (page flags reconciled with stats overrun, dropped and commit overrun) */
+  lost: number;
 }
 
 /** How often the instance is checked for changes made from outside (ms). */
@@ -140,6 +188,10 @@ class CpuChannel {
   injectedOther = 0;
   /** overrun counts already attributed to page flags (for flags without a count) */
   attributedOverrun = 0;
+  /** events read from this CPU and passed on */
+  events = 0;
+  /** the kernel's count of events written, at the last stats poll */
+  written = 0;
 
   constructor(cpu: number, path: string, pageSize: number) {
     this.cpu = cpu;
@@ -197,8 +249,12 @@ export class LiveSource implements TraceSource {
   readonly layout: PageLayout;
   /** absolute mono time (ns) that relative timestamps count from */
   readonly base: bigint;
+  /** per-CPU ring buffer size requested, KiB */
+  readonly bufferSizeKb: number;
 
   private readonly channels: CpuChannel[];
+  /** channel by CPU number */
+  private readonly channelOfCpu: CpuChannel[] = [];
   private readonly merge: CpuMerge;
   private readonly opts: LiveOptions;
   private readonly unregisterCleanup: () => void;
@@ -241,7 +297,8 @@ export class LiveSource implements TraceSource {
       inst.setTracingOn(false);
       inst.setClock("mono");
       inst.write("options/overwrite", "1");
-      inst.setBufferSizeKb(opts.bufferSizeKb ?? DEFAULT_BUFFER_SIZE_KB);
+      this.bufferSizeKb = opts.bufferSizeKb ?? defaultBufferSizeHere();
+      inst.setBufferSizeKb(this.bufferSizeKb);
 
       let kallsyms = "";
       try {
@@ -305,6 +362,7 @@ export class LiveSource implements TraceSource {
       const cpus = inst.cpus();
       channels = cpus.map((c) => new CpuChannel(c, inst.rawPipePath(c), this.layout.subBufferSize));
       this.channels = channels;
+      for (const c of channels) this.channelOfCpu[c.cpu] = c;
 
       const tasks = snapshotTasks();
       this.initialComms = tasks.comms;
@@ -386,7 +444,18 @@ export class LiveSource implements TraceSource {
       pollMs: this.pollMs,
       captureProblem: this.watch.problem,
       captureGaps: this.watch.gaps.length,
+      written: this.channels.reduce((n, c) => n + c.written, 0),
     };
+  }
+
+  /** Per CPU: events written by the kernel, read by rtscope, lost (final after run()). */
+  cpuAccounts(): CpuAccount[] {
+    return this.channels.map((c) => ({
+      cpu: c.cpu,
+      written: c.written,
+      events: c.events,
+      lost: c.publishedLost,
+    }));
   }
 
   /** Events lost so far (known count; page flags reconciled with the kernel's stats). */
@@ -404,10 +473,7 @@ export class LiveSource implements TraceSource {
     const minPoll = this.opts.minPollMs ?? 5;
     const maxPoll = this.opts.maxPollMs ?? 50;
     const marginNs = (this.opts.watermarkMarginMs ?? 10) * 1e6;
-    const bufferPages = Math.max(
-      8,
-      Math.floor(((this.opts.bufferSizeKb ?? DEFAULT_BUFFER_SIZE_KB) * 1024) / this.layout.subBufferSize),
-    );
+    const bufferPages = Math.max(8, Math.floor((this.bufferSizeKb * 1024) / this.layout.subBufferSize));
     let lastProgress = 0n;
     try {
       while (!this.stopping) {
@@ -479,13 +545,17 @@ export class LiveSource implements TraceSource {
     if (rec.ts < this.lastTs) this.outOfOrder++;
     else this.lastTs = rec.ts;
     if (rec.kind === EventKind.LostEvents) this.onLostFlag(rec);
+    else {
+      const ch = this.channelOfCpu[rec.cpu];
+      if (ch !== undefined) ch.events++;
+    }
     this.events++;
     this.userSink?.handle(rec);
   }
 
   private onLostFlag(rec: EventRecord): void {
-    const ch = this.channels.find((c) => c.cpu === rec.cpu);
-    if (!ch) return;
+    const ch = this.channelOfCpu[rec.cpu];
+    if (ch === undefined) return;
     let count = rec.lostCount;
     if (count < 0) {
       // no room for the count on the page: the kernel's overrun counter has it
@@ -605,6 +675,7 @@ export class LiveSource implements TraceSource {
       }
       ch.statsOverrun = s.overrun;
       ch.statsOther = statsLost(s) - s.overrun;
+      ch.written = s.entries + s.overrun + s.readEvents;
       let extra = ch.statsOther - ch.injectedOther;
       if (final && s.overrun > ch.attributedOverrun) {
         extra += s.overrun - ch.attributedOverrun;

@@ -5,6 +5,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { release, version } from "node:os";
 import { emptySelection } from "../model/selection.ts";
+import { parseCpuList } from "./cpu-list.ts";
 import { planEvents } from "./event-plan.ts";
 import { INSTANCE_PREFIX, removeInstanceDir } from "./instance.ts";
 import { decidePreemption, readPreemptSources } from "./preemption-model.ts";
@@ -31,17 +32,6 @@ function readText(path: string): string | null {
 
 function cpuList(text: string | null): string {
   return (text ?? "").trim();
-}
-
-/** CPUs of a kernel CPU list ("0-3,6"). */
-export function parseCpuList(list: string): number[] {
-  const out: number[] = [];
-  for (const part of list.split(",")) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) continue;
-    for (let c = Number(m[1]); c <= Number(m[2] ?? m[1]); c++) out.push(c);
-  }
-  return out;
 }
 
 function cpuCount(list: string): number | "?" {
