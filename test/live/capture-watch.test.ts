@@ -4,64 +4,34 @@
 // writes, the clock of the `mono` trace clock), a notice on stderr, and `top` says so in its
 // next frame. Each rtscope run has its own instance (rtscope-<its pid>), removed at its exit.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Report } from "../../src/model/report.ts";
-import { repoRoot } from "../helpers/paths.ts";
-import { checkNoLeftoversAtEnd, skipLive, trackPid } from "./live-helpers.ts";
+import { checkNoLeftoversAtEnd, type Ran, runRtscope, skipLive, untilReading } from "./live-helpers.ts";
 
 checkNoLeftoversAtEnd();
 
-const MAIN = join(repoRoot, "src/cli/main.ts");
 const tmp = mkdtempSync(join(tmpdir(), "rtscope-watch-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mono = () => Number(process.hrtime.bigint());
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs rtscope; `during(instancePath, out)` acts on its instance once it exists. */
-function rtscope(args: string[], during: (inst: string, out: () => string) => Promise<void>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    trackPid(c.pid!);
-    let stdout = "";
-    let stderr = "";
-    c.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    c.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const inst = `/sys/kernel/tracing/instances/rtscope-${c.pid}`;
-    const exited = new Promise<number | null>((res) => c.on("exit", (code) => res(code)));
-    void (async () => {
-      const until = Date.now() + 30_000;
-      while (!existsSync(`${inst}/tracing_on`) && Date.now() < until) await sleep(20);
-      // a new instance starts with tracing on; rtscope switches it off to set it up and on
-      // again to run: it runs once it has read some events
-      const reading = () => {
-        try {
-          return readdirSync(`${inst}/per_cpu`).some((c) =>
-            /read events: [1-9]/.test(readFileSync(`${inst}/per_cpu/${c}/stats`, "utf8")),
-          );
-        } catch {
-          return false;
-        }
-      };
-      while (!reading() && Date.now() < until) await sleep(20);
-      await during(inst, () => stdout);
-      resolve({ code: await exited, stdout, stderr });
-    })().catch(reject);
+/** Runs rtscope; `during(instancePath, stdout)` acts on its instance once it reads. */
+async function rtscope(
+  args: string[],
+  during: (inst: string, out: () => string) => Promise<void>,
+): Promise<Ran> {
+  let acting: Promise<void> = Promise.resolve();
+  const ran = await runRtscope(args, {
+    onSpawn: (c, out) => {
+      acting = untilReading(c.pid!).then((inst) => during(inst, out));
+    },
   });
+  await acting;
+  return ran;
 }
 
 describe("a live capture watches its instance", { skip: skipLive }, () => {

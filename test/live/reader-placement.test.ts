@@ -3,46 +3,36 @@
 // reader stall its buffer covers; and its report's source carries the kernel's count of
 // events written and rtscope's own CPU time, per CPU, consistent with the events read.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Report } from "../../src/model/report.ts";
 import { DEFAULT_READER_PRIORITY } from "../../src/tracefs/capture-session.ts";
-import { repoRoot } from "../helpers/paths.ts";
-import { checkNoLeftoversAtEnd, skipLive, trackPid } from "./live-helpers.ts";
+import { checkNoLeftoversAtEnd, runRtscope, skipLive, untilReading } from "./live-helpers.ts";
 
 checkNoLeftoversAtEnd();
 
-const MAIN = join(repoRoot, "src/cli/main.ts");
 const tmp = mkdtempSync(join(tmpdir(), "rtscope-placement-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("live reader placement", { skip: skipLive }, () => {
   it("reads at SCHED_FIFO by default and accounts for every event written", async () => {
     const out = join(tmp, "placed.json");
-    const c = spawn(process.execPath, [MAIN, "record", "--duration", "3s", "--format", "json", "-o", out], {
-      stdio: ["ignore", "ignore", "pipe"],
+    let policies: string[] = [];
+    const r = await runRtscope(["record", "--duration", "3s", "--format", "json", "-o", out], {
+      onSpawn: (c) => {
+        void untilReading(c.pid!).then(() => {
+          policies = readdirSync(`/proc/${c.pid}/task`).map((tid) =>
+            execFileSync("chrt", ["-p", tid], { encoding: "utf8" }),
+          );
+        });
+      },
     });
-    trackPid(c.pid!);
-    let stderr = "";
-    c.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((res) => c.on("exit", (code) => res(code)));
-    const stats = `/sys/kernel/tracing/instances/rtscope-${c.pid}/per_cpu/cpu0/stats`;
-    const until = Date.now() + 30_000;
-    while (
-      Date.now() < until &&
-      !(existsSync(stats) && /read events: [1-9]/.test(readFileSync(stats, "utf8")))
-    )
-      await sleep(20);
-    const policies = readdirSync(`/proc/${c.pid}/task`).map((tid) =>
-      execFileSync("chrt", ["-p", tid], { encoding: "utf8" }),
-    );
-    assert.equal(await exited, 0, stderr);
+    const stderr = r.stderr;
+    assert.ok(policies.length > 0, "rtscope's threads were not seen");
+    assert.equal(r.code, 0, stderr);
     for (const p of policies) {
       assert.match(p, /current scheduling policy: SCHED_FIFO/);
       assert.match(p, new RegExp(`current scheduling priority: ${DEFAULT_READER_PRIORITY}\\b`));
