@@ -20,6 +20,7 @@ import {
   timestampText,
   usCell,
 } from "./table.ts";
+import { wakeText } from "./window-text.ts";
 
 /** Renders one worst window (the windows engineer's renderer, when present). */
 export type WindowRenderer = (window: WorstWindow, task: TaskReport, metric: MetricKey) => string;
@@ -86,7 +87,7 @@ function header(r: Report, out: string[]): void {
   const written = writtenText(s);
   if (written) out.push(`  written    ${written}`);
   const gap = r.diagnostics.find((d) => d.key === "live_capture_gap");
-  if (gap) out.push(`  coverage   INCOMPLETE: ${gap.message}`);
+  if (gap) out.push(`  coverage   INCOMPLETE: ${gap.details[0] ?? gap.message} (see live_capture_gap)`);
   out.push(`  selection  ${r.selection}`);
   const slo = METRIC_KEYS.filter((k) => r.slo[k] !== undefined).map(
     (k) => `${k} <= ${durationText(r.slo[k]!)}`,
@@ -278,7 +279,7 @@ function worstSection(t: TaskReport, opts: TextReportOptions, out: string[]): vo
 
 /** The causes of a worst window, when no full window renderer is available. */
 function briefWindow(w: WorstWindow, k: MetricKey): string[] {
-  const where = w.wakeCpu === w.cpu ? `CPU ${w.cpu}` : `woken on CPU ${w.wakeCpu}, ran on CPU ${w.cpu}`;
+  const where = wakeText(w);
   const lines = [
     `    worst ${METRIC_TITLES[k]}: ${usCell(w.value)} us at ${timestampText(w.start)}, ${where}${w.incomplete ? " (window cut by lost events)" : ""}`,
   ];
@@ -354,6 +355,8 @@ function diagnosticsSection(r: Report, out: string[]): void {
     const cpu = d.cpu >= 0 ? ` CPU ${d.cpu}` : "";
     const count = d.count < 0 ? "count unknown" : `x${countCell(d.count)}`;
     out.push(`  [${d.severity}] ${d.key}${cpu} (${count}): ${d.message}`);
+    if (d.details.length > 0) out.push(`      ${d.details.join("; ")}`);
+    if (d.remedy) out.push(`      what to do: ${d.remedy}`);
   }
 }
 

@@ -30,7 +30,7 @@ import { EventCatalog } from "../decode/event-catalog.ts";
 import { type EventFormat, parseFormat } from "../decode/format-file.ts";
 import { type PageLayout, parseHeaderPage } from "../decode/header-page.ts";
 import { EMPTY_SYMBOLS, KallsymsTable } from "../decode/kallsyms.ts";
-import { Diagnostics } from "../model/diagnostics.ts";
+import { Diagnostics, MAX_DETAILS } from "../model/diagnostics.ts";
 import { EventRecord } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
 import type { Selection } from "../model/selection.ts";
@@ -145,9 +145,6 @@ export interface CpuAccount {
 
 /** How often the instance is checked for changes made from outside (ms). */
 const WATCH_INTERVAL_MS = 200;
-
-const LOST_MESSAGE =
-  "the kernel lost events (the reader fell behind the ring buffer): activations spanning the loss are incomplete; use a bigger --buffer-size or fewer events";
 
 const SLAB_PAGES = 64;
 
@@ -329,8 +326,7 @@ export class LiveSource implements TraceSource {
             );
           this.diagnostics.add(
             "live_event_missing",
-            "warning",
-            `event ${p.system}:${p.event} is not available on this kernel; ${p.why} will be missing`,
+            `event ${p.system}:${p.event}: ${p.why} will be missing`,
           );
           continue;
         }
@@ -340,11 +336,7 @@ export class LiveSource implements TraceSource {
             inst.setFilter(p.system, p.event, p.filter);
           } catch (e) {
             // a filter only saves volume: run unfiltered rather than fail
-            this.diagnostics.add(
-              "live_filter_refused",
-              "info",
-              `filter on ${p.system}:${p.event} refused (${(e as Error).message}); running unfiltered`,
-            );
+            this.diagnostics.add("live_filter_refused", `${p.system}:${p.event}: ${(e as Error).message}`);
           }
         }
         inst.enableEvent(p.system, p.event);
@@ -542,8 +534,11 @@ export class LiveSource implements TraceSource {
 
   /** The merge's sink: order check, loss accounting, then the user's sink. */
   handle(rec: EventRecord): void {
-    if (rec.ts < this.lastTs) this.outOfOrder++;
-    else this.lastTs = rec.ts;
+    if (rec.ts < this.lastTs) {
+      // rare by construction (the merge's watermark); never silently reordered
+      this.outOfOrder++;
+      this.diagnostics.add("live_out_of_order", `${rec.ts - this.lastTs} ns behind`, 1, rec.cpu);
+    } else this.lastTs = rec.ts;
     if (rec.kind === EventKind.LostEvents) this.onLostFlag(rec);
     else {
       const ch = this.channelOfCpu[rec.cpu];
@@ -574,7 +569,7 @@ export class LiveSource implements TraceSource {
 
   private publish(ch: CpuChannel, target: number): void {
     if (target > ch.publishedLost) {
-      this.diagnostics.add("lost_events", "data-loss", LOST_MESSAGE, target - ch.publishedLost, ch.cpu);
+      this.diagnostics.add("lost_events", "", target - ch.publishedLost, ch.cpu);
       ch.publishedLost = target;
     }
   }
@@ -637,31 +632,32 @@ export class LiveSource implements TraceSource {
       const startRel = this.startedAt ? Number(this.startedAt - this.base) : 0;
       const to = (g: CaptureGap) => (Number.isFinite(g.to) ? g.to : Math.max(end, g.from));
       const missed = gaps.reduce((sum, g) => sum + (to(g) - g.from), 0);
-      const text = gaps
-        .map(
-          (g) =>
-            `${g.problem}: not covered from ${this.sinceStart(g.from)} to ${Number.isFinite(g.to) ? this.sinceStart(g.to) : `${this.sinceStart(end)} (the end)`}`,
-        )
-        .join("; ");
+      const texts = gaps.map(
+        (g) =>
+          `${g.problem}: not covered from ${this.sinceStart(g.from)} to ${Number.isFinite(g.to) ? this.sinceStart(g.to) : `${this.sinceStart(end)} (the end)`}`,
+      );
+      // the details keep MAX_DETAILS: the total first, then the first gaps
+      if (texts.length > MAX_DETAILS - 1)
+        texts.splice(MAX_DETAILS - 2, texts.length, `${texts.length - (MAX_DETAILS - 2)} more stretches`);
       const base = Number(this.base);
-      this.diagnostics.set({
-        key: "live_capture_gap",
-        severity: "data-loss",
-        cpu: -1,
-        count: gaps.length,
-        message: `${text}; ${(missed / 1e9).toFixed(2)} s of ${(Math.max(0, end - startRel) / 1e9).toFixed(2)} s not covered (at most: the change happened after the last check that found the instance fine); activations open across it are cut`,
-        spans: gaps.map((g) => ({ from: base + g.from, to: base + to(g) })),
-      });
+      this.diagnostics.set(
+        "live_capture_gap",
+        [
+          `${(missed / 1e9).toFixed(2)} s of ${(Math.max(0, end - startRel) / 1e9).toFixed(2)} s not covered (at most: each change happened after the last check that found the instance fine)`,
+          ...texts,
+        ],
+        gaps.length,
+        -1,
+        gaps.map((g) => ({ from: base + g.from, to: base + to(g) })),
+      );
     }
     const rs = this.watch.resizes;
     if (rs.length > 0)
-      this.diagnostics.set({
-        key: "live_buffer_resized",
-        severity: "data-loss",
-        cpu: -1,
-        count: rs.length,
-        message: `the per-CPU buffer was resized from outside (${rs.map((r) => `${r.fromKb} → ${r.toKb} KiB at ${this.sinceStart(r.at)}`).join(", ")}): events buffered at that moment may be lost; activations open across it are cut`,
-      });
+      this.diagnostics.set(
+        "live_buffer_resized",
+        rs.map((r) => `${r.fromKb} → ${r.toKb} KiB at ${this.sinceStart(r.at)}`),
+        rs.length,
+      );
   }
 
   /** Kernel stats: losses that page flags do not carry; at the end, overrun not yet flagged. */

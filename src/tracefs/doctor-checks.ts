@@ -30,6 +30,12 @@ function readText(path: string): string | null {
   }
 }
 
+/** The preemption model in force and the source that decided it (see preemption-model.ts). */
+export function preemptionModel(): { model: string; from: string } {
+  const v = decidePreemption(readPreemptSources());
+  return { model: v.model, from: v.from };
+}
+
 function cpuList(text: string | null): string {
   return (text ?? "").trim();
 }

@@ -68,10 +68,10 @@ describe("a live capture watches its instance", { skip: skipLive }, () => {
     assert.ok(off.to <= disabledAt, "the off span ends before the next change");
     assert.ok(disabled.from <= disabledAt && disabled.from >= onAt);
     assert.ok(disabled.to > disabledAt);
-    assert.match(gap.message, /sched:sched_switch.*the end/);
+    assert.match(gap.details.join(" | "), /sched:sched_switch.*the end/);
     const resized = report.diagnostics.find((d) => d.key === "live_buffer_resized");
     assert.ok(resized, "no live_buffer_resized diagnostic");
-    assert.match(resized.message, /→ 10\d\d KiB/); // the kernel rounds to whole pages
+    assert.match(resized.details.join(" | "), /→ 10\d\d KiB/); // the kernel rounds to whole pages
   });
 
   it("top shows at once that tracing was switched off", async () => {
