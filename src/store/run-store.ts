@@ -287,8 +287,8 @@ export class RunStore {
     const worst = t.worst !== undefined && Object.keys(t.worst).length > 0 ? t.worst : undefined;
     this.stmt(
       `INSERT INTO tasks (run_id, idx, tid, tgid, comm, policy, prio, wakeups, voluntary_switches,
-         involuntary_switches, migrations, runtime, incomplete, worst, worst_list)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         involuntary_switches, migrations, runtime, incomplete, worst, worst_list, start, exited)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       runId,
       idx,
@@ -305,6 +305,8 @@ export class RunStore {
       t.counters.incomplete,
       worst === undefined ? null : zstdCompressSync(encodeWorstWindows(worst)),
       t.worstList === undefined ? null : stringifyJson(t.worstList, 0),
+      t.start === undefined ? null : BigInt(t.start),
+      t.exited === undefined ? null : BigInt(t.exited),
     );
     const insert = this.stmt(
       `INSERT INTO metrics (run_id, task_idx, metric, count, min, mean, max, max_at, p50, p90, p99,
@@ -457,6 +459,8 @@ function taskOf(row: Row, runId: number): TaskReport {
     comm: row.comm as string,
     policy: row.policy as string,
     prio: num(row.prio),
+    ...(row.start === null ? {} : { start: ts(row.start) }),
+    ...(row.exited === null ? {} : { exited: ts(row.exited) }),
     counters: {
       wakeups: num(row.wakeups),
       voluntarySwitches: num(row.voluntary_switches),

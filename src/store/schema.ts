@@ -74,4 +74,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX runs_started ON runs(started_at);
   `,
+  // a thread's start (fork or first event) and exit, trace timestamps in ns: two threads that
+  // used one tid one after the other are told apart by their start
+  `
+  ALTER TABLE tasks ADD COLUMN start INTEGER;
+  ALTER TABLE tasks ADD COLUMN exited INTEGER;
+  `,
 ];

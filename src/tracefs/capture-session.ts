@@ -194,6 +194,10 @@ export class CaptureSession {
       },
     );
     this.child = child;
+    // the launcher closes its end of the gate once it has read the line (or when the command
+    // is gone): a reset on that pipe is no error of rtscope's (it was an uncaught ECONNRESET
+    // on Ctrl-C, exit 2)
+    (child.stdio[3] as NodeJS.ReadWriteStream | null)?.on("error", () => {});
     if (child.pid === undefined) {
       // spawn failures (ENOENT) arrive as an 'error' event; make them an exception here
       throw new Error(`cannot run '${cmd[0]}': not found or not executable`);

@@ -2,7 +2,7 @@
 // is left behind at the end of every test file.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after } from "node:test";
 import { instanceOwner } from "../../src/tracefs/instance.ts";
@@ -84,7 +84,7 @@ export function runRtscope(
  * events): a new instance starts with tracing on, and rtscope switches it off while it sets
  * it up, so tracing_on alone does not tell. Returns the instance path.
  */
-export async function untilReading(pid: number, ms = 30_000): Promise<string> {
+export async function untilReading(pid: number, ms = 120_000): Promise<string> {
   const inst = `/sys/kernel/tracing/instances/rtscope-${pid}`;
   const until = Date.now() + ms;
   const reading = () => {
@@ -97,6 +97,7 @@ export async function untilReading(pid: number, ms = 30_000): Promise<string> {
     }
   };
   while (!reading()) {
+    if (!existsSync(`/proc/${pid}`)) throw new Error(`rtscope (pid ${pid}) exited before it read ${inst}`);
     if (Date.now() > until) throw new Error(`${inst}: rtscope never started reading`);
     await new Promise((r) => setTimeout(r, 20));
   }

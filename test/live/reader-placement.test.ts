@@ -21,9 +21,10 @@ describe("live reader placement", { skip: skipLive }, () => {
   it("reads at SCHED_FIFO by default and accounts for every event written", async () => {
     const out = join(tmp, "placed.json");
     let policies: string[] = [];
+    let seen: Promise<void> = Promise.resolve();
     const r = await runRtscope(["record", "--duration", "3s", "--format", "json", "-o", out], {
       onSpawn: (c) => {
-        void untilReading(c.pid!).then(() => {
+        seen = untilReading(c.pid!).then(() => {
           policies = readdirSync(`/proc/${c.pid}/task`).map((tid) =>
             execFileSync("chrt", ["-p", tid], { encoding: "utf8" }),
           );
@@ -31,6 +32,7 @@ describe("live reader placement", { skip: skipLive }, () => {
       },
     });
     const stderr = r.stderr;
+    await seen.catch((e) => assert.fail(`${(e as Error).message}; rtscope said: ${stderr}`));
     assert.ok(policies.length > 0, "rtscope's threads were not seen");
     assert.equal(r.code, 0, stderr);
     for (const p of policies) {
