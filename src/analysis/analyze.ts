@@ -27,6 +27,7 @@ import {
   type Report,
   type SloBounds,
   type TaskReport,
+  type TimerClockReport,
 } from "../model/report.ts";
 import { describeSelection, type Selection, selectionIsEmpty } from "../model/selection.ts";
 import type { RunOptions, SourceInfo, SymbolTable, TraceSource } from "../model/source.ts";
@@ -35,12 +36,13 @@ import { Activations } from "./activations.ts";
 import { type Analyzer, Pipeline } from "./analyzer.ts";
 import { CpuCoverage } from "./cpu-coverage.ts";
 import { IrqLines } from "./irq-lines.ts";
-import type { SampleObserver, WorstWindowProvider } from "./sample-observer.ts";
+import type { SampleObserver, SampleSink, WorstWindowProvider } from "./sample-observer.ts";
 import { SelectionMatcher } from "./selection-matcher.ts";
 import type { TaskInfoLookup } from "./task-info.ts";
 import { buildTaskReport, compareTasks } from "./task-report.ts";
 import { METRIC_COUNT, type TaskState } from "./task-state.ts";
 import { TaskTable } from "./task-table.ts";
+import { TimerClock, TimerClockMode, UNSEEN_DELAY_ALLOWANCE } from "./timer-clock.ts";
 
 export interface AnalysisOptions {
   selection: Selection;
@@ -55,8 +57,12 @@ export interface AnalysisOptions {
   /** thread → tgid known before the first event (saved_tgids) */
   initialTgids?: ReadonlyMap<number, number>;
   cpus: number;
+  /** the trace clock ("mono", "local"...; "" = not stated): how timer expiries meet trace timestamps */
+  traceClock: string;
   /** called on new max / first & worst SLO violation (its flight recorder goes before `analyzers` in the pipeline) */
   observer?: SampleObserver;
+  /** told every sample and cut activation (--samples) */
+  sink?: SampleSink;
   /** fills TaskReport.worst */
   windows?: WorstWindowProvider;
   /** live: /proc lookups, once per thread when first seen */
@@ -80,6 +86,8 @@ export function defaultAnalysisOptions(selection: Selection): AnalysisOptions {
     symbols: NO_SYMBOLS,
     initialComms: new Map(),
     cpus: 1,
+    // the clock live capture sets; sources say theirs (sourceAnalysisOptions)
+    traceClock: "mono",
   };
 }
 
@@ -90,6 +98,7 @@ export class Analysis {
   readonly activations: Activations;
   readonly irqLines: IrqLines;
   readonly coverage: CpuCoverage;
+  readonly timerClock: TimerClock;
   private readonly opts: AnalysisOptions;
   private readonly sloNs = new Float64Array(METRIC_COUNT).fill(Number.NaN);
   private selections: Selection[];
@@ -111,12 +120,15 @@ export class Analysis {
       opts.cpus,
       sel.irqThreads || (selectionIsEmpty(sel) && opts.emptyMeansAll !== false),
     );
+    this.timerClock = new TimerClock(opts.traceClock, opts.cpus);
     this.activations = new Activations(this.table, this.coverage, this.irqLines, {
       wakeupKind: opts.wakeupEvent === "waking" ? EventKind.SchedWaking : EventKind.SchedWakeup,
       hrtimerWakeupKey: opts.symbols.hrtimerWakeupKey,
       worstN: opts.worstN,
       slo: this.sloNs,
+      timerClock: this.timerClock,
       observer: opts.observer,
+      sink: opts.sink,
     });
     // a flight recorder is the caller's to put first in the pipeline, so that it holds an
     // event before a sample ending at that event is reported (see cli/analyze-trace.ts)
@@ -172,6 +184,15 @@ export class Analysis {
       const s = t.metrics[m];
       if (s !== null) s.setBound(this.activations.boundFor(t, m));
     }
+  }
+
+  /**
+   * Counts only samples that end in [fromTs, untilTs) (relative ns; the activations go on
+   * outside it): two analyses of one stream split at one instant, as `admit` does.
+   */
+  countSamplesBetween(fromTs: number, untilTs: number): void {
+    this.activations.countFromTs = fromTs;
+    this.activations.countUntilTs = untilTs;
   }
 
   /** Bounds in force (global). */
@@ -241,11 +262,42 @@ export class Analysis {
     for (const c of this.coverage.lateCpus) d.add("cpu_data_late", "", 1, c);
     if (this.irqLines.unmatchedExits > 0) d.add("irq_exit_unmatched", "", this.irqLines.unmatchedExits);
     if (this.table.retiredDropped > 0) d.add("retired_tasks_dropped", "", this.table.retiredDropped);
+    this.timerClockDiagnostics(d);
     let clamped = 0;
     for (const t of this.table.trackedTasks())
       for (const s of t.metrics) if (s !== null) clamped += s.clamped;
     if (clamped > 0) d.add("sample_clamped", "", clamped);
     return d;
+  }
+
+  /** How timer expiries were put on the trace clock, when it matters (SPEC §1 timer row). */
+  timerClockReport(): TimerClockReport | undefined {
+    const c = this.timerClock;
+    const unavailable = c.mode === TimerClockMode.Unavailable;
+    if (
+      c.directSamples + c.estimatedSamples === 0 &&
+      !(unavailable && this.activations.kindSeen[EventKind.HrtimerExpireEntry])
+    )
+      return undefined;
+    return {
+      mode: unavailable ? "unavailable" : c.estimatedSamples > 0 ? "estimated" : "direct",
+      traceClock: c.traceClock,
+      direct: c.directSamples,
+      estimated: c.estimatedSamples,
+      errorBound: c.estimatedSamples > 0 ? Math.round(c.errorSeen) + UNSEEN_DELAY_ALLOWANCE : 0,
+    };
+  }
+
+  private timerClockDiagnostics(d: Diagnostics): void {
+    const r = this.timerClockReport();
+    if (r === undefined || r.mode === "direct") return;
+    const clock = r.traceClock === "" ? "trace clock not stated" : `trace clock ${r.traceClock}`;
+    if (r.mode === "unavailable") {
+      d.add("timer_clock_unavailable", clock);
+      return;
+    }
+    const timers = r.direct > 0 ? `, ${r.direct} MONOTONIC timer samples direct` : "";
+    d.add("timer_clock_estimated", `${clock}${timers}; error bound ${r.errorBound} ns`, r.estimated);
   }
 
   /** Lost events seen in the stream; -1 when some loss had no count. */
@@ -282,6 +334,8 @@ export class Analysis {
       report.source.start = absoluteTs(info.tsBase, pipeline.firstTs);
       report.source.end = absoluteTs(info.tsBase, pipeline.lastTs);
     }
+    const timerClock = this.timerClockReport();
+    if (timerClock !== undefined) report.source.timerClock = timerClock;
     const lines = this.irqLineReports();
     if (lines.length > 0) report.irqLines = lines;
     return report;
@@ -291,8 +345,12 @@ export class Analysis {
 /** What the analysis takes from the source itself: symbols, names, CPUs, clock base. */
 export function sourceAnalysisOptions(
   source: TraceSource,
-): Pick<AnalysisOptions, "symbols" | "initialComms" | "initialTgids" | "cpus" | "validFromTs" | "tsBase"> {
+): Pick<
+  AnalysisOptions,
+  "symbols" | "initialComms" | "initialTgids" | "cpus" | "validFromTs" | "tsBase" | "traceClock"
+> {
   return {
+    traceClock: source.info.clock,
     symbols: source.symbols,
     initialComms: source.initialComms,
     initialTgids: source.initialTgids,

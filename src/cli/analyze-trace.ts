@@ -13,6 +13,7 @@ import type { MetricKey, Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import type { RunOptions, TraceSource } from "../model/source.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
+import { SamplesCsvWriter } from "../output/samples-csv.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
 import type { WindowSettings } from "./options.ts";
 
@@ -30,6 +31,8 @@ export interface TraceAnalysisOptions {
   windows?: boolean;
   /** --margin / --window-memory (defaults: 100 µs, 64 MiB) */
   windowSettings?: Partial<WindowSettings>;
+  /** --samples: CSV file of every sample */
+  samples?: string;
 }
 
 interface SourcesModule {
@@ -61,8 +64,10 @@ export async function analyzeTrace(
     file,
     o.buffer !== undefined ? { traceDat: { buffer: o.buffer } } : {},
   );
+  let samples: SamplesCsvWriter | undefined;
   try {
     const info = source.info;
+    if (o.samples !== undefined) samples = new SamplesCsvWriter(o.samples, info.tsBase);
     const capture =
       o.windows === false
         ? undefined
@@ -75,6 +80,7 @@ export async function analyzeTrace(
       ...sourceAnalysisOptions(source),
       observer: capture?.observer,
       windows: capture?.windows,
+      sink: samples,
     });
     // the recorder sees each event before the metrics, so a window's last event is in it
     const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
@@ -87,6 +93,7 @@ export async function analyzeTrace(
       histogram: (tid, metric) => analysis.histogram(tid, metric),
     };
   } finally {
+    samples?.close();
     source.close();
   }
 }

@@ -169,6 +169,19 @@ export const DIAGNOSTICS = {
       "timer wakeups whose return from clock_nanosleep/nanosleep was not recorded gave no timer sample",
     remedy: "record syscalls:sys_exit_clock_nanosleep with the other syscall events, or none of them",
   },
+  timer_clock_estimated: {
+    severity: "info",
+    meaning:
+      "timer expiries are not on the trace clock (another trace clock, a clock the file does not state, or REALTIME/BOOTTIME/TAI timers): each was put on it by an offset estimated from hrtimer_expire_entry events (per CPU and clock base, the lowest timestamp − now over 1-2 s), so these timer samples may be low by up to the bound given (plus the timestamps' resolution)",
+    remedy:
+      "for exact timer latency record with the mono trace clock (rtscope record sets it; trace-cmd record -C mono) and CLOCK_MONOTONIC timers",
+  },
+  timer_clock_unavailable: {
+    severity: "warning",
+    meaning:
+      "the trace clock counts events or cycles (counter, x86-tsc), not time: timer expiries cannot be compared with it, so there is no timer latency",
+    remedy: "record with the mono trace clock (rtscope record sets it; trace-cmd record -C mono)",
+  },
   cpu_no_data: {
     severity: "info",
     meaning: "the CPU had no events in the first second of the trace; it was taken to have no data",

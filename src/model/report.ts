@@ -275,6 +275,26 @@ export interface ReportSource {
   end?: Timestamp;
   /** live: per CPU, events written by the kernel, read by rtscope, and lost */
   perCpu?: { cpu: number; written: number; events: number; lost: number }[];
+  /** how timer expiries were put on the trace clock; present when there are timer samples or none could be */
+  timerClock?: TimerClockReport;
+}
+
+/**
+ * The timer metric's clock handling (SPEC §1 timer row). `direct`: MONOTONIC expiries on a
+ * mono trace clock, subtracted as they are. `estimated`: offsets to the trace clock estimated
+ * from hrtimer_expire_entry (ts − now, lower envelope per CPU and clock base); those samples
+ * are low by at most `errorBound` ns. `unavailable`: the trace clock is no time (counter,
+ * x86-tsc), no timer samples.
+ */
+export interface TimerClockReport {
+  mode: "direct" | "estimated" | "unavailable";
+  /** the trace clock the analysis assumed ("" = not stated by the source) */
+  traceClock: string;
+  /** timer samples whose expiry subtracted directly / through an estimated offset */
+  direct: number;
+  estimated: number;
+  /** estimated samples: largest error found (ns), 0 when none was estimated */
+  errorBound: number;
 }
 
 /** Hard-IRQ duration (irq_handler_entry → exit) per IRQ line, for threaded and non-threaded IRQs. */

@@ -9,6 +9,7 @@ import {
   type MetricSummary,
   type Report,
   type TaskReport,
+  type TimerClockReport,
   type WorstWindow,
 } from "../model/report.ts";
 import {
@@ -88,6 +89,8 @@ function header(r: Report, out: string[]): void {
   if (written) out.push(`  written    ${written}`);
   const gap = r.diagnostics.find((d) => d.key === "live_capture_gap");
   if (gap) out.push(`  coverage   INCOMPLETE: ${gap.details[0] ?? gap.message} (see live_capture_gap)`);
+  const tc = s.timerClock;
+  if (tc !== undefined) out.push(`  timer      ${timerClockText(tc)}`);
   out.push(`  selection  ${r.selection}`);
   const slo = METRIC_KEYS.filter((k) => r.slo[k] !== undefined).map(
     (k) => `${k} <= ${durationText(r.slo[k]!)}`,
@@ -108,6 +111,15 @@ export function writtenText(s: Report["source"]): string {
     .join(", ");
   const own = s.ownCpu === undefined ? "" : `; rtscope CPU ${s.ownCpu.toFixed(2)} s`;
   return `${countCell(s.written)} events by the kernel, ${countCell(lost)} lost (${pct(lost, s.written)})${perCpu ? `: ${perCpu}` : ""}${own}`;
+}
+
+/** How the timer metric's expiries met the trace clock (SPEC §1 timer row). */
+function timerClockText(tc: TimerClockReport): string {
+  const clock = tc.traceClock ? `trace clock ${tc.traceClock}` : "trace clock not stated";
+  if (tc.mode === "unavailable") return `no timer latency: ${clock} is no time base`;
+  if (tc.mode === "direct") return `expiry → end on one clock (${clock}, CLOCK_MONOTONIC timers)`;
+  const direct = tc.direct > 0 ? `, ${countCell(tc.direct)} direct` : "";
+  return `expiry put on the ${clock} by an offset estimated from hrtimer_expire_entry (${countCell(tc.estimated)} samples${direct}): may be low by up to ${usCell(tc.errorBound)} us`;
 }
 
 /** Threads grouped under their process, processes and threads in tid order. */
