@@ -80,7 +80,8 @@ async function throughputStep(
     slo: {},
     worstN: 0,
     wakeupEvent: "wakeup",
-    live: { bufferSizeKb: 4096, syscalls: true },
+    // the process's own policy is set around the steps (setOwnPriority); rtscope leaves it
+    live: { bufferSizeKb: 4096, syscalls: true, priority: priority === "fifo" ? 10 : "normal" },
     command: [process.execPath, LOAD, String(rate), String(seconds), rate > 30_000 ? "2" : "1"],
     events: extraVolumeEvents(),
   });

@@ -193,6 +193,7 @@ export class Activations implements Analyzer {
 
   handle(rec: EventRecord): void {
     const cpu = rec.cpu;
+    this.table.now = rec.ts;
     const ts = rec.ts;
     this.eventTs = ts;
     if (cpu >= this.ncpu) this.grow(cpu + 1);
@@ -299,6 +300,12 @@ export class Activations implements Analyzer {
         this.afterName(child);
         break;
       }
+      case EventKind.SchedProcessExit: {
+        // the thread still runs until its last switch-out (X/Z), which makes it Dead
+        const t = this.table.get(rec.tid);
+        if (t !== undefined && Number.isNaN(t.exitTs)) t.exitTs = ts;
+        break;
+      }
       case EventKind.SchedProcessExec: {
         const t = this.table.getOrCreate(rec.tid);
         const file = rec.str(StrSlot.Comm);
@@ -400,8 +407,13 @@ export class Activations implements Analyzer {
       const p = this.table.getOrCreate(prevTid);
       this.refreshName(p, rec, StrSlot.Comm, ts);
       if (p.prio !== rec.prevPrio) this.table.setPrio(p, rec.prevPrio);
-      if (p.tracked) this.switchOut(p, ts, rec.prevState);
-      else if ((rec.prevState & DEAD_STATES) !== 0) this.table.release(p);
+      if (p.tracked) {
+        this.switchOut(p, ts, rec.prevState);
+        if ((rec.prevState & DEAD_STATES) !== 0) {
+          p.state = RunState.Dead;
+          if (Number.isNaN(p.exitTs)) p.exitTs = ts;
+        }
+      } else if ((rec.prevState & DEAD_STATES) !== 0) this.table.release(p);
       else p.state = rec.prevState === 0 ? RunState.Runnable : RunState.Sleeping;
     }
     const nextTid = rec.nextTid;

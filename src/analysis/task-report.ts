@@ -91,6 +91,8 @@ export function buildTaskReport(
       missedRun: t.cutMissedRun,
     };
   if (t.irqCoalesced > 0) r.counters.irqCoalesced = t.irqCoalesced;
+  if (!Number.isNaN(t.startTs)) r.start = absoluteTs(tsBase, t.startTs);
+  if (!Number.isNaN(t.exitTs)) r.exited = absoluteTs(tsBase, t.exitTs);
   for (let m = 0; m < METRIC_COUNT; m++) {
     const s = t.metrics[m];
     if (s === null || s.count === 0) continue;
@@ -113,7 +115,8 @@ export function buildTaskReport(
     for (const key of METRIC_KEYS) {
       if (r.metrics[key] === undefined) continue;
       const w = windows.worst(t.tid, key as MetricKey);
-      if (w !== undefined) {
+      // windows are kept by tid: one of an earlier or later thread with this tid is not this one's
+      if (w !== undefined && withinLife(t, tsBase, w.start)) {
         r.worst ??= {};
         r.worst[key] = w;
       } else if (windows.dropped?.(t.tid, key as MetricKey).includes("max")) {
@@ -132,4 +135,10 @@ export function compareTasks(a: TaskReport, b: TaskReport): number {
   const bl = b.tid === b.tgid ? 0 : 1;
   if (al !== bl) return al - bl;
   return a.tid - b.tid;
+}
+
+/** Is an absolute timestamp inside the thread's life (from its start to its exit)? */
+function withinLife(t: TaskState, tsBase: bigint, ts: Timestamp): boolean {
+  const rel = Number(BigInt(ts) - tsBase);
+  return !(rel < t.startTs || rel > t.exitTs);
 }

@@ -16,6 +16,7 @@ export const RunState = {
   Running: 3,
   /** preempted (switched out runnable) */
   Runnable: 4,
+  /** switched out for the last time (X/Z): a later thread with this tid is a new one */
   Dead: 5,
 } as const;
 export type RunState = (typeof RunState)[keyof typeof RunState];
@@ -54,6 +55,11 @@ export class TaskState {
   everRt = false;
   /** N of an `irq/N-name` thread, else -1 */
   irqLine = -1;
+
+  /** relative ts of its fork, or of the first event that showed it (with the tid, its identity) */
+  startTs = Number.NaN;
+  /** relative ts of its exit (sched_process_exit, else its last switch-out in X/Z); NaN while alive */
+  exitTs = Number.NaN;
 
   tracked = false;
   /** stopped by removeTask: never re-selected automatically */

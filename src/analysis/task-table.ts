@@ -42,6 +42,8 @@ export class TaskTable {
   };
   /** called when a thread becomes tracked (the activation analyzer sets up its state) */
   onTracked: ((t: TaskState) => void) | null = null;
+  /** relative ts of the event being handled (a new thread's start), set by the activation analyzer */
+  now = Number.NaN;
 
   constructor(
     matcher: SelectionMatcher,
@@ -63,11 +65,17 @@ export class TaskTable {
     return s === 0 ? undefined : (this.tasks[s - 1] as TaskState);
   }
 
-  /** The thread, created (named, grouped and judged) when first seen. */
+  /**
+   * The thread, created (named, grouped and judged) when first seen. A tracked thread that
+   * died (last switch-out in X/Z) keeps its entry; a later thread with its tid is a new one.
+   */
   getOrCreate(tid: number): TaskState {
     if (tid >= 0 && tid < this.slotOfTid.length) {
       const s = this.slotOfTid[tid];
-      if (s !== 0) return this.tasks[s - 1] as TaskState;
+      if (s !== 0) {
+        const t = this.tasks[s - 1] as TaskState;
+        if (t.state !== RunState.Dead) return t;
+      }
     }
     return this.create(tid, -1);
   }
@@ -94,7 +102,11 @@ export class TaskTable {
     const old = this.get(tid);
     let slot: number;
     if (old !== undefined) {
-      if (old.tracked && (old.wakeups > 0 || old.voluntary > 0 || old.involuntary > 0)) this.retire(old);
+      if (
+        old.tracked &&
+        (old.wakeups > 0 || old.voluntary > 0 || old.involuntary > 0 || old.state === RunState.Dead)
+      )
+        this.retire(old);
       slot = old.slot;
     } else {
       slot = this.freeSlots.pop() ?? this.tasks.length;
@@ -104,6 +116,7 @@ export class TaskTable {
     else this.tasks[slot] = t;
     this.slotOfTid[tid] = slot + 1;
     t.parentTid = parentTid;
+    t.startTs = this.now;
     const info = this.taskInfo?.(tid);
     const comm = info?.comm ?? (parentTid < 0 ? this.initialComms.get(tid) : undefined);
     if (comm !== undefined) t.comm = comm;
@@ -158,6 +171,12 @@ export class TaskTable {
     if (!(prio >= t.minPrio)) t.minPrio = prio;
     if (prio < 100 && !t.everRt) {
       t.everRt = true;
+      // a thread created normal that switched to RT (cyclictest's threads): /proc's policy
+      // read at its creation is stale, read it again (once per thread)
+      if (t.policy !== "") {
+        const policy = this.taskInfo?.(t.tid)?.policy;
+        if (policy) t.policy = policy;
+      }
       if (!t.tracked) this.decide(t);
     }
   }

@@ -12,7 +12,6 @@ import { fileURLToPath } from "node:url";
 import type { Report } from "../model/report.ts";
 import { emptySelection, type Selection } from "../model/selection.ts";
 import { formatTextReport } from "../output/text-report.ts";
-import { DEFAULT_BUFFER_SIZE_KB } from "../sources/tracefs-live.ts";
 import { analyzeTrace, loadWindowRenderer } from "./analyze-trace.ts";
 import {
   DEFAULT_MARGIN_NS,
@@ -134,7 +133,7 @@ async function liveReport(src: DemoSource): Promise<Report> {
     worstN: 0,
     wakeupEvent: "wakeup",
     hist: { bucketNs: 1000, entries: 256, withZeros: false },
-    live: { durationNs: DEMO_MAX_DURATION_NS, bufferSizeKb: DEFAULT_BUFFER_SIZE_KB, syscalls: true },
+    live: { durationNs: DEMO_MAX_DURATION_NS, syscalls: true },
     command: DEMO_WORKLOAD,
     window: { marginNs: DEFAULT_MARGIN_NS, windowMemoryBytes: DEFAULT_WINDOW_MEMORY_BYTES },
   });

@@ -10,7 +10,13 @@ export const help = `Usage: rtscope doctor [--json]
 
 Checks what live capture and real-time work depend on, one line per check with what to do:
 tracefs, permissions, needed events, trace clock, kallsyms, preemption model, threaded IRQs,
-RT throttling, CPU isolation, cpu_dma_latency, clock source.
+RT throttling, CPUs (count, online, isolated, nohz_full), CPU isolation, the fair server's
+runtime per CPU (6.12+; needs debugfs), cpu_dma_latency, clock source.
+
+The preemption model names the source that decided it: /sys/kernel/debug/sched/preempt, else
+(PREEMPT_DYNAMIC) the kernel log's last "Dynamic Preempt:" line (logged at boot and at every
+change), else the boot's preempt=, else the kernel config (/proc/config.gz, /boot/config-*),
+else uname -v; "unknown" when none of them can tell.
 
   --json     print the checks as JSON
 

@@ -12,9 +12,15 @@ import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
 import { writeOutputFile } from "../output/output-file.ts";
 import { SamplesCsvWriter } from "../output/samples-csv.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
-import { DEFAULT_BUFFER_SIZE_KB, type LiveSource } from "../sources/tracefs-live.ts";
+import {
+  defaultBufferSizeKb,
+  type LiveSource,
+  PLANNED_RATE_PER_CPU,
+  STALL_COVER_S,
+  stallCoverS,
+} from "../sources/tracefs-live.ts";
 import { defaultDbPath, type RunInput, RunStore, StoreError } from "../store/run-store.ts";
-import { CaptureSession } from "../tracefs/capture-session.ts";
+import { CaptureSession, DEFAULT_READER_PRIORITY } from "../tracefs/capture-session.ts";
 import type { PlannedEvent } from "../tracefs/event-plan.ts";
 import { procTaskInfo } from "../tracefs/proc-tasks.ts";
 import type { HdrHistogramLookup } from "./analyze-trace.ts";
@@ -58,9 +64,15 @@ export const LIVE_HELP = `Live capture:
   --duration TIME        stop after TIME (30s, 500ms...); default: until Ctrl-C or the command exits
                          (on Ctrl-C a launched command gets SIGTERM and is traced until it has
                          exited, 2 s at most; a second Ctrl-C quits without a report)
-  --buffer-size KB       per-CPU ring buffer in KiB (default ${DEFAULT_BUFFER_SIZE_KB})
+  --buffer-size KB       per-CPU ring buffer in KiB (default: room for a ${STALL_COVER_S} s stall of the reader
+                         at ${PLANNED_RATE_PER_CPU / 1000} k events/s per CPU, ${defaultBufferSizeKb(1, 1 << 30)} KiB, at most 1/64 of
+                         the memory; the start-up line says how long a stall it covers)
   --cpu LIST             pin rtscope itself to these CPUs (housekeeping CPUs, e.g. 0 or 0-1)
-  --priority N           run rtscope itself as SCHED_FIFO N (default: normal priority)
+  --priority N|normal    rtscope itself as SCHED_FIFO N, or at normal priority (default as root:
+                         SCHED_FIFO ${DEFAULT_READER_PRIORITY}, so that no normal-priority load can starve the reader into
+                         losing events, while every real RT task still preempts it; its own CPU
+                         time then comes out of normal tasks first. Without --cpu it then stays
+                         off isolcpus/nohz_full CPUs)
   --no-syscalls          do not trace clock_nanosleep/nanosleep (timer metric ends at switch-in)
   -- CMD ARGS            launch CMD (it keeps your terminal) and track it, its threads and children;
                          how it ended is in the report and on stderr, and a command that exits
@@ -145,9 +157,11 @@ export interface LiveValues {
 
 export interface LiveSettings {
   durationNs?: number;
-  bufferSizeKb: number;
+  /** undefined: sized for this machine (defaultBufferSizeHere) */
+  bufferSizeKb?: number;
   cpuList?: string;
-  priority?: number;
+  /** undefined: the default placement (SCHED_FIFO DEFAULT_READER_PRIORITY as root) */
+  priority?: number | "normal";
   syscalls: boolean;
   /** --ignore-command-status */
   ignoreCommandStatus?: boolean;
@@ -165,18 +179,15 @@ export function parseLiveValues(v: LiveValues, command: string): LiveSettings {
     if (/^\s*\d+(\.\d+)?\s*$/.test(v.duration)) durationNs = Number(v.duration) * 1e9;
     if (durationNs <= 0) throw new UsageError("--duration must be positive", command);
   }
-  const bufferSizeKb = parseCount(
-    v["buffer-size"],
-    "--buffer-size",
-    DEFAULT_BUFFER_SIZE_KB,
-    { min: 4, max: 4 * 1024 * 1024 },
-    command,
-  );
+  const bufferSizeKb =
+    v["buffer-size"] === undefined
+      ? undefined
+      : parseCount(v["buffer-size"], "--buffer-size", 0, { min: 4, max: 4 * 1024 * 1024 }, command);
   if (v.cpu !== undefined && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v.cpu))
     throw new UsageError(`--cpu expects a CPU list like 0 or 0-1,3, got '${v.cpu}'`, command);
   const priority =
-    v.priority === undefined
-      ? undefined
+    v.priority === undefined || v.priority === "normal"
+      ? v.priority
       : parseCount(v.priority, "--priority", 1, { min: 1, max: 99 }, command);
   return {
     durationNs,
@@ -291,6 +302,7 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
   let samples: SamplesCsvWriter | undefined;
   try {
     const src = session.source;
+    startupNotice(session);
     if (o.samples !== undefined) samples = new SamplesCsvWriter(o.samples, src.info.tsBase);
     const capture =
       o.windows === false
@@ -318,6 +330,18 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
   }
 }
 
+/** One line on stderr: how rtscope reads, and how long a stall its buffer covers. */
+function startupNotice(session: CaptureSession): void {
+  const src = session.source;
+  const prio = session.priority === null ? "normal priority" : `SCHED_FIFO ${session.priority}`;
+  const cover = stallCoverS(src.bufferSizeKb);
+  const lines = [
+    ...session.notes,
+    `reading ${src.info.cpus} CPUs at ${prio} (--priority); per-CPU buffer ${src.bufferSizeKb} KiB: covers a reader stall of ${cover >= 1 ? cover.toFixed(1) : cover.toFixed(2)} s at ${PLANNED_RATE_PER_CPU / 1000} k events/s per CPU (--buffer-size)`,
+  ];
+  for (const l of lines) process.stderr.write(`rtscope: ${l}\n`);
+}
+
 /** Reads until an end condition, then builds the report; always removes the instance. */
 export async function finishLiveRun(r: LiveRun, onTick?: () => void): Promise<Report> {
   const src = r.session.source;
@@ -336,6 +360,11 @@ export async function finishLiveRun(r: LiveRun, onTick?: () => void): Promise<Re
     report.source.lostEvents = Math.max(report.source.lostEvents, src.lostEvents);
     const command = commandStatusOf(r.session);
     if (command) report.command = command;
+    const perCpu = src.cpuAccounts();
+    report.source.written = perCpu.reduce((n, c) => n + c.written, 0);
+    const cpu = process.cpuUsage();
+    report.source.ownCpu = Math.round((cpu.user + cpu.system) / 1e3) / 1e3;
+    report.source.perCpu = perCpu;
     return report;
   } finally {
     r.samples?.close();

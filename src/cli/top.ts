@@ -32,7 +32,8 @@ export const help = `Usage: rtscope top [SELECTION] [--slo ...] [--metrics laten
 A live table of the tracked threads, refreshed every second: per thread and metric the
 sample count, cur (mean of the samples of the last interval), min, avg, p99 and max in
 microseconds, and SLO violations; a header with events/s, lost events and rtscope's own CPU
-use. q or Ctrl-C quits. Needs root.
+use, and a "NOT RECORDING" line as soon as the capture's instance is changed from outside
+(tracing switched off, events disabled). q or Ctrl-C quits. Needs root.
 
 ${SELECTION_HELP}
 
@@ -129,6 +130,9 @@ export async function run(argv: string[]): Promise<number> {
         lostEvents: s.lostEvents,
         cpuPercent: s.cpuPercent,
         elapsedSec: s.elapsedSec,
+        written: s.written,
+        captureProblem: s.captureProblem,
+        captureGaps: s.captureGaps,
       },
       r.analysis.snapshot(),
       metrics,

@@ -84,6 +84,19 @@ export const DIAGNOSTICS = {
       "sched_switch prev_state values had letters not understood; they were taken as a blocking sleep (D)",
     remedy: "report the prev_state text to the rtscope developers",
   },
+  live_capture_gap: {
+    severity: "data-loss",
+    meaning:
+      "the live capture's instance was changed from outside (tracing switched off, events disabled, the instance removed): nothing, or not everything, was recorded for a stretch of time; activations open across it were cut",
+    remedy:
+      "leave instances/rtscope-<pid> alone while rtscope runs (another tool or script wrote to it); the details give each stretch not covered",
+  },
+  live_buffer_resized: {
+    severity: "data-loss",
+    meaning:
+      "the live capture's per-CPU buffer was resized from outside; events buffered at that moment may be lost and activations open across it were cut",
+    remedy: "leave instances/rtscope-<pid>/buffer_size_kb alone; use rtscope record --buffer-size KB",
+  },
   live_event_missing: {
     severity: "warning",
     meaning: "an event rtscope wanted is not available on this kernel; what it measures will be missing",

@@ -25,6 +25,8 @@ export interface DiagnosticEntry {
   details: string[];
   /** what to do about it; "" when nothing needs doing */
   remedy: string;
+  /** stretches of time the entry concerns (absolute trace timestamps, ns): capture gaps */
+  spans?: { from: number; to: number }[];
 }
 
 export class Diagnostics {
@@ -51,6 +53,30 @@ export class Diagnostics {
       e.details.push(detail);
   }
 
+  /**
+   * Replaces the entry (key, cpu) with these details, count and spans: for an account that is
+   * rewritten as it changes (the capture gaps of a live run).
+   */
+  set(
+    key: DiagnosticKey,
+    details: string[],
+    count: number,
+    cpu = -1,
+    spans?: { from: number; to: number }[],
+  ): void {
+    const spec = DIAGNOSTICS[key];
+    this.byKey.set(`${key}/${cpu}`, {
+      key,
+      severity: spec.severity,
+      cpu,
+      count,
+      message: spec.meaning,
+      details: details.slice(0, MAX_DETAILS),
+      remedy: spec.remedy,
+      ...(spans ? { spans: spans.map((x) => ({ ...x })) } : {}),
+    });
+  }
+
   get(key: DiagnosticKey, cpu = -1): DiagnosticEntry | undefined {
     return this.byKey.get(`${key}/${cpu}`);
   }
@@ -67,11 +93,19 @@ export class Diagnostics {
   }
 
   list(): DiagnosticEntry[] {
-    return [...this.byKey.values()].map((e) => ({ ...e, details: [...e.details] }));
+    return [...this.byKey.values()].map((e) =>
+      e.spans
+        ? { ...e, details: [...e.details], spans: e.spans.map((x) => ({ ...x })) }
+        : { ...e, details: [...e.details] },
+    );
   }
 
   merge(other: Diagnostics): void {
     for (const e of other.byKey.values()) {
+      if (e.spans && !this.get(e.key, e.cpu)) {
+        this.set(e.key, e.details, e.count, e.cpu, e.spans);
+        continue;
+      }
       this.add(e.key, e.details[0] ?? "", e.count, e.cpu);
       for (let i = 1; i < e.details.length; i++) this.add(e.key, e.details[i], 0, e.cpu);
     }

@@ -267,6 +267,13 @@ export interface TaskReport {
   kernelPrio: number;
   /** the highest kernel prio seen above the thread's own: a PI boost (or a policy change in the trace) */
   boostedKernelPrio?: number;
+  /**
+   * when the thread was forked, or first seen in the trace: with the tid, what tells two
+   * threads apart that used the same tid one after the other (each has its own entry)
+   */
+  start?: Timestamp;
+  /** when it exited (sched_process_exit, else its last switch-out in X/Z); absent while alive */
+  exited?: Timestamp;
   counters: TaskCounters;
   metrics: Partial<Record<MetricKey, MetricSummary>>;
   worst?: Partial<Record<MetricKey, WorstWindow>>;
@@ -284,10 +291,16 @@ export interface ReportSource {
   kernel: string;
   events: number;
   lostEvents: number;
+  /** live: events the kernel wrote (every CPU's stats: entries + overrun + read events) */
+  written?: number;
+  /** live: rtscope's own CPU time, s (user + system, the whole process) */
+  ownCpu?: number;
   format?: string;
   /** first and last event timestamps */
   start?: Timestamp;
   end?: Timestamp;
+  /** live: per CPU, events written by the kernel, read by rtscope, and lost */
+  perCpu?: { cpu: number; written: number; events: number; lost: number }[];
   /** how timer expiries were put on the trace clock; present when there are timer samples or none could be */
   timerClock?: TimerClockReport;
 }

@@ -7,6 +7,7 @@
 // truncated to whole units.
 
 import { METRIC_KEYS, METRIC_TITLES, type MetricKey, type Report } from "../model/report.ts";
+import { writtenText } from "./text-report.ts";
 
 /** What the HDR histograms of the analysis offer (hdr-histogram-js JsHistogram). */
 export interface HdrLike {
@@ -113,6 +114,8 @@ export function formatHistReport(report: Report, lookup: HistogramLookup, opts: 
   if (s.start !== undefined && s.end !== undefined)
     out.push(`# Duration: ${durationHms(Number(BigInt(s.end) - BigInt(s.start)))}`);
   out.push(`# Source: ${s.path}${s.format ? ` (${s.format})` : ""}; selection: ${report.selection}`);
+  const written = writtenText(s);
+  if (written) out.push(`# Events: ${s.events} read; written ${written}`);
   out.push(
     `# Bucket size: ${opts.bucketNs / unitNs} ${unitNs === 1000 ? "us" : "ns"}, entries: ${opts.entries}`,
   );

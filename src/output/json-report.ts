@@ -68,9 +68,12 @@ const SOURCE_KEYS = [
   "kernel",
   "events",
   "lostEvents",
+  "written",
+  "ownCpu",
   "format",
   "start",
   "end",
+  "perCpu",
 ];
 const COMMAND_KEYS = ["argv", "pid", "ended", "exitCode", "signal", "stoppedByUser"];
 const TASK_KEYS = [
@@ -81,6 +84,8 @@ const TASK_KEYS = [
   "prio",
   "kernelPrio",
   "boostedKernelPrio",
+  "start",
+  "exited",
   "counters",
   "metrics",
   "worst",

@@ -93,6 +93,9 @@ function suite(
   out.push(`      <property name="kernel" value="${xmlEscape(r.source.kernel)}"/>`);
   out.push(`      <property name="events" value="${r.source.events}"/>`);
   out.push(`      <property name="lostEvents" value="${r.source.lostEvents}"/>`);
+  if (r.source.written !== undefined)
+    out.push(`      <property name="written" value="${r.source.written}"/>`);
+  if (r.source.ownCpu !== undefined) out.push(`      <property name="ownCpu" value="${r.source.ownCpu}"/>`);
   out.push("    </properties>");
   for (const c of cases) {
     const open = `    <testcase name="${xmlEscape(c.name)}" classname="${xmlEscape(c.classname)}" time="0"`;

@@ -86,6 +86,10 @@ function header(r: Report, out: string[]): void {
     span = `, ${durationText(dur)} (${timestampText(s.start)} .. ${timestampText(s.end)})`;
   }
   out.push(`  events     ${countCell(s.events)} (${lost})${span}`);
+  const written = writtenText(s);
+  if (written) out.push(`  written    ${written}`);
+  const gap = r.diagnostics.find((d) => d.key === "live_capture_gap");
+  if (gap) out.push(`  coverage   INCOMPLETE: ${gap.details[0] ?? gap.message} (see live_capture_gap)`);
   const tc = s.timerClock;
   if (tc !== undefined) out.push(`  timer      ${timerClockText(tc)}`);
   out.push(`  selection  ${r.selection}`);
@@ -95,6 +99,21 @@ function header(r: Report, out: string[]): void {
     (k) => `${k} <= ${durationText(r.slo[k]!)}`,
   );
   out.push(`  SLO        ${slo.length ? slo.join(", ") : "none (--slo latency=50us,... to set bounds)"}`);
+}
+
+/**
+ * Live: the kernel's count of events written, the share lost, per CPU, and rtscope's own
+ * CPU time ("" for offline sources). Also the hist format's header.
+ */
+export function writtenText(s: Report["source"]): string {
+  if (s.written === undefined) return "";
+  const pct = (lost: number, of: number) => (of > 0 ? `${((100 * lost) / of).toFixed(2)} %` : "-");
+  const lost = Math.max(0, s.lostEvents);
+  const perCpu = (s.perCpu ?? [])
+    .map((c) => `CPU ${c.cpu} ${countCell(c.lost)} of ${countCell(c.written)} (${pct(c.lost, c.written)})`)
+    .join(", ");
+  const own = s.ownCpu === undefined ? "" : `; rtscope CPU ${s.ownCpu.toFixed(2)} s`;
+  return `${countCell(s.written)} events by the kernel, ${countCell(lost)} lost (${pct(lost, s.written)})${perCpu ? `: ${perCpu}` : ""}${own}`;
 }
 
 /** How the timer metric's expiries met the trace clock (SPEC §1 timer row). */
@@ -168,7 +187,14 @@ const METRIC_COLUMNS: MetricColumn[] = [
 
 function taskSection(r: Report, t: TaskReport, width: number, opts: TextReportOptions, out: string[]): void {
   out.push("");
-  out.push(`  ${t.comm || "<unknown>"} [${t.tid}]  ${policyText(t)}`);
+  const reused = r.tasks.some((o) => o !== t && o.tid === t.tid);
+  const life = [
+    reused && t.start !== undefined ? `started ${timestampText(t.start)}` : "",
+    t.exited !== undefined ? `exited ${timestampText(t.exited)}` : "",
+  ].filter((x) => x !== "");
+  out.push(
+    `  ${t.comm || "<unknown>"} [${t.tid}]  ${policyText(t)}${life.length ? `  (${life.join(", ")})` : ""}`,
+  );
   // Metrics with samples, plus those with a bound (a bound with no sample is worth seeing).
   const keys = METRIC_KEYS.filter((k) => t.metrics[k] !== undefined || r.slo[k] !== undefined);
   if (keys.length === 0) {

@@ -13,6 +13,12 @@ export interface TopHeader {
   lostEvents: number;
   cpuPercent: number;
   elapsedSec: number;
+  /** events the kernel wrote so far (0: not known yet) */
+  written?: number;
+  /** what stops the capture now ("" when recording): shown at once, above the table */
+  captureProblem?: string;
+  /** stretches not covered so far (tracing switched off from outside...) */
+  captureGaps?: number;
 }
 
 /** What the previous frame saw of a thread's metric, to give "cur" (mean of the last interval). */
@@ -58,11 +64,19 @@ export function renderTopFrame(
 ): string[] {
   const lines: string[] = [];
   lines.push(`${header.title}   elapsed ${clock(header.elapsedSec)}`);
-  const lost = header.lostEvents < 0 ? "unknown" : String(header.lostEvents);
+  let lost = header.lostEvents < 0 ? "unknown" : String(header.lostEvents);
+  if (header.written && header.lostEvents >= 0)
+    lost += ` of ${header.written} written (${((100 * header.lostEvents) / header.written).toFixed(2)} %)`;
   lines.push(
     `events ${rate(header.eventsPerSec)}/s   lost events ${lost}   rtscope CPU ${header.cpuPercent.toFixed(1)} %   threads ${tasks.length}   (q or Ctrl-C to quit)`,
   );
-  lines.push("");
+  if (header.captureProblem)
+    lines.push(`!! NOT RECORDING: ${header.captureProblem} (the figures below stop here)`);
+  else if (header.captureGaps)
+    lines.push(
+      `!! ${header.captureGaps} stretch${header.captureGaps > 1 ? "es" : ""} not covered (changed from outside); the figures miss them`,
+    );
+  else lines.push("");
   const lead = `${"TID".padStart(8)} ${"COMM".padEnd(16)}`;
   let groups = " ".repeat(lead.length);
   let heads = lead;

@@ -32,28 +32,64 @@ import { EventCatalog } from "../decode/event-catalog.ts";
 import { type EventFormat, parseFormat } from "../decode/format-file.ts";
 import { type PageLayout, parseHeaderPage } from "../decode/header-page.ts";
 import { EMPTY_SYMBOLS, KallsymsTable } from "../decode/kallsyms.ts";
-import { Diagnostics } from "../model/diagnostics.ts";
+import { Diagnostics, MAX_DETAILS } from "../model/diagnostics.ts";
 import { EventRecord } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
 import type { Selection } from "../model/selection.ts";
 import type { EventSink, RunOptions, SourceInfo, SymbolTable, TraceSource } from "../model/source.ts";
 import { onCleanup } from "../tracefs/cleanup.ts";
+import { readCpuList } from "../tracefs/cpu-list.ts";
 import { statsLost } from "../tracefs/cpu-stats.ts";
 import { type PlannedEvent, planEvents } from "../tracefs/event-plan.ts";
-import { removeStaleInstances, TracefsInstance } from "../tracefs/instance.ts";
+import { removeStaleInstances, staleCleanupNotices, TracefsInstance } from "../tracefs/instance.ts";
+import { type CaptureGap, InstanceWatch, type WatchChange } from "../tracefs/instance-watch.ts";
 import { snapshotTasks } from "../tracefs/proc-tasks.ts";
 import { RawCpuReader } from "../tracefs/raw-reader.ts";
 import { findTracefs, TracefsError } from "../tracefs/tracefs-root.ts";
 import { CpuMerge, PageQueue, type PageRef } from "./cpu-merge.ts";
 
-export const DEFAULT_BUFFER_SIZE_KB = 4096;
+/**
+ * Default per-CPU buffer: what a reader that stalls for STALL_COVER_S needs at
+ * PLANNED_RATE_PER_CPU events/s (SPEC's live bar, 200 k events/s on a 2-CPU machine) of
+ * BYTES_PER_EVENT (sched_switch is 68 bytes with its header, sched_wakeup 40, hrtimer and
+ * sleep-syscall events 44-48: 56 is the mix of a cyclic RT load), far more than the longest
+ * read interval (50 ms). Bounded by 1/64 of the memory in all, and at least 1 MiB.
+ */
+export const PLANNED_RATE_PER_CPU = 100_000;
+export const BYTES_PER_EVENT = 56;
+export const STALL_COVER_S = 1;
+
+export function defaultBufferSizeKb(cpus: number, memTotalKb: number): number {
+  const want = Math.ceil((PLANNED_RATE_PER_CPU * BYTES_PER_EVENT * STALL_COVER_S) / 1024);
+  const cap = Math.floor(memTotalKb / 64 / Math.max(1, cpus));
+  return Math.max(1024, Math.min(want, cap));
+}
+
+/** How long a stall a per-CPU buffer of `kb` covers at `ratePerCpu` events/s (s). */
+export function stallCoverS(kb: number, ratePerCpu = PLANNED_RATE_PER_CPU): number {
+  return (kb * 1024) / BYTES_PER_EVENT / ratePerCpu;
+}
+
+function memTotalKb(): number {
+  try {
+    return Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1] ?? 0) || 1 << 22;
+  } catch {
+    return 1 << 22;
+  }
+}
+
+/** This machine's default (possible CPUs, /proc/meminfo). */
+export function defaultBufferSizeHere(): number {
+  const cpus = readCpuList("/sys/devices/system/cpu/possible").length || 1;
+  return defaultBufferSizeKb(cpus, memTotalKb());
+}
 
 export interface LiveOptions {
   selection: Selection;
   wakeupEvent?: "wakeup" | "waking";
   /** clock_nanosleep/nanosleep syscall events (timer metric to user space); default true */
   syscalls?: boolean;
-  /** per-CPU ring buffer size in KiB (default 4096) */
+  /** per-CPU ring buffer size in KiB (default: defaultBufferSizeHere()) */
   bufferSizeKb?: number;
   /** tracefs directory (default: found/mounted) */
   tracefs?: string;
@@ -68,6 +104,8 @@ export interface LiveOptions {
   events?: PlannedEvent[];
   /** remove stale instances of dead rtscopes first (default true) */
   removeStale?: boolean;
+  /** where start-up notices go (stale instances removed...); default stderr */
+  notice?: (line: string) => void;
 }
 
 /** What the capture has done so far (top's header, progress, benchmarks). */
@@ -88,7 +126,27 @@ export interface LiveStats {
   /** events that arrived below a watermark already drained (should stay 0) */
   outOfOrder: number;
   pollMs: number;
+  /** what stops the capture right now (tracing switched off from outside...), "" when recording */
+  captureProblem: string;
+  /** stretches the capture did not cover so far */
+  captureGaps: number;
+  /** events the kernel wrote so far (every CPU's stats: entries + overrun + read events) */
+  written: number;
 }
+
+/** One CPU's account at the end of a capture. */
+export interface CpuAccount {
+  cpu: number;
+  /** events the kernel wrote: stats entries + overrun + read events */
+  written: number;
+  /** events rtscope read and passed on */
+  events: number;
+  /** events lost (page flags reconciled with stats overrun, dropped and commit overrun) */
+  lost: number;
+}
+
+/** How often the instance is checked for changes made from outside (ms). */
+const WATCH_INTERVAL_MS = 200;
 
 const SLAB_PAGES = 64;
 
@@ -129,6 +187,10 @@ class CpuChannel {
   injectedOther = 0;
   /** overrun counts already attributed to page flags (for flags without a count) */
   attributedOverrun = 0;
+  /** events read from this CPU and passed on */
+  events = 0;
+  /** the kernel's count of events written, at the last stats poll */
+  written = 0;
 
   constructor(cpu: number, path: string, pageSize: number) {
     this.cpu = cpu;
@@ -186,8 +248,12 @@ export class LiveSource implements TraceSource {
   readonly layout: PageLayout;
   /** absolute mono time (ns) that relative timestamps count from */
   readonly base: bigint;
+  /** per-CPU ring buffer size requested, KiB */
+  readonly bufferSizeKb: number;
 
   private readonly channels: CpuChannel[];
+  /** channel by CPU number */
+  private readonly channelOfCpu: CpuChannel[] = [];
   private readonly merge: CpuMerge;
   private readonly opts: LiveOptions;
   private readonly unregisterCleanup: () => void;
@@ -210,11 +276,17 @@ export class LiveSource implements TraceSource {
   private cpuPercent = 0;
   private startedAt = 0n;
   private userSink: EventSink | null = null;
+  private watch!: InstanceWatch;
+  private lastWatchAt = 0n;
+  private readonly notice: (line: string) => void;
 
   private constructor(opts: LiveOptions) {
     this.opts = opts;
     const root = findTracefs({ path: opts.tracefs });
-    if (opts.removeStale !== false) removeStaleInstances(root);
+    const notice = opts.notice ?? ((line: string) => process.stderr.write(`rtscope: ${line}\n`));
+    this.notice = notice;
+    if (opts.removeStale !== false)
+      for (const line of staleCleanupNotices(root, removeStaleInstances(root))) notice(line);
     this.instance = TracefsInstance.create(root, opts.instanceSuffix);
     const inst = this.instance;
     // from here on, the instance must go whatever happens
@@ -224,7 +296,8 @@ export class LiveSource implements TraceSource {
       inst.setTracingOn(false);
       inst.setClock("mono");
       inst.write("options/overwrite", "1");
-      inst.setBufferSizeKb(opts.bufferSizeKb ?? DEFAULT_BUFFER_SIZE_KB);
+      this.bufferSizeKb = opts.bufferSizeKb ?? defaultBufferSizeHere();
+      inst.setBufferSizeKb(this.bufferSizeKb);
 
       let kallsyms = "";
       try {
@@ -272,11 +345,18 @@ export class LiveSource implements TraceSource {
         this.enabledEvents.push(p);
       }
 
+      this.watch = new InstanceWatch({
+        path: inst.path,
+        events: this.enabledEvents.map((p) => `${p.system}:${p.event}`),
+        bufferSizeKb: inst.bufferSizeKb(),
+      });
+
       const le = endianness() === "LE";
       this.layout = parseHeaderPage(inst.read("events/header_page"), le, inst.file("events/header_page"));
       const cpus = inst.cpus();
       channels = cpus.map((c) => new CpuChannel(c, inst.rawPipePath(c), this.layout.subBufferSize));
       this.channels = channels;
+      for (const c of channels) this.channelOfCpu[c.cpu] = c;
 
       const tasks = snapshotTasks();
       this.initialComms = tasks.comms;
@@ -356,7 +436,20 @@ export class LiveSource implements TraceSource {
       elapsedSec: this.startedAt ? Number(process.hrtime.bigint() - this.startedAt) / 1e9 : 0,
       outOfOrder: this.outOfOrder,
       pollMs: this.pollMs,
+      captureProblem: this.watch.problem,
+      captureGaps: this.watch.gaps.length,
+      written: this.channels.reduce((n, c) => n + c.written, 0),
     };
+  }
+
+  /** Per CPU: events written by the kernel, read by rtscope, lost (final after run()). */
+  cpuAccounts(): CpuAccount[] {
+    return this.channels.map((c) => ({
+      cpu: c.cpu,
+      written: c.written,
+      events: c.events,
+      lost: c.publishedLost,
+    }));
   }
 
   /** Events lost so far (known count; page flags reconciled with the kernel's stats). */
@@ -374,14 +467,18 @@ export class LiveSource implements TraceSource {
     const minPoll = this.opts.minPollMs ?? 5;
     const maxPoll = this.opts.maxPollMs ?? 50;
     const marginNs = (this.opts.watermarkMarginMs ?? 10) * 1e6;
-    const bufferPages = Math.max(
-      8,
-      Math.floor(((this.opts.bufferSizeKb ?? DEFAULT_BUFFER_SIZE_KB) * 1024) / this.layout.subBufferSize),
-    );
+    const bufferPages = Math.max(8, Math.floor((this.bufferSizeKb * 1024) / this.layout.subBufferSize));
     let lastProgress = 0n;
     try {
       while (!this.stopping) {
         const t0 = process.hrtime.bigint();
+        // before the read: a cut for a change undone since the last check must come before
+        // the events written after it (they are all after the last watermark, see checkInstance)
+        if (t0 - this.lastWatchAt >= BigInt(WATCH_INTERVAL_MS * 1e6)) {
+          this.lastWatchAt = t0;
+          this.checkInstance(t0);
+          if (this.watch.gone) break;
+        }
         const n = this.readRound(bufferPages);
         this.drainTo(Number(t0 - this.base) - marginNs);
         if (t0 - this.lastStatsAt >= 250_000_000n) this.pollStats(t0, false);
@@ -396,12 +493,17 @@ export class LiveSource implements TraceSource {
         await this.sleep(this.pollMs);
       }
       // final: stop the kernel writing, then read and drain everything
-      this.instance.setTracingOn(false);
-      for (let i = 0; i < 1000 && this.readRound(bufferPages) > 0; i++) {
-        this.drainTo(Number.POSITIVE_INFINITY);
+      const end = process.hrtime.bigint();
+      if (!this.watch.gone) {
+        this.checkInstance(end);
+        this.instance.setTracingOn(false);
+        for (let i = 0; i < 1000 && this.readRound(bufferPages) > 0; i++) {
+          this.drainTo(Number.POSITIVE_INFINITY);
+        }
       }
       this.drainTo(Number.POSITIVE_INFINITY);
-      this.pollStats(process.hrtime.bigint(), true);
+      if (!this.watch.gone) this.pollStats(process.hrtime.bigint(), true);
+      this.gapDiagnostic(Number(end - this.base));
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
       this.userSink = null;
@@ -415,7 +517,13 @@ export class LiveSource implements TraceSource {
 
   private readRound(maxPages: number): number {
     let n = 0;
-    for (const c of this.channels) n += c.readAll(maxPages, this.layout);
+    try {
+      for (const c of this.channels) n += c.readAll(maxPages, this.layout);
+    } catch (e) {
+      // a reader fails when the instance was removed under it: a gap to the end, not a crash
+      this.checkInstance(process.hrtime.bigint());
+      if (!this.watch.gone) throw e;
+    }
     this.pages += n;
     this.bytes += n * this.layout.subBufferSize;
     return n;
@@ -434,13 +542,17 @@ export class LiveSource implements TraceSource {
       this.diagnostics.add("live_out_of_order", `${rec.ts - this.lastTs} ns behind`, 1, rec.cpu);
     } else this.lastTs = rec.ts;
     if (rec.kind === EventKind.LostEvents) this.onLostFlag(rec);
+    else {
+      const ch = this.channelOfCpu[rec.cpu];
+      if (ch !== undefined) ch.events++;
+    }
     this.events++;
     this.userSink?.handle(rec);
   }
 
   private onLostFlag(rec: EventRecord): void {
-    const ch = this.channels.find((c) => c.cpu === rec.cpu);
-    if (!ch) return;
+    const ch = this.channelOfCpu[rec.cpu];
+    if (ch === undefined) return;
     let count = rec.lostCount;
     if (count < 0) {
       // no room for the count on the page: the kernel's overrun counter has it
@@ -481,6 +593,77 @@ export class LiveSource implements TraceSource {
     this.userSink?.handle(rec);
   }
 
+  /**
+   * Checks the instance for changes made from outside. Each change cuts every open activation
+   * (a LostEvents record of unknown extent on every CPU, count 0: nothing known was lost, but
+   * nothing in between was seen either), is said on stderr at once and becomes a data-loss
+   * diagnostic with the stretch not covered. The cut is stamped at the last watermark: every
+   * event written after the change was undone is later than the check that last saw it
+   * undone, and that check came after the previous round's watermark (now - margin).
+   */
+  private checkInstance(now: bigint): void {
+    const changes = this.watch.check(Number(now - this.base));
+    if (changes.length === 0) return;
+    for (const c of changes) this.notice(this.changeText(c));
+    if (!this.watch.gone) for (const ch of this.channels) this.injectLost(ch, 0);
+    else this.stop();
+    this.gapDiagnostic(Number(now - this.base));
+  }
+
+  /** Seconds since tracing started, for messages. */
+  private sinceStart(rel: number): string {
+    const startRel = this.startedAt ? Number(this.startedAt - this.base) : 0;
+    return `+${(Math.max(0, rel - startRel) / 1e9).toFixed(2)} s`;
+  }
+
+  private changeText(c: WatchChange): string {
+    switch (c.kind) {
+      case "gap-start":
+        return `${c.gap.problem} (between ${this.sinceStart(c.gap.from)} and ${this.sinceStart(this.nowTs())}): events are missing until it is undone`;
+      case "gap-end":
+        return `capture resumed at ${this.sinceStart(c.gap.to)}: not covered from ${this.sinceStart(c.gap.from)} (${c.gap.problem})`;
+      case "gone":
+        return `${c.gap.problem} from outside (after ${this.sinceStart(c.gap.from)}): the capture ends here`;
+      case "resized":
+        return `the per-CPU buffer was resized from outside from ${c.fromKb} to ${c.toKb} KiB at ${this.sinceStart(c.at)}: events buffered then may be lost`;
+    }
+  }
+
+  /** The data-loss diagnostics of the watch: every gap with its span (open ones end at `end`). */
+  private gapDiagnostic(end: number): void {
+    const gaps = this.watch.gaps;
+    if (gaps.length > 0) {
+      const startRel = this.startedAt ? Number(this.startedAt - this.base) : 0;
+      const to = (g: CaptureGap) => (Number.isFinite(g.to) ? g.to : Math.max(end, g.from));
+      const missed = gaps.reduce((sum, g) => sum + (to(g) - g.from), 0);
+      const texts = gaps.map(
+        (g) =>
+          `${g.problem}: not covered from ${this.sinceStart(g.from)} to ${Number.isFinite(g.to) ? this.sinceStart(g.to) : `${this.sinceStart(end)} (the end)`}`,
+      );
+      // the details keep MAX_DETAILS: the total first, then the first gaps
+      if (texts.length > MAX_DETAILS - 1)
+        texts.splice(MAX_DETAILS - 2, texts.length, `${texts.length - (MAX_DETAILS - 2)} more stretches`);
+      const base = Number(this.base);
+      this.diagnostics.set(
+        "live_capture_gap",
+        [
+          `${(missed / 1e9).toFixed(2)} s of ${(Math.max(0, end - startRel) / 1e9).toFixed(2)} s not covered (at most: each change happened after the last check that found the instance fine)`,
+          ...texts,
+        ],
+        gaps.length,
+        -1,
+        gaps.map((g) => ({ from: base + g.from, to: base + to(g) })),
+      );
+    }
+    const rs = this.watch.resizes;
+    if (rs.length > 0)
+      this.diagnostics.set(
+        "live_buffer_resized",
+        rs.map((r) => `${r.fromKb} → ${r.toKb} KiB at ${this.sinceStart(r.at)}`),
+        rs.length,
+      );
+  }
+
   /** Kernel stats: losses that page flags do not carry; at the end, overrun not yet flagged. */
   private pollStats(now: bigint, final: boolean): void {
     for (const ch of this.channels) {
@@ -492,6 +675,7 @@ export class LiveSource implements TraceSource {
       }
       ch.statsOverrun = s.overrun;
       ch.statsOther = statsLost(s) - s.overrun;
+      ch.written = s.entries + s.overrun + s.readEvents;
       let extra = ch.statsOther - ch.injectedOther;
       if (final && s.overrun > ch.attributedOverrun) {
         extra += s.overrun - ch.attributedOverrun;

@@ -33,7 +33,7 @@ export interface RunMeta {
   host: string;
   /** kernel release and machine */
   kernel: string;
-  /** preemption model (doctor's reading: debugfs sched/preempt, else uname -v) */
+  /** preemption model (doctor's reading: debugfs, the kernel log, preempt=, config, uname -v; "unknown" when none tells) */
   preemption: string;
   /** the selection as the report states it */
   selection: string;
@@ -322,8 +322,9 @@ export class RunStore {
     const worst = t.worst !== undefined && Object.keys(t.worst).length > 0 ? t.worst : undefined;
     this.stmt(
       `INSERT INTO tasks (run_id, idx, tid, tgid, comm, policy, prio, kernel_prio, boosted_kernel_prio,
-         wakeups, voluntary_switches, involuntary_switches, migrations, runtime, incomplete, worst, worst_list)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         wakeups, voluntary_switches, involuntary_switches, migrations, runtime, incomplete, worst, worst_list,
+         start, exited)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       runId,
       idx,
@@ -342,6 +343,8 @@ export class RunStore {
       t.counters.incomplete,
       worst === undefined ? null : zlib.zstdCompressSync(encodeWorstWindows(worst)),
       t.worstList === undefined ? null : stringifyJson(t.worstList, 0),
+      t.start === undefined ? null : BigInt(t.start),
+      t.exited === undefined ? null : BigInt(t.exited),
     );
     const insert = this.stmt(
       `INSERT INTO metrics (run_id, task_idx, metric, count, min, mean, max, max_at, p50, p90, p99,
@@ -509,6 +512,8 @@ function taskOf(row: Row, runId: number): TaskReport {
     comm: row.comm as string,
     policy: row.policy as string,
     ...storedPrio(row),
+    ...(row.start === null ? {} : { start: ts(row.start) }),
+    ...(row.exited === null ? {} : { exited: ts(row.exited) }),
     counters: {
       wakeups: num(row.wakeups),
       voluntarySwitches: num(row.voluntary_switches),

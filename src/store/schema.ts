@@ -80,4 +80,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN kernel_prio INTEGER;
   ALTER TABLE tasks ADD COLUMN boosted_kernel_prio INTEGER;
   `,
+  // a thread's start (fork or first event) and exit, trace timestamps in ns: two threads that
+  // used one tid one after the other are told apart by their start
+  `
+  ALTER TABLE tasks ADD COLUMN start INTEGER;
+  ALTER TABLE tasks ADD COLUMN exited INTEGER;
+  `,
 ];

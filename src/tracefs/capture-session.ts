@@ -2,20 +2,20 @@
 // optional launched command (`-- CMD ARGS`, like perf record: it keeps the user's stdin,
 // stdout and stderr, and it, its threads and its descendants are tracked), the end
 // conditions (--duration, Ctrl-C/SIGTERM/SIGHUP, the command's exit) and rtscope's own
-// placement (--cpu LIST pins rtscope to housekeeping CPUs; it runs at normal priority
-// unless --priority asks for SCHED_FIFO).
+// placement (see readerPlacement).
 //
 // Order matters. The command is spawned first but held (a shell waiting on a pipe) so that
 // its pid can join the selection before the analysis is built; `begin()` (called right
 // after the live source turned tracing on) releases it, so its exec and everything after
 // are in the trace, and no time passes between tracing on and the first read (a gap would
-// fill the ring buffer under load). rtscope pins itself only after spawning, so the
-// command does not inherit rtscope's CPU list.
+// fill the ring buffer under load). rtscope pins and prioritises itself only after
+// spawning, so the command inherits neither rtscope's CPU list nor its policy.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import type { Selection } from "../model/selection.ts";
 import { type LiveOptions, LiveSource } from "../sources/tracefs-live.ts";
 import { setStopHandler } from "./cleanup.ts";
+import { readCpuList } from "./cpu-list.ts";
 
 /** How long a Ctrl-C'd capture waits for the launched command to exit (it is traced meanwhile). */
 const CHILD_EXIT_WAIT_MS = 2000;
@@ -27,8 +27,71 @@ export interface SessionOptions extends LiveOptions {
   command?: string[];
   /** CPU list for rtscope itself ("0", "0-1,3") */
   cpuList?: string;
-  /** SCHED_FIFO priority for rtscope itself (default: normal priority) */
-  priority?: number;
+  /** SCHED_FIFO priority for rtscope itself, "normal" for SCHED_OTHER (default: see readerPlacement) */
+  priority?: number | "normal";
+}
+
+/**
+ * rtscope's own SCHED_FIFO priority when root and not told otherwise. The reader must not
+ * starve behind the SCHED_OTHER load it measures (measured: 60 s of `record --rt` beside
+ * hackbench lost events at 8 % of one CPU, i.e. waiting, not busy); 1 is above every normal
+ * task and below every real RT task (IRQ threads run at 50, cyclictest at 80-99), which
+ * rtscope therefore never delays. The price: rtscope's own CPU time (about 0.4 us per event)
+ * is taken from normal tasks first, and RT throttling and the fair server still bound it.
+ */
+export const DEFAULT_READER_PRIORITY = 1;
+
+export interface Placement {
+  /** SCHED_FIFO priority to set, or null to leave rtscope at normal priority */
+  priority: number | null;
+  /** CPU list to pin rtscope to, or null */
+  cpuList: string | null;
+  /** what was decided and why, for stderr */
+  notes: string[];
+}
+
+/**
+ * Where and how rtscope runs: --priority/--cpu as given; by default SCHED_FIFO
+ * DEFAULT_READER_PRIORITY when root, and then kept off isolated (isolcpus) and nohz_full CPUs,
+ * whose tasks an RT reader would interrupt. Pure: the tests give it the CPU sets.
+ */
+export function readerPlacement(o: {
+  priority?: number | "normal";
+  cpuList?: string;
+  isRoot: boolean;
+  online: number[];
+  isolated: number[];
+  nohzFull: number[];
+}): Placement {
+  const notes: string[] = [];
+  let priority: number | null = null;
+  if (typeof o.priority === "number") priority = o.priority;
+  else if (o.priority === undefined && o.isRoot) priority = DEFAULT_READER_PRIORITY;
+  let cpuList: string | null = o.cpuList ?? null;
+  if (priority !== null && cpuList === null) {
+    const reserved = new Set([...o.isolated, ...o.nohzFull]);
+    const housekeeping = o.online.filter((c) => !reserved.has(c));
+    if (reserved.size > 0 && housekeeping.length > 0) {
+      cpuList = housekeeping.join(",");
+      notes.push(`kept off isolated/nohz_full CPUs: running on CPUs ${cpuList} (--cpu to choose)`);
+    }
+  }
+  return { priority, cpuList, notes };
+}
+
+/** readerPlacement with this machine's CPU sets. */
+export function placementHere(
+  priority: number | "normal" | undefined,
+  cpuList: string | undefined,
+): Placement {
+  return readerPlacement({
+    priority,
+    cpuList,
+    isRoot: typeof process.getuid === "function" && process.getuid() === 0,
+    online: readCpuList("/sys/devices/system/cpu/online"),
+    isolated: readCpuList("/sys/devices/system/cpu/isolated"),
+    nohzFull: readCpuList("/sys/devices/system/cpu/nohz_full"),
+  });
 }
 
 export type StopReason = "duration" | "signal" | "command-exit" | "requested";
@@ -58,6 +121,10 @@ export class CaptureSession {
   readonly selection: Selection;
   readonly controller = new AbortController();
   child: ChildProcess | null = null;
+  /** rtscope's SCHED_FIFO priority, null at normal priority */
+  priority: number | null = null;
+  /** placement notes for stderr (the command prints them with the start-up line) */
+  notes: string[] = [];
   stopReason: StopReason | null = null;
   /** the launched command's exit code (or 128+signal), null while running / none */
   childExit: number | null = null;
@@ -86,8 +153,21 @@ export class CaptureSession {
     try {
       setStopHandler((sig) => s.stop("signal", sig));
       if (o.command && o.command.length > 0) s.launch(o.command);
-      if (o.cpuList) pinSelf(o.cpuList);
-      if (o.priority !== undefined) prioritizeSelf(o.priority);
+      const place = placementHere(o.priority, o.cpuList);
+      if (place.cpuList !== null) pinSelf(place.cpuList);
+      if (place.priority !== null) {
+        try {
+          prioritizeSelf(place.priority);
+          s.priority = place.priority;
+        } catch (e) {
+          // asked for: fail; by default (a container without CAP_SYS_NICE, RT group budget 0): go on
+          if (o.priority !== undefined) throw e;
+          place.notes.push(
+            `${(e as Error).message}; reading at normal priority, where a busy system can starve it`,
+          );
+        }
+      }
+      s.notes = place.notes;
       s.durationNs = o.durationNs;
     } catch (e) {
       s.close();
@@ -119,6 +199,10 @@ export class CaptureSession {
     );
     this.child = child;
     this.command = cmd;
+    // the launcher closes its end of the gate once it has read the line (or when the command
+    // is gone): a reset on that pipe is no error of rtscope's (it was an uncaught ECONNRESET
+    // on Ctrl-C, exit 2)
+    (child.stdio[3] as NodeJS.ReadWriteStream | null)?.on("error", () => {});
     if (child.pid === undefined) {
       // spawn failures (ENOENT) arrive as an 'error' event; make them an exception here
       throw new Error(`cannot run '${cmd[0]}': not found or not executable`);

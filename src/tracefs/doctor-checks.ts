@@ -5,8 +5,10 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { release, version } from "node:os";
 import { emptySelection } from "../model/selection.ts";
+import { parseCpuList } from "./cpu-list.ts";
 import { planEvents } from "./event-plan.ts";
 import { INSTANCE_PREFIX, removeInstanceDir } from "./instance.ts";
+import { decidePreemption, readPreemptSources } from "./preemption-model.ts";
 import { findTracefs } from "./tracefs-root.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "info";
@@ -28,27 +30,48 @@ function readText(path: string): string | null {
   }
 }
 
-/** The preemption model: debugfs's sched/preempt when readable ("none voluntary (full) lazy"), else uname -v. */
+/** The preemption model in force and the source that decided it (see preemption-model.ts). */
 export function preemptionModel(): { model: string; from: string } {
-  for (const p of ["/sys/kernel/debug/sched/preempt"]) {
-    const t = readText(p);
-    const m = t ? /\(([a-z]+)\)/.exec(t) : null;
-    if (m) return { model: m[1], from: p };
-  }
-  const v = version();
-  if (/PREEMPT_RT/.test(v)) return { model: "rt", from: "uname -v" };
-  if (/PREEMPT_DYNAMIC/.test(v))
-    return {
-      model: "dynamic (the model in force shows in /sys/kernel/debug/sched/preempt once debugfs is mounted)",
-      from: "uname -v",
-    };
-  if (/PREEMPT_LAZY/.test(v)) return { model: "lazy", from: "uname -v" };
-  if (/PREEMPT/.test(v)) return { model: "full", from: "uname -v" };
-  return { model: "none or voluntary", from: "uname -v" };
+  const v = decidePreemption(readPreemptSources());
+  return { model: v.model, from: v.from };
 }
 
 function cpuList(text: string | null): string {
   return (text ?? "").trim();
+}
+
+function cpuCount(list: string): number | "?" {
+  return list ? parseCpuList(list).length : "?";
+}
+
+const FAIR_SERVER = "/sys/kernel/debug/sched/fair_server";
+
+/** The fair server's runtime and period (ns) per CPU, or why they cannot be read. */
+export function fairServer(cpus: number[]): {
+  perCpu: { cpu: number; runtime: number; period: number }[];
+  why: string;
+  advice: string;
+} {
+  const perCpu: { cpu: number; runtime: number; period: number }[] = [];
+  for (const cpu of cpus) {
+    const runtime = readText(`${FAIR_SERVER}/cpu${cpu}/runtime`);
+    const period = readText(`${FAIR_SERVER}/cpu${cpu}/period`);
+    if (runtime === null || period === null) continue;
+    perCpu.push({ cpu, runtime: Number(runtime.trim()), period: Number(period.trim()) });
+  }
+  if (perCpu.length > 0) return { perCpu, why: "", advice: "" };
+  const major = release().split(".").map(Number);
+  const before612 = major[0] < 6 || (major[0] === 6 && major[1] < 12);
+  if (before612)
+    return { perCpu, why: "none (kernel before 6.12: RT throttling alone bounds RT tasks)", advice: "" };
+  const mounted = existsSync("/sys/kernel/debug/sched");
+  return {
+    perCpu,
+    why: mounted
+      ? `${FAIR_SERVER} not readable`
+      : `unknown: ${FAIR_SERVER} needs debugfs (not mounted); the default is 50 ms per 1 s on every CPU`,
+    advice: mounted ? "run as root" : "mount -t debugfs none /sys/kernel/debug to read it",
+  };
 }
 
 export function runDoctorChecks(): CheckResult[] {
@@ -152,21 +175,19 @@ export function runDoctorChecks(): CheckResult[] {
     );
 
   // preemption model
-  const pm = preemptionModel();
-  if (pm.model === "rt") add("preemption", "ok", `PREEMPT_RT (from ${pm.from})`);
-  else if (/full|dynamic|lazy/.test(pm.model))
-    add(
-      "preemption",
-      "warn",
-      `${pm.model} (from ${pm.from}); not PREEMPT_RT`,
-      "for hard real-time use a PREEMPT_RT kernel; with PREEMPT_DYNAMIC boot with preempt=full",
-    );
+  const pm = decidePreemption(readPreemptSources());
+  const pmFrom = pm.from ? `, from ${pm.from}` : "";
+  if (pm.model === "rt") add("preemption", "ok", `PREEMPT_RT${pmFrom}`);
+  else if (pm.model === "unknown")
+    add("preemption", "warn", `unknown: ${pm.detail}`, "for hard real-time use a PREEMPT_RT kernel");
   else
     add(
       "preemption",
       "warn",
-      `${pm.model} (from ${pm.from})`,
-      "long non-preemptible sections will show as blocking; use PREEMPT_RT or preempt=full",
+      `${pm.model}${pm.dynamic ? " (PREEMPT_DYNAMIC)" : ""}${pmFrom}: ${pm.detail}; not PREEMPT_RT`,
+      pm.model === "full" || pm.model === "lazy"
+        ? "for hard real-time use a PREEMPT_RT kernel"
+        : `long non-preemptible kernel sections will show as blocking; use PREEMPT_RT${pm.dynamic ? " or boot with preempt=full" : " or a fully preemptible kernel"}`,
     );
 
   // threaded IRQs
@@ -208,9 +229,16 @@ export function runDoctorChecks(): CheckResult[] {
       "an RT task running longer is throttled (huge latencies); disable with: sysctl kernel.sched_rt_runtime_us=-1 (keep a watchdog)",
     );
 
-  // isolation
+  // CPUs and isolation
+  const online = cpuList(readText("/sys/devices/system/cpu/online"));
+  const possible = cpuList(readText("/sys/devices/system/cpu/possible"));
   const isolated = cpuList(readText("/sys/devices/system/cpu/isolated"));
   const nohz = cpuList(readText("/sys/devices/system/cpu/nohz_full"));
+  add(
+    "CPUs",
+    "info",
+    `${cpuCount(possible)} CPUs (possible ${possible || "?"}), online ${online || "?"} (${cpuCount(online)}); isolated: ${isolated || "none"}; nohz_full: ${nohz || "none"}`,
+  );
   if (isolated || nohz)
     add(
       "CPU isolation",
@@ -225,6 +253,24 @@ export function runDoctorChecks(): CheckResult[] {
       "no isolcpus / nohz_full",
       "for the best latency isolate the RT CPUs (isolcpus=, nohz_full=, rcu_nocbs=) and run rtscope with --cpu on the others",
     );
+
+  // fair server (6.12+): normal tasks get `runtime` ns per `period` on each CPU even when RT
+  // tasks would keep the CPU busy, so an RT task can be delayed by up to that much
+  const fs = fairServer(parseCpuList(online));
+  if (fs.perCpu.length > 0) {
+    const uniform = fs.perCpu.every(
+      (c) => c.runtime === fs.perCpu[0].runtime && c.period === fs.perCpu[0].period,
+    );
+    const text = uniform
+      ? `every online CPU: ${fs.perCpu[0].runtime / 1e6} ms per ${fs.perCpu[0].period / 1e6} ms`
+      : fs.perCpu.map((c) => `cpu${c.cpu} ${c.runtime / 1e6}/${c.period / 1e6} ms`).join(", ");
+    add(
+      "fair server",
+      fs.perCpu.some((c) => c.runtime > 0) ? "warn" : "ok",
+      `runtime ${text}`,
+      "normal tasks may run for that share ahead of RT tasks when they starve; set /sys/kernel/debug/sched/fair_server/cpuN/runtime to 0 on RT CPUs if that is not wanted",
+    );
+  } else add("fair server", "info", fs.why, fs.advice);
 
   // cpu_dma_latency
   if (existsSync("/dev/cpu_dma_latency")) {

@@ -237,6 +237,21 @@ export interface StaleCleanup {
   failed: { name: string; error: string }[];
 }
 
+/**
+ * One line per instance `removeStaleInstances` removed or failed to remove, for stderr: an
+ * instance may belong to a run in another terminal, so the user is told which went and why.
+ */
+export function staleCleanupNotices(root: string, r: StaleCleanup): string[] {
+  const out: string[] = [];
+  for (const n of r.removed)
+    out.push(
+      `removed stale tracefs instance ${root}/instances/${n}: its rtscope (pid ${instanceOwner(n)}) is no longer running`,
+    );
+  for (const f of r.failed)
+    out.push(`could not remove stale instance ${root}/instances/${f.name}: ${f.error}`);
+  return out;
+}
+
 /** Removes rtscope instances whose owner is dead (or every rtscope instance with `all`). */
 export function removeStaleInstances(root: string, all = false): StaleCleanup {
   const out: StaleCleanup = { removed: [], kept: [], failed: [] };

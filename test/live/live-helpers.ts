@@ -2,7 +2,7 @@
 // check that no rtscope instance is left behind at the end of every test file.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after } from "node:test";
 import { instanceOwner } from "../../src/tracefs/instance.ts";
@@ -49,15 +49,18 @@ export interface Ran {
   stderr: string;
 }
 
-const MAIN = join(repoRoot, "src/cli/main.ts");
-
-/** Runs `rtscope ARGS` as a child whose instance counts as ours; SIGKILL after the timeout (default 2 min). */
+/**
+ * Runs rtscope (src/cli/main.ts) with stdout and stderr captured; `onSpawn` gets the child
+ * and the output so far. Killed after `timeoutMs` (default 120 s).
+ */
 export function runRtscope(
   args: string[],
-  opts: { onSpawn?: (c: ChildProcess) => void; timeoutMs?: number } = {},
+  opts: { onSpawn?: (c: ChildProcess, output: () => string) => void; timeoutMs?: number } = {},
 ): Promise<Ran> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const c = spawn(process.execPath, [join(repoRoot, "src/cli/main.ts"), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     if (c.pid) trackPid(c.pid);
     let stdout = "";
     let stderr = "";
@@ -72,6 +75,31 @@ export function runRtscope(
       clearTimeout(t);
       resolve({ code, signal, stdout, stderr });
     });
-    opts.onSpawn?.(c);
+    opts.onSpawn?.(c, () => stdout);
   });
+}
+
+/**
+ * Resolves once the rtscope with this pid reads its instance (some CPU's stats count read
+ * events): a new instance starts with tracing on, and rtscope switches it off while it sets
+ * it up, so tracing_on alone does not tell. Returns the instance path.
+ */
+export async function untilReading(pid: number, ms = 120_000): Promise<string> {
+  const inst = `/sys/kernel/tracing/instances/rtscope-${pid}`;
+  const until = Date.now() + ms;
+  const reading = () => {
+    try {
+      return readdirSync(`${inst}/per_cpu`).some((c) =>
+        /read events: [1-9]/.test(readFileSync(`${inst}/per_cpu/${c}/stats`, "utf8")),
+      );
+    } catch {
+      return false;
+    }
+  };
+  while (!reading()) {
+    if (!existsSync(`/proc/${pid}`)) throw new Error(`rtscope (pid ${pid}) exited before it read ${inst}`);
+    if (Date.now() > until) throw new Error(`${inst}: rtscope never started reading`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return inst;
 }

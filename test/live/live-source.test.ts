@@ -4,7 +4,7 @@
 // matches the kernel's overrun counter.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { EventKind } from "../../src/model/event-kind.ts";
 import { emptySelection } from "../../src/model/selection.ts";
@@ -33,11 +33,13 @@ describe("live source", { skip: skipLive }, () => {
       let last = Number.NEGATIVE_INFINITY;
       let backwards = 0;
       let switches = 0;
+      const perCpu = new Map<number, number>();
       const loadDone = load(1);
       setTimeout(() => src.stop(), 1500);
       await src.run({
         handle(r) {
           n++;
+          if (r.kind !== EventKind.LostEvents) perCpu.set(r.cpu, (perCpu.get(r.cpu) ?? 0) + 1);
           if (r.ts < last) backwards++;
           last = r.ts;
           if (r.kind === EventKind.SchedSwitch) switches++;
@@ -57,6 +59,22 @@ describe("live source", { skip: skipLive }, () => {
       assert.ok(switches > 1000, `only ${switches} switches`);
       assert.equal(src.stats().outOfOrder, 0);
       assert.equal(src.lostEvents, 0);
+      // the account every live report's source carries, per CPU, against the stats file
+      // read here: written = entries + overrun + read events; events = what the sink got
+      const accounts = src.cpuAccounts();
+      assert.deepEqual(
+        accounts.map((a) => a.cpu),
+        src.instance.cpus(),
+      );
+      for (const a of accounts) {
+        const text = readFileSync(`${src.instance.path}/per_cpu/cpu${a.cpu}/stats`, "utf8");
+        const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(text)![1]);
+        assert.equal(a.written, field("entries") + field("overrun") + field("read events"), `CPU ${a.cpu}`);
+        assert.equal(a.events, perCpu.get(a.cpu) ?? 0, `CPU ${a.cpu}`);
+        assert.equal(a.events, field("read events"), `CPU ${a.cpu}`);
+        assert.equal(a.lost, 0);
+      }
+      assert.equal(src.stats().written, n);
     } finally {
       src.close();
     }

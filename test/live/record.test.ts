@@ -206,9 +206,27 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
       true,
       "SIGKILL cannot clean up: the instance must still be there",
     );
-    const next = await rtscope(["record", "--duration", "300ms", "-o", join(tmp, "next.txt")]);
-    assert.equal(next.code, 0, next.stderr);
-    assert.equal(existsSync(instanceOf(pid)), false, "the next start must remove the stale instance");
+    // an instance whose owner is alive (another terminal's run) must stay
+    const sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+    const alive = instanceOf(sleeper.pid!);
+    mkdirSync(alive);
+    try {
+      const next = await rtscope(["record", "--duration", "300ms", "-o", join(tmp, "next.txt")]);
+      assert.equal(next.code, 0, next.stderr);
+      assert.equal(existsSync(instanceOf(pid)), false, "the next start must remove the stale instance");
+      assert.match(
+        next.stderr,
+        new RegExp(
+          `removed stale tracefs instance \\S*rtscope-${pid}: its rtscope \\(pid ${pid}\\) is no longer running`,
+        ),
+        "the removal must be said on stderr",
+      );
+      assert.equal(existsSync(alive), true, "an instance of a running process must be kept");
+      assert.doesNotMatch(next.stderr, new RegExp(`rtscope-${sleeper.pid}\\b`));
+    } finally {
+      rmdirSync(alive);
+      sleeper.kill();
+    }
   });
 
   it("rtscope reset removes stale instances on demand and touches nothing else", async () => {

@@ -35,7 +35,9 @@ describe("diagnostics catalogue", () => {
       .filter((f) => !f.endsWith("diagnostic-catalogue.ts"))
       .map((f) => readFileSync(f, "utf8"))
       .join("\n");
-    const used = new Set([...text.matchAll(/\.add\(\s*"([a-z_0-9]+)"/g)].map((m) => m[1]));
+    const used = new Set(
+      [...text.matchAll(/(?:\.add|diagnostics\.set)\(\s*"([a-z_0-9]+)"/g)].map((m) => m[1]),
+    );
     for (const key of Object.keys(DIAGNOSTICS)) assert.ok(used.has(key), `${key} is never added`);
     for (const key of used)
       if (!(key in DIAGNOSTICS) && /_/.test(key)) assert.fail(`${key} is added but not in the catalogue`);

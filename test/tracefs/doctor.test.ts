@@ -1,7 +1,7 @@
 // rtscope doctor against what the system says through other channels (/proc, uname).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { CheckResult } from "../../src/tracefs/doctor-checks.ts";
@@ -40,6 +40,19 @@ describe("rtscope doctor", { skip: skipLive }, () => {
     }
     const uname = execFileSync("uname", ["-v"], { encoding: "utf8" });
     if (!/PREEMPT_RT/.test(uname)) assert.notEqual(by.get("preemption")?.status, "ok");
+    // the model in force on a dynamic kernel: the kernel log's last "Dynamic Preempt:" line,
+    // read here by util-linux's dmesg (when debugfs answers, its verdict may differ: skip)
+    const logged = [
+      ...execFileSync("dmesg", { encoding: "utf8" }).matchAll(/Dynamic Preempt: (\w+)/g),
+    ].pop()?.[1];
+    if (logged && !existsSync("/sys/kernel/debug/sched/preempt")) {
+      assert.match(by.get("preemption")!.detail, new RegExp(`^${logged}\\b.*from the kernel log`));
+    }
+    // CPU counts as getconf sees them
+    const conf = execFileSync("getconf", ["_NPROCESSORS_CONF"], { encoding: "utf8" }).trim();
+    const onln = execFileSync("getconf", ["_NPROCESSORS_ONLN"], { encoding: "utf8" }).trim();
+    assert.match(by.get("CPUs")!.detail, new RegExp(`^${conf} CPUs .*online \\S+ \\(${onln}\\); isolated: `));
+    assert.ok(by.has("fair server"));
     const cs = readFileSync(
       "/sys/devices/system/clocksource/clocksource0/current_clocksource",
       "utf8",
