@@ -7,6 +7,7 @@
 // (tgid = tid). Offline `--tgid` therefore covers the threads the source names, and
 // `descendantsOf` (fork tree) covers everything a launched command creates.
 
+import { assertIdInRange } from "../model/id-limits.ts";
 import { irqLineOf, type SelectionMatcher } from "./selection-matcher.ts";
 import type { TaskInfoLookup } from "./task-info.ts";
 import { RunState, TaskState } from "./task-state.ts";
@@ -70,6 +71,7 @@ export class TaskTable {
 
   /** A new thread under `tid` (fork): a reused tid retires the old thread's state. */
   create(tid: number, parentTid: number): TaskState {
+    assertIdInRange("thread id", tid);
     if (tid >= this.slotOfTid.length) {
       let n = this.slotOfTid.length;
       while (n <= tid) n *= 2;

@@ -17,7 +17,7 @@ import {
   type WindowChoice,
   type WindowRenderer,
 } from "../output/text-report.ts";
-import { analyzeTrace, loadWindowRenderer } from "./analyze-trace.ts";
+import { analyzeTrace, corruptionWarning, loadWindowRenderer } from "./analyze-trace.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
@@ -41,6 +41,7 @@ import {
   SELECTION_OPTIONS,
   SLO_HELP,
   SLO_OPTIONS,
+  STRICT_HELP,
   selectionFromValues,
   showsWindows,
   UsageError,
@@ -52,7 +53,7 @@ import {
 export const summary = "analyse recorded traces (trace.dat, ftrace text)";
 
 export const help = `Usage: rtscope report FILE... [SELECTION] [--slo ...] [--format text|json|junit|hist] [-o FILE]
-                      [--worst N] [--buffer NAME] [--wakeup-event wakeup|waking]
+                      [--worst N] [--buffer NAME] [--strict] [--wakeup-event wakeup|waking]
                       [--margin T] [--window-memory SIZE]
 
 Analyses recorded traces: trace-cmd's trace.dat (v6, v7 with zlib/zstd) and ftrace text
@@ -82,6 +83,7 @@ Output:
 
 Input:
   --buffer NAME          the trace.dat buffer (instance) to read (default: the top buffer)
+${STRICT_HELP}
 
 ${WINDOW_HELP}
 
@@ -107,6 +109,7 @@ const OPTIONS = {
   ...HIST_OPTIONS,
   ...WINDOW_OPTIONS,
   buffer: { type: "string" },
+  strict: { type: "boolean" },
   windows: { type: "string" },
   metrics: { type: "string", multiple: true },
 } as const;
@@ -119,6 +122,8 @@ export interface ReportCommandOptions {
   output?: string;
   worstN: number;
   buffer?: string;
+  /** --strict: corrupt data is an error */
+  strict: boolean;
   wakeupEvent: "wakeup" | "waking";
   hist: HistSettings;
   windows: WindowChoice;
@@ -142,6 +147,7 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
     output: values.output,
     worstN: parseCount(values.worst, "--worst", 0, { min: 0, max: 10_000 }, "report"),
     buffer: values.buffer,
+    strict: values.strict === true,
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], "report"),
     hist: parseHistSettings(values, "report"),
     metrics: parseMetricList(values.metrics, "--metrics", "report"),
@@ -228,6 +234,7 @@ export async function run(argv: string[]): Promise<number> {
             worstN: o.worstN,
             wakeupEvent: o.wakeupEvent,
             buffer: o.buffer,
+            strict: o.strict,
             windows: showsWindows(o),
             windowSettings: o.window,
           },
@@ -237,6 +244,7 @@ export async function run(argv: string[]): Promise<number> {
     } finally {
       progress.clear();
     }
+    process.stderr.write(corruptionWarning(file, analysed[analysed.length - 1].report.diagnostics));
   }
   if (o.metrics.length > 0) for (const a of analysed) a.report = onlyMetrics(a.report, o.metrics);
   const windowRenderer = o.format === "text" ? await loadWindowRenderer() : undefined;

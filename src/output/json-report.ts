@@ -163,7 +163,7 @@ export function reportToJsonObject(r: Report, events: EventsJson = eventsAsObjec
         ordered(l, ["irq", "name", "hardirq"], { hardirq: (m) => metricJson(m as MetricSummary) }),
       ),
     diagnostics: (ds) =>
-      (ds as object[]).map((d) => ordered(d, ["key", "severity", "cpu", "count", "message"])),
+      (ds as object[]).map((d) => ordered(d, ["key", "severity", "cpu", "count", "message", "offsets"])),
   });
 }
 

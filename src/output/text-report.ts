@@ -327,7 +327,8 @@ function diagnosticsSection(r: Report, out: string[]): void {
   for (const d of sorted) {
     const cpu = d.cpu >= 0 ? ` CPU ${d.cpu}` : "";
     const count = d.count < 0 ? "count unknown" : `x${countCell(d.count)}`;
-    out.push(`  [${d.severity}] ${d.key}${cpu} (${count}): ${d.message}`);
+    const at = d.offsets?.length ? ` [first at file offset ${d.offsets.join(", ")}]` : "";
+    out.push(`  [${d.severity}] ${d.key}${cpu} (${count}): ${d.message}${at}`);
   }
 }
 

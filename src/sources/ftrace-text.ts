@@ -14,6 +14,7 @@ import { EventRecord, StrSlot } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
 import type { EventSink, RunOptions, SourceInfo, TraceSource } from "../model/source.ts";
 import { TraceFormatError } from "../model/source.ts";
+import { CPU_LIMIT } from "../model/id-limits.ts";
 import {
   type Container,
   detectContainer,
@@ -23,6 +24,7 @@ import {
 import { EventNameTable } from "./ftrace-text/event-names.ts";
 import { ascii, FieldScanner } from "./ftrace-text/field-scanner.ts";
 import { HeaderKind, HeaderLine, parseHeaderLine } from "./ftrace-text/header-lines.ts";
+import { IdCheck } from "./id-check.ts";
 import { parseIrqEntry, parseIrqExit, parseSoftirq } from "./ftrace-text/irq-payload.ts";
 import { LineHeader, parseLineHeader } from "./ftrace-text/line-header.ts";
 import { type LineCallback, LineReader } from "./ftrace-text/line-reader.ts";
@@ -46,6 +48,8 @@ export interface FtraceTextOptions {
   stateTable?: "auto" | StateTable;
   /** bytes of event lines the opening probe reads to pick the prev_state table (default 4 MiB) */
   probeBytes?: number;
+  /** an event with an impossible thread id or CPU is an error (default: dropped, counted as lost) */
+  strict?: boolean;
 }
 
 const HEAD_BYTES = 64 * 1024;
@@ -131,6 +135,10 @@ class FtraceTextSource implements TraceSource, LineCallback {
   private lastTs = Number.NEGATIVE_INFINITY;
   private maxCpu = -1;
   private headerCpus = 0;
+  /** trace-cmd's `cpus=N` counts every CPU (ids are below it); tracefs' `#P:N` only the online ones */
+  private headerCpusAll = false;
+  /** set by run(), once the header is read */
+  private ids: IdCheck | null = null;
   private outOfOrder = 0;
   private unparsed = 0;
   private firstUnparsed = "";
@@ -186,7 +194,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
     this.info.tsResolutionNs = fd > 0 ? 10 ** (9 - fd) : 1;
     this.info.tsBase = BigInt(this.ctx.baseSec) * 1_000_000_000n;
     // provisional until the run has seen every line: the header's count, else the CPUs seen so far
-    this.info.cpus = this.headerCpus > 0 ? this.headerCpus : this.maxCpu + 1;
+    this.info.cpus = this.headerCpus > 0 && this.headerCpus < CPU_LIMIT ? this.headerCpus : this.maxCpu + 1;
     this.maxCpu = -1;
     if (this.ctx.stateTable === "old") this.ctx.stateTableSwitched = false;
     // the probe's bookkeeping is not the run's
@@ -280,6 +288,10 @@ class FtraceTextSource implements TraceSource, LineCallback {
           this.firstBadPayload = `line ${lineNo}: ${this.latin1.decode(b.subarray(s, Math.min(e, s + 200)))}`;
       }
     }
+    if (!this.ids!.check(rec, offset)) {
+      this.sink!.handle(rec);
+      return false;
+    }
     if (ts < this.lastTs) this.outOfOrder++;
     else this.lastTs = ts;
     if (h.cpu > this.maxCpu) this.maxCpu = h.cpu;
@@ -297,7 +309,8 @@ class FtraceTextSource implements TraceSource, LineCallback {
 
   private probeEvent(b: Buffer, _s: number, e: number, offset: number): boolean {
     const h = this.hdr;
-    if (h.cpu > this.maxCpu) this.maxCpu = h.cpu;
+    // a corrupt CPU column must not size the analysis (the run counts it)
+    if (h.cpu > this.maxCpu && h.cpu < this.cpuBound()) this.maxCpu = h.cpu;
     if (!this.probeFound) {
       this.probeFound = true;
       this.probeStartOffset = offset;
@@ -331,6 +344,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
         return;
       case HeaderKind.Cpus:
         this.headerCpus = hl.cpus;
+        this.headerCpusAll = true;
         return;
       case HeaderKind.Entries:
         this.headerCpus = hl.cpus;
@@ -344,19 +358,26 @@ class FtraceTextSource implements TraceSource, LineCallback {
         return;
       case HeaderKind.Lost:
         if (this.probing) return;
-        this.pendingLostCpu.push(hl.cpu);
+        // a corrupt CPU number: the loss still cuts every activation, attributed to CPU 0
+        const cpu = this.ids!.checkCpu(hl.cpu, offset) ? hl.cpu : 0;
+        this.pendingLostCpu.push(cpu);
         this.pendingLostCount.push(hl.lost);
         this.diagnostics.add(
           "lost_events",
           "data-loss",
-          `the trace lost events on CPU ${hl.cpu} ("${text.trim()}"); activations spanning the loss are incomplete`,
+          `the trace lost events on CPU ${cpu} ("${text.trim()}"); activations spanning the loss are incomplete`,
           hl.lost,
-          hl.cpu,
+          cpu,
         );
         return;
       default:
         return;
     }
+  }
+
+  /** CPU numbers are below this: trace-cmd's CPU count, else the kernel's limit. */
+  private cpuBound(): number {
+    return this.headerCpusAll && this.headerCpus > 0 && this.headerCpus < CPU_LIMIT ? this.headerCpus : CPU_LIMIT;
   }
 
   /** Emits the lost-data markers seen since the last event, at timestamp `ts`. */
@@ -380,6 +401,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
     if (this.ran) throw new Error(`${this.path}: a text trace source can be run only once`);
     this.ran = true;
     this.sink = sink;
+    this.ids = new IdCheck(this.diagnostics, this.cpuBound(), this.path, this.opts.strict === true);
     const { signal, onProgress } = opts;
     signal?.throwIfAborted();
     let lastProgress = Date.now();
