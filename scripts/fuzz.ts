@@ -22,7 +22,16 @@
 // error-offset in OUT/keep/ for minimising into regression tests.
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type DatSeed, loadDatSeed, type Mutant, mutateDat, mutateText, prng } from "./fuzz/mutations.ts";
@@ -72,7 +81,8 @@ function walk(dir: string, out: string[]): void {
 function isTraceFile(p: string): boolean {
   const b = basename(p);
   if (b.endsWith(".dat")) return true;
-  if (b === "cyclictest.txt" || b === "recorded-with.info" || b.endsWith(".md") || b.endsWith(".json")) return false;
+  if (b === "cyclictest.txt" || b === "recorded-with.info" || b.endsWith(".md") || b.endsWith(".json"))
+    return false;
   return b.endsWith(".txt") || b.endsWith(".html");
 }
 
@@ -99,7 +109,9 @@ function loadSeeds(): Seed[] {
         // an uncompressed v7 copy: its pages can be mutated in place
         const conv = join(convDir, `${basename(join(f, ".."))}.v7none.dat`);
         if (!existsSync(conv)) {
-          spawnSync("trace-cmd", ["convert", "--compression", "none", "-i", f, "-o", conv], { stdio: "ignore" });
+          spawnSync("trace-cmd", ["convert", "--compression", "none", "-i", f, "-o", conv], {
+            stdio: "ignore",
+          });
         }
         if (existsSync(conv)) {
           const cb = new Uint8Array(readFileSync(conv));
@@ -165,12 +177,14 @@ function classify(
   const lines = stderr.trim().split("\n");
   const message = lines.find((l) => l.startsWith("rtscope:")) ?? lines[0] ?? "";
   if (killedFor) return [killedFor, message];
-  if (/heap out of memory|Allocation failed|Array buffer allocation failed/i.test(stderr)) return ["oom", message];
+  if (/heap out of memory|Allocation failed|Array buffer allocation failed/i.test(stderr))
+    return ["oom", message];
   if (signal !== null) return ["crash", `signal ${signal}: ${message}`];
   if (/^\s+at .+:\d+:\d+\)?$/m.test(stderr) || /FATAL ERROR|Uncaught|node:internal/.test(stderr))
     return ["crash", message];
   if (code === 0 || code === 3 || code === 4) return ["ok", message];
-  if (code === 1 || code === 2) return [namesFileAndOffset(message, input) ? "error-offset" : "error-plain", message];
+  if (code === 1 || code === 2)
+    return [namesFileAndOffset(message, input) ? "error-offset" : "error-plain", message];
   return ["crash", `exit ${code}: ${message}`];
 }
 
@@ -182,7 +196,10 @@ function runOne(input: string): Promise<Omit<Result, "i" | "seed" | "family" | "
       process.execPath,
       [`--max-old-space-size=${heapMb}`, RTSCOPE, "report", input, "--format", "json"],
       // the compile cache keeps Node from type-stripping every module again for every input
-      { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NODE_COMPILE_CACHE: join(OUT, "compile-cache") } },
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, NODE_COMPILE_CACHE: join(OUT, "compile-cache") },
+      },
     );
     let stderr = "";
     child.stderr.setEncoding("utf8");
@@ -266,7 +283,7 @@ async function main(): Promise<void> {
       results.push(res);
       writeFileSync(resultsPath, `${JSON.stringify(res)}\n`, { flag: "a" });
       if (r.klass === "ok" || r.klass === "error-offset") rmSync(input);
-      else writeFileSync(join(OUT, "keep", basename(input)), m.bytes), rmSync(input);
+      else renameSync(input, join(OUT, "keep", basename(input)));
       if (results.length % 100 === 0) process.stderr.write(`fuzz: ${results.length}/${COUNT}\n`);
     }
   };
@@ -300,7 +317,9 @@ function summarize(results: Result[]): string {
     for (const [s, list] of [...shapes].sort((a, b) => b[1].length - a[1].length)) {
       const ex = list[0];
       out.push(`${String(list.length).padStart(5)}  ${s}`);
-      out.push(`       e.g. #${ex.i} ${ex.family} ${basename(ex.seed)} (${ex.detail.slice(0, 100)}) ${ex.peakMb} MiB ${ex.cpuS} s CPU`);
+      out.push(
+        `       e.g. #${ex.i} ${ex.family} ${basename(ex.seed)} (${ex.detail.slice(0, 100)}) ${ex.peakMb} MiB ${ex.cpuS} s CPU`,
+      );
     }
   }
   return `${out.join("\n")}\n`;

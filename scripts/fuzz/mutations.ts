@@ -29,8 +29,8 @@ const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[int(rng, xs.length)];
 
 /** Values that break size and id checks: 0, ±1 around powers of two, the sign bit, all ones. */
 const INTERESTING_32 = [
-  0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
-  4194304, 4194303, 99999999, 0x40000000, 0x07ffffff, 0x08000000,
+  0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 4194304,
+  4194303, 99999999, 0x40000000, 0x07ffffff, 0x08000000,
 ];
 const INTERESTING_64 = [
   0n,
@@ -73,7 +73,8 @@ export interface DatSeed {
 }
 
 /** Names of fields holding thread ids or CPU numbers. */
-const ID_FIELD = /^(common_pid|pid|prev_pid|next_pid|child_pid|parent_pid|old_pid|target_cpu|orig_cpu|dest_cpu|cpu_id|cpu)$/;
+const ID_FIELD =
+  /^(common_pid|pid|prev_pid|next_pid|child_pid|parent_pid|old_pid|target_cpu|orig_cpu|dest_cpu|cpu_id|cpu)$/;
 
 /** Field offsets of id fields per event id, from the format texts. */
 function idFieldsById(meta: TraceDatMeta): Map<number, { offset: number; size: number; name: string }[]> {
@@ -162,7 +163,8 @@ export function loadDatSeed(path: string, bytes: Uint8Array): DatSeed {
               prev = p + cursor.payloadLength;
               const id = new DataView(bytes.buffer, bytes.byteOffset).getUint16(p, le);
               for (const f of ids.get(id) ?? []) {
-                if (f.size === 4 || f.size === 8) seed.idFields.push({ at: p + f.offset, size: f.size, name: f.name });
+                if (f.size === 4 || f.size === 8)
+                  seed.idFields.push({ at: p + f.offset, size: f.size, name: f.name });
               }
             }
           } catch {
@@ -316,7 +318,11 @@ export function mutateText(rng: Rng, src: Uint8Array): Mutant {
     if (k === 0) lines.splice(i, 1);
     else if (k === 1) lines.splice(i, 0, lines[j]);
     else [lines[i], lines[j]] = [lines[j], lines[i]];
-    return { bytes: Buffer.from(lines.join("\n"), "latin1"), family: "text-lines", detail: `op ${k} ${i} ${j}` };
+    return {
+      bytes: Buffer.from(lines.join("\n"), "latin1"),
+      family: "text-lines",
+      detail: `op ${k} ${i} ${j}`,
+    };
   }
   // numbers of event lines: ids, CPUs, prios
   const edits: string[] = [];

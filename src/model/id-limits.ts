@@ -25,5 +25,7 @@ export function validTid(tid: number): boolean {
 export function assertIdInRange(what: "thread id" | "CPU", value: number): void {
   const limit = what === "CPU" ? CPU_LIMIT : PID_LIMIT;
   if (value >= 0 && value < limit) return;
-  throw new RangeError(`${what} ${value} is outside the kernel's range (0 to ${limit - 1}): a trace reader passed on a corrupt event`);
+  throw new RangeError(
+    `${what} ${value} is outside the kernel's range (0 to ${limit - 1}): a trace reader passed on a corrupt event`,
+  );
 }

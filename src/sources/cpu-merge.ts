@@ -181,7 +181,7 @@ export class CpuMerge {
         if (!s.lostCorrupt)
           this.diagnostics.add(
             "lost_events",
-          "data-loss",
+            "data-loss",
             "the kernel dropped events (ring buffer full or overwritten): activations spanning the loss are incomplete; use a bigger buffer (-b) or fewer events",
             s.lost,
             s.cpu,
@@ -189,7 +189,11 @@ export class CpuMerge {
       } else {
         const c = s.cursor;
         const at =
-          c.fileOffset < 0 ? -1 : c.inChunkPage ? c.fileOffset : c.fileOffset + (c.payloadOffset - c.pageStart);
+          c.fileOffset < 0
+            ? -1
+            : c.inChunkPage
+              ? c.fileOffset
+              : c.fileOffset + (c.payloadOffset - c.pageStart);
         catalog.fill(rec, c.data, c.view, c.payloadOffset, c.payloadLength, at);
         rec.cpu = s.cpu;
         rec.ts = s.key;
@@ -224,7 +228,14 @@ export class CpuMerge {
       return this.step(s);
     } catch (e) {
       if (this.strict || !(e instanceof TraceFormatError)) throw e;
-      this.diagnostics.add("corrupt_subbuffer", "data-loss", `${CORRUPT_MESSAGE} (first: ${e.detail})`, 1, s.cpu, e.offset);
+      this.diagnostics.add(
+        "corrupt_subbuffer",
+        "data-loss",
+        `${CORRUPT_MESSAGE} (first: ${e.detail})`,
+        1,
+        s.cpu,
+        e.offset,
+      );
       s.onPage = false;
       s.isLost = true;
       s.lostCorrupt = true;

@@ -12,9 +12,9 @@ import { type FileHandle, open } from "node:fs/promises";
 import { Diagnostics } from "../model/diagnostics.ts";
 import { EventRecord, StrSlot } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
+import { CPU_LIMIT } from "../model/id-limits.ts";
 import type { EventSink, RunOptions, SourceInfo, TraceSource } from "../model/source.ts";
 import { TraceFormatError } from "../model/source.ts";
-import { CPU_LIMIT } from "../model/id-limits.ts";
 import {
   type Container,
   detectContainer,
@@ -24,7 +24,6 @@ import {
 import { EventNameTable } from "./ftrace-text/event-names.ts";
 import { ascii, FieldScanner } from "./ftrace-text/field-scanner.ts";
 import { HeaderKind, HeaderLine, parseHeaderLine } from "./ftrace-text/header-lines.ts";
-import { IdCheck } from "./id-check.ts";
 import { parseIrqEntry, parseIrqExit, parseSoftirq } from "./ftrace-text/irq-payload.ts";
 import { LineHeader, parseLineHeader } from "./ftrace-text/line-header.ts";
 import { type LineCallback, LineReader } from "./ftrace-text/line-reader.ts";
@@ -40,6 +39,7 @@ import {
 import { parseSysEnterSleep, parseSysExitSleep } from "./ftrace-text/syscall-payload.ts";
 import { type StateTable, TextContext } from "./ftrace-text/text-context.ts";
 import { parseHrtimerExpireEntry, parseHrtimerOnly, parseHrtimerStart } from "./ftrace-text/timer-payload.ts";
+import { IdCheck } from "./id-check.ts";
 
 export interface FtraceTextOptions {
   /** read size in bytes (default 1 MiB); tests use tiny chunks to exercise line boundaries */
@@ -356,7 +356,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
             hl.written - hl.inBuffer,
           );
         return;
-      case HeaderKind.Lost:
+      case HeaderKind.Lost: {
         if (this.probing) return;
         // a corrupt CPU number: the loss still cuts every activation, attributed to CPU 0
         const cpu = this.ids!.checkCpu(hl.cpu, offset) ? hl.cpu : 0;
@@ -370,6 +370,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
           cpu,
         );
         return;
+      }
       default:
         return;
     }
@@ -377,7 +378,9 @@ class FtraceTextSource implements TraceSource, LineCallback {
 
   /** CPU numbers are below this: trace-cmd's CPU count, else the kernel's limit. */
   private cpuBound(): number {
-    return this.headerCpusAll && this.headerCpus > 0 && this.headerCpus < CPU_LIMIT ? this.headerCpus : CPU_LIMIT;
+    return this.headerCpusAll && this.headerCpus > 0 && this.headerCpus < CPU_LIMIT
+      ? this.headerCpus
+      : CPU_LIMIT;
   }
 
   /** Emits the lost-data markers seen since the last event, at timestamp `ts`. */

@@ -47,7 +47,11 @@ export class IdCheck {
 
   private count(key: string, message: string, offset: number, value: string): void {
     if (this.strict)
-      throw new TraceFormatError(this.path, Math.max(0, offset), `${value}: ${message.replace(/; each was dropped.*$/, "")} (--strict)`);
+      throw new TraceFormatError(
+        this.path,
+        Math.max(0, offset),
+        `${value}: ${message.replace(/; each was dropped.*$/, "")} (--strict)`,
+      );
     this.diagnostics.add(key, "data-loss", message, 1, -1, offset);
   }
 

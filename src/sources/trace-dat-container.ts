@@ -391,7 +391,8 @@ function readEventFormats(r: ByteReader, meta: TraceDatMeta): void {
 function placedText(r: ByteReader, what: string): [string, TextPlace] {
   const at = r.where();
   const n = r.u64(`${what} length`);
-  if (n > LIMIT.format) r.fail(`${what} of ${n} bytes at ${at}: more than a format can be (at most ${LIMIT.format})`);
+  if (n > LIMIT.format)
+    r.fail(`${what} of ${n} bytes at ${at}: more than a format can be (at most ${LIMIT.format})`);
   const place = r.place();
   return [decodeText(r.take(n, what)), place];
 }
@@ -490,7 +491,8 @@ function readOptionsV6(r: FileByteReader, st: OptionState): void {
 
 function readFlyrecordTableV6(r: ByteReader, meta: TraceDatMeta, cpus: number, name: string): BufferInfo {
   const at = r.where();
-  if (cpus * 16 > r.remaining()) throw truncatedAt(r.path, meta.fileSize, at, cpus * 16, `the table of ${cpus} CPUs`);
+  if (cpus * 16 > r.remaining())
+    throw truncatedAt(r.path, meta.fileSize, at, cpus * 16, `the table of ${cpus} CPUs`);
   const list: CpuData[] = [];
   for (let cpu = 0; cpu < cpus; cpu++) {
     const entryAt = r.where();
@@ -513,7 +515,13 @@ function checkRegion(
 ): void {
   if (offset + size > meta.fileSize) {
     const inst = name === "" ? "" : ` of instance "${name}"`;
-    throw truncatedAt(meta.path, meta.fileSize, offset, size, `the data of CPU ${cpu}${inst} (listed at offset ${at})`);
+    throw truncatedAt(
+      meta.path,
+      meta.fileSize,
+      offset,
+      size,
+      `the data of CPU ${cpu}${inst} (listed at offset ${at})`,
+    );
   }
 }
 

@@ -82,7 +82,11 @@ function formatTexts(file: TraceDatFile): FormatText[] {
   const meta = file.meta;
   return [
     ...meta.ftraceFormats.map((text, i) => ({ system: "ftrace", text, place: meta.ftraceFormatPlaces[i] })),
-    ...meta.eventFormats.map((f, i) => ({ system: f.system, text: f.text, place: meta.eventFormatPlaces[i] })),
+    ...meta.eventFormats.map((f, i) => ({
+      system: f.system,
+      text: f.text,
+      place: meta.eventFormatPlaces[i],
+    })),
   ];
 }
 

@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { TaskTable } from "../../src/analysis/task-table.ts";
 import { SelectionMatcher } from "../../src/analysis/selection-matcher.ts";
+import { TaskTable } from "../../src/analysis/task-table.ts";
 import { analyzeTrace } from "../../src/cli/analyze-trace.ts";
 import type { DiagnosticEntry } from "../../src/model/diagnostics.ts";
 import { PID_LIMIT } from "../../src/model/id-limits.ts";
@@ -125,7 +125,10 @@ test("text: a thread id beyond pid_max's range is a per-event diagnostic with it
   const text = readFileSync(TEXT, "latin1");
   const line = text.indexOf("sched_wakeup: comm=rcu_preempt pid=15 ");
   const lineStart = text.lastIndexOf("\n", line) + 1;
-  const bad = text.replace("sched_wakeup: comm=rcu_preempt pid=15 ", "sched_wakeup: comm=rcu_preempt pid=4294967297 ");
+  const bad = text.replace(
+    "sched_wakeup: comm=rcu_preempt pid=15 ",
+    "sched_wakeup: comm=rcu_preempt pid=4294967297 ",
+  );
   const r = await analyse(put("tid.txt", Buffer.from(bad, "latin1")));
   const d = diag(r, "tid_out_of_range");
   assert.ok(d, "tid_out_of_range diagnostic");
@@ -194,7 +197,10 @@ test("trace.dat: a corrupt sub-buffer is skipped and counted as a loss at its of
 
   const loose = rtscope("report", path, "--format", "json", "--windows", "none");
   assert.equal(loose.code, 0, loose.stderr);
-  assert.match(loose.stderr, /warning: .*bad-page\.dat: corrupt data: 1 corrupt sub-buffer.* on CPU 1 \(first at offset \d+\).*--strict/);
+  assert.match(
+    loose.stderr,
+    /warning: .*bad-page\.dat: corrupt data: 1 corrupt sub-buffer.* on CPU 1 \(first at offset \d+\).*--strict/,
+  );
   const strict = rtscope("report", path, "--strict", "--windows", "none");
   assert.equal(strict.code, 2);
   assert.match(strict.stderr, new RegExp(`bad-page\\.dat: at offset ${victim.offset + 8} .*commit size`));
@@ -212,7 +218,10 @@ test("trace.dat v7: a chunk that does not decompress is skipped, the rest of the
   };
   const data = Buffer.concat([page(1000), page(2000), page(3000)]);
   const file = Buffer.from(
-    buildV7({ algo: "zstd", buffers: [{ name: "", clock: "mono", cpus: [{ cpu: 0, data }], chunkPages: 1 }] }),
+    buildV7({
+      algo: "zstd",
+      buffers: [{ name: "", clock: "mono", cpus: [{ cpu: 0, data }], chunkPages: 1 }],
+    }),
   );
   // the second chunk's zstd magic (28 b5 2f fd) broken
   const magic = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
@@ -260,6 +269,9 @@ test("trace.dat v7: a kallsyms section declaring 65 MiB is refused before it is 
   const file = buildV7({ algo: "zstd", meta, buffers: [{ name: "", clock: "mono", cpus: [] }] });
   assert.ok(file.length < 1024 * 1024, "a small file");
   const e = await openError(put("bomb.dat", file));
-  assert.match(e.message, /kallsyms section declares 68157444 bytes: more than it can sensibly hold \(at most \d+\)/);
+  assert.match(
+    e.message,
+    /kallsyms section declares 68157444 bytes: more than it can sensibly hold \(at most \d+\)/,
+  );
   assert.ok(e.offset > 0);
 });

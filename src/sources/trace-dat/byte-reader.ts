@@ -281,7 +281,9 @@ export class BlockByteReader extends ByteReader {
   }
 
   protected short(what: string, need: number): never {
-    this.fail(`${what}: ${need} bytes needed but the ${this.label} ends ${this.remaining()} bytes further: corrupt file`);
+    this.fail(
+      `${what}: ${need} bytes needed but the ${this.label} ends ${this.remaining()} bytes further: corrupt file`,
+    );
   }
 
   protected takeRaw(n: number): Uint8Array {

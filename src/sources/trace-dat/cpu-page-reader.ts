@@ -114,7 +114,13 @@ export class CpuPageReader {
     this.end = region.offset + region.size + (this.compressed ? 4 : 0);
     this.out = { page: this.block, fileOffset: 0, index: -1, streamOffset: 0 };
     if (this.end > fileSize)
-      throw truncatedAt(path, fileSize, region.offset, this.end - region.offset, `the data of CPU ${region.cpu}`);
+      throw truncatedAt(
+        path,
+        fileSize,
+        region.offset,
+        this.end - region.offset,
+        `the data of CPU ${region.cpu}`,
+      );
   }
 
   /** The next sub-buffer, or null at the end of this CPU's data. */
@@ -192,8 +198,7 @@ export class CpuPageReader {
       this.blockPos = 0;
       this.blockFileOffset = at;
       this.block = EMPTY;
-      if (usize > MAX_CHUNK_BYTES)
-        this.skipped(at, `chunk ${index}: uncompressed size ${usize} is absurd`);
+      if (usize > MAX_CHUNK_BYTES) this.skipped(at, `chunk ${index}: uncompressed size ${usize} is absurd`);
       const from = this.readAhead(at + 8, csize);
       const input = this.window.subarray(from, from + csize);
       const what = `CPU ${this.cpu} chunk ${index}`;
