@@ -8,7 +8,7 @@
 #
 # Usage (root):
 #   scripts/record-fixtures.sh [CASE...]           record fixture cases (default: all)
-#        cases: idle cpu-load hackbench fifo-hog
+#        cases: idle cpu-load hackbench fifo-hog local-clock realtime
 #   scripts/record-fixtures.sh --raw OUTDIR [--buffer-kb N] [--events sched|all] [--full-kallsyms] -- CMD ARGS...
 #        record CMD into OUTDIR/trace.v7.dat (used by bench/run.ts); prints "events N" and "lost N"
 #
@@ -60,13 +60,14 @@ ensure_tracefs() {
   fi
 }
 
-# instance_create BUFFER_KB EVENTS: a fresh private instance, mono clock, events on, tracing off.
+# instance_create BUFFER_KB EVENTS [CLOCK]: a fresh private instance, trace clock CLOCK (default
+# mono), events on, tracing off.
 instance_create() {
-  local kb=$1 events=$2 ev
+  local kb=$1 events=$2 clock=${3:-mono} ev
   ensure_tracefs
   mkdir "$INST"
   echo 0 >"$INST/tracing_on"
-  echo mono >"$INST/trace_clock"
+  echo "$clock" >"$INST/trace_clock"
   echo "$kb" >"$INST/buffer_size_kb"
   for ev in $events; do
     echo 1 >"$INST/events/$ev/enable"
@@ -123,12 +124,54 @@ case_loops() {
   esac
 }
 
+# Trace clock per case: mono, except the case that checks the timer metric's offset estimate
+# between another trace clock and the timers' CLOCK_MONOTONIC.
+case_clock() {
+  case $1 in
+  local-clock) echo local ;;
+  *) echo mono ;;
+  esac
+}
+
+# Events per case. The clock cases were recorded while the shared machine ran fuzzers that spawn
+# thousands of processes a second (7 M events lost in 16 MiB per CPU): they keep the events the
+# timer metric reads, and the sched events that concern cyclictest (case_filters).
+case_events() {
+  case $1 in
+  local-clock | realtime)
+    echo "sched/sched_switch sched/sched_wakeup sched/sched_waking
+      timer/hrtimer_start timer/hrtimer_expire_entry timer/hrtimer_expire_exit timer/hrtimer_cancel
+      syscalls/sys_enter_clock_nanosleep syscalls/sys_exit_clock_nanosleep"
+    ;;
+  *) echo "$ALL_EVENTS" ;;
+  esac
+}
+
+# case_filters CASE: in-kernel event filters of the case (after instance_create).
+case_filters() {
+  case $1 in
+  local-clock | realtime)
+    echo 'prev_comm == "cyclictest" || next_comm == "cyclictest"' >"$INST/events/sched/sched_switch/filter"
+    echo 'comm == "cyclictest"' >"$INST/events/sched/sched_wakeup/filter"
+    echo 'comm == "cyclictest"' >"$INST/events/sched/sched_waking/filter"
+    ;;
+  esac
+}
+
+# Extra cyclictest options per case: `realtime` sleeps on CLOCK_REALTIME timers (--clock=1), whose
+# expiry times are not on the trace clock's base.
+case_ct_options() {
+  case $1 in
+  realtime) echo --clock=1 ;;
+  esac
+}
+
 # Starts the load of a case in the background (pids in BG_PIDS, command line in LOAD_CMD).
 # Not run in a $(...) subshell: BG_PIDS must reach stop_load.
 LOAD_CMD=""
 start_load() {
   case $1 in
-  idle) LOAD_CMD="(none)" ;;
+  idle | local-clock | realtime) LOAD_CMD="(none)" ;;
   cpu-load)
     setsid stress-ng --cpu 2 --timeout 30 -q >/dev/null 2>&1 &
     BG_PIDS+=($!)
@@ -175,7 +218,8 @@ cyclictest_threads() {
     local policy
     policy=$(awk '{print $41}' "$t/stat" 2>/dev/null || echo 0)
     [ "$policy" = 1 ] || continue
-    echo "$(basename "$t") $(awk '/^Cpus_allowed_list:/ {print $2}' "$t/status")"
+    # a thread may exit between the two reads (cyclictest's helper threads do)
+    echo "$(basename "$t") $(awk '/^Cpus_allowed_list:/ {print $2}' "$t/status" 2>/dev/null)"
   done | sort -n
 }
 
@@ -185,12 +229,19 @@ record_case() {
   local LOOPS
   LOOPS=$(case_loops "$c")
   local CT_CMD=(cyclictest -t2 -a -p80 -i1000 -d0 -l"$LOOPS" -m -v -N)
+  # shellcheck disable=SC2207 # words on purpose
+  CT_CMD+=($(case_ct_options "$c"))
+  local CLOCK
+  CLOCK=$(case_clock "$c")
+  local EVENTS
+  EVENTS=$(case_events "$c")
   rm -rf "$out"
   mkdir -p "$out"
-  instance_create 16384 "$ALL_EVENTS"
+  instance_create 16384 "$EVENTS" "$CLOCK"
+  case_filters "$c"
 
   start_load "$c"
-  [ "$c" = idle ] || sleep 1
+  [ "$LOAD_CMD" = "(none)" ] || sleep 1
 
   echo 1 >"$INST/tracing_on"
   "${CT_CMD[@]}" >"$WORK/ct.out" 2>"$WORK/ct.err" &
@@ -223,10 +274,17 @@ record_case() {
   } >"$out/cyclictest.txt"
   cp "$INST/trace" "$out/trace.txt"
   small_kallsyms "$out/trace.txt" "$WORK/kallsyms"
-  instance_extract "$out/trace.v7.dat" "$WORK/kallsyms" "$ALL_EVENTS"
+  instance_extract "$out/trace.v7.dat" "$WORK/kallsyms" "$EVENTS"
   tracefs_instance_remove "$INST"
   trace-cmd convert --file-version 6 --compression none -i "$out/trace.v7.dat" -o "$out/trace.v6.dat" >/dev/null 2>&1
   trace-cmd report -t -i "$out/trace.v7.dat" >"$out/report-t.txt" 2>/dev/null
+  case $c in
+  local-clock | realtime)
+    # recorded beside a busy machine: the text forms run to tens of MB; the tests read the
+    # trace.v7.dat (and trace-cmd's reading of it when they need one)
+    rm -f "$out/trace.txt" "$out/trace.v6.dat" "$out/report-t.txt"
+    ;;
+  esac
 
   local tjson="" n=0 tid cpus
   while read -r tid cpus; do
@@ -243,6 +301,8 @@ record_case() {
   "traceCmd": "$(trace-cmd --version 2>&1 | grep -o 'version [0-9.]*' | head -1)",
   "cyclictest": "${CT_CMD[*]}",
   "load": "$LOAD_CMD",
+  "traceClock": "$CLOCK",
+  "enabledEvents": "$(echo $EVENTS)",
   "intervalUs": 1000,
   "loops": $LOOPS,
   "events": $entries,

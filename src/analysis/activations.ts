@@ -20,9 +20,11 @@
 // - timer: from the requested expiry (softexpires of the hrtimer_wakeup timer the thread
 //   armed, the time cyclictest/stress-ng measure from; equal to `expires` for RT threads,
 //   which get no slack) to the switch-in, or to sys_exit of clock_nanosleep/nanosleep when
-//   the thread slept inside that syscall and syscall events are on. Parts: irq =
-//   hrtimer_expire_entry.now − expiry (timer clock), thread = end − expire_entry ts (trace
-//   clock); the sample is their sum. The wakeup is tied to the timer by two links, either
+//   the thread slept inside that syscall and syscall events are on. The sample is end − expiry
+//   on the trace clock: the expiry is in the timer's clock base, put on the trace clock by
+//   TimerClock (0 for MONOTONIC timers on a mono trace clock, else an offset estimated from the
+//   events; timer-clock.ts). Parts: irq = expiry → this timer's hrtimer_expire_entry, thread =
+//   expire_entry → end; they add up to the sample. The wakeup is tied to the timer by two links, either
 //   suffices: it happens on the expiring CPU inside expire_entry/exit of an hrtimer_wakeup
 //   timer, or that timer's key is one the thread armed (a wakeup recorded later on another
 //   CPU). Either way the expired timer must be the one the thread armed last (same key): the
@@ -41,7 +43,7 @@ import type { Analyzer } from "./analyzer.ts";
 import type { CpuCoverage } from "./cpu-coverage.ts";
 import type { IrqLines } from "./irq-lines.ts";
 import { FIRST_VIOLATION, HistogramBudget, MetricStats, NEW_MAX, WORST_VIOLATION } from "./metric-stats.ts";
-import type { SampleObserver } from "./sample-observer.ts";
+import type { CutReason, SampleObserver, SampleSink } from "./sample-observer.ts";
 import {
   M_IRQ,
   M_LATENCY,
@@ -53,6 +55,7 @@ import {
   type TaskState,
 } from "./task-state.ts";
 import { COMM_REFRESH_NS, type TaskTable } from "./task-table.ts";
+import type { TimerClock } from "./timer-clock.ts";
 
 /** Number of additive parts per metric index. */
 const PART_COUNTS = [0, 0, 0, 2, 3];
@@ -69,7 +72,11 @@ export interface ActivationConfig {
   worstN: number;
   /** global SLO bounds by metric index, NaN = none */
   slo: Float64Array;
+  /** puts hrtimer expiries on the trace clock */
+  timerClock: TimerClock;
   observer?: SampleObserver;
+  /** told every sample and every cut activation (--samples) */
+  sink?: SampleSink;
 }
 
 /** Why open activations were cut. */
@@ -91,7 +98,9 @@ export class Activations implements Analyzer {
   private cpuInExpire: Uint8Array;
   private cpuExpireKey: Float64Array;
   private cpuExpireFn: Float64Array;
-  private cpuExpireNow: Float64Array;
+  /** TimerClock offset of the expiring timer's base */
+  private cpuExpireOffset: Float64Array;
+  private cpuExpireSlot: Int32Array;
   private cpuExpireTs: Float64Array;
 
   /** memory for fast (32-bit) histograms of busy metrics */
@@ -112,6 +121,14 @@ export class Activations implements Analyzer {
   lostUnknown = 0;
   lostRecords = 0;
   migrateEventsSeen = false;
+  /**
+   * Samples count only when they end inside [countFromTs, countUntilTs) (relative ns). The
+   * state machines run on outside the span, so an activation that begins before it and ends
+   * inside is measured whole: `admit` feeds one stream to a baseline analysis and a
+   * with-newcomer analysis split at the newcomer's start, with no gap between them.
+   */
+  countFromTs = Number.NEGATIVE_INFINITY;
+  countUntilTs = Number.POSITIVE_INFINITY;
   /** which event kinds the stream carried at all (for "record with X enabled" diagnostics) */
   readonly kindSeen = new Uint8Array(EVENT_KIND_COUNT);
 
@@ -128,7 +145,8 @@ export class Activations implements Analyzer {
     this.cpuInExpire = new Uint8Array(n);
     this.cpuExpireKey = new Float64Array(n);
     this.cpuExpireFn = new Float64Array(n);
-    this.cpuExpireNow = new Float64Array(n);
+    this.cpuExpireOffset = new Float64Array(n);
+    this.cpuExpireSlot = new Int32Array(n);
     this.cpuExpireTs = new Float64Array(n);
     this.missedSwitches = new Float64Array(n);
     // a thread that becomes tracked re-reads its name soon and gets its SLO bounds
@@ -137,9 +155,13 @@ export class Activations implements Analyzer {
     };
   }
 
+  /** timestamp of the event being handled (where a cut activation ends) */
+  private eventTs = 0;
+
   handle(rec: EventRecord): void {
     const cpu = rec.cpu;
     const ts = rec.ts;
+    this.eventTs = ts;
     if (cpu >= this.ncpu) this.grow(cpu + 1);
     const cov = this.coverage;
     if (cov.waiting || cov.seen[cpu] === 0) {
@@ -177,15 +199,20 @@ export class Activations implements Analyzer {
           t.armedSinceSleep = false;
         break;
       }
-      case EventKind.HrtimerExpireEntry:
+      case EventKind.HrtimerExpireEntry: {
+        // every expiry feeds the clock estimate, not only the tracked threads' timers
+        const clock = this.cfg.timerClock;
+        const offset = clock.offsetAt(cpu, ts, rec.now);
         this.cpuInExpire[cpu] = 1;
         this.cpuExpireKey[cpu] = rec.timerKey;
         this.cpuExpireFn[cpu] = rec.timerFn;
-        this.cpuExpireNow[cpu] = rec.now;
+        this.cpuExpireOffset[cpu] = offset;
+        this.cpuExpireSlot[cpu] = clock.slot;
         this.cpuExpireTs[cpu] = ts;
         if (this.armedTimers.size !== 0 && rec.timerFn === this.cfg.hrtimerWakeupKey)
-          this.onOwnTimerExpiry(rec, ts);
+          this.onOwnTimerExpiry(rec, ts, offset, clock.slot);
         break;
+      }
       case EventKind.HrtimerExpireExit:
         this.cpuInExpire[cpu] = 0;
         break;
@@ -222,7 +249,9 @@ export class Activations implements Analyzer {
     }
   }
 
-  finish(_endTs: number): void {}
+  finish(_endTs: number): void {
+    this.cfg.timerClock.finish();
+  }
 
   // --- names -------------------------------------------------------------------------
 
@@ -250,7 +279,7 @@ export class Activations implements Analyzer {
       prev.state = RunState.Unknown;
       prev.lastInTs = Number.NaN;
       if (prev.tracked && prev.active && !prev.cut) {
-        this.cut(prev);
+        this.cut(prev, "missed-switch");
         this.cutByMissedSwitch++;
       }
     }
@@ -374,7 +403,8 @@ export class Activations implements Analyzer {
       if (key < 0 || this.cpuExpireFn[cpu] === key) {
         t.wakeTimerKey = this.cpuExpireKey[cpu];
         t.wakeTimerEntryTs = this.cpuExpireTs[cpu];
-        t.wakeTimerNow = this.cpuExpireNow[cpu];
+        t.wakeTimerOffset = this.cpuExpireOffset[cpu];
+        t.wakeTimerSlot = this.cpuExpireSlot[cpu];
       }
     }
     if (kind !== this.cfg.wakeupKind && kind !== EventKind.SchedWakeupNew) return;
@@ -397,11 +427,11 @@ export class Activations implements Analyzer {
       t.wakeTimerKey !== -1 &&
       t.wakeTimerKey === t.armedKey &&
       !Number.isNaN(t.armedSoftExpires) &&
+      !Number.isNaN(t.wakeTimerOffset) &&
       Number.isNaN(t.timerEntryTs)
     ) {
-      t.timerExpires = t.armedSoftExpires;
+      t.timerExpiry = this.expiryOnTraceClock(t);
       t.timerEntryTs = t.wakeTimerEntryTs;
-      t.timerNow = t.wakeTimerNow;
       t.timerToSyscallExit = true;
       // what an observer is told about this sample; an activation in progress (the thread
       // runs inside one) keeps its own wakeup, which its response is measured from
@@ -434,10 +464,10 @@ export class Activations implements Analyzer {
     const cov = this.coverage;
     if (!cov.valid) {
       this.cutBeforeData++;
-      this.cut(t);
+      this.cut(t, "before-data");
     } else if (target >= 0 && !cov.covers(target)) {
       this.cutByLateCpu++;
-      this.cut(t);
+      this.cut(t, "cpu-without-data");
     }
     // relief: a wakeup that ends a timer sleep starts a cycle
     if (t.lastSleepTimer && !t.cut) t.reliefStart = ts;
@@ -448,11 +478,11 @@ export class Activations implements Analyzer {
       t.wakeTimerKey !== -1 &&
       t.wakeTimerKey === t.armedKey &&
       t.wakeTimerEntryTs >= t.lastSleepTs &&
-      !Number.isNaN(t.armedSoftExpires)
+      !Number.isNaN(t.armedSoftExpires) &&
+      !Number.isNaN(t.wakeTimerOffset)
     ) {
-      t.timerExpires = t.armedSoftExpires;
+      t.timerExpiry = this.expiryOnTraceClock(t);
       t.timerEntryTs = t.wakeTimerEntryTs;
-      t.timerNow = t.wakeTimerNow;
       t.timerToSyscallExit = t.lastSleepSyscall;
     }
     t.wakeTimerKey = -1;
@@ -491,14 +521,21 @@ export class Activations implements Analyzer {
    * An hrtimer_wakeup timer a tracked thread armed expires: the thread's wakeup that follows
    * (wherever it is recorded) is a timer wakeup even when it is not inside this expiry.
    */
-  private onOwnTimerExpiry(rec: EventRecord, ts: number): void {
+  private onOwnTimerExpiry(rec: EventRecord, ts: number, offset: number, slot: number): void {
     const t = this.armedTimers.get(rec.timerKey);
     if (t === undefined) return;
     this.armedTimers.delete(rec.timerKey);
     if (t.armedKey !== rec.timerKey || !t.tracked) return;
     t.wakeTimerKey = rec.timerKey;
     t.wakeTimerEntryTs = ts;
-    t.wakeTimerNow = rec.now;
+    t.wakeTimerOffset = offset;
+    t.wakeTimerSlot = slot;
+  }
+
+  /** The requested expiry of the timer that woke `t`, on the trace clock (counted by the clock). */
+  private expiryOnTraceClock(t: TaskState): number {
+    this.cfg.timerClock.used(t.wakeTimerSlot, t.wakeTimerOffset);
+    return t.armedSoftExpires + t.wakeTimerOffset;
   }
 
   private onSleepSyscallExit(t: TaskState, cpu: number, ts: number): void {
@@ -508,10 +545,10 @@ export class Activations implements Analyzer {
   }
 
   private closeTimer(t: TaskState, cpu: number, ts: number, inferred: boolean): void {
-    const irqPart = t.timerNow - t.timerExpires;
+    const start = t.timerExpiry;
+    const irqPart = t.timerEntryTs - start;
     const threadPart = ts - t.timerEntryTs;
-    const start = t.timerEntryTs - irqPart;
-    this.sample(t, M_TIMER, irqPart + threadPart, start, ts, cpu, inferred, irqPart, threadPart, 0);
+    this.sample(t, M_TIMER, ts - start, start, ts, cpu, inferred, irqPart, threadPart, 0);
     t.timerEntryTs = Number.NaN;
   }
 
@@ -527,7 +564,7 @@ export class Activations implements Analyzer {
       t.touchCpu(dest);
       if (!t.cut && this.coverage.valid && !this.coverage.covers(dest)) {
         this.cutByLateCpu++;
-        this.cut(t);
+        this.cut(t, "cpu-without-data");
       }
     }
     if (t.state !== RunState.Running && dest >= 0) t.cpu = dest;
@@ -551,8 +588,11 @@ export class Activations implements Analyzer {
   }
 
   /** Ends the current activation of `t` without samples (counted as incomplete). */
-  private cut(t: TaskState): void {
-    if (!t.cut) t.incomplete++;
+  private cut(t: TaskState, why: CutReason): void {
+    if (!t.cut) {
+      t.incomplete++;
+      this.cfg.sink?.cut(t.tid, t.tgid, t.comm, t.wakeTs, this.eventTs, why);
+    }
     t.cut = true;
     t.reliefStart = Number.NaN;
     t.timerEntryTs = Number.NaN;
@@ -569,7 +609,7 @@ export class Activations implements Analyzer {
       if (t.active && !t.cut) {
         if (why === CUT_LOSS) this.cutByLoss++;
         else this.cutByLateCpu++;
-        this.cut(t);
+        this.cut(t, why === CUT_LOSS ? "loss" : "cpu-without-data");
       }
       // a relief cycle spans sleeps, a timer may run without activation: cut them anyway
       t.reliefStart = Number.NaN;
@@ -598,6 +638,7 @@ export class Activations implements Analyzer {
     b: number,
     c: number,
   ): void {
+    if (end < this.countFromTs || end >= this.countUntilTs) return;
     let s = t.metrics[m];
     if (s === null) {
       s = new MetricStats(this.cfg.worstN, PART_COUNTS[m], this.boundFor(t, m), this.histogramBudget);
@@ -605,6 +646,9 @@ export class Activations implements Analyzer {
     }
     const flags = s.add(value, start, end, runCpu, inferred);
     if (PART_COUNTS[m] !== 0) s.addParts(flags, a, b, c);
+    const sink = this.cfg.sink;
+    if (sink !== undefined)
+      sink.sample(t.tid, t.tgid, t.comm, METRIC_KEYS[m], start, end, value, a, b, c, inferred);
     const obs = this.cfg.observer;
     if (flags !== 0 && obs !== undefined) {
       obs.onSample({
@@ -646,7 +690,8 @@ export class Activations implements Analyzer {
     this.cpuInExpire = ie;
     this.cpuExpireKey = f64(this.cpuExpireKey);
     this.cpuExpireFn = f64(this.cpuExpireFn);
-    this.cpuExpireNow = f64(this.cpuExpireNow);
+    this.cpuExpireOffset = f64(this.cpuExpireOffset);
+    this.cpuExpireSlot = i32(this.cpuExpireSlot, 0);
     this.cpuExpireTs = f64(this.cpuExpireTs);
     this.missedSwitches = f64(this.missedSwitches);
     this.ncpu = n;

@@ -27,6 +27,7 @@ import {
   type Report,
   type SloBounds,
   type TaskReport,
+  type TimerClockReport,
 } from "../model/report.ts";
 import { describeSelection, type Selection, selectionIsEmpty } from "../model/selection.ts";
 import type { RunOptions, SourceInfo, SymbolTable, TraceSource } from "../model/source.ts";
@@ -35,12 +36,13 @@ import { Activations } from "./activations.ts";
 import { type Analyzer, Pipeline } from "./analyzer.ts";
 import { CpuCoverage } from "./cpu-coverage.ts";
 import { IrqLines } from "./irq-lines.ts";
-import type { SampleObserver, WorstWindowProvider } from "./sample-observer.ts";
+import type { SampleObserver, SampleSink, WorstWindowProvider } from "./sample-observer.ts";
 import { SelectionMatcher } from "./selection-matcher.ts";
 import type { TaskInfoLookup } from "./task-info.ts";
 import { buildTaskReport, compareTasks } from "./task-report.ts";
 import { METRIC_COUNT, type TaskState } from "./task-state.ts";
 import { TaskTable } from "./task-table.ts";
+import { TimerClock, TimerClockMode, UNSEEN_DELAY_ALLOWANCE } from "./timer-clock.ts";
 
 export interface AnalysisOptions {
   selection: Selection;
@@ -55,8 +57,12 @@ export interface AnalysisOptions {
   /** thread → tgid known before the first event (saved_tgids) */
   initialTgids?: ReadonlyMap<number, number>;
   cpus: number;
+  /** the trace clock ("mono", "local"...; "" = not stated): how timer expiries meet trace timestamps */
+  traceClock: string;
   /** called on new max / first & worst SLO violation (its flight recorder goes before `analyzers` in the pipeline) */
   observer?: SampleObserver;
+  /** told every sample and cut activation (--samples) */
+  sink?: SampleSink;
   /** fills TaskReport.worst */
   windows?: WorstWindowProvider;
   /** live: /proc lookups, once per thread when first seen */
@@ -80,6 +86,8 @@ export function defaultAnalysisOptions(selection: Selection): AnalysisOptions {
     symbols: NO_SYMBOLS,
     initialComms: new Map(),
     cpus: 1,
+    // the clock live capture sets; sources say theirs (sourceAnalysisOptions)
+    traceClock: "mono",
   };
 }
 
@@ -90,6 +98,7 @@ export class Analysis {
   readonly activations: Activations;
   readonly irqLines: IrqLines;
   readonly coverage: CpuCoverage;
+  readonly timerClock: TimerClock;
   private readonly opts: AnalysisOptions;
   private readonly sloNs = new Float64Array(METRIC_COUNT).fill(Number.NaN);
   private selections: Selection[];
@@ -111,12 +120,15 @@ export class Analysis {
       opts.cpus,
       sel.irqThreads || (selectionIsEmpty(sel) && opts.emptyMeansAll !== false),
     );
+    this.timerClock = new TimerClock(opts.traceClock, opts.cpus);
     this.activations = new Activations(this.table, this.coverage, this.irqLines, {
       wakeupKind: opts.wakeupEvent === "waking" ? EventKind.SchedWaking : EventKind.SchedWakeup,
       hrtimerWakeupKey: opts.symbols.hrtimerWakeupKey,
       worstN: opts.worstN,
       slo: this.sloNs,
+      timerClock: this.timerClock,
       observer: opts.observer,
+      sink: opts.sink,
     });
     // a flight recorder is the caller's to put first in the pipeline, so that it holds an
     // event before a sample ending at that event is reported (see cli/analyze-trace.ts)
@@ -174,6 +186,15 @@ export class Analysis {
     }
   }
 
+  /**
+   * Counts only samples that end in [fromTs, untilTs) (relative ns; the activations go on
+   * outside it): two analyses of one stream split at one instant, as `admit` does.
+   */
+  countSamplesBetween(fromTs: number, untilTs: number): void {
+    this.activations.countFromTs = fromTs;
+    this.activations.countUntilTs = untilTs;
+  }
+
   /** Bounds in force (global). */
   slo(): SloBounds {
     return { ...this.opts.slo };
@@ -224,114 +245,59 @@ export class Analysis {
     if (seen[EventKind.SchedSwitch] && !seen[wakeKind])
       d.add(
         "no_wakeup_events",
-        "warning",
-        `the trace has no sched:${waking ? "sched_waking" : "sched_wakeup"} events, so no activation starts and no latency, response, relief or timer can be measured; record with that event enabled${!waking && seen[EventKind.SchedWaking] ? ", or use --wakeup-event waking (this trace has sched_waking)" : ""}`,
+        `no sched:${waking ? "sched_waking" : "sched_wakeup"}${!waking && seen[EventKind.SchedWaking] ? " (this trace has sched_waking: use --wakeup-event waking)" : ""}`,
       );
-    if (seen[wakeKind] && !seen[EventKind.SchedSwitch])
-      d.add(
-        "no_switch_events",
-        "warning",
-        "the trace has no sched:sched_switch events: switch-ins are only inferred and response/relief cannot be measured; record with sched_switch enabled",
-      );
+    if (seen[wakeKind] && !seen[EventKind.SchedSwitch]) d.add("no_switch_events", "");
     if (seen[EventKind.SchedSwitch] && !seen[EventKind.HrtimerStart] && !seen[EventKind.SysEnterSleep])
-      d.add(
-        "no_timer_events",
-        "info",
-        "the trace has no timer:hrtimer_* or clock_nanosleep/nanosleep syscall events, so timer sleeps cannot be recognised: no relief or timer metric",
-      );
+      d.add("no_timer_events", "");
     const missed = a.missedSwitches;
-    for (let c = 0; c < missed.length; c++)
-      if (missed[c] > 0)
-        d.add(
-          "missed_switch",
-          "info",
-          "the CPU's running task changed without a recorded sched_switch (some kernels never record switches out of idle); the analysis follows common_pid",
-          missed[c],
-          c,
-        );
-    if (a.inferredSwitchIns > 0)
-      d.add(
-        "inferred_switch_in",
-        "info",
-        "switch-ins not recorded: the latency was closed at the thread's first event on the CPU (an upper bound, flagged `inferred`)",
-        a.inferredSwitchIns,
-      );
-    if (a.cutByLoss > 0)
-      d.add(
-        "activation_cut_by_loss",
-        "data-loss",
-        "activations open when events were lost were not measured (counted in `incomplete`); enlarge the trace buffer (-b) or trace fewer events",
-        a.cutByLoss,
-      );
-    if (a.cutBeforeData > 0)
-      d.add(
-        "activation_before_all_cpus",
-        "info",
-        "activations that started before every CPU had trace data were not measured (counted in `incomplete`)",
-        a.cutBeforeData,
-      );
-    if (a.cutByLateCpu > 0)
-      d.add(
-        "activation_cut_cpu_without_data",
-        "warning",
-        "activations involving a CPU whose trace data had not begun were not measured (counted in `incomplete`)",
-        a.cutByLateCpu,
-      );
-    if (a.cutByMissedSwitch > 0)
-      d.add(
-        "activation_cut_missed_switch",
-        "warning",
-        "activations whose switch-out was not recorded were not measured (counted in `incomplete`)",
-        a.cutByMissedSwitch,
-      );
-    if (a.timerEndMissing > 0)
-      d.add(
-        "timer_end_missing",
-        "warning",
-        "timer wakeups whose return from clock_nanosleep/nanosleep was not recorded gave no timer sample",
-        a.timerEndMissing,
-      );
-    for (const c of this.coverage.noDataCpus)
-      d.add(
-        "cpu_no_data",
-        "info",
-        "CPU had no events in the first second of the trace; it was taken to have no data",
-        1,
-        c,
-      );
-    for (const c of this.coverage.lateCpus)
-      d.add(
-        "cpu_data_late",
-        "warning",
-        "CPU's trace data began after the others'; activations open at that moment were not measured",
-        1,
-        c,
-      );
-    if (this.irqLines.unmatchedExits > 0)
-      d.add(
-        "irq_exit_unmatched",
-        "info",
-        "irq_handler_exit without its entry on that CPU (trace began inside a handler, or events lost)",
-        this.irqLines.unmatchedExits,
-      );
-    if (this.table.retiredDropped > 0)
-      d.add(
-        "retired_tasks_dropped",
-        "info",
-        "rows of exited tracked threads whose ids were reused were dropped to keep memory bounded (oldest first)",
-        this.table.retiredDropped,
-      );
+    for (let c = 0; c < missed.length; c++) if (missed[c] > 0) d.add("missed_switch", "", missed[c], c);
+    if (a.inferredSwitchIns > 0) d.add("inferred_switch_in", "", a.inferredSwitchIns);
+    if (a.cutByLoss > 0) d.add("activation_cut_by_loss", "", a.cutByLoss);
+    if (a.cutBeforeData > 0) d.add("activation_before_all_cpus", "", a.cutBeforeData);
+    if (a.cutByLateCpu > 0) d.add("activation_cut_cpu_without_data", "", a.cutByLateCpu);
+    if (a.cutByMissedSwitch > 0) d.add("activation_cut_missed_switch", "", a.cutByMissedSwitch);
+    if (a.timerEndMissing > 0) d.add("timer_end_missing", "", a.timerEndMissing);
+    for (const c of this.coverage.noDataCpus) d.add("cpu_no_data", "", 1, c);
+    for (const c of this.coverage.lateCpus) d.add("cpu_data_late", "", 1, c);
+    if (this.irqLines.unmatchedExits > 0) d.add("irq_exit_unmatched", "", this.irqLines.unmatchedExits);
+    if (this.table.retiredDropped > 0) d.add("retired_tasks_dropped", "", this.table.retiredDropped);
+    this.timerClockDiagnostics(d);
     let clamped = 0;
     for (const t of this.table.trackedTasks())
       for (const s of t.metrics) if (s !== null) clamped += s.clamped;
-    if (clamped > 0)
-      d.add(
-        "sample_clamped",
-        "warning",
-        "samples outside the histogram range (0..10 s) were clamped for percentiles; min/max/mean are exact",
-        clamped,
-      );
+    if (clamped > 0) d.add("sample_clamped", "", clamped);
     return d;
+  }
+
+  /** How timer expiries were put on the trace clock, when it matters (SPEC §1 timer row). */
+  timerClockReport(): TimerClockReport | undefined {
+    const c = this.timerClock;
+    const unavailable = c.mode === TimerClockMode.Unavailable;
+    if (
+      c.directSamples + c.estimatedSamples === 0 &&
+      !(unavailable && this.activations.kindSeen[EventKind.HrtimerExpireEntry])
+    )
+      return undefined;
+    return {
+      mode: unavailable ? "unavailable" : c.estimatedSamples > 0 ? "estimated" : "direct",
+      traceClock: c.traceClock,
+      direct: c.directSamples,
+      estimated: c.estimatedSamples,
+      errorBound: c.estimatedSamples > 0 ? Math.round(c.errorSeen) + UNSEEN_DELAY_ALLOWANCE : 0,
+    };
+  }
+
+  private timerClockDiagnostics(d: Diagnostics): void {
+    const r = this.timerClockReport();
+    if (r === undefined || r.mode === "direct") return;
+    const clock = r.traceClock === "" ? "trace clock not stated" : `trace clock ${r.traceClock}`;
+    if (r.mode === "unavailable") {
+      d.add("timer_clock_unavailable", clock);
+      return;
+    }
+    const timers = r.direct > 0 ? `, ${r.direct} MONOTONIC timer samples direct` : "";
+    d.add("timer_clock_estimated", `${clock}${timers}; error bound ${r.errorBound} ns`, r.estimated);
   }
 
   /** Lost events seen in the stream; -1 when some loss had no count. */
@@ -368,6 +334,8 @@ export class Analysis {
       report.source.start = absoluteTs(info.tsBase, pipeline.firstTs);
       report.source.end = absoluteTs(info.tsBase, pipeline.lastTs);
     }
+    const timerClock = this.timerClockReport();
+    if (timerClock !== undefined) report.source.timerClock = timerClock;
     const lines = this.irqLineReports();
     if (lines.length > 0) report.irqLines = lines;
     return report;
@@ -377,8 +345,12 @@ export class Analysis {
 /** What the analysis takes from the source itself: symbols, names, CPUs, clock base. */
 export function sourceAnalysisOptions(
   source: TraceSource,
-): Pick<AnalysisOptions, "symbols" | "initialComms" | "initialTgids" | "cpus" | "validFromTs" | "tsBase"> {
+): Pick<
+  AnalysisOptions,
+  "symbols" | "initialComms" | "initialTgids" | "cpus" | "validFromTs" | "tsBase" | "traceClock"
+> {
   return {
+    traceClock: source.info.clock,
     symbols: source.symbols,
     initialComms: source.initialComms,
     initialTgids: source.initialTgids,

@@ -40,3 +40,29 @@ export interface WorstWindowProvider {
   /** the captured window of a task's maximum for a metric (absolute timestamps), if any */
   worst(tid: number, metric: MetricKey): WorstWindow | undefined;
 }
+
+/** Why an activation was cut (never a sample): the `cut` column of --samples. */
+export type CutReason = "loss" | "cpu-without-data" | "before-data" | "missed-switch";
+
+/**
+ * Receives EVERY sample as it is produced, and every activation cut without one (--samples).
+ * Plain numbers, no object per sample; times relative ns like SampleEvent. Parts: timer
+ * (irq, thread), irq (hardirq, wakeup, handling), NaN where the metric has none.
+ */
+export interface SampleSink {
+  sample(
+    tid: number,
+    tgid: number,
+    comm: string,
+    metric: MetricKey,
+    start: number,
+    end: number,
+    value: number,
+    a: number,
+    b: number,
+    c: number,
+    inferred: boolean,
+  ): void;
+  /** an activation (from its wakeup at `start`) cut at `end` */
+  cut(tid: number, tgid: number, comm: string, start: number, end: number, reason: CutReason): void;
+}

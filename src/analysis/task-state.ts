@@ -96,14 +96,16 @@ export class TaskState {
   lastSleepTimer = false;
   /** the last sleep was entered through a sleep syscall we saw (timer metric ends at its exit) */
   lastSleepSyscall = false;
-  /** woken inside the expiry of an hrtimer_wakeup timer: the timer's key, expire_entry ts and now */
+  /** woken inside the expiry of an hrtimer_wakeup timer: the timer's key, expire_entry ts, and
+   *  what puts that timer's expiry on the trace clock (TimerClock.offsetAt) */
   wakeTimerKey = -1;
   wakeTimerEntryTs = Number.NaN;
-  wakeTimerNow = Number.NaN;
-  /** timer sample in progress: expiry (softexpires), expire_entry ts and now; NaN = none */
-  timerExpires = Number.NaN;
+  wakeTimerOffset = Number.NaN;
+  /** TimerClock slot of that offset (-1 = direct) */
+  wakeTimerSlot = -1;
+  /** timer sample in progress: expiry on the trace clock (softexpires + offset) and expire_entry ts; NaN = none */
+  timerExpiry = Number.NaN;
   timerEntryTs = Number.NaN;
-  timerNow = Number.NaN;
   /** the timer sample ends at sys_exit of the sleep syscall rather than at switch-in */
   timerToSyscallExit = false;
 

@@ -5,16 +5,21 @@
 
 import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { Histogram } from "hdr-histogram-js";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import { createWindowCapture } from "../analysis/worst-windows.ts";
 import type { DiagnosticEntry } from "../model/diagnostics.ts";
-import type { Report, SloBounds } from "../model/report.ts";
+import type { MetricKey, Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import type { RunOptions, TraceSource } from "../model/source.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
+import { SamplesCsvWriter } from "../output/samples-csv.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
 import type { WindowSettings } from "./options.ts";
+
+/** A thread's metric histogram itself (what the store encodes). */
+export type HdrHistogramLookup = (tid: number, metric: MetricKey) => Histogram | undefined;
 
 export interface TraceAnalysisOptions {
   selection: Selection;
@@ -29,6 +34,8 @@ export interface TraceAnalysisOptions {
   windowSettings?: Partial<WindowSettings>;
   /** --strict: corrupt data is an error instead of a counted loss */
   strict?: boolean;
+  /** --samples: CSV file of every sample */
+  samples?: string;
 }
 
 /** Diagnostics that mean the input is corrupt (data skipped and counted as lost events). */
@@ -50,7 +57,7 @@ export function corruptionWarning(file: string, diagnostics: readonly Diagnostic
           ? "event(s) with an impossible thread id dropped"
           : "event(s) with an impossible CPU dropped";
     parts.push(`${d.count} ${what}${d.cpu >= 0 ? ` on CPU ${d.cpu}` : ""}`);
-    const at = d.offsets?.[0] ?? -1;
+    const at = Number(/^offset (\d+)/.exec(d.details[0] ?? "")?.[1] ?? -1);
     if (at >= 0 && (first < 0 || at < first)) first = at;
   }
   if (parts.length === 0) return "";
@@ -82,7 +89,7 @@ export async function analyzeTrace(
   file: string,
   o: TraceAnalysisOptions,
   run: RunOptions = {},
-): Promise<{ report: Report; histograms: HistogramLookup }> {
+): Promise<{ report: Report; histograms: HistogramLookup; histogram: HdrHistogramLookup }> {
   // A missing or unreadable file is the user's problem to fix: say so before anything else.
   if (statSync(file).isDirectory()) throw new Error(`${file}: is a directory, expected a trace file`);
   const sources = await loadModule<SourcesModule>("../sources/open-source.ts", "trace reader");
@@ -91,8 +98,10 @@ export async function analyzeTrace(
     traceDat: o.buffer !== undefined ? { buffer: o.buffer, strict } : { strict },
     text: { strict },
   });
+  let samples: SamplesCsvWriter | undefined;
   try {
     const info = source.info;
+    if (o.samples !== undefined) samples = new SamplesCsvWriter(o.samples, info.tsBase);
     const capture =
       o.windows === false
         ? undefined
@@ -105,6 +114,7 @@ export async function analyzeTrace(
       ...sourceAnalysisOptions(source),
       observer: capture?.observer,
       windows: capture?.windows,
+      sink: samples,
     });
     // the recorder sees each event before the metrics, so a window's last event is in it
     const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
@@ -114,8 +124,10 @@ export async function analyzeTrace(
     return {
       report,
       histograms: (tid, metric) => analysis.histogram(tid, metric) as unknown as HdrLike | undefined,
+      histogram: (tid, metric) => analysis.histogram(tid, metric),
     };
   } finally {
+    samples?.close();
     source.close();
   }
 }

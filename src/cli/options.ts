@@ -46,6 +46,7 @@ export const OUTPUT_OPTIONS = {
   format: { type: "string", short: "f" },
   output: { type: "string", short: "o" },
   worst: { type: "string" },
+  samples: { type: "string" },
 } as const satisfies OptionsConfig;
 
 export const WINDOW_OPTIONS = {
@@ -353,7 +354,11 @@ export const ANALYSIS_HELP = `Analysis:
 
 export const WINDOW_HELP = `Worst-case windows:
   --margin T             time kept before the wakeup in each window (default 100us)
-  --window-memory SIZE   bound on the memory of all captured windows (default 64MiB; e.g. 512KiB)`;
+  --window-memory SIZE   bound on the memory of all captured windows (default 64MiB; e.g. 512KiB)
+  Each window says who woke the thread (sched_waking's context), on which CPU, onto which CPU
+  (target_cpu), where it ran, and splits the time into causes on the CPU it was queued on: IRQ,
+  softirq, thread (higher priority), blocking (equal/lower), idle exit, fair server, migration
+  (a pull after the wakeup placed it), unknown (no event tells what that CPU ran).`;
 
 export const METRICS_HELP = `Metrics (per thread, in microseconds in text output):
   latency   scheduling latency: wakeup -> the thread switched in (first sched_switch to it)
@@ -365,5 +370,14 @@ export const METRICS_HELP = `Metrics (per thread, in microseconds in text output
   irq       IRQ handling delay: hard IRQ entry -> its irq/N thread is done (threaded IRQs)
   'inferred' counts samples whose switch-in was not recorded and was taken from the first
   event where the thread was seen running.`;
+
+export const SAMPLES_HELP = `  --samples FILE         also write every sample to FILE as CSV, streamed while the trace is
+                         read (bounded memory), one row per sample with the columns
+                         tid,tgid,comm,metric,start,end,value,irq,thread,hardirq,wakeup,handling,inferred,cut:
+                         start/end absolute trace ns (timer: from the expiry), value ns; irq and
+                         thread the parts of a timer sample, hardirq, wakeup and handling those
+                         of an irq sample; inferred 1 when the switch-in was not recorded; rows
+                         with metric 'activation' and a cut reason (loss, cpu-without-data,
+                         before-data, missed-switch) are activations that gave no sample`;
 
 export const EXIT_HELP = `Exit status: 0 ok, 1 usage error, 2 runtime error (bad file...), 3 an SLO bound was violated.`;

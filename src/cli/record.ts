@@ -10,6 +10,7 @@ import type { Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import { parseDuration } from "../model/units.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
+import { SamplesCsvWriter } from "../output/samples-csv.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
 import { DEFAULT_BUFFER_SIZE_KB, type LiveSource } from "../sources/tracefs-live.ts";
 import { CaptureSession } from "../tracefs/capture-session.ts";
@@ -33,6 +34,7 @@ import {
   parseWindowSettings,
   REPORT_FORMATS,
   type ReportFormat,
+  SAMPLES_HELP,
   SELECTION_HELP,
   SELECTION_OPTIONS,
   SLO_HELP,
@@ -74,6 +76,7 @@ Output:
   --format, -f F         text (default), json, junit, hist
   -o, --output FILE      write the report to FILE (use it when the command prints to the terminal)
   --worst N              also list the N worst samples of each metric
+${SAMPLES_HELP}
   --bucket SIZE, --entries N, --with-zeros   hist format settings
 
 ${LIVE_HELP}
@@ -88,6 +91,7 @@ Examples:
   sudo rtscope record --comm cyclictest --duration 30s --slo timer=100us
   sudo rtscope record -o report.txt -- cyclictest -m -t2 -p80 -i1000 -l10000
   sudo rtscope record --rt --format json -o run.json --cpu 0
+  sudo rtscope record --comm cyclictest --duration 10s --samples samples.csv
 
 ${EXIT_HELP}
 `;
@@ -163,6 +167,8 @@ export interface RecordOptions {
   format: ReportFormat;
   output?: string;
   worstN: number;
+  /** --samples: CSV of every sample */
+  samples?: string;
   wakeupEvent: "wakeup" | "waking";
   hist: HistSettings;
   live: LiveSettings;
@@ -189,6 +195,7 @@ export function parseRecordArgs(argv: string[], command = "record"): RecordOptio
     format: parseFormat(values.format, REPORT_FORMATS, "text", command),
     output: values.output,
     worstN: parseCount(values.worst, "--worst", 0, { min: 0, max: 10_000 }, command),
+    samples: values.samples,
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], command),
     hist: parseHistSettings(values, command),
     live: parseLiveValues(values, command),
@@ -206,6 +213,8 @@ export interface LiveRun {
   pipeline: Pipeline;
   /** undefined when the run captures no worst-case windows */
   windows: WorstWindows | undefined;
+  /** --samples writer, closed by finishLiveRun */
+  samples?: SamplesCsvWriter;
 }
 
 export interface LiveRunOptions {
@@ -215,6 +224,8 @@ export interface LiveRunOptions {
   wakeupEvent: "wakeup" | "waking";
   live: LiveSettings;
   command: string[];
+  /** --samples: CSV file of every sample */
+  samples?: string;
   /** events to enable instead of the plan (benchmarks) */
   events?: PlannedEvent[];
   /** --margin / --window-memory (defaults: 100 µs, 64 MiB) */
@@ -243,8 +254,10 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
     priority: o.live.priority,
     events: o.events,
   });
+  let samples: SamplesCsvWriter | undefined;
   try {
     const src = session.source;
+    if (o.samples !== undefined) samples = new SamplesCsvWriter(o.samples, src.info.tsBase);
     const capture =
       o.windows === false
         ? undefined
@@ -260,10 +273,12 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
       taskInfo: procTaskInfo,
       observer: capture?.observer,
       windows: capture?.windows,
+      sink: samples,
     });
     const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
-    return { session, analysis, pipeline, windows: capture?.windows };
+    return { session, analysis, pipeline, windows: capture?.windows, samples };
   } catch (e) {
+    samples?.close();
     session.close();
     throw e;
   }
@@ -287,6 +302,7 @@ export async function finishLiveRun(r: LiveRun, onTick?: () => void): Promise<Re
     report.source.lostEvents = Math.max(report.source.lostEvents, src.lostEvents);
     return report;
   } finally {
+    r.samples?.close();
     r.session.close();
   }
 }

@@ -37,6 +37,7 @@ import {
   parseWindowSettings,
   REPORT_FORMATS,
   type ReportFormat,
+  SAMPLES_HELP,
   SELECTION_HELP,
   SELECTION_OPTIONS,
   SLO_HELP,
@@ -72,6 +73,8 @@ Output:
   --metrics LIST         only these metrics in the output (e.g. --metrics latency,timer); the
                          exit status then only counts their bounds
   --worst N              also list the N worst samples of each metric
+${SAMPLES_HELP}
+                         (one trace FILE only)
   --windows W            text: which worst cases to explain (cause breakdown): all, violations
                          (only metrics over their SLO), none (no worst-case windows at all, in
                          text or JSON: faster). Default: all when a selection is given,
@@ -96,6 +99,7 @@ Examples:
   rtscope report trace.dat --rt --format json -o report.json
   rtscope report trace.dat --pid 4028 --format hist --bucket 2us --entries 100
   rtscope report a.dat b.dat --slo timer=100us --format junit -o rt-junit.xml
+  rtscope report trace.dat --comm cyclictest --samples samples.csv
 
 ${EXIT_HELP}
 `;
@@ -121,6 +125,8 @@ export interface ReportCommandOptions {
   format: ReportFormat;
   output?: string;
   worstN: number;
+  /** --samples: CSV of every sample */
+  samples?: string;
   buffer?: string;
   /** --strict: corrupt data is an error */
   strict: boolean;
@@ -139,6 +145,8 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
   if (positionals.length === 0)
     throw new UsageError("no trace file given (rtscope report FILE...)", "report");
   const selection = selectionFromValues(values, "report");
+  if (values.samples !== undefined && positionals.length > 1)
+    throw new UsageError("--samples takes one trace file at a time (its rows carry no file name)", "report");
   return {
     files: positionals,
     selection,
@@ -146,6 +154,7 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
     format: parseFormat(values.format, REPORT_FORMATS, "text", "report"),
     output: values.output,
     worstN: parseCount(values.worst, "--worst", 0, { min: 0, max: 10_000 }, "report"),
+    samples: values.samples,
     buffer: values.buffer,
     strict: values.strict === true,
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], "report"),
@@ -237,6 +246,7 @@ export async function run(argv: string[]): Promise<number> {
             strict: o.strict,
             windows: showsWindows(o),
             windowSettings: o.window,
+            samples: o.samples,
           },
           { onProgress: progress.update },
         ),

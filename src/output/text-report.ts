@@ -9,6 +9,7 @@ import {
   type MetricSummary,
   type Report,
   type TaskReport,
+  type TimerClockReport,
   type WorstWindow,
 } from "../model/report.ts";
 import {
@@ -20,6 +21,7 @@ import {
   timestampText,
   usCell,
 } from "./table.ts";
+import { wakeText } from "./window-text.ts";
 
 /** Renders one worst window (the windows engineer's renderer, when present). */
 export type WindowRenderer = (window: WorstWindow, task: TaskReport, metric: MetricKey) => string;
@@ -83,11 +85,22 @@ function header(r: Report, out: string[]): void {
     span = `, ${durationText(dur)} (${timestampText(s.start)} .. ${timestampText(s.end)})`;
   }
   out.push(`  events     ${countCell(s.events)} (${lost})${span}`);
+  const tc = s.timerClock;
+  if (tc !== undefined) out.push(`  timer      ${timerClockText(tc)}`);
   out.push(`  selection  ${r.selection}`);
   const slo = METRIC_KEYS.filter((k) => r.slo[k] !== undefined).map(
     (k) => `${k} <= ${durationText(r.slo[k]!)}`,
   );
   out.push(`  SLO        ${slo.length ? slo.join(", ") : "none (--slo latency=50us,... to set bounds)"}`);
+}
+
+/** How the timer metric's expiries met the trace clock (SPEC §1 timer row). */
+function timerClockText(tc: TimerClockReport): string {
+  const clock = tc.traceClock ? `trace clock ${tc.traceClock}` : "trace clock not stated";
+  if (tc.mode === "unavailable") return `no timer latency: ${clock} is no time base`;
+  if (tc.mode === "direct") return `expiry → end on one clock (${clock}, CLOCK_MONOTONIC timers)`;
+  const direct = tc.direct > 0 ? `, ${countCell(tc.direct)} direct` : "";
+  return `expiry put on the ${clock} by an offset estimated from hrtimer_expire_entry (${countCell(tc.estimated)} samples${direct}): may be low by up to ${usCell(tc.errorBound)} us`;
 }
 
 /** Threads grouped under their process, processes and threads in tid order. */
@@ -252,7 +265,7 @@ function worstSection(t: TaskReport, opts: TextReportOptions, out: string[]): vo
 
 /** The causes of a worst window, when no full window renderer is available. */
 function briefWindow(w: WorstWindow, k: MetricKey): string[] {
-  const where = w.wakeCpu === w.cpu ? `CPU ${w.cpu}` : `woken on CPU ${w.wakeCpu}, ran on CPU ${w.cpu}`;
+  const where = wakeText(w);
   const lines = [
     `    worst ${METRIC_TITLES[k]}: ${usCell(w.value)} us at ${timestampText(w.start)}, ${where}${w.incomplete ? " (window cut by lost events)" : ""}`,
   ];
@@ -327,8 +340,9 @@ function diagnosticsSection(r: Report, out: string[]): void {
   for (const d of sorted) {
     const cpu = d.cpu >= 0 ? ` CPU ${d.cpu}` : "";
     const count = d.count < 0 ? "count unknown" : `x${countCell(d.count)}`;
-    const at = d.offsets?.length ? ` [first at file offset ${d.offsets.join(", ")}]` : "";
-    out.push(`  [${d.severity}] ${d.key}${cpu} (${count}): ${d.message}${at}`);
+    out.push(`  [${d.severity}] ${d.key}${cpu} (${count}): ${d.message}`);
+    if (d.details.length > 0) out.push(`      ${d.details.join("; ")}`);
+    if (d.remedy) out.push(`      what to do: ${d.remedy}`);
   }
 }
 

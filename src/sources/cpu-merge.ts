@@ -108,9 +108,6 @@ export interface MergeOptions {
   strict?: boolean;
 }
 
-const CORRUPT_MESSAGE =
-  "sub-buffer(s) of the trace could not be decoded and were skipped; each counts as lost events (number unknown), so activations across it are cut. --strict makes this an error";
-
 export class CpuMerge {
   readonly record = new EventRecord();
   /** events emitted (LostEvents records included) */
@@ -178,14 +175,7 @@ export class CpuMerge {
         rec.data = null;
         rec.view = null;
         rec.strings = null;
-        if (!s.lostCorrupt)
-          this.diagnostics.add(
-            "lost_events",
-            "data-loss",
-            "the kernel dropped events (ring buffer full or overwritten): activations spanning the loss are incomplete; use a bigger buffer (-b) or fewer events",
-            s.lost,
-            s.cpu,
-          );
+        if (!s.lostCorrupt) this.diagnostics.add("lost_events", "", s.lost, s.cpu);
       } else {
         const c = s.cursor;
         const at =
@@ -228,14 +218,7 @@ export class CpuMerge {
       return this.step(s);
     } catch (e) {
       if (this.strict || !(e instanceof TraceFormatError)) throw e;
-      this.diagnostics.add(
-        "corrupt_subbuffer",
-        "data-loss",
-        `${CORRUPT_MESSAGE} (first: ${e.detail})`,
-        1,
-        s.cpu,
-        e.offset,
-      );
+      this.diagnostics.add("corrupt_subbuffer", `offset ${e.offset}: ${e.detail}`, 1, s.cpu);
       s.onPage = false;
       s.isLost = true;
       s.lostCorrupt = true;

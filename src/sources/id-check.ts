@@ -12,13 +12,10 @@ import { EventKind } from "../model/event-kind.ts";
 import { CPU_LIMIT, PID_LIMIT, validTid } from "../model/id-limits.ts";
 import { TraceFormatError } from "../model/source.ts";
 
-const TID_MESSAGE = `event(s) carry a thread id outside the kernel's range (0 to ${PID_LIMIT - 1}, pid_max's limit): the trace is corrupt there; each was dropped and counted as a lost event, so activations across it are cut. Re-record or repair the file if this is more than a few events`;
-
 export class IdCheck {
   /** CPU numbers are below this (the trace's CPU count, at most CPU_LIMIT) */
   readonly cpuBound: number;
   private readonly diagnostics: Diagnostics;
-  private readonly cpuMessage: string;
   private readonly path: string;
   private readonly strict: boolean;
 
@@ -41,18 +38,23 @@ export class IdCheck {
   /** A CPU number named outside an event (a lost-data line): in range, or counted and false. */
   checkCpu(cpu: number, offset: number): boolean {
     if (this.cpuOk(cpu)) return true;
-    this.count("cpu_out_of_range", this.cpuMessage, offset, `CPU ${cpu}`);
+    this.count("cpu_out_of_range", offset, `CPU ${cpu} in a lost-events line`);
     return false;
   }
 
-  private count(key: string, message: string, offset: number, value: string): void {
-    if (this.strict)
+  private count(key: "tid_out_of_range" | "cpu_out_of_range", offset: number, what: string): void {
+    if (this.strict) {
+      const range =
+        key === "tid_out_of_range"
+          ? `a thread id outside 0..${PID_LIMIT - 1}`
+          : `a CPU outside 0..${this.cpuBound - 1}`;
       throw new TraceFormatError(
         this.path,
         Math.max(0, offset),
-        `${value}: ${message.replace(/; each was dropped.*$/, "")} (--strict)`,
+        `${what} has ${range}: corrupt trace (--strict)`,
       );
-    this.diagnostics.add(key, "data-loss", message, 1, -1, offset);
+    }
+    this.diagnostics.add(key, offset >= 0 ? `offset ${offset}: ${what}` : what);
   }
 
   /**
@@ -94,8 +96,8 @@ export class IdCheck {
     if (tidOk && cpuOk) return true;
     const cpu = this.cpuOk(rec.cpu) ? rec.cpu : fallbackCpu;
     const name = rec.str(StrSlot.EventName) || "an event";
-    if (!tidOk) this.count("tid_out_of_range", TID_MESSAGE, offset, name);
-    else this.count("cpu_out_of_range", this.cpuMessage, offset, name);
+    if (!tidOk) this.count("tid_out_of_range", offset, name);
+    else this.count("cpu_out_of_range", offset, name);
     const ts = rec.ts;
     rec.clear();
     rec.kind = EventKind.LostEvents;

@@ -1,8 +1,8 @@
 // SPEC §4 fidelity on the cyclictest recordings of test/fixtures/trace-dat/ (README there):
 // rtscope's `timer` metric of each cyclictest thread, cycle by cycle, against
 //  1. the raw events as `trace-cmd report -t` printed them (report-t.txt): expiry
-//     (hrtimer_start softexpires) → hrtimer_expire_entry (now, ts) → sys_exit_clock_nanosleep;
-//     equal to the nanosecond on every cycle;
+//     (hrtimer_start softexpires) → sys_exit_clock_nanosleep on one clock (trace clock mono,
+//     CLOCK_MONOTONIC timers); equal to the nanosecond on every cycle;
 //  2. cyclictest's own per-cycle latencies (cyclictest.txt, -v -N): never below ours (its
 //     clock read comes after the syscall exit), and within 5 us on the cycles where the VM did
 //     not stall between that exit and the clock read.
@@ -80,7 +80,7 @@ function rawSamples(
   const out = new Map<number, { byEnd: Map<bigint, number>; firstExpiry: bigint }>();
   for (const tid of tids) out.set(tid, { byEnd: new Map(), firstExpiry: -1n });
   const armed = new Map<string, { tid: number; soft: bigint }>();
-  const pending = new Map<number, { soft: bigint; now: bigint; entryTs: bigint }>();
+  const pending = new Map<number, { soft: bigint }>();
   for (const { ts, pid: current, event, body } of reportLines(reportText)) {
     if (event === "hrtimer_start" && out.has(current) && body.includes("function=hrtimer_wakeup")) {
       const timer = /hrtimer=(\S+)/.exec(body)?.[1] ?? "";
@@ -93,12 +93,12 @@ function rawSamples(
       const a = armed.get(timer);
       if (a) {
         armed.delete(timer);
-        pending.set(a.tid, { soft: a.soft, now: BigInt(/now=(\d+)/.exec(body)?.[1] ?? "0"), entryTs: ts });
+        pending.set(a.tid, { soft: a.soft });
       }
     } else if (event === "sys_exit_clock_nanosleep" && pending.has(current)) {
       const p = pending.get(current);
       pending.delete(current);
-      if (p) out.get(current)?.byEnd.set(ts, Number(p.now - p.soft + (ts - p.entryTs)));
+      if (p) out.get(current)?.byEnd.set(ts, Number(ts - p.soft));
     }
   }
   return out;
@@ -107,7 +107,7 @@ function rawSamples(
 /** cyclictest -v -N lines "thread: cycle: latency_ns" → per thread index, cycle → ns. */
 function cyclictestCycles(text: string): Map<number, Map<number, number>> {
   const out = new Map<number, Map<number, number>>();
-  for (const m of text.matchAll(/^\s*(\d+):\s+(\d+):\s+(\d+)\s*$/gm)) {
+  for (const m of text.matchAll(/^\s*(\d+):\s*(\d+):\s*(\d+)\s*$/gm)) {
     const th = Number(m[1]);
     if (!out.has(th)) out.set(th, new Map());
     out.get(th)?.set(Number(m[2]), Number(m[3]));

@@ -68,7 +68,7 @@ function periodic(syscalls: boolean): EventScript {
     },
     syscalls,
   );
-  // cycle 2: irq part 400, thread part (to exit) 3000
+  // cycle 2: irq part (expiry → expire_entry) 500, thread part (to exit) 3000
   cycle(
     s,
     {
@@ -82,7 +82,7 @@ function periodic(syscalls: boolean): EventScript {
     },
     syscalls,
   );
-  // cycle 3: irq part 2000, thread part 600
+  // cycle 3: irq part 2100, thread part 600
   cycle(
     s,
     {
@@ -106,13 +106,14 @@ test("timer: expiry → return from clock_nanosleep; irq part + thread part = to
   const m = t.metrics.timer;
   assert.ok(m);
   assert.equal(m.count, 3);
-  // samples: 250 + 1200 = 1450; 400 + 3000 = 3400; 2000 + 600 = 2600
-  assert.equal(m.min, 1450);
-  assert.equal(m.max, 3400);
+  // samples: exit − expiry, on one clock (the interrupt's `now` 50-100 ns before each
+  // expire_entry is not the split point): 300 + 1200 = 1500; 500 + 3000 = 3500; 2100 + 600 = 2700
+  assert.equal(m.min, 1500);
+  assert.equal(m.max, 3500);
   assert.equal(m.maxAt, 203_500);
-  assert.equal(m.irq?.max, 2000);
+  assert.equal(m.irq?.max, 2100);
   assert.equal(m.thread?.max, 3000);
-  assert.equal(m.irq?.worst, 400);
+  assert.equal(m.irq?.worst, 500);
   assert.equal(m.thread?.worst, 3000);
   assert.equal((m.irq?.worst ?? 0) + (m.thread?.worst ?? 0), m.max);
   // latency is still wakeup → switch-in
@@ -124,10 +125,10 @@ test("timer: expiry → return from clock_nanosleep; irq part + thread part = to
 test("timer without syscall events ends at the switch-in", () => {
   const t = task(analyzeScript(periodic(false), { selection: pids(42) }).report, 42);
   const m = t.metrics.timer;
-  // 250 + 700 = 950; 400 + 1500 = 1900; 2000 + 300 = 2300
+  // 300 + 700 = 1000; 500 + 1500 = 2000; 2100 + 300 = 2400
   assert.equal(m?.count, 3);
-  assert.equal(m?.min, 950);
-  assert.equal(m?.max, 2300);
+  assert.equal(m?.min, 1000);
+  assert.equal(m?.max, 2400);
 });
 
 test("relief: timer wakeup → next timer sleep; a non-timer sleep inside stays inside", () => {
@@ -285,9 +286,9 @@ test("a timer wakeup recorded outside the expiry (remote wakeup) is tied to the 
   s.at(1500).cpu(1).wakeup({ tid: 42, targetCpu: 1 });
   s.at(1800).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
   const t = task(analyzeScript(s, { selection: pids(42) }).report, 42);
-  // irq part 1040 - 1000 = 40, thread part 1800 - 1100 = 700
-  assert.equal(t.metrics.timer?.max, 740);
-  assert.equal(t.metrics.timer?.irq?.max, 40);
+  // 1800 - 1000: irq part to the expire_entry 1100 - 1000 = 100, thread part 1800 - 1100 = 700
+  assert.equal(t.metrics.timer?.max, 800);
+  assert.equal(t.metrics.timer?.irq?.max, 100);
   assert.equal(t.metrics.timer?.thread?.max, 700);
 });
 
@@ -303,9 +304,9 @@ test("a timer that expires before the thread slept still gives a timer sample (n
   s.at(170).cpu(1).as(42).expireExit({ timer: 0xf1 });
   s.at(400).cpu(1).as(42).sysExitSleep();
   const t = task(analyzeScript(s, { selection: pids(42) }).report, 42);
-  // irq part 140 - 90 = 50, thread part 400 - 150 = 250
+  // 400 - 90: irq part 150 - 90 = 60, thread part 400 - 150 = 250
   assert.equal(t.metrics.timer?.count, 1);
-  assert.equal(t.metrics.timer?.max, 300);
+  assert.equal(t.metrics.timer?.max, 310);
   assert.equal(t.metrics.latency, undefined, "a wakeup of a running thread starts no activation");
   assert.equal(t.counters.wakeups, 0);
 });
@@ -327,7 +328,98 @@ test("a timer expiring before the sleep inside an activation leaves the activati
   s.at(1500).cpu(1).as(42).sysExitSleep();
   s.at(2000).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
   const t = task(analyzeScript(s, { selection: pids(42) }).report, 42);
-  assert.equal(t.metrics.timer?.max, 1240 - 1150 + (1500 - 1250));
+  assert.equal(t.metrics.timer?.max, 1500 - 1150);
   assert.equal(t.metrics.response?.max, 1000, "from the wakeup at 1000 to the sleep at 2000");
   assert.equal(t.metrics.latency?.max, 100);
+});
+
+/**
+ * A periodic thread 42 on CPU 1 whose timer base is `base` ns away from the trace clock
+ * (trace time = base time + base): tick expiries every 100 µs give ts − now = base + 200 (the
+ * smallest interrupt → callback delay); its own timer's callback runs 300 ns after `now`.
+ * True samples (trace time): expiry at 1 ms → sys_exit 1 ms + 5 µs, 5000 ns; 2 ms → 2 ms + 7 µs.
+ */
+function otherClock(base: number): EventScript {
+  const s = new EventScript(2);
+  // [ts, what]: applied in time order (the script follows the current task as it goes)
+  const steps: [number, () => void][] = [];
+  for (let t = 100_000; t < 2_500_000; t += 100_000)
+    steps.push([t + 200, () => s.cpu(1).expireEntry({ timer: 0x77, fn: TICK_FN, now: t - base })]);
+  for (const [k, expiry, exit] of [
+    [0xa1, 1_000_050, 1_005_050],
+    [0xa2, 2_000_050, 2_007_050],
+  ]) {
+    steps.push(
+      [expiry - 40_000, () => s.cpu(1).as(42).sysEnterSleep()],
+      [
+        expiry - 39_990,
+        () =>
+          s
+            .cpu(1)
+            .as(42)
+            .hrtimerStart({ timer: k, expires: expiry - base }),
+      ],
+      [expiry - 39_980, () => s.cpu(1).switch({ prev: 42, next: 0, prevState: "S", prevPrio: 19 })],
+      [expiry + 400, () => s.cpu(1).expireEntry({ timer: k, now: expiry + 100 - base })],
+      [expiry + 450, () => s.cpu(1).wakeup({ tid: 42, prio: 19, targetCpu: 1 })],
+      [expiry + 2000, () => s.cpu(1).switch({ prev: 0, next: 42, prevState: "R", nextPrio: 19 })],
+      [exit, () => s.cpu(1).as(42).sysExitSleep()],
+    );
+  }
+  s.at(0).cpu(0).other();
+  s.at(0).cpu(1).switch({ prev: 0, next: 42, prevState: "R", nextPrio: 19 });
+  for (const [ts, step] of steps.sort((a, b) => a[0] - b[0])) {
+    s.at(ts);
+    step();
+  }
+  return s;
+}
+
+test("timer on another clock: the offset is estimated from the expiries, low by the smallest delay, said in the report", () => {
+  for (const [traceClock, base] of [
+    ["local", 23_000_000], // sched_clock 23 ms ahead of CLOCK_MONOTONIC
+    ["mono", -1_700_000_000_000_000], // a CLOCK_REALTIME timer on the mono trace clock
+    ["", 5_000], // a text trace that does not state its clock
+  ] as const) {
+    const { report } = analyzeScript(otherClock(base), { selection: pids(42), traceClock });
+    const m = task(report, 42).metrics.timer;
+    // estimated expiry = true expiry + 200 (the ticks' delay): each sample 200 ns low
+    assert.equal(m?.count, 2, traceClock);
+    assert.equal(m?.min, 5000 - 200, traceClock);
+    assert.equal(m?.max, 7000 - 200, traceClock);
+    // parts: estimated expiry → expire_entry (400 − 200), expire_entry → sys_exit
+    assert.equal(m?.irq?.worst, 200, traceClock);
+    assert.equal(m?.thread?.worst, 6600, traceClock);
+    const tc = report.source.timerClock;
+    assert.deepEqual(tc, { mode: "estimated", traceClock, direct: 0, estimated: 2, errorBound: 1000 });
+    const d = report.diagnostics.find((x) => x.key === "timer_clock_estimated");
+    assert.ok(d && d.count === 2 && /record with the mono trace clock/.test(d.remedy ?? ""), traceClock);
+    assert.match(d.details?.[0] ?? "", /error bound 1000 ns/);
+  }
+});
+
+test("timer on a mono trace clock with MONOTONIC timers: direct, no diagnostic", () => {
+  const { report } = analyzeScript(otherClock(0), { selection: pids(42), traceClock: "mono" });
+  assert.equal(task(report, 42).metrics.timer?.max, 7000);
+  assert.deepEqual(report.source.timerClock, {
+    mode: "direct",
+    traceClock: "mono",
+    direct: 2,
+    estimated: 0,
+    errorBound: 0,
+  });
+  assert.equal(
+    report.diagnostics.find((x) => x.key.startsWith("timer_clock")),
+    undefined,
+  );
+});
+
+test("timer on a counter or x86-tsc trace clock: no timer sample, a diagnostic says why", () => {
+  for (const traceClock of ["counter", "x86-tsc"]) {
+    const { report } = analyzeScript(otherClock(0), { selection: pids(42), traceClock });
+    assert.equal(task(report, 42).metrics.timer, undefined);
+    assert.equal(report.source.timerClock?.mode, "unavailable");
+    const d = report.diagnostics.find((x) => x.key === "timer_clock_unavailable");
+    assert.ok(d && d.severity === "warning" && /record with the mono trace clock/.test(d.remedy ?? ""));
+  }
 });

@@ -90,6 +90,7 @@ function parseCyclictest(text: string) {
 describe("rtscope record (live kernel)", { skip: skipLive }, () => {
   it("matches cyclictest's own timer latencies: max within 2 %, each cycle just below cyclictest's", async (t) => {
     const out = join(tmp, "cyclic.json");
+    const csv = join(tmp, "cyclic-samples.csv");
     const loops = 3000;
     const r = await rtscope([
       "record",
@@ -97,8 +98,8 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
       "json",
       "-o",
       out,
-      "--worst",
-      "10000",
+      "--samples",
+      csv,
       "--",
       "sh",
       "-c",
@@ -110,6 +111,13 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
     const report = JSON.parse(readFileSync(out, "utf8")) as Report;
     assert.equal(report.source.kind, "live");
     assert.equal(report.source.lostEvents, 0);
+    assert.equal(report.source.timerClock?.mode, "direct");
+    // every sample, as `--samples` wrote it: tid, ..., metric, start, end, value
+    const rows = readFileSync(csv, "utf8")
+      .trimEnd()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.split(","));
     for (const th of ct.threads) {
       const task = report.tasks.find((t) => t.tid === th.tid) as TaskReport | undefined;
       assert.ok(task, `thread ${th.tid} missing from the report`);
@@ -131,7 +139,10 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
       assert.ok(timer.max <= th.maxNs + 1000, maxMsg);
       // per cycle: both sequences in cycle order, aligned so that a cycle missing on either
       // side does not shift the rest (cyclictest -v does not always print its last cycles)
-      const samples = [...(task.worstList?.timer ?? [])].sort((a, b) => Number(a.start) - Number(b.start));
+      const samples = rows
+        .filter((f) => Number(f[0]) === th.tid && f[3] === "timer")
+        .map((f) => ({ start: Number(f[4]), value: Number(f[6]) }))
+        .sort((a, b) => a.start - b.start);
       assert.equal(samples.length, timer.count);
       const printed = [...ct.cycles.get(th.index)!.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
       const al = alignSequences(
