@@ -28,7 +28,6 @@ export class IdCheck {
     this.path = path;
     this.strict = strict;
     this.cpuBound = cpus > 0 && cpus < CPU_LIMIT ? cpus : CPU_LIMIT;
-    this.cpuMessage = `event(s) name a CPU outside the trace's ${this.cpuBound === CPU_LIMIT ? `possible CPUs (0 to ${CPU_LIMIT - 1}, NR_CPUS's limit)` : `${this.cpuBound} CPUs`}: the trace is corrupt there; each was dropped and counted as a lost event, so activations across it are cut. Re-record or repair the file if this is more than a few events`;
   }
 
   private cpuOk(cpu: number): boolean {
@@ -54,7 +53,9 @@ export class IdCheck {
         `${what} has ${range}: corrupt trace (--strict)`,
       );
     }
-    this.diagnostics.add(key, offset >= 0 ? `offset ${offset}: ${what}` : what);
+    const detail = offset >= 0 ? `offset ${offset}: ${what}` : what;
+    if (key === "tid_out_of_range") this.diagnostics.add("tid_out_of_range", detail);
+    else this.diagnostics.add("cpu_out_of_range", detail);
   }
 
   /**
