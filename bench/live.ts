@@ -153,7 +153,7 @@ async function cyclictestUnder(tracer: string, loops: number, tmp: string): Prom
     else if (tracer === "rtscope")
       out = await run(
         process.execPath,
-        [MAIN, "record", "-o", join(tmp, "rtscope.txt"), "--", ...ct],
+        [MAIN, "record", "--no-store", "-o", join(tmp, "rtscope.txt"), "--", ...ct],
         timeout,
       );
     else out = await run("perf", ["sched", "record", "-o", join(tmp, "perf.data"), "--", ...ct], timeout);

@@ -6,16 +6,22 @@
 //
 // Rules worth knowing:
 // - A wakeup starts an activation only when the thread is known to sleep (seen switching
-//   out with a sleeping state, or newly forked). A wakeup of a running, runnable or not yet
-//   understood thread starts nothing.
+//   out with a sleeping state, or newly forked). A wakeup of a running or runnable thread
+//   starts nothing. A thread not seen switching yet (its first appearance in the trace) gets
+//   a tentative activation when every CPU had data at the wakeup: it counts if the thread's
+//   next sign of life is its switch-in (a running thread would first show as the current
+//   task or switch out), else it is dropped without a trace.
+// - A second wakeup while the first is pending proves the thread ran and slept unseen (the
+//   kernel writes sched_waking/sched_wakeup only for a task in a sleeping state): cut.
 // - Missing switches: when a thread is the current task (common_pid) of any event while
 //   its wakeup is pending, its switch-in happened no later than that event: the latency is
 //   closed there and flagged inferred. When a CPU's current task changes without a recorded
 //   switch, the thread we believed running there lost its switch-out: its activation is cut.
-// - Lost events (LostEvents records, any CPU) cut EVERY open activation, relief cycle and
-//   timer measurement: a lost event on any CPU can be the migration or switch-in of any
-//   runnable thread. Cut activations count in `incomplete` and never produce samples.
-// - Activations starting before every CPU has data are cut too (cpu-coverage.ts).
+// - Validity is per activation (cpu-coverage.ts): lost events on any CPU cut every
+//   activation, relief cycle, timer measurement and IRQ-thread run overlapping the gap
+//   (the record comes at the gap's start; activations starting before its end are cut as
+//   well); an activation involving a CPU that had no data since its start is cut. Cut
+//   activations count in `incomplete` (per reason) and never produce samples.
 // - Activations still open at the end of the stream produce nothing and are not counted.
 // - timer: from the requested expiry (softexpires of the hrtimer_wakeup timer the thread
 //   armed, the time cyclictest/stress-ng measure from; equal to `expires` for RT threads,
@@ -31,9 +37,17 @@
 //   expiry comes from its hrtimer_start.
 //   A timer that expires before the thread got to sleep (wakeup of a running thread inside
 //   clock_nanosleep) starts no activation but still gives a timer sample to the syscall exit.
-// - irq: irq_handler_entry of the IRQ whose handler last completed before the irq/N thread's
-//   wakeup (and after its previous sleep) → the thread's voluntary sleep. Parts: hardirq
-//   (entry → exit), wakeup (exit → switch-in), handling (switch-in → sleep).
+// - irq: one sample per run of an irq/N thread, from the irq_handler_entry of the hard IRQ
+//   that woke it to its sleep in S (irq_wait_for_interrupt: waiting for the next
+//   interrupt). D sleeps inside the handler (rtlock waits on PREEMPT_RT, bus transfers) stay
+//   inside; the thread's latency/response activations still end and start at them. The IRQ
+//   is the one whose handler wrote the thread's sched_waking/sched_wakeup (the handler's
+//   context, on the IRQ's CPU, also when the wakeup itself is queued to another CPU), else
+//   the line's handler that completed last before the wakeup and after the previous sleep.
+//   Hard IRQs of the line arriving while a run is in progress are served by that run (the
+//   thread loops without sleeping): they give no sample of their own, the run's sample is
+//   the delay of the oldest IRQ it served (the worst), and they are counted (`irqCoalesced`).
+//   Parts: hardirq (entry → exit), wakeup (exit → first switch-in), handling (→ the sleep).
 
 import { type EventRecord, StrSlot } from "../model/event.ts";
 import { EVENT_KIND_COUNT, EventKind } from "../model/event-kind.ts";
@@ -63,6 +77,8 @@ const PART_COUNTS = [0, 0, 0, 2, 3];
 const DEAD_STATES = 0x10 | 0x20;
 /** common_flags: hardirq | softirq context */
 const IRQ_CONTEXT_FLAGS = 0x08 | 0x10;
+/** clone flag: the new task is a thread of its creator's group */
+const CLONE_THREAD = 0x10000;
 
 export interface ActivationConfig {
   /** EventKind.SchedWakeup or EventKind.SchedWaking */
@@ -79,9 +95,16 @@ export interface ActivationConfig {
   sink?: SampleSink;
 }
 
-/** Why open activations were cut. */
+/** Why an activation was cut. */
 const CUT_LOSS = 0;
-const CUT_LATE_CPU = 1;
+const CUT_NO_DATA = 1;
+const CUT_MISSED_SWITCH = 2;
+const CUT_MISSED_RUN = 3;
+/** The cut reasons by code, as the samples file names them. */
+const CUT_REASONS: readonly CutReason[] = ["loss", "cpu-without-data", "missed-switch", "missed-run"];
+/** prev_state bits: S (waiting for the next interrupt, for an IRQ thread) and D */
+const STATE_S = 0x1;
+const STATE_D = 0x2;
 
 export class Activations implements Analyzer {
   private readonly table: TaskTable;
@@ -107,15 +130,26 @@ export class Activations implements Analyzer {
   readonly histogramBudget = new HistogramBudget();
   /** hrtimer_wakeup timers armed by tracked threads, by timer key (second link of timer wakeups) */
   private readonly armedTimers = new Map<number, TaskState>();
+  /** IRQ-thread runs whose hard IRQ's exit is still to come */
+  private readonly irqExitPending: TaskState[] = [];
 
   // diagnostics counters
   /** current task changed without a recorded sched_switch, per CPU */
   missedSwitches: Float64Array;
   inferredSwitchIns = 0;
   cutByLoss = 0;
-  cutBeforeData = 0;
-  cutByLateCpu = 0;
+  cutByNoData = 0;
   cutByMissedSwitch = 0;
+  cutByMissedRun = 0;
+  /** tentative first activations dropped: the thread was running */
+  tentativeDropped = 0;
+  /** thread groups seen: from task_newtask clone flags, exec, the text TGID column */
+  readonly groupSources = { newtask: 0, exec: 0, column: 0, forkOnly: 0 };
+  /**
+   * Tasks forked with no thread-group data (thread or process? the trace does not say), by
+   * child tid → the creator's group (bounded; for the `--tgid` diagnostic)
+   */
+  readonly forkedUngrouped = new Map<number, number>();
   timerEndMissing = 0;
   lostKnown = 0;
   lostUnknown = 0;
@@ -164,16 +198,16 @@ export class Activations implements Analyzer {
     this.eventTs = ts;
     if (cpu >= this.ncpu) this.grow(cpu + 1);
     const cov = this.coverage;
-    if (cov.waiting || cov.seen[cpu] === 0) {
-      if (cov.note(cpu, ts)) this.cutAll(CUT_LATE_CPU);
-    }
+    const firstOnCpu = cpu >= cov.seen.length || cov.seen[cpu] === 0;
+    if (firstOnCpu) cov.note(cpu, ts);
     const kind = rec.kind;
     this.kindSeen[kind] = 1;
     if (kind === EventKind.LostEvents) {
-      this.onLost(rec);
+      this.onLost(rec, firstOnCpu);
       return;
     }
     if (rec.currentTid !== this.cpuCurTid[cpu]) this.currentChanged(cpu, rec.currentTid, ts);
+    if (rec.currentTgid > 0) this.groupFromColumn(cpu, rec.currentTid, rec.currentTgid);
 
     switch (kind) {
       case EventKind.SchedSwitch:
@@ -216,6 +250,18 @@ export class Activations implements Analyzer {
       case EventKind.HrtimerExpireExit:
         this.cpuInExpire[cpu] = 0;
         break;
+      case EventKind.IrqHandlerEntry: {
+        const th = this.irqLines.line(rec.irq)?.thread;
+        // a hard IRQ while the line's thread is still handling: that run serves it
+        if (th != null && !Number.isNaN(th.irqEntryTs) && th.irqLastLinked !== ts) {
+          th.irqCoalesced++;
+          th.irqLastLinked = ts;
+        }
+        break;
+      }
+      case EventKind.IrqHandlerExit:
+        if (this.irqExitPending.length !== 0) this.onIrqExit(rec, cpu, ts);
+        break;
       case EventKind.SysEnterSleep: {
         const t = this.cpuCurTask[cpu];
         if (t?.tracked) t.inSleepSyscall = true;
@@ -230,7 +276,26 @@ export class Activations implements Analyzer {
         this.onMigrate(rec);
         break;
       case EventKind.SchedProcessFork: {
-        const child = this.table.create(rec.tid, rec.parentTid);
+        const child = this.table.forked(rec.tid, rec.parentTid);
+        this.table.setComm(child, rec.str(StrSlot.Comm), ts);
+        this.afterName(child);
+        if (!child.tgidKnown) {
+          this.groupSources.forkOnly++;
+          const parent = this.table.get(rec.parentTid);
+          if (this.forkedUngrouped.size < 65536)
+            this.forkedUngrouped.set(child.tid, parent?.tgid ?? rec.parentTid);
+        }
+        break;
+      }
+      case EventKind.TaskNewtask: {
+        // written by the creating task (common_pid) before sched_process_fork
+        const child = this.table.create(rec.tid, rec.currentTid);
+        const parent = rec.currentTid > 0 ? this.table.get(rec.currentTid) : undefined;
+        this.groupSources.newtask++;
+        if ((rec.cloneFlags & CLONE_THREAD) === 0) this.table.setTgid(child, child.tid);
+        else if (parent?.tgidKnown) this.table.setTgid(child, parent.tgid);
+        else if (rec.currentTgid > 0) this.table.setTgid(child, rec.currentTgid);
+        else this.table.setThreadOf(child, rec.currentTid);
         this.table.setComm(child, rec.str(StrSlot.Comm), ts);
         this.afterName(child);
         break;
@@ -242,6 +307,8 @@ export class Activations implements Analyzer {
         const base = file.slice(file.lastIndexOf("/") + 1).slice(0, 15);
         this.table.setComm(t, base, ts);
         this.table.setTgid(t, t.tid); // an exec'd task leads its thread group
+        this.groupSources.exec++;
+        this.forkedUngrouped.delete(t.tid);
         break;
       }
       default:
@@ -271,6 +338,14 @@ export class Activations implements Analyzer {
   // --- who runs where ----------------------------------------------------------------
 
   /** The CPU's current task is not the one we believed: a switch was not recorded. */
+  /** The text TGID column (record-tgid) names the current task's thread group. */
+  private groupFromColumn(cpu: number, tid: number, tgid: number): void {
+    const t = this.cpuCurTask[cpu];
+    if (t === null || t.tgidKnown || t.tid !== tid) return;
+    this.groupSources.column++;
+    this.table.setTgid(t, tgid);
+  }
+
   private currentChanged(cpu: number, tid: number, ts: number): void {
     if (this.cpuCurTid[cpu] !== -1) this.missedSwitches[cpu]++;
     const prev = this.cpuCurTask[cpu];
@@ -278,10 +353,9 @@ export class Activations implements Analyzer {
       // its switch-out was not recorded: we cannot tell whether it slept
       prev.state = RunState.Unknown;
       prev.lastInTs = Number.NaN;
-      if (prev.tracked && prev.active && !prev.cut) {
-        this.cut(prev, "missed-switch");
-        this.cutByMissedSwitch++;
-      }
+      if (prev.tracked && prev.active && !prev.cut) this.cut(prev, CUT_MISSED_SWITCH);
+      // an IRQ-thread run cannot be told to have ended in S or D
+      prev.irqEntryTs = Number.NaN;
     }
     this.cpuCurTid[cpu] = tid;
     if (tid <= 0) {
@@ -290,14 +364,35 @@ export class Activations implements Analyzer {
     }
     const t = this.table.getOrCreate(tid);
     this.cpuCurTask[cpu] = t;
-    if (t.state === RunState.Woken && t.tracked && t.active) this.closeLatency(t, cpu, ts, true);
+    if (t.state === RunState.Woken && t.tracked && t.active) {
+      if (t.tentative) this.dropTentative(t);
+      else this.closeLatency(t, cpu, ts, true);
+    }
+    if (!Number.isNaN(t.irqEntryTs) && Number.isNaN(t.irqInTs)) {
+      t.irqInTs = ts;
+      t.irqInferred = true;
+    }
     if (t.state !== RunState.Running || t.cpu !== cpu) {
       if (t.cpu >= 0 && t.cpu !== cpu) t.cpuChanges++;
       t.state = RunState.Running;
       t.cpu = cpu;
       t.lastInTs = ts;
-      if (t.active) t.touchCpu(cpu);
+      if (t.active) this.involve(t, cpu);
     }
+  }
+
+  /**
+   * A tentative first activation whose thread showed up running without a switch-in: it
+   * may have been running all along (a wakeup of a running task), so nothing is measured.
+   */
+  private dropTentative(t: TaskState): void {
+    t.tentative = false;
+    t.active = false;
+    t.wakeups--;
+    t.reliefStart = Number.NaN;
+    t.timerEntryTs = Number.NaN;
+    t.irqEntryTs = Number.NaN;
+    this.tentativeDropped++;
   }
 
   private onSwitch(rec: EventRecord, cpu: number, ts: number): void {
@@ -328,12 +423,17 @@ export class Activations implements Analyzer {
   }
 
   private switchIn(t: TaskState, cpu: number, ts: number): void {
+    if (t.active) this.involve(t, cpu);
+    if (!Number.isNaN(t.irqEntryTs) && Number.isNaN(t.irqInTs)) {
+      t.irqInTs = ts;
+      t.irqInferred = false;
+    }
+    t.tentative = false;
     if (t.state === RunState.Woken && t.active) this.closeLatency(t, cpu, ts, false);
     if (t.cpu >= 0 && t.cpu !== cpu) t.cpuChanges++;
     t.state = RunState.Running;
     t.cpu = cpu;
     t.lastInTs = ts;
-    if (t.active) t.touchCpu(cpu);
   }
 
   private closeLatency(t: TaskState, cpu: number, ts: number, inferred: boolean): void {
@@ -356,22 +456,25 @@ export class Activations implements Analyzer {
     t.voluntary++;
     t.state = RunState.Sleeping;
     const cpu = t.cpu;
+    const cut = t.cut;
     if (t.active) {
       t.active = false;
-      if (!t.cut) {
-        const inferred = t.inferredIn;
+      if (!cut) {
         this.sample(t, M_RESPONSE, ts - t.wakeTs, t.wakeTs, ts, cpu, false, 0, 0, 0);
-        if (!Number.isNaN(t.irqEntryTs) && !Number.isNaN(t.inTs)) {
-          const hard = t.irqExitTs - t.irqEntryTs;
-          const wake = t.inTs - t.irqExitTs;
-          const handling = ts - t.inTs;
-          this.sample(t, M_IRQ, ts - t.irqEntryTs, t.irqEntryTs, ts, cpu, inferred, hard, wake, handling);
-        }
         if (!Number.isNaN(t.timerEntryTs)) this.timerEndMissing++;
       }
     }
     t.timerEntryTs = Number.NaN;
-    t.irqEntryTs = Number.NaN;
+    // an IRQ thread's run ends when it waits for its next interrupt (S); D stays inside
+    if (!Number.isNaN(t.irqEntryTs) && ((prevState & STATE_D) === 0 || (prevState & STATE_S) !== 0)) {
+      if ((prevState & STATE_S) !== 0 && !cut && !Number.isNaN(t.irqInTs) && !Number.isNaN(t.irqExitTs)) {
+        const hard = t.irqExitTs - t.irqEntryTs;
+        const wake = t.irqInTs - t.irqExitTs;
+        const handling = ts - t.irqInTs;
+        this.sample(t, M_IRQ, ts - t.irqEntryTs, t.irqEntryTs, ts, cpu, t.irqInferred, hard, wake, handling);
+      }
+      t.irqEntryTs = Number.NaN;
+    }
     const timerSleep = t.armedSinceSleep || t.inSleepSyscall;
     if (timerSleep) {
       if (!Number.isNaN(t.reliefStart))
@@ -407,12 +510,71 @@ export class Activations implements Analyzer {
         t.wakeTimerSlot = this.cpuExpireSlot[cpu];
       }
     }
+    if (t.irqLine >= 0) this.linkIrq(t, cpu);
     if (kind !== this.cfg.wakeupKind && kind !== EventKind.SchedWakeupNew) return;
+    if (t.state === RunState.Woken && t.active && !t.cut && kind !== EventKind.SchedWakeupNew)
+      this.cut(t, CUT_MISSED_RUN);
+    if (t.state === RunState.Unknown && !this.runningNow(t) && this.coverage.allCovered(ts)) {
+      this.startActivation(t, rec, cpu, ts);
+      t.tentative = true;
+      return;
+    }
     if (t.state !== RunState.Sleeping) {
       this.timerWithoutSleep(t, rec, cpu, ts);
       return;
     }
     this.startActivation(t, rec, cpu, ts);
+  }
+
+  /** Whether `t` is the current task of the CPU it was last seen on. */
+  private runningNow(t: TaskState): boolean {
+    return t.cpu >= 0 && t.cpu < this.ncpu && this.cpuCurTask[t.cpu] === t;
+  }
+
+  /**
+   * A wakeup of an IRQ thread written inside its line's hard handler (sched_waking is, on the
+   * IRQ's CPU, even when sched_wakeup comes later on another CPU): that IRQ starts a run,
+   * or is served by the run in progress.
+   */
+  private linkIrq(t: TaskState, cpu: number): void {
+    const lines = this.irqLines;
+    if (lines.inIrq(cpu) !== t.irqLine) return;
+    const entry = lines.inIrqEntryTs(cpu);
+    const line = lines.line(t.irqLine);
+    if (line !== undefined) line.thread = t;
+    if (!Number.isNaN(t.irqEntryTs)) {
+      if (entry !== t.irqEntryTs && entry !== t.irqLastLinked) {
+        t.irqCoalesced++;
+        t.irqLastLinked = entry;
+      }
+      return;
+    }
+    // a run starts only for a thread known to wait (or, at its first appearance, one that
+    // could not be running unseen: the same rule as a tentative activation)
+    if (
+      t.state !== RunState.Sleeping &&
+      !(t.state === RunState.Unknown && !this.runningNow(t) && this.coverage.allCovered(entry))
+    )
+      return;
+    t.irqEntryTs = entry;
+    t.irqLastLinked = entry;
+    t.irqExitTs = Number.NaN;
+    t.irqCpu = cpu;
+    t.irqInTs = Number.NaN;
+    this.irqExitPending.push(t);
+    if (t.active) this.involve(t, cpu);
+  }
+
+  /** The exit of a hard IRQ that started a run. */
+  private onIrqExit(rec: EventRecord, cpu: number, ts: number): void {
+    const list = this.irqExitPending;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const t = list[i];
+      if (t.irqCpu !== cpu) continue;
+      if (t.irqLine === rec.irq && Number.isNaN(t.irqExitTs)) t.irqExitTs = ts;
+      list[i] = list[list.length - 1];
+      list.pop();
+    }
   }
 
   /**
@@ -423,7 +585,7 @@ export class Activations implements Analyzer {
   private timerWithoutSleep(t: TaskState, rec: EventRecord, cpu: number, ts: number): void {
     if (
       t.inSleepSyscall &&
-      this.coverage.valid &&
+      ts >= this.coverage.lossUntil &&
       t.wakeTimerKey !== -1 &&
       t.wakeTimerKey === t.armedKey &&
       !Number.isNaN(t.armedSoftExpires) &&
@@ -448,27 +610,23 @@ export class Activations implements Analyzer {
   }
 
   private startActivation(t: TaskState, rec: EventRecord, cpu: number, ts: number): void {
+    t.newborn = false;
     t.wakeups++;
     t.active = true;
     t.cut = false;
+    t.tentative = false;
     t.epoch++;
-    t.touchCpu(cpu);
-    const target = rec.targetCpu;
-    if (target >= 0) t.touchCpu(target);
     t.wakeTs = ts;
     t.wakeCpu = cpu;
     t.wakePrio = rec.prio;
     t.inTs = Number.NaN;
     t.inferredIn = false;
     t.state = RunState.Woken;
-    const cov = this.coverage;
-    if (!cov.valid) {
-      this.cutBeforeData++;
-      this.cut(t, "before-data");
-    } else if (target >= 0 && !cov.covers(target)) {
-      this.cutByLateCpu++;
-      this.cut(t, "cpu-without-data");
-    }
+    // events lost on any CPU until after this wakeup: the start itself is in doubt
+    if (ts < this.coverage.lossUntil) this.cut(t, CUT_LOSS);
+    this.involve(t, cpu);
+    const target = rec.targetCpu;
+    if (target >= 0) this.involve(t, target);
     // relief: a wakeup that ends a timer sleep starts a cycle
     if (t.lastSleepTimer && !t.cut) t.reliefStart = ts;
     // timer: woken by the expiry of the hrtimer_wakeup timer it armed
@@ -486,15 +644,34 @@ export class Activations implements Analyzer {
       t.timerToSyscallExit = t.lastSleepSyscall;
     }
     t.wakeTimerKey = -1;
-    // irq thread: the handler of its line that completed last, after its previous sleep
-    t.irqEntryTs = Number.NaN;
-    if (t.irqLine >= 0 && !t.cut) {
-      const l = this.irqLines.line(t.irqLine);
-      if (l !== undefined && l.lastExitTs >= t.lastSleepTs && l.lastExitTs <= ts) {
-        t.irqEntryTs = l.lastEntryTs;
-        t.irqExitTs = l.lastExitTs;
+    // irq thread: a run continues across D sleeps; else the IRQ whose handler woke it
+    // (linkIrq), else the handler of its line that completed last, after its previous sleep
+    if (t.irqLine >= 0) {
+      if (Number.isNaN(t.irqEntryTs)) {
+        const l = this.irqLines.line(t.irqLine);
+        if (l !== undefined && l.lastExitTs >= t.lastSleepTs && l.lastExitTs <= ts) {
+          l.thread = t;
+          t.irqEntryTs = l.lastEntryTs;
+          t.irqLastLinked = l.lastEntryTs;
+          t.irqExitTs = l.lastExitTs;
+          t.irqCpu = l.lastCpu;
+          t.irqInTs = Number.NaN;
+        }
+      }
+      if (!Number.isNaN(t.irqEntryTs)) {
+        if (t.irqCpu >= 0) this.involve(t, t.irqCpu);
+        if (t.cut) t.irqEntryTs = Number.NaN;
       }
     }
+  }
+
+  /**
+   * Marks `cpu` as involved in the current activation; an activation involving a CPU whose
+   * data does not cover it since its start is cut (the thread may have run there unseen).
+   */
+  private involve(t: TaskState, cpu: number): void {
+    t.touchCpu(cpu);
+    if (!t.cut && !this.coverage.covered(cpu, t.wakeTs)) this.cut(t, CUT_NO_DATA);
   }
 
   // --- timers ----------------------------------------------------------------------------
@@ -560,21 +737,18 @@ export class Activations implements Analyzer {
     this.migrateEventsSeen = true;
     t.migrations++;
     const dest = rec.targetCpu;
-    if (t.active && dest >= 0) {
-      t.touchCpu(dest);
-      if (!t.cut && this.coverage.valid && !this.coverage.covers(dest)) {
-        this.cutByLateCpu++;
-        this.cut(t, "cpu-without-data");
-      }
-    }
+    if (t.active && dest >= 0) this.involve(t, dest);
     if (t.state !== RunState.Running && dest >= 0) t.cpu = dest;
   }
 
-  private onLost(rec: EventRecord): void {
+  private onLost(rec: EventRecord, firstOnCpu: boolean): void {
     this.lostRecords++;
     if (rec.lostCount < 0) this.lostUnknown++;
     else this.lostKnown += rec.lostCount;
-    this.cutAll(CUT_LOSS);
+    // a loss before anything of this CPU was read only says where its data begins
+    if (firstOnCpu && rec.lostUntil <= rec.ts) return;
+    this.cutAll();
+    this.coverage.lossGap(rec.lostUntil);
     // the CPU's current task may have switched unseen: re-learn it from the next event
     const cpu = rec.cpu;
     const cur = this.cpuCurTask[cpu];
@@ -587,11 +761,28 @@ export class Activations implements Analyzer {
     this.cpuInExpire[cpu] = 0;
   }
 
-  /** Ends the current activation of `t` without samples (counted as incomplete). */
-  private cut(t: TaskState, why: CutReason): void {
+  /** Ends the current activation of `t` without samples (counted as incomplete, by reason). */
+  private cut(t: TaskState, why: number): void {
     if (!t.cut) {
       t.incomplete++;
-      this.cfg.sink?.cut(t.tid, t.tgid, t.comm, t.wakeTs, this.eventTs, why);
+      this.cfg.sink?.cut(t.tid, t.tgid, t.comm, t.wakeTs, this.eventTs, CUT_REASONS[why]);
+      switch (why) {
+        case CUT_LOSS:
+          t.cutLoss++;
+          this.cutByLoss++;
+          break;
+        case CUT_NO_DATA:
+          t.cutNoData++;
+          this.cutByNoData++;
+          break;
+        case CUT_MISSED_SWITCH:
+          t.cutMissedSwitch++;
+          this.cutByMissedSwitch++;
+          break;
+        default:
+          t.cutMissedRun++;
+          this.cutByMissedRun++;
+      }
     }
     t.cut = true;
     t.reliefStart = Number.NaN;
@@ -601,20 +792,24 @@ export class Activations implements Analyzer {
     t.inSleepSyscall = false;
   }
 
-  private cutAll(why: number): void {
+  /** Lost events: everything open is cut, and timer arming state is forgotten. */
+  private cutAll(): void {
     const tasks = this.table.tasks;
     for (let i = 0; i < tasks.length; i++) {
       const t = tasks[i];
       if (t === null || !t.tracked) continue;
-      if (t.active && !t.cut) {
-        if (why === CUT_LOSS) this.cutByLoss++;
-        else this.cutByLateCpu++;
-        this.cut(t, why === CUT_LOSS ? "loss" : "cpu-without-data");
-      }
-      // a relief cycle spans sleeps, a timer may run without activation: cut them anyway
+      if (t.active && !t.cut) this.cut(t, CUT_LOSS);
+      // a relief cycle spans sleeps, a timer may run without activation, an IRQ-thread run
+      // spans D sleeps: cut them anyway
       t.reliefStart = Number.NaN;
       t.timerEntryTs = Number.NaN;
+      t.irqEntryTs = Number.NaN;
+      // the lost events may have re-armed or fired its timer: the expiry we hold is stale
+      t.armedKey = -1;
+      t.armedSoftExpires = Number.NaN;
+      t.wakeTimerKey = -1;
     }
+    this.armedTimers.clear();
   }
 
   // --- samples -------------------------------------------------------------------------------

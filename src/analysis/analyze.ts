@@ -5,12 +5,15 @@
 // Decisions the SPEC left open (details in the files named):
 // - policy: sched events carry the prio, not the policy: "RT" for prio < 100 unless /proc
 //   (taskInfo) says FIFO/RR; -1 = "DEADLINE"; else "OTHER" (task-report.ts).
-// - tgid: from taskInfo, initialTgids or exec; else tid (task-table.ts).
+// - tgid: from taskInfo, initialTgids (rtscope's own trace.dat option), task_newtask clone
+//   flags, the text TGID column or exec; else tid, and `--tgid` warns about the tasks it
+//   could not place (task-table.ts, tgidDiagnostics below).
 // - counters.wakeups counts wakeups that started an activation (not wakeups of running or
-//   runnable threads); incomplete counts activations cut by lost events, by a CPU without
-//   data, by an unrecorded switch-out, or started before every CPU had data (activations.ts,
-//   cpu-coverage.ts). Activations open at the end of the stream are not counted.
-// - lost events cut every open activation, on every CPU (activations.ts).
+//   runnable threads); incomplete counts activations cut (counters.cut: by lost events, by a
+//   CPU involved without data since the activation's start, by an unrecorded switch-out, by
+//   a second wakeup before any switch-in) (activations.ts, cpu-coverage.ts). Activations
+//   open at the end of the stream are not counted.
+// - lost events cut every activation overlapping the gap, on every CPU (activations.ts).
 // - non-threaded (and threaded) IRQ lines: hard-IRQ durations in Report.irqLines, collected
 //   when the selection has --irq-threads or is empty (all tasks); task rows keep SPEC's schema.
 // - timer: from the requested expiry (softexpires) to sys_exit of the sleep syscall when the
@@ -28,17 +31,19 @@ import {
   type SloBounds,
   type TaskReport,
   type TimerClockReport,
+  unmeasuredMetrics,
 } from "../model/report.ts";
 import { describeSelection, type Selection, selectionIsEmpty } from "../model/selection.ts";
 import type { RunOptions, SourceInfo, SymbolTable, TraceSource } from "../model/source.ts";
-import { absoluteTs } from "../model/units.ts";
+import { absoluteTs, formatDuration } from "../model/units.ts";
 import { Activations } from "./activations.ts";
 import { type Analyzer, Pipeline } from "./analyzer.ts";
 import { CpuCoverage } from "./cpu-coverage.ts";
 import { IrqLines } from "./irq-lines.ts";
-import type { SampleObserver, SampleSink, WorstWindowProvider } from "./sample-observer.ts";
+import { nothingMeasuredMessage } from "./nothing-measured.ts";
+import type { DroppedWindow, SampleObserver, SampleSink, WorstWindowProvider } from "./sample-observer.ts";
 import { SelectionMatcher } from "./selection-matcher.ts";
-import type { TaskInfoLookup } from "./task-info.ts";
+import { applyTaskInfo, type TaskInfoLookup } from "./task-info.ts";
 import { buildTaskReport, compareTasks } from "./task-report.ts";
 import { METRIC_COUNT, type TaskState } from "./task-state.ts";
 import { TaskTable } from "./task-table.ts";
@@ -73,6 +78,11 @@ export interface AnalysisOptions {
   tsBase?: bigint;
   /** an empty selection tracks every task (default true); a daemon that adds tasks later passes false */
   emptyMeansAll?: boolean;
+}
+
+/** An absolute trace timestamp in seconds, for messages. */
+function fmtTs(tsBase: bigint, rel: number): string {
+  return `${(Number(tsBase + BigInt(Math.round(rel))) / 1e9).toFixed(6)} s`;
 }
 
 const NO_SYMBOLS: SymbolTable = { hrtimerWakeupKey: -1, name: () => "" };
@@ -232,6 +242,10 @@ export class Analysis {
   }
 
   private buildTask(t: TaskState): TaskReport {
+    // live: policy and base priority as they are now (a thread often sets them after it
+    // was first seen), unless the thread is gone or its tid now names another thread
+    const info = this.opts.taskInfo?.(t.tid);
+    if (info !== undefined && (info.comm === undefined || info.comm === t.comm)) applyTaskInfo(t, info);
     return buildTaskReport(t, this.tsBase, this.activations.migrateEventsSeen, this.opts.windows);
   }
 
@@ -254,15 +268,19 @@ export class Analysis {
     for (let c = 0; c < missed.length; c++) if (missed[c] > 0) d.add("missed_switch", "", missed[c], c);
     if (a.inferredSwitchIns > 0) d.add("inferred_switch_in", "", a.inferredSwitchIns);
     if (a.cutByLoss > 0) d.add("activation_cut_by_loss", "", a.cutByLoss);
-    if (a.cutBeforeData > 0) d.add("activation_before_all_cpus", "", a.cutBeforeData);
-    if (a.cutByLateCpu > 0) d.add("activation_cut_cpu_without_data", "", a.cutByLateCpu);
+    if (a.cutByNoData > 0) d.add("activation_cut_cpu_without_data", "", a.cutByNoData);
+    if (a.cutByMissedRun > 0) d.add("activation_cut_missed_run", "", a.cutByMissedRun);
     if (a.cutByMissedSwitch > 0) d.add("activation_cut_missed_switch", "", a.cutByMissedSwitch);
     if (a.timerEndMissing > 0) d.add("timer_end_missing", "", a.timerEndMissing);
-    for (const c of this.coverage.noDataCpus) d.add("cpu_no_data", "", 1, c);
-    for (const c of this.coverage.lateCpus) d.add("cpu_data_late", "", 1, c);
+    for (const c of this.coverage.silentCpus()) d.add("cpu_no_data", "", 1, c);
+    for (const { cpu, from } of this.coverage.lateCpus())
+      d.add("cpu_data_late", `its data begins at ${fmtTs(this.tsBase, from)}`, 1, cpu);
+    this.tgidDiagnostics(d);
     if (this.irqLines.unmatchedExits > 0) d.add("irq_exit_unmatched", "", this.irqLines.unmatchedExits);
     if (this.table.retiredDropped > 0) d.add("retired_tasks_dropped", "", this.table.retiredDropped);
     this.timerClockDiagnostics(d);
+    const dropped = this.opts.windows?.droppedWindows?.() ?? [];
+    for (const w of dropped) d.add("window_dropped", this.droppedDetail(w));
     let clamped = 0;
     for (const t of this.table.trackedTasks())
       for (const s of t.metrics) if (s !== null) clamped += s.clamped;
@@ -300,6 +318,55 @@ export class Analysis {
     d.add("timer_clock_estimated", `${clock}${timers}; error bound ${r.errorBound} ns`, r.estimated);
   }
 
+  /**
+   * `--tgid`: which tasks the trace could place in a thread group and which it could not
+   * (sched_process_fork alone does not tell a thread from a process): never a silent guess.
+   */
+  private tgidDiagnostics(d: Diagnostics): void {
+    const wanted = new Set<number>();
+    for (const s of this.selections) for (const p of s.tgids) wanted.add(p);
+    if (wanted.size === 0) return;
+    const g = this.activations.groupSources;
+    for (const p of wanted) {
+      // created by a task of the group: a thread of it or a child process, the trace cannot say
+      const unplaced: number[] = [];
+      for (const [tid, creatorGroup] of this.activations.forkedUngrouped) {
+        const t = this.table.get(tid);
+        if (creatorGroup === p && !(t?.tracked ?? false) && !(t?.tgidKnown ?? false)) unplaced.push(tid);
+      }
+      if (unplaced.length > 0) {
+        const list = unplaced.slice(0, 20).join(", ") + (unplaced.length > 20 ? ", ..." : "");
+        d.add(
+          "tgid_unplaced",
+          `--tgid ${p}: ${unplaced.length} task(s) created by process ${p} (${list}) were NOT selected`,
+          unplaced.length,
+        );
+      } else if (
+        g.newtask === 0 &&
+        g.column === 0 &&
+        this.opts.initialTgids === undefined &&
+        !this.opts.taskInfo
+      ) {
+        let known = 0;
+        for (const t of this.table.trackedTasks()) if (t.tgid === p && t.tgidKnown) known++;
+        d.add("tgid_no_group_data", `--tgid ${p}: ${known} task(s) placed in the group (from exec)`);
+      }
+    }
+  }
+
+  /** "cyclictest:28861 latency (max, 2.947 ms)": which window was dropped */
+  private droppedDetail(w: DroppedWindow): string {
+    const comm = this.table.get(w.tid)?.comm || "?";
+    return `${comm}:${w.tid} ${w.metric} (${w.roles.join(", ")}, ${formatDuration(w.value)})`;
+  }
+
+  /** Names of the threads the stream showed, tracked or not (one entry per thread). */
+  private *threadNames(): Iterable<string> {
+    for (const t of this.table.tasks) if (t !== null) yield t.comm;
+    for (const t of this.table.retired) yield t.comm;
+    yield* this.table.releasedNames;
+  }
+
   /** Lost events seen in the stream; -1 when some loss had no count. */
   lostEvents(): number {
     return this.activations.lostUnknown > 0 ? -1 : this.activations.lostKnown;
@@ -328,8 +395,15 @@ export class Analysis {
       slo: this.slo(),
       selection: this.selections.map(describeSelection).join(" + "),
       tasks: this.snapshot(),
-      diagnostics: diags.list(),
+      diagnostics: [],
     };
+    const unmeasured = unmeasuredMetrics(report);
+    if (unmeasured.length > 0)
+      diags.add(
+        "nothing_measured",
+        nothingMeasuredMessage(unmeasured, this.selections, this.threadNames(), report.tasks.length),
+      );
+    report.diagnostics = diags.list();
     if (pipeline.events > 0) {
       report.source.start = absoluteTs(info.tsBase, pipeline.firstTs);
       report.source.end = absoluteTs(info.tsBase, pipeline.lastTs);

@@ -7,6 +7,7 @@ import { type EventRecord, StrSlot } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
 import type { Analyzer } from "./analyzer.ts";
 import { MetricStats } from "./metric-stats.ts";
+import type { TaskState } from "./task-state.ts";
 
 export class IrqLine {
   readonly irq: number;
@@ -14,6 +15,9 @@ export class IrqLine {
   /** last handler of this line: entry and exit ts (relative ns); NaN = none */
   lastEntryTs = Number.NaN;
   lastExitTs = Number.NaN;
+  lastCpu = -1;
+  /** the tracked irq/N thread last tied to this line (runs in progress count arriving IRQs) */
+  thread: TaskState | null = null;
   stats: MetricStats | null = null;
   constructor(irq: number) {
     this.irq = irq;
@@ -41,6 +45,16 @@ export class IrqLines implements Analyzer {
     return irq >= 0 ? this.lines[irq] : undefined;
   }
 
+  /** The IRQ whose hard handler is running on `cpu` (-1 none): a wakeup there comes from it. */
+  inIrq(cpu: number): number {
+    return cpu < this.cpuIrq.length ? this.cpuIrq[cpu] : -1;
+  }
+
+  /** irq_handler_entry ts of the handler running on `cpu` (valid when inIrq(cpu) >= 0). */
+  inIrqEntryTs(cpu: number): number {
+    return this.cpuEntryTs[cpu];
+  }
+
   handle(rec: EventRecord): void {
     const kind = rec.kind;
     if (kind === EventKind.IrqHandlerEntry) {
@@ -66,6 +80,7 @@ export class IrqLines implements Analyzer {
       const entry = this.cpuEntryTs[cpu];
       l.lastEntryTs = entry;
       l.lastExitTs = rec.ts;
+      l.lastCpu = cpu;
       if (this.collect) {
         if (l.stats === null) l.stats = new MetricStats(0, 0, Number.NaN);
         l.stats.add(rec.ts - entry, entry, rec.ts, cpu, false);

@@ -36,13 +36,30 @@ export interface SampleObserver {
   onSample(s: SampleEvent): void;
 }
 
+export type WindowRole = "max" | "first-violation" | "worst-violation";
+
+/** A window evicted to stay under the memory bound, which no later capture replaced. */
+export interface DroppedWindow {
+  tid: number;
+  metric: MetricKey;
+  roles: WindowRole[];
+  /** the sample's value, ns */
+  value: number;
+}
+
 export interface WorstWindowProvider {
   /** the captured window of a task's maximum for a metric (absolute timestamps), if any */
   worst(tid: number, metric: MetricKey): WorstWindow | undefined;
+  /** roles of a task's metric whose window was dropped for memory */
+  dropped?(tid: number, metric: MetricKey): WindowRole[];
+  /** every window dropped for memory */
+  droppedWindows?(): DroppedWindow[];
+  /** the memory bound of all windows, bytes */
+  readonly windowMemoryBytes?: number;
 }
 
 /** Why an activation was cut (never a sample): the `cut` column of --samples. */
-export type CutReason = "loss" | "cpu-without-data" | "before-data" | "missed-switch";
+export type CutReason = "loss" | "cpu-without-data" | "missed-switch" | "missed-run";
 
 /**
  * Receives EVERY sample as it is produced, and every activation cut without one (--samples).

@@ -5,19 +5,52 @@ import { absoluteTs } from "../model/units.ts";
 import type { WorstWindowProvider } from "./sample-observer.ts";
 import { M_IRQ, M_TIMER, METRIC_COUNT, type TaskState } from "./task-state.ts";
 
+const RT_POLICIES = new Set(["FIFO", "RR"]);
+const NORMAL_POLICIES = new Set(["OTHER", "BATCH", "IDLE", "ISO"]);
+
+/** The scheduling class of a kernel prio: "DEADLINE" (-1), "RT" (0..99), "normal" (100..139). */
+function classOf(prio: number): "DEADLINE" | "RT" | "normal" {
+  return prio < 0 ? "DEADLINE" : prio < 100 ? "RT" : "normal";
+}
+
+function classOfPolicy(policy: string): string {
+  return RT_POLICIES.has(policy) ? "RT" : NORMAL_POLICIES.has(policy) ? "normal" : policy;
+}
+
 /**
- * Policy shown for a thread: the one /proc gave (live), else what the prio implies. Sched
- * events carry the prio but not the policy, so an RT prio without /proc says "RT" (FIFO or
- * RR cannot be told apart); prio -1 is SCHED_DEADLINE; 100..139 is "OTHER" (normal,
- * batch or idle).
+ * What the report says of a thread's scheduling (SPEC §2 `policy`/`prio`). The kernel
+ * prio the thread worked at comes from the events (sched events carry the effective prio,
+ * never the policy); `policy` is what /proc said (live) when it agrees with that class,
+ * else the class itself ("RT": FIFO or RR cannot be told apart, "normal", "DEADLINE").
+ * `prio` is the user-visible priority: rtprio (99 − kernel prio, or /proc's rt_priority)
+ * for RT, nice (kernel prio − 120, or /proc's nice) for normal, 0 for DEADLINE. A kernel
+ * prio above the thread's own seen in the events is reported as `boostedKernelPrio`:
+ * a priority-inheritance boost (or a policy change during the trace).
  */
-export function policyOf(t: TaskState): string {
-  if (t.policy !== "") return t.policy;
-  const prio = reportedPrio(t);
-  if (Number.isNaN(prio)) return "";
-  if (prio < 0) return "DEADLINE";
-  if (prio < 100) return "RT";
-  return "OTHER";
+export function schedulingOf(
+  t: TaskState,
+): Pick<TaskReport, "policy" | "prio" | "kernelPrio" | "boostedKernelPrio"> {
+  const kp = reportedPrio(t);
+  if (Number.isNaN(kp)) return { policy: t.policy, prio: -1, kernelPrio: -1 };
+  const cls = classOf(kp);
+  const fromProc = t.policy !== "" && classOfPolicy(t.policy) === cls;
+  let prio = 0;
+  let own = kp;
+  if (cls === "RT") {
+    prio = fromProc && t.rtPriority > 0 ? t.rtPriority : 99 - kp;
+    own = 99 - prio;
+  } else if (cls === "normal") {
+    prio = fromProc && !Number.isNaN(t.nice) ? t.nice : kp - 120;
+    own = 120 + prio;
+  }
+  const out: Pick<TaskReport, "policy" | "prio" | "kernelPrio" | "boostedKernelPrio"> = {
+    policy: fromProc ? t.policy : cls,
+    prio,
+    kernelPrio: kp,
+  };
+  const top = Math.min(kp, t.minPrio);
+  if (cls !== "DEADLINE" && top < own) out.boostedKernelPrio = top;
+  return out;
 }
 
 /**
@@ -39,8 +72,7 @@ export function buildTaskReport(
     tid: t.tid,
     tgid: t.tgid,
     comm: t.comm,
-    policy: policyOf(t),
-    prio: Number.isNaN(reportedPrio(t)) ? -1 : reportedPrio(t),
+    ...schedulingOf(t),
     counters: {
       wakeups: t.wakeups,
       voluntarySwitches: t.voluntary,
@@ -51,6 +83,14 @@ export function buildTaskReport(
     },
     metrics: {},
   };
+  if (t.incomplete > 0)
+    r.counters.cut = {
+      lostEvents: t.cutLoss,
+      cpuWithoutData: t.cutNoData,
+      missedSwitch: t.cutMissedSwitch,
+      missedRun: t.cutMissedRun,
+    };
+  if (t.irqCoalesced > 0) r.counters.irqCoalesced = t.irqCoalesced;
   for (let m = 0; m < METRIC_COUNT; m++) {
     const s = t.metrics[m];
     if (s === null || s.count === 0) continue;
@@ -76,6 +116,9 @@ export function buildTaskReport(
       if (w !== undefined) {
         r.worst ??= {};
         r.worst[key] = w;
+      } else if (windows.dropped?.(t.tid, key as MetricKey).includes("max")) {
+        r.notCaptured ??= {};
+        r.notCaptured[key] = "memory bound";
       }
     }
   }

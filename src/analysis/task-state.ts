@@ -40,10 +40,17 @@ export class TaskState {
   /** relative ts when comm was last read from an event (throttles re-reads) */
   commAt = Number.NEGATIVE_INFINITY;
   parentTid = -1;
+  /** created by fork/task_newtask and not woken yet */
+  newborn = false;
   /** latest kernel prio from events; NaN unknown (-1 is SCHED_DEADLINE's prio) */
   prio = Number.NaN;
+  /** the highest priority (lowest kernel prio) the events showed; NaN unknown */
+  minPrio = Number.NaN;
   /** policy from taskInfo ("FIFO", "RR", ...), "" = derive from prio */
   policy = "";
+  /** base priority from taskInfo (live /proc): rt_priority and nice; NaN unknown */
+  rtPriority = Number.NaN;
+  nice = Number.NaN;
   /** seen with an RT prio at least once (for --rt) */
   everRt = false;
   /** N of an `irq/N-name` thread, else -1 */
@@ -69,12 +76,27 @@ export class TaskState {
   /** CPU changes seen at switch-in (used when the trace has no sched_migrate_task) */
   cpuChanges = 0;
   runtime = 0;
+  /** activations cut (no samples): the sum of the reasons below */
   incomplete = 0;
+  /** cut by lost events during the activation (any CPU) */
+  cutLoss = 0;
+  /** cut because a CPU it involved had no trace data yet */
+  cutNoData = 0;
+  /** cut because the CPU's current task changed without its switch-out */
+  cutMissedSwitch = 0;
+  /** cut because a second wakeup proved it ran and slept unseen */
+  cutMissedRun = 0;
 
   // --- the current activation ---
   active = false;
   /** activation cut by lost events / missing data: it ends without samples */
   cut = false;
+  /**
+   * The thread's first activation in the trace (its state was unknown: a wakeup is also
+   * written for a running or runnable thread): it counts only once its switch-in shows it
+   * was not running; seen running first, it is dropped.
+   */
+  tentative = false;
   wakeTs = 0;
   wakeCpu = -1;
   wakePrio = 0;
@@ -112,9 +134,19 @@ export class TaskState {
   // --- relief cycle: start at the wakeup that ended a timer sleep; NaN = none ---
   reliefStart = Number.NaN;
 
-  // --- irq thread activation: irq_handler_entry / exit of the IRQ that woke it; NaN = none ---
+  // --- irq thread run: from the hard IRQ that woke it to its sleep in S; NaN = none ---
+  /** irq_handler_entry / exit of the IRQ that started the run */
   irqEntryTs = Number.NaN;
   irqExitTs = Number.NaN;
+  /** CPU of that hard IRQ (-1 unknown) */
+  irqCpu = -1;
+  /** first switch-in after that IRQ, and whether it was inferred */
+  irqInTs = Number.NaN;
+  irqInferred = false;
+  /** entry ts of the last hard IRQ linked to a wakeup (waking and wakeup of one IRQ count once) */
+  irqLastLinked = Number.NaN;
+  /** hard IRQs of its line that arrived while a run was in progress (served by that run) */
+  irqCoalesced = 0;
 
   /** metric statistics, created at the first sample of each metric */
   readonly metrics: (MetricStats | null)[] = [null, null, null, null, null];

@@ -2,14 +2,16 @@
 // names, thread groups, the fork tree, and the selection verdict of each thread.
 //
 // Thread groups: sched_process_fork cannot tell a new thread from a new process. The tgid
-// comes from `taskInfo` (live: /proc) or `initialTgids` (saved_tgids) when given, and from
-// exec (an exec'd task leads its group); otherwise a thread is taken to be its own process
-// (tgid = tid). Offline `--tgid` therefore covers the threads the source names, and
-// `descendantsOf` (fork tree) covers everything a launched command creates.
+// comes from `taskInfo` (live: /proc), `initialTgids` (saved tgids of a trace rtscope
+// wrote), the text TGID column (ftrace's record-tgid option), task_newtask's clone flags
+// (CLONE_THREAD: a thread of its creator's group) and exec (an exec'd task leads its group);
+// otherwise a thread is shown as its own process (tgid = tid) with `tgidKnown` false, and
+// `--tgid` says which tasks it could not place (analyze.ts diagnostics). `descendantsOf`
+// (fork tree) covers everything a launched command creates.
 
 import { assertIdInRange } from "../model/id-limits.ts";
 import { irqLineOf, type SelectionMatcher } from "./selection-matcher.ts";
-import type { TaskInfoLookup } from "./task-info.ts";
+import { applyTaskInfo, type TaskInfoLookup } from "./task-info.ts";
 import { RunState, TaskState } from "./task-state.ts";
 
 /** How often a thread's name is re-read from its events, to notice prctl renames (ns). */
@@ -27,6 +29,8 @@ export class TaskTable {
   readonly retired: TaskState[] = [];
   /** retired threads dropped to keep memory bounded (oldest first) */
   retiredDropped = 0;
+  /** names of released (dead, untracked) threads, for "nothing measured" messages (bounded) */
+  readonly releasedNames = new Set<string>();
   /** CPU count for per-task CPU sets (grows on demand) */
   cpus: number;
   readonly matcher: SelectionMatcher;
@@ -69,6 +73,16 @@ export class TaskTable {
     return this.create(tid, -1);
   }
 
+  /**
+   * The task a sched_process_fork names: the one task_newtask created just before (same
+   * creator, not yet run), else a new one.
+   */
+  forked(tid: number, parentTid: number): TaskState {
+    const t = this.get(tid);
+    if (t !== undefined && t.parentTid === parentTid && t.newborn) return t;
+    return this.create(tid, parentTid);
+  }
+
   /** A new thread under `tid` (fork): a reused tid retires the old thread's state. */
   create(tid: number, parentTid: number): TaskState {
     assertIdInRange("thread id", tid);
@@ -100,8 +114,11 @@ export class TaskTable {
       t.tgid = tgid;
       t.tgidKnown = true;
     }
-    if (info?.policy) t.policy = info.policy;
-    if (parentTid >= 0) t.state = RunState.Sleeping; // a new thread waits for wakeup_new
+    if (info !== undefined) applyTaskInfo(t, info);
+    if (parentTid >= 0) {
+      t.state = RunState.Sleeping; // a new thread waits for wakeup_new
+      t.newborn = true;
+    }
     t.irqLine = irqLineOf(t.comm);
     this.decide(t);
     return t;
@@ -122,6 +139,7 @@ export class TaskTable {
   release(t: TaskState): void {
     if (t.tracked) return;
     if (this.get(t.tid) !== t) return;
+    if (this.releasedNames.size < MAX_RETIRED) this.releasedNames.add(t.comm);
     this.slotOfTid[t.tid] = 0;
     this.tasks[t.slot] = null;
     this.freeSlots.push(t.slot);
@@ -139,6 +157,7 @@ export class TaskTable {
   /** Prio from an event; the first RT prio may select the thread (--rt). */
   setPrio(t: TaskState, prio: number): void {
     t.prio = prio;
+    if (!(prio >= t.minPrio)) t.minPrio = prio;
     if (prio < 100 && !t.everRt) {
       t.everRt = true;
       if (!t.tracked) this.decide(t);
@@ -148,6 +167,15 @@ export class TaskTable {
   setTgid(t: TaskState, tgid: number): void {
     t.tgid = tgid;
     t.tgidKnown = true;
+    if (!t.tracked) this.decide(t);
+  }
+
+  /** A new thread (CLONE_THREAD) of the group its creator belongs to, known or not. */
+  setThreadOf(t: TaskState, creatorTid: number): void {
+    const c = this.get(creatorTid);
+    if (c === undefined) return;
+    t.tgid = c.tgid;
+    t.tgidKnown = c.tgidKnown;
     if (!t.tracked) this.decide(t);
   }
 
@@ -163,6 +191,16 @@ export class TaskTable {
   /** Re-judges every untracked thread (the selection was widened at run time). */
   redecideAll(): void {
     for (const t of this.tasks) if (t !== null) this.decide(t);
+  }
+
+  /** tid → tgid of the given threads whose group is known (not guessed). */
+  knownTgids(tids: Iterable<number>): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const tid of tids) {
+      const t = this.get(tid);
+      if (t?.tgidKnown) out.set(tid, t.tgid);
+    }
+    return out;
   }
 
   /** Every tracked thread, retired ones included. */

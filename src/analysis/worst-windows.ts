@@ -9,10 +9,14 @@
 //
 // Memory: the sum of the windows' event columns stays under `windowMemoryBytes`. When a
 // new window pushes it over, windows are evicted in this order until it fits:
-//   1. windows that are only a first violation, then only a worst violation, then maxima;
+//   1. maxima of metrics within their bound (or without one), then windows that are only
+//      a first violation, then worst violations: a violated bound's window is what a CI
+//      gate's reader needs, it outranks any window of a bound that held;
 //   2. within a class, the least bad first (smallest value), then the oldest capture.
-// The window being stored is never evicted for another; if it alone exceeds the bound,
-// its oldest events are dropped and it is marked incomplete.
+// The window being stored competes like the others (it is dropped when it ranks lowest);
+// when it alone exceeds the bound, its oldest events are dropped (`memoryOmitted`). Every
+// window dropped is remembered per task, metric and role until a later capture takes the
+// role again, so that reports say "not captured (memory bound)" instead of going silent.
 //
 // Wiring (the recorder must see each event BEFORE the metrics analyzer, so that when
 // onSample fires the window's last event is already recorded):
@@ -41,9 +45,15 @@ import {
   type FlightRecorderOptions,
   sameEvent,
 } from "./flight-recorder.ts";
-import type { SampleEvent, SampleObserver, WorstWindowProvider } from "./sample-observer.ts";
+import type {
+  DroppedWindow,
+  SampleEvent,
+  SampleObserver,
+  WindowRole,
+  WorstWindowProvider,
+} from "./sample-observer.ts";
 
-export type WindowRole = "max" | "first-violation" | "worst-violation";
+export type { WindowRole } from "./sample-observer.ts";
 
 /** A captured window, in the recorder's compact form (relative ns). */
 export interface CapturedWindow {
@@ -55,10 +65,12 @@ export interface CapturedWindow {
   readonly from: number;
   readonly to: number;
   readonly events: EventColumns;
-  /** a ring overwrote part of the window, lost events are inside it, or it was truncated to fit */
+  /** a ring overwrote part of the window, or lost events are inside it */
   incomplete: boolean;
   /** events left out to bound the window (maxWindowEvents) */
   omitted: number;
+  /** events left out to keep all windows under windowMemoryBytes */
+  memoryOmitted: number;
   /** causes computed at capture from more events than the window keeps (its latency part was cut) */
   readonly breakdown?: CauseBreakdown;
   /** names of the threads and IRQ lines seen in the window, as known at capture */
@@ -101,6 +113,10 @@ interface Slots {
   pendMax?: SampleEvent;
   pendFirst?: SampleEvent;
   pendWorst?: SampleEvent;
+  /** roles whose window was evicted for memory and not captured again since */
+  dropped?: Set<WindowRole>;
+  /** the value of the last window dropped */
+  droppedValue?: number;
 }
 
 export interface WindowCaptureStats {
@@ -238,6 +254,28 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     return role === "max" ? s.max : role === "first-violation" ? s.first : s.worst;
   }
 
+  /** Roles of a task's metric whose window was dropped for memory (none: []). */
+  dropped(tid: number, metric: MetricKey): WindowRole[] {
+    if (this.pendingSlots.length) this.flush();
+    const d = this.slots.get(slotKey(tid, metric))?.dropped;
+    return d ? [...d] : [];
+  }
+
+  /** Every window dropped for memory and not captured again, in task and metric order. */
+  droppedWindows(): DroppedWindow[] {
+    if (this.pendingSlots.length) this.flush();
+    const out: DroppedWindow[] = [];
+    for (const [key, s] of this.slots)
+      if (s.dropped && s.dropped.size > 0)
+        out.push({
+          tid: Math.floor(key / 8),
+          metric: METRIC_KEYS[key % 8],
+          roles: [...s.dropped],
+          value: s.droppedValue ?? 0,
+        });
+    return out.sort((a, b) => a.tid - b.tid || METRIC_KEYS.indexOf(a.metric) - METRIC_KEYS.indexOf(b.metric));
+  }
+
   /** Every window held, oldest capture first. */
   all(): CapturedWindow[] {
     if (this.pendingSlots.length) this.flush();
@@ -294,6 +332,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     }
     if (w.incomplete) out.incomplete = true;
     if (w.omitted > 0) out.truncated = w.omitted;
+    if (w.memoryOmitted > 0) out.memoryOmitted = w.memoryOmitted;
     if (b.preemptions.length) out.preemptions = b.preemptions.map((p) => ({ ...p, ts: abs(p.ts) }));
     // The listing is built when first read (JSON, export, the API), not for a text report.
     // Until then the JSON writer encodes events straight from the columns (WINDOW_EVENT_ROWS,
@@ -398,6 +437,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
       breakdown,
       incomplete: copy.cut,
       omitted: copy.omitted,
+      memoryOmitted: 0,
       comms,
       irqNames,
       roles: new Set(),
@@ -415,6 +455,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     }
     slot[field] = w;
     w.roles.add(role);
+    slot.dropped?.delete(role);
   }
 
   private free(w: CapturedWindow): void {
@@ -424,14 +465,11 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
   private enforceBound(keep: CapturedWindow): void {
     while (this.bytesNow > this.windowMemoryBytes) {
       let victim: CapturedWindow | undefined;
-      for (const w of this.live) {
-        if (w === keep) continue;
-        if (!victim || evictBefore(w, victim)) victim = w;
-      }
-      if (!victim) break;
+      for (const w of this.live) if (!victim || evictBefore(w, victim)) victim = w;
+      if (!victim || (victim === keep && this.live.size === 1)) break;
       this.evict(victim);
     }
-    if (this.bytesNow > this.windowMemoryBytes) this.truncate(keep);
+    if (this.bytesNow > this.windowMemoryBytes && this.live.has(keep)) this.truncate(keep);
   }
 
   private evict(w: CapturedWindow): void {
@@ -440,6 +478,9 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
       if (s.max === w) s.max = undefined;
       if (s.first === w) s.first = undefined;
       if (s.worst === w) s.worst = undefined;
+      s.dropped ??= new Set();
+      for (const r of w.roles) s.dropped.add(r);
+      s.droppedValue = w.sample.value;
     }
     w.roles.clear();
     this.free(w);
@@ -454,12 +495,11 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     const cut = new EventColumns(keepN);
     for (let i = 0; i < keepN; i++) cut.copyFrom(i, ev, ev.length - keepN + i);
     cut.length = keepN;
-    const mutable = w as { events: EventColumns; bytes: number; incomplete: boolean };
+    const mutable = w as { events: EventColumns; bytes: number };
     this.bytesNow -= w.bytes;
-    w.omitted += ev.length - keepN;
+    w.memoryOmitted += ev.length - keepN;
     mutable.events = cut;
     mutable.bytes = keepN * BYTES_PER_EVENT;
-    mutable.incomplete = true;
     this.bytesNow += mutable.bytes;
     this.truncatedCount++;
   }
@@ -512,12 +552,12 @@ function fullUntil(s: SampleEvent): number {
 }
 
 function roleRank(w: CapturedWindow): number {
-  if (w.roles.has("max")) return 2;
-  if (w.roles.has("worst-violation")) return 1;
+  if (w.roles.has("worst-violation")) return 2;
+  if (w.roles.has("first-violation")) return 1;
   return 0;
 }
 
-/** Eviction order: lower role rank, then smaller value, then older. */
+/** Eviction order: lower role rank (violations last), then smaller value, then older. */
 function evictBefore(a: CapturedWindow, b: CapturedWindow): boolean {
   const ra = roleRank(a);
   const rb = roleRank(b);

@@ -7,7 +7,7 @@
 // of each new worst case are analysis/admission.ts.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { admissionVerdict, type WindowsOf } from "../analysis/admission.ts";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
@@ -22,6 +22,7 @@ import {
   formatAdmitJunit,
   formatAdmitText,
 } from "../output/admit-report.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import { CaptureSession } from "../tracefs/capture-session.ts";
 import { procTaskInfo } from "../tracefs/proc-tasks.ts";
 import {
@@ -521,7 +522,7 @@ export async function run(argv: string[]): Promise<number> {
       : o.format === "junit"
         ? formatAdmitJunit(result)
         : formatAdmitText(result);
-  if (o.output !== undefined) writeFileSync(o.output, text);
+  if (o.output !== undefined) writeOutputFile(o.output, text);
   else process.stdout.write(text);
   if (exit === 2) process.stderr.write(`rtscope admit: the newcomer ${result.newcomer.status}\n`);
   if (!result.complete)

@@ -49,6 +49,12 @@ when a bound is violated.
 
   --trace FILE   analyse FILE instead of going live or of the bundled trace
   --no-live      analyse the bundled trace even where live capture is usable
+
+Examples:
+  npm start                        what 'npm start' runs: rtscope demo
+  sudo npx rtscope demo            live, on cyclictest
+  npx rtscope demo --no-live       the bundled trace
+  npx rtscope demo --trace my.dat  your own trace.dat
 `;
 
 export interface DemoSource {

@@ -14,6 +14,10 @@ RT throttling, CPU isolation, cpu_dma_latency, clock source.
 
   --json     print the checks as JSON
 
+Examples:
+  sudo rtscope doctor              before a first live capture: what works, what to fix
+  sudo rtscope doctor --json > doctor.json   attach to a bug report
+
 Exit status: 0 when live capture can work (warnings allowed), 2 when a check failed.
 `;
 

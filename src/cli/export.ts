@@ -4,7 +4,7 @@
 // (trace-cmd report, KernelShark), ftrace text (Perfetto UI), JSON (SPEC §2 window
 // schema) or the text listing with its cause breakdown.
 
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import {
@@ -18,6 +18,7 @@ import { METRIC_KEYS, type MetricKey, type WorstWindow } from "../model/report.t
 import type { Selection } from "../model/selection.ts";
 import { selectionIsEmpty } from "../model/selection.ts";
 import { parseJsonExact } from "../output/json-report.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import { formatPerfettoText } from "../output/perfetto-text.ts";
 import { ProgressLine } from "../output/progress.ts";
 import { writeTraceDat } from "../output/trace-dat-writer.ts";
@@ -34,6 +35,7 @@ import {
   parseSlo,
   parseWakeupEvent,
   parseWindowSettings,
+  refuseOutputOverInput,
   SELECTION_HELP,
   SELECTION_OPTIONS,
   SLO_OPTIONS,
@@ -42,18 +44,20 @@ import {
   UsageError,
   WINDOW_OPTIONS,
 } from "./options.ts";
+import { DB_HELP, DB_OPTIONS, loadRun, openStoredRuns, runIdOf } from "./stored-runs.ts";
 
 /** Moved to options.ts (report and record take --window-memory too); kept importable here. */
 export { parseSize } from "./options.ts";
 
 export const summary = "export a worst-case window (Perfetto, trace.dat, JSON)";
 
-export const help = `Usage: rtscope export FILE --task TID --metric M [--format perfetto|tracedat|json|text] -o OUT
+export const help = `Usage: rtscope export FILE|RUN --task TID --metric M [--format perfetto|tracedat|json|text] -o OUT
 
 Analyses FILE (trace.dat v6/v7 or ftrace text) and writes the worst-case window of a task's
 metric: the events of every CPU involved from the wakeup (minus --margin) to the end of
 the metric. FILE may also be a JSON report (rtscope report --format json) or a JSON
-export: its saved windows are converted without the trace.
+export, and RUN the id of a stored run (rtscope runs list): their saved windows (the worst
+case of each metric) are converted without the trace.
 
   --task TID             the thread (repeatable, or a list 4028,4029); or use a selection
                          below to export the windows of every matching thread, merged
@@ -71,6 +75,7 @@ export: its saved windows are converted without the trace.
   --buffer NAME          the trace.dat buffer (instance) to read
 ${STRICT_HELP}
   --wakeup-event E       wakeup (default) or waking
+${DB_HELP}
 
 ${SELECTION_HELP}
 
@@ -78,6 +83,9 @@ Examples:
   rtscope export trace.dat --task 4028 --metric latency -o worst.dat
   trace-cmd report worst.dat
   rtscope export trace.dat --comm cyclictest --metric timer -f perfetto -o worst.txt
+  rtscope export 12 --comm cyclictest --metric latency -o worst.dat   # stored run 12
+
+Exit status: 0 ok, 1 usage error, 2 runtime error (bad file, no such run, no such window).
 `;
 
 const OPTIONS = {
@@ -91,6 +99,7 @@ const OPTIONS = {
   format: { type: "string", short: "f" },
   output: { type: "string", short: "o" },
   ...WINDOW_OPTIONS,
+  ...DB_OPTIONS,
   buffer: { type: "string" },
   strict: { type: "boolean" },
 } as const;
@@ -119,11 +128,10 @@ export async function run(argv: string[]): Promise<number> {
       "export",
     );
   const file = positionals[0];
-  if (!existsSync(file))
-    throw new UsageError(
-      `${file}: no such file (exporting stored runs by id is not supported yet: give a trace file)`,
-      "export",
-    );
+  const runId = existsSync(file) ? undefined : runIdOf(file);
+  if (!existsSync(file) && runId === undefined)
+    throw new UsageError(`${file}: no such file, and not a run id (rtscope runs list shows them)`, "export");
+  refuseOutputOverInput(values.output, runId === undefined ? [file] : [], "export");
   const metric = (values.metric ?? "latency") as MetricKey;
   if (!METRIC_KEYS.includes(metric))
     throw new UsageError(`unknown metric '${values.metric}'; metrics: ${METRIC_KEYS.join(", ")}`, "export");
@@ -144,10 +152,21 @@ export async function run(argv: string[]): Promise<number> {
     );
   const { marginNs, windowMemoryBytes } = parseWindowSettings(values, "export");
 
-  if (isJson(file)) {
-    const windows = windowsFromJson(file, selection, metric);
+  if (runId !== undefined || isJson(file)) {
+    let doc: unknown;
+    let what = file;
+    if (runId !== undefined) {
+      const store = openStoredRuns(values.db);
+      try {
+        doc = loadRun(store, runId).report;
+        what = `${store.path}: run ${runId}`;
+      } finally {
+        store.close();
+      }
+    } else doc = readJson(file);
+    const windows = savedWindows(doc, selection, metric);
     if (windows.length === 0) {
-      process.stderr.write(`rtscope export: ${file}: no saved ${metric} window for the selected threads\n`);
+      process.stderr.write(`rtscope export: ${what}: no saved ${metric} window for the selected threads\n`);
       return 2;
     }
     return writeOut(values.output, format, exportSaved(windows, metric, format));
@@ -202,7 +221,8 @@ export async function run(argv: string[]): Promise<number> {
           cpus: info.cpus,
           symbols: source.symbols,
           clock: info.clock || "mono",
-          uname: info.kernel ? `Linux ${info.kernel}` : undefined,
+          uname: info.kernel ? unameOf(info.kernel) : undefined,
+          tgids: analysis.table.knownTgids(merged.comms.keys()),
         });
         text = res.bytes;
         break;
@@ -235,12 +255,21 @@ function writeOut(
   r: { data: string | Uint8Array; summary: string },
 ): number {
   if (output) {
-    writeFileSync(output, r.data);
+    writeOutputFile(output, r.data);
     process.stderr.write(`rtscope export: wrote ${r.summary} to ${output} (${format})\n`);
   } else {
     process.stdout.write(r.data);
   }
   return 0;
+}
+
+/**
+ * The UNAME option as trace-cmd writes it ("sysname nodename release machine"): readers
+ * take the release from the third word on. The recording's host name is not in the
+ * report, so the node name is a placeholder.
+ */
+export function unameOf(kernel: string): string {
+  return `Linux rtscope-export ${kernel}`;
 }
 
 function isJson(file: string): boolean {
@@ -260,15 +289,17 @@ interface SavedWindow {
   window: WorstWindow;
 }
 
-/** Windows saved in a JSON report (one or an array) or a JSON export, for the selection. */
-function windowsFromJson(file: string, sel: Selection, metric: MetricKey): SavedWindow[] {
-  let doc: unknown;
+function readJson(file: string): unknown {
   try {
     // timestamps past 2^53 are JSON integers: keep them exact
-    doc = parseJsonExact(readFileSync(file, "utf8"));
+    return parseJsonExact(readFileSync(file, "utf8"));
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
+}
+
+/** Windows saved in a report (one or an array; JSON or stored) or a JSON export, for the selection. */
+function savedWindows(doc: unknown, sel: Selection, metric: MetricKey): SavedWindow[] {
   const wanted = (tid: number, comm: string) =>
     sel.tids.includes(tid) || sel.comms.some((re) => re.test(comm)) || sel.tgids.length > 0;
   const out: SavedWindow[] = [];

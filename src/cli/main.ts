@@ -3,16 +3,15 @@
 // one-line `summary`; it is imported only when asked for, so a command that is broken or
 // not built yet never stops the others.
 //
-// Exit status (SPEC §1): 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated.
+// Exit status (SPEC §1): 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated
+// (compare: a regression; admit: rejected), 4 a bound's metric has no sample in the selection
+// (admit: not admitted for lack of evidence), 5 the launched command failed (gate.ts).
+// The codes live in gate.ts: a command importing this file would wait on its top-level await.
 
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./gate.ts";
 import { UsageError } from "./options.ts";
-
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 1;
-export const EXIT_RUNTIME = 2;
-export const EXIT_SLO = 3;
 
 export interface CommandModule {
   run(argv: string[]): Promise<number>;
@@ -51,7 +50,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "export",
-    synopsis: "FILE --task TID --metric M [--format F] -o OUT",
+    synopsis: "FILE|RUN --task TID --metric M [--format F] -o OUT",
     summary: "export a worst-case window (Perfetto, trace.dat, JSON)",
   },
   {
@@ -64,7 +63,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     synopsis: "add PID | del PID | slo PID METRIC BOUND | list | show PID",
     summary: "control a running daemon",
   },
-  { name: "runs", synopsis: "[list|show ID|rm ID]", summary: "stored runs" },
+  { name: "runs", synopsis: "[list|show ID|rm ID]", summary: "stored runs: list, show, remove" },
   {
     name: "compare",
     synopsis: "BASE NEW [--tolerance 10%]",
@@ -132,8 +131,12 @@ Examples:
   rtscope report trace.dat --comm cyclictest --slo latency=50us
   rtscope report trace.dat --rt --format json -o report.json
   sudo rtscope record --rt --duration 30s
+  rtscope runs
+  rtscope compare 3 4 --tolerance 5%
 
-Exit status: 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated.
+Exit status: 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated (compare: a
+regression; admit: rejected), 4 a bound was set but nothing was measured for it, 5 the launched
+command failed.
 Set RTSCOPE_DEBUG=1 to see stack traces of errors.
 `;
 }

@@ -7,6 +7,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { METRIC_KEYS, type MetricKey, type SloBounds } from "../model/report.ts";
 import { emptySelection, type Selection } from "../model/selection.ts";
 import { parseDuration } from "../model/units.ts";
+import { inputOverwrittenBy } from "../output/output-file.ts";
 import type { WindowChoice } from "../output/text-report.ts";
 
 /** A mistake on the command line: exit status 1, message printed with a pointer to --help. */
@@ -82,7 +83,7 @@ export function parseCommandLine<T extends OptionsConfig>(
   const rest = dash >= 0 ? argv.slice(dash + 1) : [];
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: own, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: negativeValues(own, options), allowPositionals: true, options, strict: true });
   } catch (e) {
     throw new UsageError(describeParseError(e), command);
   }
@@ -91,16 +92,46 @@ export function parseCommandLine<T extends OptionsConfig>(
   return { values: parsed.values as ParsedCommandLine<T>["values"], positionals: parsed.positionals, rest };
 }
 
+/**
+ * `--pid -1`, `-o -5`: a value that reads as a negative number is the option's value (as
+ * `--pid=-1`), so that the option's own check says what is wrong with it; parseArgs would
+ * take it for an option and answer with its own wording.
+ */
+function negativeValues(args: readonly string[], options: OptionsConfig): string[] {
+  const takesValue = (a: string): string | undefined => {
+    for (const [name, o] of Object.entries(options)) {
+      if (o.type !== "string") continue;
+      if (a === `--${name}` || (o.short !== undefined && a === `-${o.short}`)) return name;
+    }
+    return undefined;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = takesValue(args[i]);
+    if (name !== undefined && i + 1 < args.length && /^-\d/.test(args[i + 1])) {
+      out.push(`--${name}=${args[i + 1]}`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
 /** parseArgs' messages are long and mention JavaScript; keep what names the option. */
 function describeParseError(e: unknown): string {
   const err = e as { code?: string; message?: string };
   const msg = err.message ?? String(e);
-  const opt = /'([^']+)'/.exec(msg)?.[1] ?? "";
+  // "-o, --output <value>" → "-o, --output"
+  const opt = (/'([^']+)'/.exec(msg)?.[1] ?? "").replace(/ <value>$/, "");
   switch (err.code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
       return `unknown option '${opt}'`;
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      if (/argument missing/.test(msg)) return `option '${opt.split(" ")[0]}' needs a value`;
+      if (/argument missing/.test(msg)) return `option '${opt}' needs a value`;
+      if (/ambiguous/.test(msg)) {
+        // parseArgs' own hint names the long form: "use '--output=-XYZ' or '-o-XYZ'"
+        const long = /'(--[\w-]+)=-XYZ'/.exec(msg)?.[1] ?? opt;
+        return `option '${opt}' needs a value, and what follows it is an option (write ${long}=VALUE for a value that starts with '-')`;
+      }
       if (/does not take an argument/.test(msg)) return `option '${opt}' does not take a value`;
       return msg;
     default:
@@ -168,9 +199,16 @@ export function parseSlo(values: readonly string[] | undefined, command = ""): S
           `--slo: unknown metric '${key}'; valid metrics: ${METRIC_KEYS.join(", ")}`,
           command,
         );
+      const text = part.slice(eq + 1);
+      // a bare number is ambiguous (ns? us?): a bound always carries its unit
+      if (/^\s*\d+(\.\d+)?\s*$/.test(text))
+        throw new UsageError(
+          `--slo ${key}=${text.trim()}: the bound needs a unit (ns, us, ms, s), e.g. ${key}=${text.trim()}us`,
+          command,
+        );
       let bound: number;
       try {
-        bound = parseDuration(part.slice(eq + 1), `--slo ${key} bound`);
+        bound = parseDuration(text, `--slo ${key} bound`);
       } catch (e) {
         throw new UsageError((e as Error).message, command);
       }
@@ -202,6 +240,21 @@ export function parseMetricList(
 }
 
 // ---------------------------------------------------------------- output
+
+/** Refuses an output file that is one of the inputs (a recording must never be overwritten). */
+export function refuseOutputOverInput(
+  output: string | undefined,
+  inputs: readonly string[],
+  command = "",
+): void {
+  if (output === undefined) return;
+  const input = inputOverwrittenBy(output, inputs);
+  if (input !== undefined)
+    throw new UsageError(
+      `-o ${output} is the input file ${input}: refusing to overwrite it (choose another output file)`,
+      command,
+    );
+}
 
 export const REPORT_FORMATS = ["text", "json", "junit", "hist"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -280,6 +333,8 @@ export function parseSize(text: string, option: string, command = ""): number {
 
 export const DEFAULT_MARGIN_NS = 100_000;
 export const DEFAULT_WINDOW_MEMORY_BYTES = 64 * 1024 * 1024;
+/** below this a window holds hardly an event (a window event takes ~70 bytes) */
+export const MIN_WINDOW_MEMORY_BYTES = 1024;
 
 /** What createWindowCapture takes from the command line. */
 export interface WindowSettings {
@@ -303,6 +358,12 @@ export function parseWindowSettings(
     v["window-memory"] !== undefined
       ? parseSize(v["window-memory"], "--window-memory", command)
       : DEFAULT_WINDOW_MEMORY_BYTES;
+  if (windowMemoryBytes < MIN_WINDOW_MEMORY_BYTES)
+    throw new UsageError(
+      `--window-memory ${v["window-memory"]} is too small to hold a window: at least ${MIN_WINDOW_MEMORY_BYTES / 1024}KiB` +
+        (command === "report" ? " (--windows none captures no windows)" : ""),
+      command,
+    );
   return { marginNs, windowMemoryBytes };
 }
 
@@ -334,6 +395,8 @@ export function parseHistSettings(
 export const SELECTION_HELP = `Selection (which threads are tracked; several options add up; none = every thread):
   --pid TID[,TID...]     one thread (repeatable)
   --tgid PID[,PID...]    every thread of a process, including threads created later
+                         (offline: as far as the trace says: task:task_newtask events, a
+                         TGID column (record-tgid), exec; it warns about tasks it cannot place)
   --comm REGEX           every thread whose name matches (JavaScript regex), now or later
   --rt                   every SCHED_FIFO / SCHED_RR / SCHED_DEADLINE thread
   --irq-threads          every threaded-IRQ thread (irq/N-name)`;
@@ -378,6 +441,22 @@ export const SAMPLES_HELP = `  --samples FILE         also write every sample to
                          thread the parts of a timer sample, hardirq, wakeup and handling those
                          of an irq sample; inferred 1 when the switch-in was not recorded; rows
                          with metric 'activation' and a cut reason (loss, cpu-without-data,
-                         before-data, missed-switch) are activations that gave no sample`;
+                         missed-switch, missed-run) are activations that gave no sample`;
 
-export const EXIT_HELP = `Exit status: 0 ok, 1 usage error, 2 runtime error (bad file...), 3 an SLO bound was violated.`;
+/** The exit-status section of a gating command's help (record, hist: with a launched command). */
+export function exitHelp(launches: boolean): string {
+  return `Exit status (for CI):
+  0  ok: every bound held (or none was set)
+  1  usage error (the message names the option)
+  2  runtime error (bad or missing file, tracefs or permission problem)
+  3  an SLO bound was violated
+  4  a bound was set but its metric has no sample in the whole selection: nothing was
+     measured (a --comm typo, an empty buffer...); 3 wins over 4, the message says both${
+       launches
+         ? `
+  5  the launched command (-- CMD ARGS) exited non-zero or was killed (wins over 3 and 4;
+     --ignore-command-status gates on the measurements alone); one that cannot be
+     started is a runtime error (2) with no report`
+         : ""
+     }`;
+}

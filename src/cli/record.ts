@@ -2,24 +2,28 @@
 // at --duration, Ctrl-C/SIGTERM/SIGHUP or the launched command's exit; on Ctrl-C the report
 // is still written. The private tracefs instance is removed in every case.
 
-import { writeFileSync } from "node:fs";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import { createWindowCapture, type WorstWindows } from "../analysis/worst-windows.ts";
-import type { Report, SloBounds } from "../model/report.ts";
+import type { CommandStatus, Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import { parseDuration } from "../model/units.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import { SamplesCsvWriter } from "../output/samples-csv.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
 import { DEFAULT_BUFFER_SIZE_KB, type LiveSource } from "../sources/tracefs-live.ts";
+import { defaultDbPath, type RunInput, RunStore, StoreError } from "../store/run-store.ts";
 import { CaptureSession } from "../tracefs/capture-session.ts";
 import type { PlannedEvent } from "../tracefs/event-plan.ts";
 import { procTaskInfo } from "../tracefs/proc-tasks.ts";
+import type { HdrHistogramLookup } from "./analyze-trace.ts";
+import { gateExit } from "./gate.ts";
+import { checkLaunchable } from "./launch-check.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
-  EXIT_HELP,
+  exitHelp,
   HELP_OPTIONS,
   HIST_OPTIONS,
   type HistSettings,
@@ -46,6 +50,7 @@ import {
   WINDOW_OPTIONS,
   type WindowSettings,
 } from "./options.ts";
+import { DB_HELP, DB_OPTIONS } from "./stored-runs.ts";
 
 export const summary = "trace live and report per-task latencies";
 
@@ -57,18 +62,20 @@ export const LIVE_HELP = `Live capture:
   --cpu LIST             pin rtscope itself to these CPUs (housekeeping CPUs, e.g. 0 or 0-1)
   --priority N           run rtscope itself as SCHED_FIFO N (default: normal priority)
   --no-syscalls          do not trace clock_nanosleep/nanosleep (timer metric ends at switch-in)
-  -- CMD ARGS            launch CMD (it keeps your terminal) and track it, its threads and children`;
+  -- CMD ARGS            launch CMD (it keeps your terminal) and track it, its threads and children;
+                         how it ended is in the report and on stderr, and a command that exits
+                         non-zero or is killed makes the run fail (exit status 5)
+  --ignore-command-status  the launched command's failure does not change the exit status`;
 
 export const help = `Usage: rtscope record [SELECTION] [--duration 30s] [--slo ...] [--format text|json|junit|hist]
                       [-o FILE] [--buffer-size KB] [--cpu LIST] [--margin T] [--window-memory SIZE]
-                      [-- CMD ARGS]
+                      [--db PATH | --no-store] [-- CMD ARGS]
 
 Traces the running kernel through a private tracefs instance (instances/rtscope-<pid>) and
 reports, per process and thread, the metrics below. Needs root. Lost events are counted and
 shown in every format; activations they cut are counted as incomplete, never as samples.
 
 ${SELECTION_HELP}
-  -- CMD ARGS           launch the command and track it (like perf record)
 
 ${SLO_HELP}
 
@@ -83,6 +90,13 @@ ${LIVE_HELP}
 
 ${WINDOW_HELP}
 
+Run database (rtscope runs, rtscope compare):
+  --no-store             do not store the run
+${DB_HELP}
+                         Each run is stored there with its histograms and worst-case windows.
+                         A database that cannot be written (full or read-only disk) is
+                         reported on stderr after the report; the report and exit status stand.
+
 ${ANALYSIS_HELP}
 
 ${METRICS_HELP}
@@ -92,8 +106,9 @@ Examples:
   sudo rtscope record -o report.txt -- cyclictest -m -t2 -p80 -i1000 -l10000
   sudo rtscope record --rt --format json -o run.json --cpu 0
   sudo rtscope record --comm cyclictest --duration 10s --samples samples.csv
+  sudo rtscope record --comm myloop --duration 1m; sudo rtscope runs   # then: rtscope compare ID ID
 
-${EXIT_HELP}
+${exitHelp(true)}
 `;
 
 export const LIVE_OPTIONS = {
@@ -102,6 +117,7 @@ export const LIVE_OPTIONS = {
   cpu: { type: "string" },
   priority: { type: "string" },
   "no-syscalls": { type: "boolean" },
+  "ignore-command-status": { type: "boolean" },
 } as const;
 
 const OPTIONS = {
@@ -113,6 +129,7 @@ const OPTIONS = {
   ...HIST_OPTIONS,
   ...LIVE_OPTIONS,
   ...WINDOW_OPTIONS,
+  ...DB_OPTIONS,
   "save-trace": { type: "string" },
   "no-store": { type: "boolean" },
 } as const;
@@ -123,6 +140,7 @@ export interface LiveValues {
   cpu?: string;
   priority?: string;
   "no-syscalls"?: boolean;
+  "ignore-command-status"?: boolean;
 }
 
 export interface LiveSettings {
@@ -131,6 +149,8 @@ export interface LiveSettings {
   cpuList?: string;
   priority?: number;
   syscalls: boolean;
+  /** --ignore-command-status */
+  ignoreCommandStatus?: boolean;
 }
 
 export function parseLiveValues(v: LiveValues, command: string): LiveSettings {
@@ -158,7 +178,14 @@ export function parseLiveValues(v: LiveValues, command: string): LiveSettings {
     v.priority === undefined
       ? undefined
       : parseCount(v.priority, "--priority", 1, { min: 1, max: 99 }, command);
-  return { durationNs, bufferSizeKb, cpuList: v.cpu, priority, syscalls: v["no-syscalls"] !== true };
+  return {
+    durationNs,
+    bufferSizeKb,
+    cpuList: v.cpu,
+    priority,
+    syscalls: v["no-syscalls"] !== true,
+    ignoreCommandStatus: v["ignore-command-status"] === true,
+  };
 }
 
 export interface RecordOptions {
@@ -175,6 +202,8 @@ export interface RecordOptions {
   command: string[];
   /** --margin, --window-memory */
   window: WindowSettings;
+  /** the run database (--db or the default); undefined with --no-store */
+  db?: string;
 }
 
 export function parseRecordArgs(argv: string[], command = "record"): RecordOptions | "help" {
@@ -187,6 +216,8 @@ export function parseRecordArgs(argv: string[], command = "record"): RecordOptio
       "--save-trace is not available in this build; use trace-cmd record alongside",
       command,
     );
+  if (values["no-store"] && values.db !== undefined)
+    throw new UsageError("--no-store and --db contradict each other: give one", command);
   if (argv.includes("--") && rest.length === 0)
     throw new UsageError("nothing after '--' (expected a command to launch)", command);
   return {
@@ -201,6 +232,7 @@ export function parseRecordArgs(argv: string[], command = "record"): RecordOptio
     live: parseLiveValues(values, command),
     command: rest,
     window: parseWindowSettings(values, command),
+    db: values["no-store"] ? undefined : (values.db ?? defaultDbPath()),
   };
 }
 
@@ -243,6 +275,8 @@ export interface LiveRunOptions {
  * then builds the analysis: the selection must be complete before the matcher is made.
  */
 export function startLiveRun(o: LiveRunOptions): LiveRun {
+  // a command that cannot be executed: say so before any capture (no report on the launcher)
+  if (o.command.length > 0) checkLaunchable(o.command[0]);
   const session = CaptureSession.start({
     selection: o.selection,
     wakeupEvent: o.wakeupEvent,
@@ -300,11 +334,29 @@ export async function finishLiveRun(r: LiveRun, onTick?: () => void): Promise<Re
     const report = r.analysis.report(src.info, src.diagnostics, r.pipeline);
     // the source reconciles page flags with the kernel's counters: its count is the better one
     report.source.lostEvents = Math.max(report.source.lostEvents, src.lostEvents);
+    const command = commandStatusOf(r.session);
+    if (command) report.command = command;
     return report;
   } finally {
     r.samples?.close();
     r.session.close();
   }
+}
+
+/** How the launched command ended (undefined without one). */
+export function commandStatusOf(s: CaptureSession): CommandStatus | undefined {
+  const child = s.child;
+  if (!child || child.pid === undefined) return undefined;
+  const running = s.childExit === null;
+  const signal = running ? null : s.childSignal;
+  return {
+    argv: s.command,
+    pid: child.pid,
+    ended: running ? "running" : signal ? "killed" : "exited",
+    exitCode: running || signal ? null : s.childExit,
+    signal,
+    stoppedByUser: s.stopReason === "signal" || s.stopReason === "requested",
+  };
 }
 
 /** Histograms of the analysis for the hist format. */
@@ -328,20 +380,39 @@ export function liveStatusLine(source: LiveSource): () => void {
 }
 
 /** Runs a whole capture and returns the report and histograms. */
-export async function captureAndAnalyze(
-  o: RecordOptions,
-): Promise<{ report: Report; histograms: HistogramLookup; commandExit: number | null }> {
+export async function captureAndAnalyze(o: RecordOptions): Promise<{
+  report: Report;
+  histograms: HistogramLookup;
+  histogram: HdrHistogramLookup;
+}> {
   // record's text report explains every worst case (there is no --windows here)
   const r = startLiveRun({ ...o, windows: showsWindows({ format: o.format, windows: "all", slo: o.slo }) });
   const stopStatus = o.command.length === 0 ? liveStatusLine(r.session.source) : () => {};
   try {
     const report = await finishLiveRun(r);
-    const commandExit = r.session.childExit;
-    if (commandExit === 127)
-      process.stderr.write(`rtscope: '${o.command[0]}' could not be run (not found or not executable)\n`);
-    return { report, histograms: histogramLookup(r.analysis), commandExit };
+    const histogram: HdrHistogramLookup = (tid, metric) => r.analysis.histogram(tid, metric);
+    return { report, histograms: histogramLookup(r.analysis), histogram };
   } finally {
     stopStatus();
+  }
+}
+
+/**
+ * Stores the run once the report is written (the database's I/O stays out of the capture's
+ * start); a database that cannot be written (full or read-only disk...) is said on stderr
+ * and changes nothing else.
+ */
+function storeRun(db: string, input: RunInput): void {
+  let store: RunStore | undefined;
+  try {
+    store = RunStore.open(db);
+    const id = store.saveRun(input);
+    process.stderr.write(`rtscope: stored as run ${id} in ${store.path} (rtscope runs show ${id})\n`);
+  } catch (e) {
+    if (!(e instanceof StoreError)) throw e;
+    process.stderr.write(`rtscope: the run was not stored: ${e.message}\n`);
+  } finally {
+    store?.close();
   }
 }
 
@@ -351,8 +422,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  const { report, histograms, commandExit } = await captureAndAnalyze(o);
-  const { renderReports, sloViolated } = await import("./report.ts");
+  const startedAt = Date.now();
+  const { report, histograms, histogram } = await captureAndAnalyze(o);
+  const endedAt = Date.now();
+  const { renderReports } = await import("./report.ts");
   const width = o.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   let windowRenderer: WindowRenderer | undefined;
   if (o.format === "text") {
@@ -360,8 +433,15 @@ export async function run(argv: string[]): Promise<number> {
     windowRenderer = await loadWindowRenderer();
   }
   const text = renderReports([{ report, histograms }], o, { width: width ?? 100, windowRenderer });
-  if (o.output !== undefined) writeFileSync(o.output, text);
+  if (o.output !== undefined) writeOutputFile(o.output, text);
   else process.stdout.write(text);
-  if (commandExit === 127) return 2;
-  return sloViolated([report]) ? 3 : 0;
+  if (o.db !== undefined) {
+    const command = o.command.length > 0 ? o.command : undefined;
+    storeRun(o.db, {
+      report,
+      meta: { origin: "record", startedAt, endedAt, command },
+      histogram: (t, _i, m) => histogram(t.tid, m),
+    });
+  }
+  return gateExit([report], { command: report.command, ignoreCommandStatus: o.live.ignoreCommandStatus });
 }

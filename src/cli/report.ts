@@ -3,13 +3,13 @@
 // JSON is an array (one object per file; a single file gives a single object), JUnit is
 // one document with a <testsuite> per file. Exit 3 when any SLO bound was violated.
 
-import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { MetricKey, Report } from "../model/report.ts";
 import { type Selection, selectionIsEmpty } from "../model/selection.ts";
 import { formatHistReport, type HistogramLookup } from "../output/hist-report.ts";
 import { encodeJsonReport, encodeJsonReports } from "../output/json-report.ts";
 import { formatJunitReport } from "../output/junit-report.ts";
+import { writeOutputFile } from "../output/output-file.ts";
 import { ProgressLine } from "../output/progress.ts";
 import {
   formatTextReport,
@@ -18,10 +18,11 @@ import {
   type WindowRenderer,
 } from "../output/text-report.ts";
 import { analyzeTrace, corruptionWarning, loadWindowRenderer } from "./analyze-trace.ts";
+import { gateExit } from "./gate.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
-  EXIT_HELP,
+  exitHelp,
   HELP_OPTIONS,
   HIST_OPTIONS,
   type HistSettings,
@@ -37,6 +38,7 @@ import {
   parseWindowSettings,
   REPORT_FORMATS,
   type ReportFormat,
+  refuseOutputOverInput,
   SAMPLES_HELP,
   SELECTION_HELP,
   SELECTION_OPTIONS,
@@ -85,7 +87,9 @@ ${SAMPLES_HELP}
   Several FILEs: one report each; JSON gives an array, JUnit one <testsuite> per file.
 
 Input:
-  --buffer NAME          the trace.dat buffer (instance) to read (default: the top buffer)
+  --buffer NAME          the trace.dat buffer (instance) to read (default: the first buffer
+                         holding scheduler events, else the top buffer; the report header
+                         names the buffer read)
 ${STRICT_HELP}
 
 ${WINDOW_HELP}
@@ -101,7 +105,7 @@ Examples:
   rtscope report a.dat b.dat --slo timer=100us --format junit -o rt-junit.xml
   rtscope report trace.dat --comm cyclictest --samples samples.csv
 
-${EXIT_HELP}
+${exitHelp(false)}
 `;
 
 const OPTIONS = {
@@ -147,6 +151,7 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
   const selection = selectionFromValues(values, "report");
   if (values.samples !== undefined && positionals.length > 1)
     throw new UsageError("--samples takes one trace file at a time (its rows carry no file name)", "report");
+  refuseOutputOverInput(values.output, positionals, "report");
   return {
     files: positionals,
     selection,
@@ -190,14 +195,6 @@ export function onlyMetrics(r: Report, keys: readonly MetricKey[]): Report {
       worstList: pick(t.worstList),
     })),
   };
-}
-
-/** True when any task's metric violated its bound. */
-export function sloViolated(reports: readonly Report[]): boolean {
-  for (const r of reports)
-    for (const t of r.tasks)
-      for (const m of Object.values(t.metrics)) if (m?.slo && m.slo.violations > 0) return true;
-  return false;
 }
 
 export interface AnalysedFile {
@@ -256,11 +253,16 @@ export async function run(argv: string[]): Promise<number> {
     }
     process.stderr.write(corruptionWarning(file, analysed[analysed.length - 1].report.diagnostics));
   }
+  // a selection the trace could not fully resolve is said where a CI log shows it, whatever the format
+  for (let i = 0; i < analysed.length; i++)
+    for (const d of analysed[i].report.diagnostics)
+      if (d.key === "tgid_unplaced")
+        process.stderr.write(`rtscope: ${o.files[i]}: ${d.details.join("; ")}: ${d.message}; ${d.remedy}\n`);
   if (o.metrics.length > 0) for (const a of analysed) a.report = onlyMetrics(a.report, o.metrics);
   const windowRenderer = o.format === "text" ? await loadWindowRenderer() : undefined;
   const width = o.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const text = renderReports(analysed, o, { width: width ?? 100, windowRenderer });
-  if (o.output !== undefined) writeFileSync(o.output, text);
+  if (o.output !== undefined) writeOutputFile(o.output, text);
   else process.stdout.write(text);
-  return sloViolated(analysed.map((a) => a.report)) ? 3 : 0;
+  return gateExit(analysed.map((a) => a.report));
 }

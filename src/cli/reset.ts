@@ -14,6 +14,10 @@ Removes tracefs instances named rtscope-<pid> whose owning process is gone.
   --all       also remove instances of rtscope processes that are still running
   --dry-run   list what would be removed
 
+Examples:
+  sudo rtscope reset --dry-run     list the instances a killed rtscope left behind
+  sudo rtscope reset               remove them (live runs of other terminals are kept)
+
 Exit status: 0 ok, 2 when an instance could not be removed.
 `;
 

@@ -11,7 +11,6 @@ import { onCleanup } from "../tracefs/cleanup.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
-  EXIT_HELP,
   HELP_OPTIONS,
   METRICS_HELP,
   parseCommandLine,
@@ -49,7 +48,12 @@ ${ANALYSIS_HELP}
 
 ${METRICS_HELP}
 
-${EXIT_HELP}
+Examples:
+  sudo rtscope top --rt                          every SCHED_FIFO/RR/DEADLINE thread
+  sudo rtscope top --comm cyclictest --slo latency=50us --metrics latency,timer,response
+  sudo rtscope top -- cyclictest -m -t2 -p80 -i1000
+
+Exit status: 0 ok, 1 usage error, 2 runtime error (top shows violations; it does not gate).
 `;
 
 const OPTIONS = {

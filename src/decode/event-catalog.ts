@@ -39,8 +39,9 @@ const N = {
   CommonFlags: 22,
   CommonPreempt: 23,
   CommonPid: 24,
+  CloneFlags: 25,
 } as const;
-const SLOTS = 25;
+const SLOTS = 26;
 
 /** A format file's text and the system it was stored under. */
 export interface FormatText {
@@ -133,6 +134,11 @@ function numericNames(kind: EventKind): [number, string[]][] {
         [N.Tid, ["pid"]],
         [N.Prio, ["prio"]],
       ];
+    case EventKind.TaskNewtask:
+      return [
+        [N.Tid, ["pid"]],
+        [N.CloneFlags, ["clone_flags"]],
+      ];
     case EventKind.IrqHandlerEntry:
       return [[N.Irq, ["irq"]]];
     case EventKind.IrqHandlerExit:
@@ -182,6 +188,7 @@ const REQUIRED: Partial<Record<EventKind, number[]>> = {
   [EventKind.SchedProcessFork]: [N.Tid],
   [EventKind.SchedProcessExec]: [N.Tid],
   [EventKind.SchedProcessExit]: [N.Tid],
+  [EventKind.TaskNewtask]: [N.Tid, N.CloneFlags],
   [EventKind.IrqHandlerEntry]: [N.Irq],
   [EventKind.IrqHandlerExit]: [N.Irq],
   [EventKind.SoftirqEntry]: [N.Vec],
@@ -213,6 +220,8 @@ function stringNames(kind: EventKind): [StrSlot, string][] {
       ];
     case EventKind.SchedProcessExec:
       return [[StrSlot.Comm, "filename"]];
+    case EventKind.TaskNewtask:
+      return [[StrSlot.Comm, "comm"]];
     case EventKind.IrqHandlerEntry:
       return [[StrSlot.IrqName, "name"]];
     default:
@@ -507,6 +516,12 @@ export class EventCatalog implements StringDecoder {
         rec.parentTid =
           off[N.Parent] >= 0 ? readNum(view, offset + off[N.Parent], size[N.Parent], sgn[N.Parent], le) : 0;
         return;
+      case EventKind.TaskNewtask: {
+        rec.tid = readNum(view, offset + off[N.Tid], size[N.Tid], sgn[N.Tid], le);
+        // the low word holds CLONE_THREAD
+        rec.cloneFlags = readNum(view, offset + off[N.CloneFlags], size[N.CloneFlags], 0, le) % 4294967296;
+        return;
+      }
       case EventKind.IrqHandlerEntry:
       case EventKind.IrqHandlerExit:
         rec.irq = off[N.Irq] >= 0 ? readNum(view, offset + off[N.Irq], size[N.Irq], 1, le) : -1;

@@ -22,6 +22,8 @@ export interface DiagnosticSpec {
 const CORRUPT_REMEDY =
   "re-record, or repair the file at the offsets given; --strict makes corrupt data an error instead";
 const RECORD_MORE = "record with that event enabled (rtscope record enables it)";
+const RECORD_GROUPS =
+  "record the thread groups: enable task:task_newtask (its clone flags tell a thread from a process: trace-cmd record -e task:task_newtask ...), or ftrace's record-tgid option for a text trace (echo 1 > options/record-tgid, then read `trace`: it shows a TGID column), or record with rtscope (live, it reads /proc; the trace.dat files it writes keep the groups)";
 const BIGGER_BUFFER =
   "enlarge the per-CPU trace buffer (trace-cmd record -b, rtscope record --buffer-size KB) or trace fewer events";
 
@@ -154,17 +156,17 @@ export const DIAGNOSTICS = {
     meaning: "activations open when events were lost were not measured (counted in `incomplete`)",
     remedy: BIGGER_BUFFER,
   },
-  activation_before_all_cpus: {
-    severity: "info",
-    meaning:
-      "activations that started before every CPU had trace data were not measured (counted in `incomplete`)",
-    remedy: "",
-  },
   activation_cut_cpu_without_data: {
     severity: "warning",
     meaning:
-      "activations involving a CPU whose trace data had not begun were not measured (counted in `incomplete`)",
+      "activations involving a CPU (woken onto, run on, migrated to, or the CPU of the IRQ that woke an IRQ thread) whose trace data had not begun at their start were not measured (counted in `incomplete`, per task in `counters.cut.cpuWithoutData`); a CPU's data begins at its first event unless the source says otherwise",
     remedy: "a CPU's buffer was overwritten early: enlarge the buffer or record for a shorter time",
+  },
+  activation_cut_missed_run: {
+    severity: "warning",
+    meaning:
+      "activations woken a second time before any switch-in was seen (the thread ran and slept unseen: events missing) were not measured (counted in `incomplete`)",
+    remedy: "",
   },
   activation_cut_missed_switch: {
     severity: "warning",
@@ -190,16 +192,29 @@ export const DIAGNOSTICS = {
       "the trace clock counts events or cycles (counter, x86-tsc), not time: timer expiries cannot be compared with it, so there is no timer latency",
     remedy: "record with the mono trace clock (rtscope record sets it; trace-cmd record -C mono)",
   },
+  tgid_unplaced: {
+    severity: "warning",
+    meaning:
+      "tasks created by the selected process may be its threads, but the trace has no thread-group data for them (sched_process_fork alone cannot tell a thread from a process), so --tgid did not select them",
+    remedy: `select them with --pid or --comm, or ${RECORD_GROUPS}`,
+  },
+  tgid_no_group_data: {
+    severity: "info",
+    meaning:
+      "the trace carries no thread-group data (no task_newtask events, TGID column or saved groups): --tgid matches only the tasks exec placed, threads created before the trace began or without exec cannot be matched",
+    remedy: RECORD_GROUPS,
+  },
   cpu_no_data: {
     severity: "info",
-    meaning: "the CPU had no events in the first second of the trace; it was taken to have no data",
+    meaning:
+      "the CPU has no events in the trace (idle, offline, or its buffer lost): activations woken onto or moved to it were not measured",
     remedy: "",
   },
   cpu_data_late: {
-    severity: "warning",
+    severity: "info",
     meaning:
-      "the CPU's trace data began after the others'; activations open at that moment were not measured",
-    remedy: "a CPU's buffer was overwritten early: enlarge the buffer or record for a shorter time",
+      "the CPU's trace data begins after the others' (idle until then, or its buffer overwritten): activations involving it before then were not measured; others are not affected",
+    remedy: "",
   },
   irq_exit_unmatched: {
     severity: "info",
@@ -218,6 +233,19 @@ export const DIAGNOSTICS = {
     meaning:
       "samples outside the histogram range (0..10 s) were clamped for percentiles; min/max/mean are exact",
     remedy: "",
+  },
+  nothing_measured: {
+    severity: "error",
+    meaning:
+      "an SLO bound was set but its metric has no sample in the whole selection: nothing was measured against it (exit status 4)",
+    remedy:
+      "check the selection (--pid, --tgid, --comm, --rt) against the thread names the trace holds (the detail lists them; the kernel keeps 15 characters of a name), and that the workload ran while tracing",
+  },
+  window_dropped: {
+    severity: "warning",
+    meaning:
+      "worst-case windows were dropped to stay under --window-memory (windows of violated bounds are kept first): the report cannot explain those worst cases",
+    remedy: "raise --window-memory (default 64MiB)",
   },
 } as const satisfies Record<string, DiagnosticSpec>;
 

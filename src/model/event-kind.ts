@@ -28,11 +28,13 @@ export const EventKind = {
   SysExitSleep: 19,
   /** Synthetic: the source lost events on `cpu` before `ts` (count in `lostCount`, -1 = unknown). */
   LostEvents: 20,
+  /** task:task_newtask: a new task with its clone flags (CLONE_THREAD = a thread of the creator's group) */
+  TaskNewtask: 21,
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 
 /** Number of kinds (for tables indexed by kind). */
-export const EVENT_KIND_COUNT = 21;
+export const EVENT_KIND_COUNT = 22;
 
 /** "system:event" name → kind, for sources that see event names (format files, text). */
 export const EVENT_KIND_BY_NAME: ReadonlyMap<string, EventKind> = new Map<string, EventKind>([
@@ -57,6 +59,7 @@ export const EVENT_KIND_BY_NAME: ReadonlyMap<string, EventKind> = new Map<string
   ["syscalls:sys_enter_nanosleep", EventKind.SysEnterSleep],
   ["syscalls:sys_exit_clock_nanosleep", EventKind.SysExitSleep],
   ["syscalls:sys_exit_nanosleep", EventKind.SysExitSleep],
+  ["task:task_newtask", EventKind.TaskNewtask],
 ]);
 
 /** Softirq vector names, index = vector number (include/linux/interrupt.h). */

@@ -37,6 +37,8 @@ export class EventRecord {
   ts = 0;
   /** common_pid: the task running on `cpu` when the event fired. */
   currentTid = 0;
+  /** thread group of the current task, when the source shows it (text TGID column); -1 unknown */
+  currentTgid = -1;
   /** common_flags (irqs-off 0x01, need-resched 0x04, hardirq 0x08, softirq 0x10, ...); -1 unknown. */
   flags = -1;
   /** common_preempt_count; -1 unknown. */
@@ -51,6 +53,8 @@ export class EventRecord {
   origCpu = -1;
   /** fork: parent pid; exec: old_pid */
   parentTid = 0;
+  /** task_newtask: clone_flags, low 32 bits (CLONE_THREAD 0x10000) */
+  cloneFlags = 0;
 
   // --- sched_switch ---
   prevTid = 0;
@@ -88,8 +92,13 @@ export class EventRecord {
   sysRet = 0;
 
   // --- LostEvents ---
-  /** number of events lost on `cpu` before this point; -1 = unknown */
+  /** number of events lost on `cpu` between `ts` and `lostUntil`; -1 = unknown */
   lostCount = 0;
+  /**
+   * End of the gap: the CPU's first event after the loss (relative ns). The record's own
+   * `ts` is the gap's start (the CPU's last event before it); equal when unknown.
+   */
+  lostUntil = 0;
 
   // --- raw payload, for binary sources (generic field access, exports) ---
   data: Uint8Array | null = null;
@@ -117,6 +126,8 @@ export class EventRecord {
     this.irq = -1;
     this.vec = -1;
     this.lostCount = 0;
+    this.lostUntil = 0;
+    this.currentTgid = -1;
     this.text[0] = null;
     this.text[1] = null;
     this.text[2] = null;

@@ -212,6 +212,8 @@ export interface WorstWindow {
   incomplete?: boolean;
   /** events of a long window left out to bound its size (the listing has the rest) */
   truncated?: number;
+  /** oldest events left out to keep all windows under --window-memory */
+  memoryOmitted?: number;
   causes: Cause[];
   events: WindowEvent[];
   /** the wakeup (absolute), the switch-in (absolute, absent when unknown) */
@@ -230,22 +232,46 @@ export interface TaskCounters {
   involuntarySwitches: number;
   migrations: number;
   runtime: number;
-  /** activations cut by lost events (never counted as samples) */
+  /** activations cut (never counted as samples): the sum of `cut` */
   incomplete: number;
+  /** why activations were cut; present when `incomplete` > 0 */
+  cut?: CutCounts;
+  /** irq threads: hard IRQs served by a run already in progress (no sample of their own) */
+  irqCoalesced?: number;
+}
+
+export interface CutCounts {
+  /** events were lost (on any CPU) during the activation */
+  lostEvents: number;
+  /** a CPU it involved had no trace data from its start on */
+  cpuWithoutData: number;
+  /** the CPU's current task changed without the thread's switch-out */
+  missedSwitch: number;
+  /** woken again before a switch-in was seen: it ran and slept unseen */
+  missedRun: number;
 }
 
 export interface TaskReport {
   tid: number;
   tgid: number;
   comm: string;
-  /** "FIFO" | "RR" | "DEADLINE" | "OTHER" | "" (unknown); "RT" when events show an RT prio
-   *  but not whether FIFO or RR (offline traces: sched events carry prio, not policy) */
+  /**
+   * live (/proc): "FIFO" | "RR" | "OTHER" | "BATCH" | "IDLE" | "DEADLINE"; offline, or when
+   * /proc disagrees with the events, the class the kernel prio shows: "RT" (FIFO or RR),
+   * "normal", "DEADLINE"; "" unknown
+   */
   policy: string;
-  /** kernel prio as the events show it (0..139; RT prio = 99 - prio) */
+  /** user-visible priority: rtprio (1..99) for RT, nice (-20..19) for normal, 0 for DEADLINE */
   prio: number;
+  /** kernel prio the thread worked at, as the events show it (-1 DEADLINE, 0..99 RT, 100..139 normal) */
+  kernelPrio: number;
+  /** the highest kernel prio seen above the thread's own: a PI boost (or a policy change in the trace) */
+  boostedKernelPrio?: number;
   counters: TaskCounters;
   metrics: Partial<Record<MetricKey, MetricSummary>>;
   worst?: Partial<Record<MetricKey, WorstWindow>>;
+  /** metrics whose worst window was dropped, and why ("memory bound": --window-memory) */
+  notCaptured?: Partial<Record<MetricKey, string>>;
   /** the N worst activations per metric (report --worst N) */
   worstList?: Partial<Record<MetricKey, { value: number; start: Timestamp; end: Timestamp; cpu: number }[]>>;
 }
@@ -292,14 +318,71 @@ export interface IrqLineReport {
   hardirq: MetricSummary;
 }
 
+/** How the command `record -- CMD ARGS` launched ended. */
+export interface CommandStatus {
+  argv: string[];
+  pid: number;
+  /** "exited" (exitCode), "killed" (signal), "running" (still running when the capture ended) */
+  ended: "exited" | "killed" | "running";
+  exitCode: number | null;
+  /** "SIGKILL"... when killed */
+  signal: string | null;
+  /** the capture was stopped by Ctrl-C/SIGTERM, which rtscope passed on to the command */
+  stoppedByUser: boolean;
+}
+
+/**
+ * Whether the launched command failed (SPEC §1: makes the run fail): a non-zero exit or a
+ * signal, except the SIGINT/SIGTERM a user's Ctrl-C gave it (or the 130/143 a shell makes
+ * of them).
+ */
+export function commandFailed(c: CommandStatus): boolean {
+  if (c.ended === "running") return false;
+  if (c.stoppedByUser) {
+    if (c.signal === "SIGINT" || c.signal === "SIGTERM") return false;
+    if (c.exitCode === 130 || c.exitCode === 143) return false;
+  }
+  return c.ended === "killed" || c.exitCode !== 0;
+}
+
+/** "exited with status 7", "killed by SIGKILL", "still running when the capture ended". */
+export function commandEndText(c: CommandStatus): string {
+  switch (c.ended) {
+    case "running":
+      return "still running when the capture ended";
+    case "killed":
+      return `killed by ${c.signal}${c.stoppedByUser ? " (passed on from Ctrl-C)" : ""}`;
+    default:
+      return `exited with status ${c.exitCode}`;
+  }
+}
+
 export interface Report {
   tool: "rtscope";
   version: string;
   source: ReportSource;
   slo: SloBounds;
   selection: string;
+  /** record -- CMD ARGS: how the launched command ended */
+  command?: CommandStatus;
   tasks: TaskReport[];
   /** per IRQ line hard-IRQ durations; present when IRQ events were traced and the selection includes --irq-threads or all tasks */
   irqLines?: IrqLineReport[];
   diagnostics: DiagnosticEntry[];
+}
+
+/** Bounded metrics with at least one violation in the report. */
+export function violatedMetrics(r: Report): MetricKey[] {
+  return METRIC_KEYS.filter((k) => r.tasks.some((t) => (t.metrics[k]?.slo?.violations ?? 0) > 0));
+}
+
+/**
+ * Bounded metrics with no sample in the whole selection: nothing was measured against the
+ * bound (a --comm typo, an empty buffer, a workload that never ran), which a CI gate must
+ * not take for a pass (SPEC §1, exit status 4).
+ */
+export function unmeasuredMetrics(r: Report): MetricKey[] {
+  return METRIC_KEYS.filter(
+    (k) => r.slo[k] !== undefined && !r.tasks.some((t) => (t.metrics[k]?.count ?? 0) > 0),
+  );
 }

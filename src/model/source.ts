@@ -23,9 +23,9 @@ export interface SourceInfo {
   /** file format detail, e.g. "trace.dat v7 zstd", "ftrace text (tracefs)" */
   format: string;
   /**
-   * Relative ts from which every CPU's data is present: the latest of the per-CPU first event
-   * timestamps over the CPUs that have data (Perfetto's rule; overwrite-mode buffers start at
-   * different times per CPU). Live sources set 0. When absent the analysis works it out itself.
+   * Relative ts from which the source vouches that every CPU's data is complete (live: 0; a
+   * text trace whose header says nothing was overwritten: -Infinity). When absent, each CPU's
+   * data is taken to begin at its first event (cpu-coverage.ts).
    */
   validFromTs?: number;
 }

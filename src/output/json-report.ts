@@ -72,7 +72,21 @@ const SOURCE_KEYS = [
   "start",
   "end",
 ];
-const TASK_KEYS = ["tid", "tgid", "comm", "policy", "prio", "counters", "metrics", "worst", "worstList"];
+const COMMAND_KEYS = ["argv", "pid", "ended", "exitCode", "signal", "stoppedByUser"];
+const TASK_KEYS = [
+  "tid",
+  "tgid",
+  "comm",
+  "policy",
+  "prio",
+  "kernelPrio",
+  "boostedKernelPrio",
+  "counters",
+  "metrics",
+  "worst",
+  "notCaptured",
+  "worstList",
+];
 const COUNTER_KEYS = [
   "wakeups",
   "voluntarySwitches",
@@ -80,6 +94,8 @@ const COUNTER_KEYS = [
   "migrations",
   "runtime",
   "incomplete",
+  "cut",
+  "irqCoalesced",
 ];
 const METRIC_FIELD_KEYS = [
   "count",
@@ -111,6 +127,7 @@ const WINDOW_KEYS = [
   "waker",
   "migrations",
   "incomplete",
+  "memoryOmitted",
   "causes",
   "events",
 ];
@@ -160,25 +177,31 @@ function taskJson(t: TaskReport, events: EventsJson): JsonObject {
     counters: (c) => ordered(c as object, COUNTER_KEYS, { runtime: int }),
     metrics: byMetric((m) => metricJson(m as MetricSummary)),
     worst: byMetric((w) => windowJson(w as WorstWindow, events)),
+    notCaptured: byMetric((v) => v as Json),
     worstList: byMetric((l) => (l as object[]).map((x) => ordered(x, ["value", "start", "end", "cpu"]))),
   });
 }
 
 /** The report as a JSON object with the schema's key order (values unchanged). */
 export function reportToJsonObject(r: Report, events: EventsJson = eventsAsObjects): JsonObject {
-  return ordered(r, ["tool", "version", "source", "slo", "selection", "tasks", "irqLines", "diagnostics"], {
-    source: (s) => ordered(s as ReportSource, SOURCE_KEYS),
-    slo: byMetric((b) => b as Json),
-    tasks: (ts) => (ts as TaskReport[]).map((t) => taskJson(t, events)),
-    irqLines: (ls) =>
-      (ls as object[]).map((l) =>
-        ordered(l, ["irq", "name", "hardirq"], { hardirq: (m) => metricJson(m as MetricSummary) }),
-      ),
-    diagnostics: (ds) =>
-      (ds as object[]).map((d) =>
-        ordered(d, ["key", "severity", "cpu", "count", "message", "details", "remedy"]),
-      ),
-  });
+  return ordered(
+    r,
+    ["tool", "version", "source", "slo", "selection", "command", "tasks", "irqLines", "diagnostics"],
+    {
+      command: (c) => ordered(c as object, COMMAND_KEYS),
+      source: (s) => ordered(s as ReportSource, SOURCE_KEYS),
+      slo: byMetric((b) => b as Json),
+      tasks: (ts) => (ts as TaskReport[]).map((t) => taskJson(t, events)),
+      irqLines: (ls) =>
+        (ls as object[]).map((l) =>
+          ordered(l, ["irq", "name", "hardirq"], { hardirq: (m) => metricJson(m as MetricSummary) }),
+        ),
+      diagnostics: (ds) =>
+        (ds as object[]).map((d) =>
+          ordered(d, ["key", "severity", "cpu", "count", "message", "details", "remedy"]),
+        ),
+    },
+  );
 }
 
 /** A number as JSON.stringify writes it (NaN and infinities as null). */

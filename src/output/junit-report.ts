@@ -1,8 +1,16 @@
 // JUnit XML for CI: one <testsuite> per report (input), one <testcase> per task and metric
-// that has an SLO bound; a violated bound is a <failure>, a bound with no sample is
-// <skipped>. Names read "comm[tid] metric <= bound".
+// that has an SLO bound; a violated bound is a <failure>, a bound with no sample for that
+// task is <skipped>, and a bound with no sample in the whole selection (nothing measured:
+// exit status 4) is an <error> case of its own. Names read "comm[tid] metric <= bound".
 
-import { METRIC_KEYS, METRIC_TITLES, type MetricKey, type Report, type TaskReport } from "../model/report.ts";
+import {
+  METRIC_KEYS,
+  METRIC_TITLES,
+  type MetricKey,
+  type Report,
+  type TaskReport,
+  unmeasuredMetrics,
+} from "../model/report.ts";
 import { countCell, durationText, timestampText } from "./table.ts";
 
 /** Escapes text for XML attributes and content; drops characters XML 1.0 cannot carry. */
@@ -20,6 +28,7 @@ interface Case {
   name: string;
   classname: string;
   failure?: { message: string; body: string };
+  error?: { message: string; body: string };
   skipped?: string;
 }
 
@@ -53,15 +62,31 @@ function casesOf(r: Report): Case[] {
       cases.push(c);
     }
   }
+  const why = r.diagnostics.find((d) => d.key === "nothing_measured")?.details[0] ?? "";
+  for (const k of unmeasuredMetrics(r)) {
+    const bound = r.slo[k] as number;
+    cases.push({
+      name: `selection (${r.selection}) ${k} <= ${durationText(bound)}`,
+      classname: "rtscope.selection",
+      error: {
+        message: `nothing measured: no ${k} sample in the selection`,
+        body: why,
+      },
+    });
+  }
   return cases;
 }
 
-function suite(r: Report, out: string[]): { tests: number; failures: number; skipped: number } {
+function suite(
+  r: Report,
+  out: string[],
+): { tests: number; failures: number; errors: number; skipped: number } {
   const cases = casesOf(r);
   const failures = cases.filter((c) => c.failure).length;
+  const errors = cases.filter((c) => c.error).length;
   const skipped = cases.filter((c) => c.skipped).length;
   out.push(
-    `  <testsuite name="${xmlEscape(`rtscope report ${r.source.path}`)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}">`,
+    `  <testsuite name="${xmlEscape(`rtscope report ${r.source.path}`)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="${skipped}">`,
   );
   out.push("    <properties>");
   out.push(`      <property name="selection" value="${xmlEscape(r.selection)}"/>`);
@@ -77,6 +102,12 @@ function suite(r: Report, out: string[]): { tests: number; failures: number; ski
         `      <failure message="${xmlEscape(c.failure.message)}" type="slo-violation">${xmlEscape(c.failure.body)}</failure>`,
       );
       out.push("    </testcase>");
+    } else if (c.error) {
+      out.push(`${open}>`);
+      out.push(
+        `      <error message="${xmlEscape(c.error.message)}" type="nothing-measured">${xmlEscape(c.error.body)}</error>`,
+      );
+      out.push("    </testcase>");
     } else if (c.skipped) {
       out.push(`${open}>`);
       out.push(`      <skipped message="${xmlEscape(c.skipped)}"/>`);
@@ -84,7 +115,7 @@ function suite(r: Report, out: string[]): { tests: number; failures: number; ski
     } else out.push(`${open}/>`);
   }
   out.push("  </testsuite>");
-  return { tests: cases.length, failures, skipped };
+  return { tests: cases.length, failures, errors, skipped };
 }
 
 /** One or several reports → one JUnit XML document. */
@@ -93,16 +124,18 @@ export function formatJunitReport(reports: Report | readonly Report[]): string {
   const body: string[] = [];
   let tests = 0;
   let failures = 0;
+  let errors = 0;
   let skipped = 0;
   for (const r of list) {
     const n = suite(r, body);
     tests += n.tests;
     failures += n.failures;
+    errors += n.errors;
     skipped += n.skipped;
   }
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="rtscope" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}">`,
+    `<testsuites name="rtscope" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}">`,
     ...body,
     "</testsuites>",
     "",

@@ -11,7 +11,7 @@
 //   irq, thread         timer only: expiry -> hrtimer_expire_entry, expire_entry -> end
 //   hardirq, wakeup, handling   irq only: handler entry -> exit -> thread switch-in -> sleep
 //   inferred            1 when the switch-in was not recorded (SPEC §1), else 0
-//   cut                 cut rows only: loss, cpu-without-data, before-data, missed-switch
+//   cut                 cut rows only: loss, cpu-without-data, missed-switch, missed-run
 //                       (the activation from its wakeup at `start` gave no sample)
 
 import { closeSync, openSync, writeSync } from "node:fs";

@@ -3,6 +3,7 @@
 // and the diagnostics at the end. A dash where there is no data, as rtla prints.
 
 import {
+  commandEndText,
   METRIC_KEYS,
   METRIC_TITLES,
   type MetricKey,
@@ -88,6 +89,8 @@ function header(r: Report, out: string[]): void {
   const tc = s.timerClock;
   if (tc !== undefined) out.push(`  timer      ${timerClockText(tc)}`);
   out.push(`  selection  ${r.selection}`);
+  if (r.command)
+    out.push(`  command    ${r.command.argv.join(" ")} (pid ${r.command.pid}): ${commandEndText(r.command)}`);
   const slo = METRIC_KEYS.filter((k) => r.slo[k] !== undefined).map(
     (k) => `${k} <= ${durationText(r.slo[k]!)}`,
   );
@@ -116,13 +119,26 @@ function groupByProcess(tasks: readonly TaskReport[]): TaskReport[][] {
 }
 
 function policyText(t: TaskReport): string {
-  if (!t.policy) return "policy unknown";
-  if (t.policy === "FIFO" || t.policy === "RR") return `SCHED_${t.policy} rtprio ${99 - t.prio}`;
-  if (t.policy === "DEADLINE") return "SCHED_DEADLINE";
-  // offline traces show an RT prio but not whether FIFO or RR
-  if (t.policy === "RT") return `SCHED_FIFO/RR rtprio ${99 - t.prio}`;
-  if (t.prio >= 100 && t.prio <= 139) return `SCHED_${t.policy} nice ${t.prio - 120}`;
-  return `SCHED_${t.policy} prio ${t.prio}`;
+  const boost =
+    t.boostedKernelPrio !== undefined
+      ? `, seen at kernel prio ${t.boostedKernelPrio} (PI boost or a policy change)`
+      : "";
+  switch (t.policy) {
+    case "":
+      return "policy unknown";
+    case "FIFO":
+    case "RR":
+      return `SCHED_${t.policy} rtprio ${t.prio}${boost}`;
+    case "RT":
+      // offline traces show an RT prio but not whether FIFO or RR
+      return `SCHED_FIFO/RR rtprio ${t.prio}${boost}`;
+    case "DEADLINE":
+      return "SCHED_DEADLINE";
+    case "normal":
+      return `normal (SCHED_OTHER/BATCH/IDLE) nice ${t.prio}${boost}`;
+    default:
+      return `SCHED_${t.policy} nice ${t.prio}${boost}`;
+  }
 }
 
 interface MetricColumn {
@@ -177,9 +193,22 @@ function taskSection(r: Report, t: TaskReport, width: number, opts: TextReportOp
   out.push(
     `    wakeups ${countCell(c.wakeups)}, switches ${countCell(c.voluntarySwitches)} voluntary / ${countCell(c.involuntarySwitches)} involuntary, ` +
       `migrations ${countCell(c.migrations)}, run time ${durationText(c.runtime)}` +
-      (c.incomplete > 0 ? `, ${countCell(c.incomplete)} activations cut by lost events` : ""),
+      (c.incomplete > 0 ? `, ${countCell(c.incomplete)} activations cut (${cutReasons(c)})` : "") +
+      (c.irqCoalesced ? `, ${countCell(c.irqCoalesced)} hard IRQs served by a run in progress` : ""),
   );
   worstSection(t, opts, out);
+}
+
+/** "3 by lost events, 1 CPU without data", the non-zero reasons of a task's cut activations. */
+function cutReasons(c: TaskReport["counters"]): string {
+  const k = c.cut;
+  if (k === undefined) return "by lost events";
+  const parts: string[] = [];
+  if (k.lostEvents > 0) parts.push(`${countCell(k.lostEvents)} by lost events`);
+  if (k.cpuWithoutData > 0) parts.push(`${countCell(k.cpuWithoutData)} CPU without data`);
+  if (k.missedSwitch > 0) parts.push(`${countCell(k.missedSwitch)} switch-out not recorded`);
+  if (k.missedRun > 0) parts.push(`${countCell(k.missedRun)} ran unseen`);
+  return parts.join(", ");
 }
 
 function table(cols: MetricColumn[], t: TaskReport, keys: MetricKey[]): string[] {
@@ -235,11 +264,17 @@ function worstSection(t: TaskReport, opts: TextReportOptions, out: string[]): vo
     }
   }
   const choice = opts.windows ?? "all";
-  if (!t.worst || choice === "none") return;
+  if ((!t.worst && !t.notCaptured) || choice === "none") return;
   for (const k of METRIC_KEYS) {
-    const w = t.worst[k];
-    if (!w) continue;
     if (choice === "violations" && !((t.metrics[k]?.slo?.violations ?? 0) > 0)) continue;
+    const w = t.worst?.[k];
+    const why = t.notCaptured?.[k];
+    if (!w && why !== undefined) {
+      out.push("");
+      out.push(`    ${t.comm || "?"}:${t.tid} ${METRIC_TITLES[k]}: worst-case window not captured (${why})`);
+      continue;
+    }
+    if (!w) continue;
     out.push("");
     if (opts.windowRenderer) {
       // one window that cannot be rendered must not sink the report: fall back to the brief list

@@ -17,6 +17,7 @@
 import type { WindowEvents } from "../analysis/worst-windows.ts";
 import { EventKind } from "../model/event-kind.ts";
 import type { SymbolTable } from "../model/source.ts";
+import { OptionId } from "../sources/trace-dat/options.ts";
 
 export const PAGE_SIZE = 4096;
 const PAGE_HEADER = 16;
@@ -481,8 +482,14 @@ export interface TraceDatOptions {
   symbols?: SymbolTable;
   /** trace clock name written in the TRACECLOCK option (default "mono") */
   clock?: string;
-  /** UNAME option text, e.g. "Linux vm 6.18.44 x86_64" */
+  /** UNAME option text, "sysname nodename release machine", e.g. "Linux vm 6.18.44 x86_64" */
   uname?: string;
+  /**
+   * Thread groups known for the tasks of the events (tid → tgid; never guesses): written as
+   * rtscope's own option (RTSCOPE_TGIDS, "tid tgid" lines) that trace-cmd and KernelShark
+   * skip, read back by rtscope so that `--tgid` works on the file.
+   */
+  tgids?: ReadonlyMap<number, number>;
 }
 
 export interface TraceDatResult {
@@ -633,6 +640,17 @@ export function writeTraceDat(w: WindowEvents, tsBase: bigint, opts: TraceDatOpt
   out.u16(9); // VERSION
   out.u32(ver.length);
   out.bytes(ver);
+  if (opts.tgids !== undefined && opts.tgids.size > 0) {
+    const lines = [...opts.tgids]
+      .filter(([t, g]) => t > 0 && g > 0)
+      .sort((x, y) => x[0] - y[0])
+      .map(([t, g]) => `${t} ${g}\n`)
+      .join("");
+    const tg = enc.encode(`${lines}\0`);
+    out.u16(OptionId.RTSCOPE_TGIDS);
+    out.u32(tg.length);
+    out.bytes(tg);
+  }
   out.u16(0); // end of options
   out.str("flyrecord");
   // CPU table, then (TRACECLOCK present) the clock text, then page-aligned data

@@ -2,6 +2,7 @@
 // of `worst.<metric>` (start, end, cpu, wakeCpu, causes, events, ...) wrapped with the task
 // and metric it belongs to. Timestamps past 2^53 stay exact integers (stringifyJson).
 
+import pkg from "../../package.json" with { type: "json" };
 import type { MetricKey, WorstWindow } from "../model/report.ts";
 import { stringifyJson } from "./json-report.ts";
 
@@ -43,7 +44,7 @@ export function windowToJsonObject(w: WorstWindow): Record<string, unknown> {
 }
 
 /** `{ tool, windows: [{ tid, comm, metric, window }] }` as text. */
-export function formatWindowsJson(list: readonly WindowExport[], version = ""): string {
+export function formatWindowsJson(list: readonly WindowExport[], version: string = pkg.version): string {
   return `${stringifyJson({
     tool: "rtscope",
     version,

@@ -159,6 +159,10 @@ export function formatWorstWindow(
     out.push(
       `  ${w.truncated} events of this long window left out of the listing (kept: the newest of the margin and scheduling latency, then the task's and its CPU's switches and IRQs, first and last)`,
     );
+  if (w.memoryOmitted)
+    out.push(
+      `  ${w.memoryOmitted} oldest events of this window not captured (memory bound: raise --window-memory); the causes are those of the events kept`,
+    );
   out.push(formatCauseBreakdown(w));
   if (opts.events !== false && w.events.length) {
     out.push(`  events (${w.events.length}, us relative to the wakeup at ${sec(w.wakeTs ?? w.start)}):`);

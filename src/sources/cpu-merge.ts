@@ -1,7 +1,13 @@
 // K-way merge of per-CPU sub-buffer streams into one stream in timestamp order (lowest CPU
 // first on equal timestamps, like trace-cmd), filling ONE EventRecord per event through the
-// catalog. A page carrying the missed-events flag yields a synthetic LostEvents record
-// (ts = page timestamp) before its first event, and a "lost_events" diagnostic per CPU.
+// catalog. A page carrying the missed-events flag yields a synthetic LostEvents record and
+// a "lost_events" diagnostic per CPU. The record is placed at the START of the gap: the
+// events were lost between that CPU's last event read (or, in push mode, the last time
+// emitted, below which every CPU had been read completely) and the flagged page's first
+// event (`lostUntil`). It is emitted before any event of another CPU inside the gap, so the
+// analysis cuts whatever overlaps the gap without holding samples back. A flagged first
+// page of a CPU (nothing read from it yet, nothing emitted at all) only says that the CPU's
+// data begins there: ts = lostUntil.
 //
 // One code path, two modes:
 // - pull (offline): each CPU has a synchronous PageSource; run() drains everything.
@@ -78,9 +84,12 @@ class CpuStream {
   readonly cursor: SubBufferCursor;
   /** timestamp of the current item */
   key = 0;
-  /** current item is a lost-events marker (count in `lost`) */
+  /** current item is a lost-events marker (count in `lost`, gap end in `lostUntil`) */
   isLost = false;
   lost = 0;
+  lostUntil = 0;
+  /** timestamp of the last event emitted from this stream (-Infinity: none) */
+  lastTs = Number.NEGATIVE_INFINITY;
   /** the marker stands for data skipped as corrupt (counted as such, not as a kernel loss) */
   lostCorrupt = false;
   /** the source failed beyond repair: its remaining data count as lost */
@@ -112,6 +121,8 @@ export class CpuMerge {
   readonly record = new EventRecord();
   /** events emitted (LostEvents records included) */
   events = 0;
+  /** timestamp of the last record emitted (-Infinity: none) */
+  private emittedTs = Number.NEGATIVE_INFINITY;
   private readonly streams: CpuStream[];
   private readonly heap: CpuStream[] = [];
   private readonly catalog: EventCatalog;
@@ -172,6 +183,7 @@ export class CpuMerge {
         rec.cpu = s.cpu;
         rec.ts = s.key;
         rec.lostCount = s.lost;
+        rec.lostUntil = s.lostUntil;
         rec.data = null;
         rec.view = null;
         rec.strings = null;
@@ -187,8 +199,10 @@ export class CpuMerge {
         catalog.fill(rec, c.data, c.view, c.payloadOffset, c.payloadLength, at);
         rec.cpu = s.cpu;
         rec.ts = s.key;
+        s.lastTs = s.key;
         this.ids.check(rec, at);
       }
+      this.emittedTs = s.key;
       this.events++;
       emitted++;
       sink.handle(rec);
@@ -223,6 +237,11 @@ export class CpuMerge {
       s.isLost = true;
       s.lostCorrupt = true;
       s.lost = -1;
+      // the gap's end (the next readable event) is not known yet: the loss is stamped where this
+      // CPU's data stops, and cuts what is open there
+      const from = Math.max(s.lastTs, this.emittedTs);
+      s.key = from === Number.NEGATIVE_INFINITY ? s.key : from;
+      s.lostUntil = s.key;
       return true;
     }
   }
@@ -260,7 +279,11 @@ export class CpuMerge {
         if (c.missedEvents !== 0) {
           s.isLost = true;
           s.lost = c.missedEvents;
-          s.key = c.ts;
+          s.lostUntil = c.ts;
+          // the gap starts after this CPU's last event, and not before what was emitted
+          // already (push mode: every CPU was read completely up to there)
+          const from = Math.max(s.lastTs, this.emittedTs);
+          s.key = from === Number.NEGATIVE_INFINITY ? c.ts : Math.min(from, c.ts);
           return true;
         }
       }

@@ -35,6 +35,7 @@ import {
   parseSchedMigrate,
   parseSchedSwitch,
   parseSchedWakeup,
+  parseTaskNewtask,
 } from "./ftrace-text/sched-payload.ts";
 import { parseSysEnterSleep, parseSysExitSleep } from "./ftrace-text/syscall-payload.ts";
 import { type StateTable, TextContext } from "./ftrace-text/text-context.ts";
@@ -139,6 +140,8 @@ class FtraceTextSource implements TraceSource, LineCallback {
   private headerCpusAll = false;
   /** set by run(), once the header is read */
   private ids: IdCheck | null = null;
+  /** the `trace` header says every event written is still in the buffer */
+  private nothingOverwritten = false;
   private outOfOrder = 0;
   private firstOutOfOrder = "";
   private unparsed = 0;
@@ -196,6 +199,9 @@ class FtraceTextSource implements TraceSource, LineCallback {
     this.info.tsBase = BigInt(this.ctx.baseSec) * 1_000_000_000n;
     // provisional until the run has seen every line: the header's count, else the CPUs seen so far
     this.info.cpus = this.headerCpus > 0 && this.headerCpus < CPU_LIMIT ? this.headerCpus : this.maxCpu + 1;
+    // nothing overwritten: every CPU's data is complete from the start (a CPU without events
+    // was idle); else each CPU's data begins at its first event
+    if (this.nothingOverwritten) this.info.validFromTs = Number.NEGATIVE_INFINITY;
     this.maxCpu = -1;
     if (this.ctx.stateTable === "old") this.ctx.stateTableSwitched = false;
     // the probe's bookkeeping is not the run's
@@ -219,6 +225,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
     rec.cpu = h.cpu;
     rec.ts = ts;
     rec.currentTid = h.pid;
+    rec.currentTgid = h.tgid;
     rec.flags = h.flags;
     rec.preemptCount = h.preemptCount;
     const names = this.names;
@@ -250,6 +257,9 @@ class FtraceTextSource implements TraceSource, LineCallback {
           break;
         case EventKind.SchedProcessExit:
           ok = parseSchedExit(sc, rec, ctx);
+          break;
+        case EventKind.TaskNewtask:
+          ok = parseTaskNewtask(sc, rec, ctx);
           break;
         case EventKind.IrqHandlerEntry:
           ok = parseIrqEntry(sc, rec, ctx);
@@ -350,6 +360,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
         return;
       case HeaderKind.Entries:
         this.headerCpus = hl.cpus;
+        if (this.probing) this.nothingOverwritten = hl.inBuffer === hl.written;
         if (!this.probing && hl.inBuffer < hl.written)
           this.diagnostics.add(
             "buffer_overflow",
@@ -388,6 +399,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
       rec.ts = ts;
       rec.currentTid = -1;
       rec.lostCount = this.pendingLostCount[i];
+      rec.lostUntil = ts;
       if (rec.cpu > this.maxCpu) this.maxCpu = rec.cpu;
       this.sink!.handle(rec);
     }

@@ -91,6 +91,8 @@ export interface TraceDatMeta {
   /** active trace clock (the bracketed word), "" when unknown */
   clock: string;
   uname: string;
+  /** "tid tgid" lines of a trace rtscope wrote (option RTSCOPE_TGIDS), "" when absent */
+  savedTgids: string;
   traceCmdVersion: string;
   /** CPUSTAT option texts in file order (v7 and v6 with instances: a "Buffer: name" entry precedes each instance's) */
   cpuStats: string[];
@@ -271,6 +273,7 @@ function readMeta(path: string, fd: number, fileSize: number): TraceDatMeta {
     cpuCount: 0,
     clock: "",
     uname: "",
+    savedTgids: "",
     traceCmdVersion: "",
     cpuStats: [],
     date: "",
@@ -283,6 +286,7 @@ function readMeta(path: string, fd: number, fileSize: number): TraceDatMeta {
   };
   const st = version === 6 ? readV6(r, meta) : readV7(r, meta);
   meta.uname = st.uname;
+  meta.savedTgids = st.savedTgids;
   meta.traceCmdVersion = st.version;
   meta.cpuStats = st.cpuStats;
   meta.date = st.date;

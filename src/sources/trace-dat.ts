@@ -78,6 +78,17 @@ function parseCmdlines(text: string): Map<number, string> {
   return m;
 }
 
+/** "tid tgid" lines (saved tgids of a trace rtscope wrote); undefined when there are none. */
+function parseTgids(text: string): Map<number, number> | undefined {
+  if (text === "") return undefined;
+  const m = new Map<number, number>();
+  for (const line of text.split("\n")) {
+    const f = /^(\d+) (\d+)$/.exec(line.trim());
+    if (f) m.set(Number(f[1]), Number(f[2]));
+  }
+  return m.size > 0 ? m : undefined;
+}
+
 function formatTexts(file: TraceDatFile): FormatText[] {
   const meta = file.meta;
   return [
@@ -108,6 +119,7 @@ export class TraceDatSource implements TraceSource {
   readonly info: SourceInfo;
   readonly symbols: SymbolTable;
   readonly initialComms: ReadonlyMap<number, string>;
+  readonly initialTgids?: ReadonlyMap<number, number>;
   readonly diagnostics = new Diagnostics();
   /** the buffer being read */
   readonly buffer: BufferInfo;
@@ -154,7 +166,8 @@ export class TraceDatSource implements TraceSource {
         // instances may have their own sub-buffer size (>= 6.8); the data offset stays the kernel's
         this.layout = { ...this.layout, subBufferSize: this.buffer.pageSize };
       }
-      // base = the smallest first-page timestamp; validFrom = the latest first-event time
+      // base = the smallest first-page timestamp; each CPU's data begins at its first event
+      // (the analysis sees it: cpu-coverage.ts)
       let base: bigint | null = null;
       const firstPageTs: bigint[] = [];
       for (const c of this.buffer.cpus) {
@@ -167,7 +180,6 @@ export class TraceDatSource implements TraceSource {
         if (base === null || ts < base) base = ts;
       }
       this.base = base ?? 0n;
-      const validFromTs = this.validFrom();
       const clock = this.buffer.clock || meta.clock;
       const unameParts = meta.uname.trim().split(/\s+/);
       const where = this.buffer.name === "" ? "top buffer" : `buffer "${this.buffer.name}"`;
@@ -182,10 +194,10 @@ export class TraceDatSource implements TraceSource {
         tsBase: this.base,
         tsResolutionNs: 1,
         format: `trace.dat v${meta.version}${compression}, ${where}${meta.buffers.length > 1 ? ` of ${meta.buffers.length}` : ""}`,
-        validFromTs,
       };
       this.symbols = meta.kallsyms ? new KallsymsTable(meta.kallsyms) : EMPTY_SYMBOLS;
       this.initialComms = parseCmdlines(meta.cmdlines);
+      this.initialTgids = parseTgids(meta.savedTgids);
       for (const w of meta.warnings) this.diagnostics.add("trace_file_warning", w);
     } catch (e) {
       file.close();
@@ -238,29 +250,6 @@ export class TraceDatSource implements TraceSource {
       reader.close();
     }
     return false;
-  }
-
-  /** Latest first-event timestamp over the CPUs with data (relative). */
-  private validFrom(): number {
-    const cursor = new SubBufferCursor(this.layout, this.path);
-    cursor.setBase(this.base);
-    let latest = 0;
-    for (const c of this.buffer.cpus) {
-      const reader = this.file.cpuPages(this.buffer, c.cpu, { pagesPerRead: 1 });
-      try {
-        for (let p = reader.nextPage(); p; p = reader.nextPage()) {
-          cursor.reset(p.page, 0, p.page.length, p.fileOffset, c.cpu);
-          if (cursor.next()) {
-            latest = Math.max(latest, cursor.ts);
-            break;
-          }
-        }
-      } catch {
-        // reported when the data is read
-      }
-      reader.close();
-    }
-    return latest;
   }
 
   async run(sink: EventSink, opts: RunOptions = {}): Promise<void> {

@@ -18,8 +18,10 @@
 //
 // Lost events. The instance runs in overwrite mode: when the reader falls behind, the kernel
 // overwrites the oldest pages and flags the next page read with RB_MISSED_EVENTS (and the
-// count when it fits): the merge turns that into a LostEvents record at the right place in
-// the stream, so the analysis marks activations spanning it incomplete. When the page has no
+// count when it fits): the merge turns that into a LostEvents record at the start of the gap
+// (the CPU's last event read, or the watermark already drained if later: every event below
+// it had been read, so nothing was lost there), carrying the gap's end, so the analysis cuts
+// every activation overlapping the gap. When the page has no
 // room for the count we take it from the CPU's `stats` overrun. Losses that never reach a
 // page flag (`dropped events`, `commit overrun`) come from `stats`, polled, and are injected
 // as LostEvents at the current watermark.
@@ -469,6 +471,8 @@ export class LiveSource implements TraceSource {
     rec.cpu = ch.cpu;
     rec.ts = Math.max(this.lastTs, Number.isFinite(this.drainedTo) ? this.drainedTo : 0);
     rec.lostCount = count;
+    // where in the gap is unknown: it is placed at the current watermark, cutting what is open
+    rec.lostUntil = rec.ts;
     rec.data = null;
     rec.view = null;
     rec.strings = null;

@@ -4,11 +4,11 @@
 // saving leaves the database as it was before that run. Errors are StoreErrors naming the
 // file and saying what to do (a full disk, a read-only file system, a newer schema).
 
-import { mkdirSync } from "node:fs";
+import { accessSync, constants, mkdirSync } from "node:fs";
 import { hostname, machine, release } from "node:os";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import * as zlib from "node:zlib";
 import type { Histogram } from "hdr-histogram-js";
 import {
   METRIC_KEYS,
@@ -113,7 +113,7 @@ function storeError(e: unknown, path: string, doing: string): StoreError {
       why = "the database is read-only (read-only file system or file): give a writable --db";
       break;
     case SQLITE_CANTOPEN:
-      why = "cannot open the file (missing directory or no permission): give a writable --db";
+      why = `cannot open the file (${whyNotWritable(path)}): give a writable --db`;
       break;
     case SQLITE_IOERR:
       why = `I/O error (${err.message ?? "unknown"}): the disk may be full or failing`;
@@ -133,6 +133,21 @@ function storeError(e: unknown, path: string, doing: string): StoreError {
   return new StoreError(`${path}: cannot ${doing}: ${why}`, code);
 }
 
+/** Why `path` cannot be written, as far as the file system tells (its first existing ancestor). */
+function whyNotWritable(path: string): string {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      accessSync(p, constants.W_OK);
+      return "missing directory or no permission";
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EROFS") return "read-only file system";
+      if (code === "EACCES" || code === "EPERM") return `no permission to write ${p}`;
+      if (code !== "ENOENT" || dirname(p) === p) return (e as Error).message;
+    }
+  }
+}
+
 /** The database path: SPEC's default ($XDG_STATE_HOME/rtscope, /var/lib/rtscope as root) or --db. */
 export function defaultDbPath(
   env: NodeJS.ProcessEnv = process.env,
@@ -145,7 +160,9 @@ export function defaultDbPath(
 
 /** This machine's host name, kernel and preemption model, for a live run. */
 export function hostFacts(): { host: string; kernel: string; preemption: string } {
-  return { host: hostname(), kernel: `${release()} ${machine()}`, preemption: preemptionModel().model };
+  // doctor's model may carry advice in parentheses ("dynamic (the model in force shows...)")
+  const preemption = preemptionModel().model.split(" (")[0];
+  return { host: hostname(), kernel: `${release()} ${machine()}`, preemption };
 }
 
 export interface OpenOptions {
@@ -180,14 +197,30 @@ export class RunStore {
    * this version. A database of a newer rtscope is refused, not changed.
    */
   static open(path: string, o: OpenOptions = {}): RunStore {
+    const tooOld = new StoreError(
+      `${path}: the run database needs Node.js >= 22.16 (this is ${process.version})`,
+    );
+    // zlib's zstd (windows), node:sqlite's busy timeout and isTransaction
+    if (typeof zlib.zstdCompressSync !== "function") throw tooOld;
     let db: DatabaseSync;
+    if (!o.readOnly) {
+      try {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+      } catch {
+        throw new StoreError(
+          `${path}: cannot create the directory ${dirname(path)} (${whyNotWritable(dirname(path))}): give a writable --db`,
+        );
+      }
+    }
     try {
-      if (!o.readOnly) mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
       // timeout: a daemon and a CLI may use the file at once (WAL: readers never wait)
       db = new DatabaseSync(path, { readOnly: o.readOnly === true, timeout: 5000 });
     } catch (e) {
-      const err = storeError(e, path, o.readOnly ? "open the run database" : "create the run database");
-      throw err;
+      throw storeError(e, path, "open the run database");
+    }
+    if (typeof db.isTransaction !== "boolean") {
+      db.close();
+      throw tooOld;
     }
     const store = new RunStore(path, db);
     try {
@@ -252,7 +285,9 @@ export class RunStore {
   /** Stores a run in one transaction; returns its id. Throws a StoreError (the database unchanged). */
   saveRun(input: RunInput): number {
     const r = input.report;
-    const facts = input.meta.host === undefined || input.meta.preemption === undefined ? hostFacts() : null;
+    const m = input.meta;
+    const facts =
+      m.host === undefined || m.kernel === undefined || m.preemption === undefined ? hostFacts() : null;
     try {
       return this.transaction(() => {
         const res = this.stmt(
@@ -260,15 +295,15 @@ export class RunStore {
              command, version, source, diagnostics, irq_lines)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
-          input.meta.origin,
-          input.meta.host ?? facts?.host ?? "",
-          input.meta.kernel ?? (r.source.kernel || facts?.kernel || ""),
-          input.meta.preemption ?? facts?.preemption ?? "",
+          m.origin,
+          m.host ?? facts?.host ?? "",
+          m.kernel ?? facts?.kernel ?? "",
+          m.preemption ?? facts?.preemption ?? "",
           r.selection,
           JSON.stringify(r.slo),
-          Math.round(input.meta.startedAt),
-          Math.round(input.meta.endedAt),
-          input.meta.command === undefined ? null : JSON.stringify(input.meta.command),
+          Math.round(m.startedAt),
+          Math.round(m.endedAt),
+          m.command === undefined ? null : JSON.stringify(m.command),
           r.version,
           stringifyJson(r.source, 0),
           stringifyJson(r.diagnostics, 0),
@@ -286,9 +321,9 @@ export class RunStore {
   private saveTask(runId: number, idx: number, t: TaskReport, histogram: RunInput["histogram"]): void {
     const worst = t.worst !== undefined && Object.keys(t.worst).length > 0 ? t.worst : undefined;
     this.stmt(
-      `INSERT INTO tasks (run_id, idx, tid, tgid, comm, policy, prio, wakeups, voluntary_switches,
-         involuntary_switches, migrations, runtime, incomplete, worst, worst_list)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO tasks (run_id, idx, tid, tgid, comm, policy, prio, kernel_prio, boosted_kernel_prio,
+         wakeups, voluntary_switches, involuntary_switches, migrations, runtime, incomplete, worst, worst_list)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       runId,
       idx,
@@ -297,13 +332,15 @@ export class RunStore {
       t.comm,
       t.policy,
       t.prio,
+      t.kernelPrio,
+      t.boostedKernelPrio ?? null,
       t.counters.wakeups,
       t.counters.voluntarySwitches,
       t.counters.involuntarySwitches,
       t.counters.migrations,
       Math.round(t.counters.runtime),
       t.counters.incomplete,
-      worst === undefined ? null : zstdCompressSync(encodeWorstWindows(worst)),
+      worst === undefined ? null : zlib.zstdCompressSync(encodeWorstWindows(worst)),
       t.worstList === undefined ? null : stringifyJson(t.worstList, 0),
     );
     const insert = this.stmt(
@@ -450,13 +487,28 @@ function metaOf(row: Row): RunMeta {
   return meta;
 }
 
+/** prio, kernelPrio (and boostedKernelPrio) of a task row; version-1 rows hold the kernel prio in prio. */
+function storedPrio(row: Row): Pick<TaskReport, "prio" | "kernelPrio" | "boostedKernelPrio"> {
+  if (row.kernel_prio === null || row.kernel_prio === undefined) {
+    const kp = num(row.prio);
+    return { prio: kp < 0 ? 0 : kp < 100 ? 99 - kp : kp - 120, kernelPrio: kp };
+  }
+  const out: Pick<TaskReport, "prio" | "kernelPrio" | "boostedKernelPrio"> = {
+    prio: num(row.prio),
+    kernelPrio: num(row.kernel_prio),
+  };
+  if (row.boosted_kernel_prio !== null && row.boosted_kernel_prio !== undefined)
+    out.boostedKernelPrio = num(row.boosted_kernel_prio);
+  return out;
+}
+
 function taskOf(row: Row, runId: number): TaskReport {
   const t: TaskReport = {
     tid: num(row.tid),
     tgid: num(row.tgid),
     comm: row.comm as string,
     policy: row.policy as string,
-    prio: num(row.prio),
+    ...storedPrio(row),
     counters: {
       wakeups: num(row.wakeups),
       voluntarySwitches: num(row.voluntary_switches),
@@ -470,7 +522,7 @@ function taskOf(row: Row, runId: number): TaskReport {
   if (row.worst !== null) {
     let text: string;
     try {
-      text = zstdDecompressSync(row.worst as Uint8Array).toString("utf8");
+      text = zlib.zstdDecompressSync(row.worst as Uint8Array).toString("utf8");
     } catch (e) {
       throw new StoreError(
         `run ${runId}, task ${num(row.idx)}: worst windows unreadable (${(e as Error).message})`,

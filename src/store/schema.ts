@@ -74,4 +74,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX runs_started ON runs(started_at);
   `,
+  // 1 → 2: a task's prio is the user-visible rtprio or nice; the kernel prio and a visible
+  // PI boost get columns of their own (rows of version 1 hold the kernel prio in prio)
+  `
+  ALTER TABLE tasks ADD COLUMN kernel_prio INTEGER;
+  ALTER TABLE tasks ADD COLUMN boosted_kernel_prio INTEGER;
+  `,
 ];

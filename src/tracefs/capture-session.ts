@@ -61,12 +61,16 @@ export class CaptureSession {
   stopReason: StopReason | null = null;
   /** the launched command's exit code (or 128+signal), null while running / none */
   childExit: number | null = null;
+  /** the signal that killed the launched command, null when it exited (or runs) */
+  childSignal: NodeJS.Signals | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** after a signal: stops the capture if the launched command has not exited by then */
   private exitWait: NodeJS.Timeout | null = null;
   private childDone: Promise<void> = Promise.resolve();
   private durationNs: number | undefined;
   private begun = false;
+  /** the launched command's argv (-- CMD ARGS) */
+  command: string[] = [];
 
   private constructor(o: SessionOptions) {
     this.selection = o.selection;
@@ -114,6 +118,7 @@ export class CaptureSession {
       },
     );
     this.child = child;
+    this.command = cmd;
     if (child.pid === undefined) {
       // spawn failures (ENOENT) arrive as an 'error' event; make them an exception here
       throw new Error(`cannot run '${cmd[0]}': not found or not executable`);
@@ -122,6 +127,7 @@ export class CaptureSession {
     this.childDone = new Promise((resolve) => {
       child.on("exit", (code, signal) => {
         this.childExit = code ?? 128 + (signal ? signalNumber(signal) : 0);
+        this.childSignal = code === null ? signal : null;
         this.stop("command-exit");
         resolve();
       });
@@ -172,6 +178,12 @@ export class CaptureSession {
     this.timer = null;
     setStopHandler(null);
     this.source.close();
+    // a command still running at --duration keeps running on its own: rtscope must not
+    // wait for it to exit
+    if (this.child && this.childExit === null) {
+      (this.child.stdio[3] as { destroy?: () => void } | null)?.destroy?.();
+      this.child.unref();
+    }
   }
 }
 

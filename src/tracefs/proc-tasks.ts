@@ -3,6 +3,7 @@
 // know which existing threads belong to the process before any fork event.
 
 import { readdirSync, readFileSync } from "node:fs";
+import type { TaskInfo } from "../analysis/task-info.ts";
 
 export interface TaskSnapshot {
   comms: Map<number, string>;
@@ -44,13 +45,11 @@ export function snapshotTasks(proc = "/proc"): TaskSnapshot {
 const POLICY_NAMES = ["OTHER", "FIFO", "RR", "BATCH", "ISO", "IDLE", "DEADLINE"];
 
 /**
- * What /proc says about a live thread: tgid, scheduling policy, name. Called once per
- * thread when the analysis first sees it (never per event); undefined when it is gone.
+ * What /proc says about a live thread: tgid, scheduling policy and base priority, name.
+ * Called when the analysis first sees a thread and when it builds a report (never per
+ * event); undefined when the thread is gone.
  */
-export function procTaskInfo(
-  tid: number,
-  proc = "/proc",
-): { tgid?: number; policy?: string; comm?: string } | undefined {
+export function procTaskInfo(tid: number, proc = "/proc"): TaskInfo | undefined {
   let stat: string;
   try {
     stat = readFileSync(`${proc}/${tid}/stat`, "utf8");
@@ -62,9 +61,11 @@ export function procTaskInfo(
   const open = stat.indexOf("(");
   const comm = open >= 0 && close > open ? stat.slice(open + 1, close) : undefined;
   const fields = stat.slice(close + 2).split(" ");
-  // fields[0] is field 3 (state); policy is field 41
+  // fields[0] is field 3 (state); nice is field 19, rt_priority 40, policy 41 (proc(5))
   const policyNum = Number(fields[41 - 3]);
   const policy = Number.isInteger(policyNum) ? POLICY_NAMES[policyNum] : undefined;
+  const nice = Number(fields[19 - 3]);
+  const rtPriority = Number(fields[40 - 3]);
   let tgid: number | undefined;
   try {
     const m = /^Tgid:\s*(\d+)/m.exec(readFileSync(`${proc}/${tid}/status`, "utf8"));
@@ -72,5 +73,11 @@ export function procTaskInfo(
   } catch {
     // exited meanwhile
   }
-  return { tgid, policy, comm };
+  return {
+    tgid,
+    policy,
+    comm,
+    nice: Number.isInteger(nice) ? nice : undefined,
+    rtPriority: Number.isInteger(rtPriority) ? rtPriority : undefined,
+  };
 }

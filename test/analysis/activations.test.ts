@@ -63,17 +63,43 @@ test("a wakeup of a running or runnable task starts nothing", () => {
   assert.equal(t.counters.involuntarySwitches, 1);
 });
 
-test("the first wakeup of a thread never seen switching starts nothing", () => {
+test("the first wakeup of a thread never seen switching counts once its switch-in follows (every CPU had data)", () => {
   const s = new EventScript(2);
   s.at(0).cpu(0).other();
   s.at(0).cpu(1).other();
   s.at(1000).cpu(1).wakeup({ tid: 42, targetCpu: 0 });
   s.at(3000).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
   s.at(4000).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
-  const t = task(analyzeScript(s, { selection: pids(42) }).report, 42);
+  const t = task(analyzeScript(s, { selection: pids(42), validFromTs: undefined }).report, 42);
+  assert.equal(t.counters.wakeups, 1);
+  assert.equal(t.metrics.latency?.max, 2000);
+  assert.equal(t.metrics.response?.max, 3000);
+});
+
+test("the first wakeup of a thread never seen switching starts nothing when the thread shows up running first", () => {
+  const s = new EventScript(2);
+  s.at(0).cpu(0).other();
+  s.at(0).cpu(1).other();
+  s.at(1000).cpu(1).wakeup({ tid: 42, targetCpu: 0 });
+  // a wakeup of a running thread: its next sign of life is an event in its own context
+  s.at(2000).cpu(0).as(42).other();
+  s.at(4000).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
+  const t = task(analyzeScript(s, { selection: pids(42), validFromTs: undefined }).report, 42);
   assert.equal(t.counters.wakeups, 0);
   assert.equal(t.metrics.latency, undefined, "a metric with no samples is absent");
   assert.equal(t.metrics.response, undefined);
+});
+
+test("the first wakeup of a thread never seen switching starts nothing while a CPU has no data yet", () => {
+  const s = new EventScript(2);
+  s.at(0).cpu(0).other();
+  s.at(1000).cpu(0).wakeup({ tid: 42, targetCpu: 0 });
+  s.at(3000).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(4000).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
+  s.at(5000).cpu(1).other();
+  const t = task(analyzeScript(s, { selection: pids(42), validFromTs: undefined }).report, 42);
+  assert.equal(t.counters.wakeups, 0);
+  assert.equal(t.metrics.latency, undefined);
 });
 
 test("missing switch-in: latency closed at the task's first event, flagged inferred", () => {
@@ -179,24 +205,32 @@ test("sched_wakeup_new starts the first activation of a forked thread", () => {
   assert.equal(t.comm, "worker");
 });
 
-test("before every CPU has data, activations are incomplete (no validFromTs given)", () => {
+test("before a CPU has data, only activations involving it are incomplete (no validFromTs given)", () => {
   const s = new EventScript(2);
   s.at(50).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
   s.at(100).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
+  // CPU 1 has no data yet: an activation on CPU 0 alone is measured
   s.at(1000).cpu(0).wakeup({ tid: 42, targetCpu: 0 });
   s.at(1200).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
   s.at(1300).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
+  // woken onto CPU 1, which has no data yet: cut
+  s.at(2000).cpu(0).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(2500).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(2600).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
   // CPU 1's data begins here
   s.at(5000).cpu(1).other();
-  s.at(6000).cpu(0).wakeup({ tid: 42, targetCpu: 0 });
-  s.at(6400).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
-  s.at(6500).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
+  s.at(6000).cpu(0).wakeup({ tid: 42, targetCpu: 1 });
+  s.at(6400).cpu(1).switch({ prev: 0, next: 42, prevState: "R" });
+  s.at(6500).cpu(1).switch({ prev: 42, next: 0, prevState: "S" });
   const { report } = analyzeScript(s, { selection: pids(42), validFromTs: undefined });
   const t = task(report, 42);
-  assert.equal(t.metrics.latency?.count, 1);
+  assert.equal(t.metrics.latency?.count, 2);
   assert.equal(t.metrics.latency?.max, 400);
+  assert.equal(t.metrics.latency?.min, 200);
   assert.equal(t.counters.incomplete, 1);
-  assert.equal(report.diagnostics.find((d) => d.key === "activation_before_all_cpus")?.count, 1);
+  assert.deepEqual(t.counters.cut, { lostEvents: 0, cpuWithoutData: 1, missedSwitch: 0, missedRun: 0 });
+  assert.equal(report.diagnostics.find((d) => d.key === "activation_cut_cpu_without_data")?.count, 1);
+  assert.ok(report.diagnostics.find((d) => d.key === "cpu_data_late" && d.cpu === 1));
 });
 
 test("a source-given validFromTs is the start of valid data", () => {
@@ -305,7 +339,7 @@ test("timestamps in the report are absolute (tsBase + relative)", () => {
   assert.equal(r.source.end, big + 3000n);
 });
 
-test("a CPU whose data begins after the grace period cuts open activations; wakeups targeting it are incomplete", () => {
+test("a CPU silent for seconds cuts only the activations woken onto it", () => {
   const s = new EventScript(2);
   s.at(50).cpu(0).switch({ prev: 0, next: 42, prevState: "R" });
   s.at(100).cpu(0).switch({ prev: 42, next: 0, prevState: "S" });
@@ -327,7 +361,7 @@ test("a CPU whose data begins after the grace period cuts open activations; wake
   s.at(3e9 + 950)
     .cpu(0)
     .switch({ prev: 42, next: 0, prevState: "S" });
-  // open when CPU 1's data begins: cut
+  // open when CPU 1's data begins, but never involving it: measured
   s.at(4e9).cpu(0).wakeup({ tid: 42, targetCpu: 0 });
   s.at(4e9 + 100)
     .cpu(1)
@@ -337,10 +371,10 @@ test("a CPU whose data begins after the grace period cuts open activations; wake
     .switch({ prev: 0, next: 42, prevState: "R" });
   const { report } = analyzeScript(s, { selection: pids(42), validFromTs: undefined });
   const t = task(report, 42);
-  assert.equal(t.metrics.latency?.count, 1);
-  assert.equal(t.metrics.latency?.max, 300);
-  assert.equal(t.counters.incomplete, 2);
-  assert.ok(report.diagnostics.find((d) => d.key === "cpu_no_data" && d.cpu === 1));
+  assert.equal(t.metrics.latency?.count, 2);
+  assert.equal(t.metrics.latency?.max, 700);
+  assert.equal(t.counters.incomplete, 1);
+  assert.equal(t.counters.cut?.cpuWithoutData, 1);
   assert.ok(report.diagnostics.find((d) => d.key === "cpu_data_late" && d.cpu === 1));
 });
 

@@ -31,7 +31,8 @@ function task(tid: number, metrics: TaskReport["metrics"]): TaskReport {
     tgid: tid,
     comm: `t${tid}`,
     policy: "FIFO",
-    prio: 19,
+    prio: 80,
+    kernelPrio: 19,
     counters: {
       wakeups: 0,
       voluntarySwitches: 0,

@@ -145,6 +145,15 @@ export class EventScript {
       r.text[1] = this.comm(o.parent);
     });
   }
+  /** task_newtask, written by the creating task (the CPU's current task) */
+  newtask(o: { child: number; cloneFlags: number; comm?: string }): this {
+    if (o.comm !== undefined) this.comms.set(o.child, o.comm);
+    return this.push(EventKind.TaskNewtask, (r) => {
+      r.tid = o.child;
+      r.cloneFlags = o.cloneFlags;
+      r.text[0] = this.comm(o.child);
+    });
+  }
   exec(o: { tid: number; file: string }): this {
     return this.push(EventKind.SchedProcessExec, (r) => {
       r.tid = o.tid;

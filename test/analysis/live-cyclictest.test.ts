@@ -66,7 +66,7 @@ test("live: cyclictest's timer latency, cycle by cycle", { skip, timeout: 60_000
     const printed = new Map<number, number>();
     for (const m of out.matchAll(/^\s*0:\s+(\d+):\s+(\d+)\s*$/gm)) printed.set(Number(m[1]), Number(m[2]));
     assert.ok(printed.size >= LOOPS * 0.9, `${printed.size} cyclictest cycles printed`);
-    const measuring = analysis.snapshot().find((t) => t.prio === 19 && t.metrics.timer !== undefined);
+    const measuring = analysis.snapshot().find((t) => t.kernelPrio === 19 && t.metrics.timer !== undefined);
     assert.ok(measuring, "the FIFO 80 cyclictest thread (kernel prio 19) with timer samples");
     const lost = analysis.lostEvents();
     if (lost !== 0) {

@@ -119,7 +119,8 @@ test("timer: expiry → return from clock_nanosleep; irq part + thread part = to
   // latency is still wakeup → switch-in
   assert.equal(t.metrics.latency?.max, 202_000 - 200_550);
   assert.equal(t.policy, "RT");
-  assert.equal(t.prio, 19);
+  assert.equal(t.kernelPrio, 19);
+  assert.equal(t.prio, 80);
 });
 
 test("timer without syscall events ends at the switch-in", () => {

@@ -11,7 +11,7 @@ import {
 } from "../../src/cli/options.ts";
 
 test("--slo: pairs, repeatable, units; a sample greater than the bound violates", () => {
-  assert.deepEqual(parseSlo(["latency=50us,response=2ms", "timer=1.5ms", "irq=800"]), {
+  assert.deepEqual(parseSlo(["latency=50us,response=2ms", "timer=1.5ms", "irq=800ns"]), {
     latency: 50_000,
     response: 2_000_000,
     timer: 1_500_000,

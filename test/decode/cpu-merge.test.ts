@@ -55,7 +55,7 @@ function collect(out: string[]) {
     handle(r: EventRecord) {
       out.push(
         r.kind === EventKind.LostEvents
-          ? `lost cpu${r.cpu}@${r.ts}:${r.lostCount}`
+          ? `lost cpu${r.cpu}@${r.ts}..${r.lostUntil}:${r.lostCount}`
           : `cpu${r.cpu}@${r.ts}:${r.tid}`,
       );
     },
@@ -65,6 +65,18 @@ function collect(out: string[]) {
 function merge(inputs: { cpu: number; source: PageSource }[], diag = new Diagnostics()) {
   const catalog = new EventCatalog([parseFormat(FORMAT, "sched")], layout, "m.dat", diag);
   return new CpuMerge(inputs, layout, catalog, diag, "m.dat", 0n);
+}
+
+/** Two CPUs fed page by page (live), and what the merge emitted. */
+function pushMerge() {
+  const q0 = new PageQueue();
+  const q1 = new PageQueue();
+  const m = merge([
+    { cpu: 0, source: q0 },
+    { cpu: 1, source: q1 },
+  ]);
+  const out: string[] = [];
+  return { q0, q1, m, out, sink: collect(out) };
 }
 
 describe("CPU merge", () => {
@@ -88,7 +100,7 @@ describe("CPU merge", () => {
     ]);
   });
 
-  it("emits LostEvents before the first event of a page with the missed flag, and counts them", () => {
+  it("emits LostEvents at the start of the gap (after the CPU's last event), with its end, and counts them", () => {
     const out: string[] = [];
     const diag = new Diagnostics();
     merge(
@@ -98,12 +110,15 @@ describe("CPU merge", () => {
       ],
       diag,
     ).run(collect(out));
+    // CPU 0 lost events between 2 and 100: the record comes right after its event at 2,
+    // before CPU 1's event at 50 (inside the gap). CPU 1's first page is flagged: nothing was
+    // read from it before, so the record only marks where its data begins.
     assert.deepEqual(out, [
       "cpu0@1:1",
       "cpu0@2:2",
-      "lost cpu1@50:-1",
+      "lost cpu0@2..100:639",
+      "lost cpu1@50..50:-1",
       "cpu1@50:50",
-      "lost cpu0@100:639",
       "cpu0@100:100",
       "cpu0@101:101",
     ]);
@@ -113,14 +128,7 @@ describe("CPU merge", () => {
   });
 
   it("push mode: drains up to the watermark; a quiet CPU does not stall the others", () => {
-    const q0 = new PageQueue();
-    const q1 = new PageQueue();
-    const m = merge([
-      { cpu: 0, source: q0 },
-      { cpu: 1, source: q1 },
-    ]);
-    const out: string[] = [];
-    const sink = collect(out);
+    const { q0, q1, m, out, sink } = pushMerge();
     q0.append(page([10, 20, 30]));
     assert.equal(m.drain(sink, 25), 2); // CPU 1 has nothing: CPU 0 still flows up to the watermark
     assert.deepEqual(out, ["cpu0@10:10", "cpu0@20:20"]);
@@ -131,6 +139,26 @@ describe("CPU merge", () => {
     m.drain(sink, Number.POSITIVE_INFINITY);
     assert.deepEqual(out.slice(4), ["cpu1@40:40", "cpu0@45:45"]);
     assert.equal(m.hasPending, false);
+  });
+
+  it("push mode: a loss read later is placed at the last time already emitted, never before it", () => {
+    const { q0, q1, m, out, sink } = pushMerge();
+    q0.append(page([10, 20]));
+    q1.append(page([15, 22]));
+    m.drain(sink, 25);
+    q0.append(page([40, 50], 7));
+    q1.append(page([30]));
+    m.drain(sink, Number.POSITIVE_INFINITY);
+    assert.deepEqual(out, [
+      "cpu0@10:10",
+      "cpu1@15:15",
+      "cpu0@20:20",
+      "cpu1@22:22",
+      "lost cpu0@22..40:7",
+      "cpu1@30:30",
+      "cpu0@40:40",
+      "cpu0@50:50",
+    ]);
   });
 
   it("128 CPUs: heap merge stays fast and ordered", () => {

@@ -1,10 +1,13 @@
-// Shared by the live tests: skip without root/tracefs, and check that no rtscope instance
-// is left behind at the end of every test file.
+// Shared by the live tests: skip without root/tracefs, run rtscope as a tracked child, and
+// check that no rtscope instance is left behind at the end of every test file.
 import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { after } from "node:test";
 import { instanceOwner } from "../../src/tracefs/instance.ts";
 import { liveUsable } from "../../src/tracefs/live-usable.ts";
+import { repoRoot } from "../helpers/paths.ts";
 
 export const live = liveUsable();
 /** `skip` option for tests that need live tracefs. */
@@ -36,5 +39,39 @@ export function checkNoLeftoversAtEnd(): void {
     if (!live.ok) return;
     const left = ourInstances();
     assert.deepEqual(left, [], `rtscope instances left behind: ${left.join(", ")}`);
+  });
+}
+
+export interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+const MAIN = join(repoRoot, "src/cli/main.ts");
+
+/** Runs `rtscope ARGS` as a child whose instance counts as ours; SIGKILL after the timeout (default 2 min). */
+export function runRtscope(
+  args: string[],
+  opts: { onSpawn?: (c: ChildProcess) => void; timeoutMs?: number } = {},
+): Promise<Ran> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    if (c.pid) trackPid(c.pid);
+    let stdout = "";
+    let stderr = "";
+    c.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    c.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const t = setTimeout(() => c.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    c.on("exit", (code, signal) => {
+      clearTimeout(t);
+      resolve({ code, signal, stdout, stderr });
+    });
+    opts.onSpawn?.(c);
   });
 }

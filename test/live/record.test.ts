@@ -2,51 +2,24 @@
 // rtscope: cyclictest's own per-cycle latencies (-v -N), the kernel's instance directory,
 // and a forced loss.
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Report, TaskReport } from "../../src/model/report.ts";
-import { repoRoot } from "../helpers/paths.ts";
-import { checkNoLeftoversAtEnd, ourInstances, skipLive, trackPid } from "./live-helpers.ts";
+import { checkNoLeftoversAtEnd, ourInstances, type Ran, runRtscope, skipLive } from "./live-helpers.ts";
 import { alignSequences } from "./sequence-align.ts";
 
 checkNoLeftoversAtEnd();
 
-const MAIN = join(repoRoot, "src/cli/main.ts");
 const tmp = mkdtempSync(join(tmpdir(), "rtscope-record-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function rtscope(
-  args: string[],
-  opts: { onSpawn?: (c: ChildProcess) => void; timeoutMs?: number } = {},
-): Promise<Ran> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    if (c.pid) trackPid(c.pid);
-    let stdout = "";
-    let stderr = "";
-    c.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    c.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const t = setTimeout(() => c.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
-    c.on("exit", (code, signal) => {
-      clearTimeout(t);
-      resolve({ code, signal, stdout, stderr });
-    });
-    opts.onSpawn?.(c);
-  });
+/** rtscope ARGS; record keeps its runs in this test's own database, not the machine's. */
+function rtscope(args: string[], opts: Parameters<typeof runRtscope>[1] = {}): Promise<Ran> {
+  const argv = args[0] === "record" ? ["record", "--db", join(tmp, "runs.db"), ...args.slice(1)] : args;
+  return runRtscope(argv, opts);
 }
 
 function instanceOf(pid: number): string {

@@ -42,7 +42,17 @@ test("keys follow the SPEC §2 schema in order; absent metrics are absent", () =
     "end",
   ]);
   const t = obj.tasks[0];
-  assert.deepEqual(Object.keys(t), ["tid", "tgid", "comm", "policy", "prio", "counters", "metrics", "worst"]);
+  assert.deepEqual(Object.keys(t), [
+    "tid",
+    "tgid",
+    "comm",
+    "policy",
+    "prio",
+    "kernelPrio",
+    "counters",
+    "metrics",
+    "worst",
+  ]);
   assert.deepEqual(Object.keys(t.counters), [
     "wakeups",
     "voluntarySwitches",

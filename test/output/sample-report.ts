@@ -29,7 +29,8 @@ export function sampleReport(): Report {
         tgid: 4026,
         comm: "cyclictest",
         policy: "FIFO",
-        prio: 19,
+        prio: 80,
+        kernelPrio: 19,
         counters: {
           wakeups: 2000,
           voluntarySwitches: 2000,
@@ -89,7 +90,8 @@ export function sampleReport(): Report {
         tgid: 4026,
         comm: "cyclictest",
         policy: "OTHER",
-        prio: 120,
+        prio: 0,
+        kernelPrio: 120,
         counters: {
           wakeups: 0,
           voluntarySwitches: 1,

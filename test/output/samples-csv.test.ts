@@ -45,8 +45,8 @@ test("a file bigger than the write buffer keeps every row in order", () => {
 
 for (const [name, file] of [
   ["cyclictest fixture", join(fixturesDir, "trace-dat", "fifo-hog", "trace.v7.dat")],
-  // lost events, and activations begun before every CPU had data (7 cut rows)
-  ["a text trace with cut activations", join(fixturesDir, "text", "tracefs-pipe-lost.txt")],
+  // activations cut for want of data on a CPU and missed switches (30 cut rows)
+  ["a trace with cut activations", join(fixturesDir, "causes", "migration.dat")],
 ]) {
   test(`report --samples (${name}): a row per sample and per cut activation the report counts`, () => {
     const csv = join(work, `${name}.csv`);
@@ -61,15 +61,23 @@ for (const [name, file] of [
       count.set(key, (count.get(key) ?? 0) + 1);
     }
     let cut = 0;
+    const byReason = { loss: 0, "cpu-without-data": 0, "missed-switch": 0, "missed-run": 0 };
     for (const t of report.tasks) {
       for (const [m, s] of Object.entries(t.metrics)) assert.equal(count.get(`${t.tid} ${m}`) ?? 0, s?.count);
       assert.equal(count.get(`${t.tid} activation`) ?? 0, t.counters.incomplete, `tid ${t.tid}`);
       cut += t.counters.incomplete;
+      const c = t.counters.cut;
+      if (c) {
+        byReason.loss += c.lostEvents;
+        byReason["cpu-without-data"] += c.cpuWithoutData;
+        byReason["missed-switch"] += c.missedSwitch;
+        byReason["missed-run"] += c.missedRun;
+      }
     }
-    if (name.includes("cut")) {
-      assert.ok(cut > 0, "activations were cut");
-      assert.equal(rows.filter((x) => x.endsWith(",before-data")).length, cut);
-    }
+    // every cut row gives the reason the report counts it under
+    for (const [reason, n] of Object.entries(byReason))
+      assert.equal(rows.filter((x) => x.endsWith(`,${reason}`)).length, n, reason);
+    if (name.includes("cut")) assert.ok(cut > 0, "activations were cut");
   });
 }
 

@@ -8,8 +8,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { analyzeSource } from "../../src/analysis/analyze.ts";
 import { type EventRecord, StrSlot } from "../../src/model/event.ts";
 import { EventKind, TaskState } from "../../src/model/event-kind.ts";
+import { emptySelection } from "../../src/model/selection.ts";
 import { TraceFormatError } from "../../src/model/source.ts";
 import { openTraceDat } from "../../src/sources/trace-dat.ts";
 import { TraceDatFile } from "../../src/sources/trace-dat-container.ts";
@@ -181,13 +183,14 @@ function cpuPages(le: boolean, longSize: 4 | 8): Uint8Array[] {
 }
 
 // in merged order (T = 1e12): page times + deltas, the padding's delta 3 included, the
-// time extend of 3 s on CPU 0
+// time extend of 3 s on CPU 0; CPU 1's loss right after its last event before the gap, with
+// the gap's end (the flagged page's timestamp: the lost events were on pages before it)
 const EXPECTED = [
   "0 1000000000000 sched_wakeup 42",
   "1 1000000000250 sched_switch 0>7",
   "1 1000000000260 sched_switch 7>0",
+  "1 1000000000260 lost 12 until 1002000000000",
   "0 1000000000500 sched_switch 0>42",
-  "1 1002000000000 lost 12",
   "1 1002000000010 sched_wakeup 7",
   "0 1003000000500 sched_switch 42>0",
   "0 1003000001000 sched_wakeup 42",
@@ -201,7 +204,8 @@ async function read(path: string, opts?: { buffer?: string; pagesPerRead?: numbe
   await src.run({
     handle(r: EventRecord) {
       const abs = src.info.tsBase + BigInt(r.ts);
-      if (r.kind === EventKind.LostEvents) out.push(`${r.cpu} ${abs} lost ${r.lostCount}`);
+      if (r.kind === EventKind.LostEvents)
+        out.push(`${r.cpu} ${abs} lost ${r.lostCount} until ${src.info.tsBase + BigInt(r.lostUntil)}`);
       else if (r.kind === EventKind.SchedSwitch) {
         out.push(`${r.cpu} ${abs} sched_switch ${r.prevTid}>${r.nextTid}`);
         states.push(r.prevState);
@@ -234,7 +238,6 @@ describe("synthetic trace.dat files", () => {
       assert.deepEqual(r.states, [0, TaskState.Uninterruptible, 0, TaskState.Interruptible]);
       assert.ok(r.comms.has("cyclictest") && r.comms.has("swapper/0"));
       assert.equal(r.src.info.tsBase, 1_000_000_000_000n);
-      assert.equal(r.src.info.validFromTs, 250);
       assert.equal(r.src.initialComms.get(42), "cyclictest");
       assert.equal(r.src.symbols.hrtimerWakeupKey, 0xc0123400);
       assert.equal(r.src.diagnostics.get("lost_events", 1)?.count, 12);
@@ -368,18 +371,90 @@ describe("synthetic trace.dat files", () => {
       encoding: "latin1",
       stdio: ["ignore", "pipe", "pipe"],
     });
+    // trace-cmd prints a loss before the CPU's first event after the gap; rtscope places it
+    // at the gap's start (that CPU's previous event) with the gap's end (no later than that
+    // first event): compare the events, and each loss by its CPU and where it ends
     const theirs: string[] = [];
+    const theirLosses: string[] = [];
+    let pendingLost = -1;
     for (const line of text.split("\n")) {
       const m = /\[(\d+)\] +(\d+)\.(\d{9}): +(\w+):/.exec(line);
-      if (m) theirs.push(`${Number(m[1])} ${BigInt(m[2]) * 1_000_000_000n + BigInt(m[3])} ${m[4]}`);
-      else if (/CPU:(\d+) \[12 EVENTS DROPPED\]/.test(line))
-        theirs.push(`${/CPU:(\d+)/.exec(line)![1]} lost`);
+      if (m) {
+        const ts = BigInt(m[2]) * 1_000_000_000n + BigInt(m[3]);
+        theirs.push(`${Number(m[1])} ${ts} ${m[4]}`);
+        if (pendingLost === Number(m[1])) {
+          theirLosses.push(`${pendingLost} before ${ts}`);
+          pendingLost = -1;
+        }
+      } else if (/CPU:(\d+) \[12 EVENTS DROPPED\]/.test(line))
+        pendingLost = Number(/CPU:(\d+)/.exec(line)![1]);
     }
     const r = await read(path);
-    const ours = r.out.map((l) => {
-      const [cpu, ts, what] = l.split(" ");
-      return what === "lost" ? `${cpu} lost` : `${cpu} ${ts} ${what}`;
-    });
+    const ours = r.out.filter((l) => !l.includes(" lost ")).map((l) => l.split(" ").slice(0, 3).join(" "));
+    const ourLosses = r.out
+      .filter((l) => l.includes(" lost "))
+      .map((l) => {
+        const f = l.split(" ");
+        const until = BigInt(f[5]);
+        const next = r.out
+          .map((x) => x.split(" "))
+          .find((x) => x[0] === f[0] && x[2] !== "lost" && BigInt(x[1]) >= until);
+        assert.ok(BigInt(f[1]) <= until);
+        return `${f[0]} before ${next?.[1]}`;
+      });
     assert.deepEqual(ours, theirs);
+    assert.deepEqual(ourLosses, theirLosses);
+    assert.equal(ourLosses.length, 1);
+  });
+});
+
+describe("a loss on one CPU inside an activation that ends on another", () => {
+  it("cuts the activation (the loss spans from the CPU's last event to its next page)", async () => {
+    const le = true;
+    const T = 1_000_000_000_000n;
+    const o = { littleEndian: le, longSize: 8 as const, subBufferSize: 4096 };
+    // CPU 0: task 42 sleeps at T, woken at T+200, runs from T+700, sleeps at T+20.2 us
+    // (inside CPU 1's gap); woken again at T+60.2 us (after the gap), runs 61.2 .. 62.2 us
+    const c0 = new PageBuilder(o)
+      .timestamp(T)
+      .data(0, sw(le, 42, 1, 0))
+      .data(200, wakeup(le, 7, 42, 0))
+      .data(500, sw(le, 0, 0, 42))
+      .data(19_500, sw(le, 42, 1, 0))
+      .data(40_000, wakeup(le, 0, 42, 0))
+      .data(1_000, sw(le, 0, 0, 42))
+      .data(1_000, sw(le, 42, 1, 0))
+      .build();
+    // CPU 1: last event before the gap at T+1 us; the next page (T+50 us) says 5 were lost
+    const c1a = new PageBuilder(o)
+      .timestamp(T + 100n)
+      .data(0, printRec(le, "a"))
+      .data(900, printRec(le, "b"))
+      .build();
+    const c1b = new PageBuilder(o)
+      .timestamp(T + 50_000n)
+      .missed(5)
+      .data(0, printRec(le, "c"))
+      .build();
+    const c1 = new Uint8Array(8192);
+    c1.set(c1a, 0);
+    c1.set(c1b, 4096);
+    const path = join(tmp, "loss-across-cpus.dat");
+    writeFileSync(
+      path,
+      buildV6({ littleEndian: le, meta: meta(8), cpus: 2, options: [], cpuData: [c0, c1] }),
+    );
+    const src = await openTraceDat(path);
+    const report = await analyzeSource(src, { selection: { ...emptySelection(), tids: [42] } });
+    src.close();
+    const t = report.tasks.find((x) => x.tid === 42)!;
+    // by hand from the events written above: latencies 500 and 1000 ns (both end before or
+    // after the gap [T+1 us, T+50 us]); responses 20 us (overlaps the gap: cut) and 2 us
+    assert.equal(t.metrics.latency?.count, 2);
+    assert.equal(t.metrics.latency?.max, 1000);
+    assert.equal(t.metrics.response?.count, 1);
+    assert.equal(t.metrics.response?.max, 2000);
+    assert.equal(t.counters.incomplete, 1);
+    assert.equal(t.counters.cut?.lostEvents, 1);
   });
 });

@@ -30,6 +30,8 @@ const POW10 = [1, 10, 100, 1000, 10000, 100000, 1e6, 1e7, 1e8, 1e9];
 
 export class LineHeader {
   pid = 0;
+  /** the TGID column (`record-tgid`/print-tgid); -1 when absent or `-----` */
+  tgid = -1;
   cpu = 0;
   /** common_flags bits decoded from the flags column; -1 when the column is absent */
   flags = -1;
@@ -259,9 +261,16 @@ export function parseLineHeader(b: Uint8Array, s: number, e: number, h: LineHead
 
   // 4. Optional TGID column `(  959)` / `(-----)`.
   while (k >= s && b[k] === SPACE) k--;
+  h.tgid = -1;
   if (k >= s && b[k] === RPAREN) {
+    const close = k;
     while (k >= s && b[k] !== LPAREN) k--;
     if (k < s) return false;
+    let d = k + 1;
+    while (d < close && b[d] === SPACE) d++;
+    let e2 = d;
+    while (e2 < close && isDigit(b[e2])) e2++;
+    if (e2 > d && e2 === close) h.tgid = decimal(b, d, e2);
     k--;
     while (k >= s && b[k] === SPACE) k--;
   }

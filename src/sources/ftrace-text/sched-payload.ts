@@ -267,6 +267,22 @@ export function parseSchedExec(sc: FieldScanner, rec: EventRecord, ctx: TextCont
   return sc.ok;
 }
 
+const K_CLONE_FLAGS = ascii("clone_flags=");
+
+/** task_newtask: `pid=28860 comm=cyclictest clone_flags=3d0f00 oom_score_adj=0` (flags in hex). */
+export function parseTaskNewtask(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
+  const v = sc.value(K_PID, sc.start);
+  if (v < 0) return false;
+  rec.tid = sc.int(v);
+  if (!sc.ok) return false;
+  const c = sc.value(K_COMM, sc.pos);
+  const f = sc.value(K_CLONE_FLAGS, c < 0 ? sc.pos : c);
+  if (f < 0) return false;
+  if (c >= 0) rec.text[StrSlot.Comm] = ctx.comm(sc.b, c, f - K_CLONE_FLAGS.length - 1);
+  rec.cloneFlags = sc.pointerKey(f) % 4294967296;
+  return sc.ok;
+}
+
 export function parseSchedExit(sc: FieldScanner, rec: EventRecord, ctx: TextContext): boolean {
   const v = sc.value(K_COMM, sc.start);
   if (v < 0 || !readTask(sc, rec, ctx, v)) return false;

@@ -29,6 +29,11 @@ export const OptionId = {
   PRINTK: 20,
   CMDLINES: 21,
   BUFFER_TEXT: 22,
+  /**
+   * rtscope's own: the thread groups of the tasks in a trace rtscope wrote ("tid tgid" lines,
+   * like the kernel's saved_tgids). trace-cmd skips option ids it does not know by their size.
+   */
+  RTSCOPE_TGIDS: 0x7274,
 } as const;
 
 /** Upper bound on CPU numbers and counts (Linux NR_CPUS is at most 8192). */
@@ -68,6 +73,8 @@ export interface OptionState {
   tsc2nsec: Tsc2Nsec | null;
   uname: string;
   version: string;
+  /** RTSCOPE_TGIDS text, "" when absent */
+  savedTgids: string;
   /** null when the TRACECLOCK option is absent (v6: then no clock text follows the CPU table) */
   traceClockText: string | null;
   cpuStats: string[];
@@ -89,6 +96,7 @@ export function newOptionState(): OptionState {
     tsc2nsec: null,
     uname: "",
     version: "",
+    savedTgids: "",
     traceClockText: null,
     cpuStats: [],
     cpuCount: null,
@@ -118,6 +126,9 @@ export function applyOption(
   switch (id) {
     case OptionId.DATE:
       st.date = cText(payload);
+      break;
+    case OptionId.RTSCOPE_TGIDS:
+      st.savedTgids = cText(payload);
       break;
     case OptionId.OFFSET:
       st.offset = cText(payload);
