@@ -51,6 +51,7 @@
 
 import { type EventRecord, StrSlot } from "../model/event.ts";
 import { EVENT_KIND_COUNT, EventKind } from "../model/event-kind.ts";
+import { assertIdInRange } from "../model/id-limits.ts";
 import { METRIC_KEYS } from "../model/report.ts";
 import type { Analyzer } from "./analyzer.ts";
 import type { CpuCoverage } from "./cpu-coverage.ts";
@@ -878,6 +879,7 @@ export class Activations implements Analyzer {
   }
 
   private grow(n: number): void {
+    assertIdInRange("CPU", n - 1);
     const i32 = (a: Int32Array, fill: number) => {
       const g = new Int32Array(n).fill(fill);
       g.set(a);

@@ -3,6 +3,7 @@
 // metric statistics. One object per thread seen, created when it is first seen, mutated in
 // place by the hot path (never allocated per event).
 
+import { assertIdInRange } from "../model/id-limits.ts";
 import type { MetricStats } from "./metric-stats.ts";
 
 /** What the analysis believes the thread is doing. */
@@ -169,6 +170,7 @@ export class TaskState {
   touchCpu(cpu: number): void {
     if (cpu < 0) return;
     if (cpu >= this.cpuEpoch.length) {
+      assertIdInRange("CPU", cpu);
       const grown = new Uint32Array(Math.max(cpu + 1, this.cpuEpoch.length * 2));
       grown.set(this.cpuEpoch);
       this.cpuEpoch = grown;

@@ -9,6 +9,7 @@
 // `--tgid` says which tasks it could not place (analyze.ts diagnostics). `descendantsOf`
 // (fork tree) covers everything a launched command creates.
 
+import { assertIdInRange } from "../model/id-limits.ts";
 import { irqLineOf, type SelectionMatcher } from "./selection-matcher.ts";
 import { applyTaskInfo, type TaskInfoLookup } from "./task-info.ts";
 import { RunState, TaskState } from "./task-state.ts";
@@ -92,6 +93,7 @@ export class TaskTable {
 
   /** A new thread under `tid` (fork): a reused tid retires the old thread's state. */
   create(tid: number, parentTid: number): TaskState {
+    assertIdInRange("thread id", tid);
     if (tid >= this.slotOfTid.length) {
       let n = this.slotOfTid.length;
       while (n <= tid) n *= 2;

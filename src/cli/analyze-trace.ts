@@ -9,6 +9,7 @@ import type { Histogram } from "hdr-histogram-js";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import { createWindowCapture } from "../analysis/worst-windows.ts";
+import type { DiagnosticEntry } from "../model/diagnostics.ts";
 import type { MetricKey, Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import type { RunOptions, TraceSource } from "../model/source.ts";
@@ -31,12 +32,44 @@ export interface TraceAnalysisOptions {
   windows?: boolean;
   /** --margin / --window-memory (defaults: 100 µs, 64 MiB) */
   windowSettings?: Partial<WindowSettings>;
+  /** --strict: corrupt data is an error instead of a counted loss */
+  strict?: boolean;
   /** --samples: CSV file of every sample */
   samples?: string;
 }
 
+/** Diagnostics that mean the input is corrupt (data skipped and counted as lost events). */
+const CORRUPTION_KEYS = new Set(["corrupt_subbuffer", "tid_out_of_range", "cpu_out_of_range"]);
+
+/**
+ * The stderr warning for corrupt data that was skipped ("" when none): the report is made,
+ * but a user gating on it must hear that part of the file was not read.
+ */
+export function corruptionWarning(file: string, diagnostics: readonly DiagnosticEntry[]): string {
+  const parts: string[] = [];
+  let first = -1;
+  for (const d of diagnostics) {
+    if (!CORRUPTION_KEYS.has(d.key)) continue;
+    const what =
+      d.key === "corrupt_subbuffer"
+        ? "corrupt sub-buffer(s) or chunk(s) skipped"
+        : d.key === "tid_out_of_range"
+          ? "event(s) with an impossible thread id dropped"
+          : "event(s) with an impossible CPU dropped";
+    parts.push(`${d.count} ${what}${d.cpu >= 0 ? ` on CPU ${d.cpu}` : ""}`);
+    const at = Number(/^offset (\d+)/.exec(d.details[0] ?? "")?.[1] ?? -1);
+    if (at >= 0 && (first < 0 || at < first)) first = at;
+  }
+  if (parts.length === 0) return "";
+  const where = first >= 0 ? ` (first at offset ${first})` : "";
+  return `rtscope: warning: ${file}: corrupt data: ${parts.join(", ")}${where}; counted as lost events, activations across them cut (--strict makes this an error)\n`;
+}
+
 interface SourcesModule {
-  openSource(path: string, opts?: { traceDat?: { buffer?: string } }): Promise<TraceSource>;
+  openSource(
+    path: string,
+    opts?: { traceDat?: { buffer?: string; strict?: boolean }; text?: { strict?: boolean } },
+  ): Promise<TraceSource>;
 }
 
 async function loadModule<T>(relPath: string, what: string): Promise<T> {
@@ -60,10 +93,11 @@ export async function analyzeTrace(
   // A missing or unreadable file is the user's problem to fix: say so before anything else.
   if (statSync(file).isDirectory()) throw new Error(`${file}: is a directory, expected a trace file`);
   const sources = await loadModule<SourcesModule>("../sources/open-source.ts", "trace reader");
-  const source = await sources.openSource(
-    file,
-    o.buffer !== undefined ? { traceDat: { buffer: o.buffer } } : {},
-  );
+  const strict = o.strict === true;
+  const source = await sources.openSource(file, {
+    traceDat: o.buffer !== undefined ? { buffer: o.buffer, strict } : { strict },
+    text: { strict },
+  });
   let samples: SamplesCsvWriter | undefined;
   try {
     const info = source.info;

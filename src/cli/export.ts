@@ -25,6 +25,7 @@ import { writeTraceDat } from "../output/trace-dat-writer.ts";
 import { formatWindowsJson } from "../output/window-json.ts";
 import { formatWorstWindow } from "../output/window-text.ts";
 import { openSource } from "../sources/open-source.ts";
+import { corruptionWarning } from "./analyze-trace.ts";
 import {
   ANALYSIS_OPTIONS,
   HELP_OPTIONS,
@@ -38,6 +39,7 @@ import {
   SELECTION_HELP,
   SELECTION_OPTIONS,
   SLO_OPTIONS,
+  STRICT_HELP,
   selectionFromValues,
   UsageError,
   WINDOW_OPTIONS,
@@ -71,6 +73,7 @@ case of each metric) are converted without the trace.
   --window-memory SIZE   bound on the memory of all captured windows (default 64MiB)
   --slo M=BOUND          SLO bounds, for --window first|worst
   --buffer NAME          the trace.dat buffer (instance) to read
+${STRICT_HELP}
   --wakeup-event E       wakeup (default) or waking
 ${DB_HELP}
 
@@ -98,6 +101,7 @@ const OPTIONS = {
   ...WINDOW_OPTIONS,
   ...DB_OPTIONS,
   buffer: { type: "string" },
+  strict: { type: "boolean" },
 } as const;
 
 const FORMATS = ["tracedat", "perfetto", "json", "text"] as const;
@@ -167,10 +171,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     return writeOut(values.output, format, exportSaved(windows, metric, format));
   }
-  const source = await openSource(
-    file,
-    values.buffer !== undefined ? { traceDat: { buffer: values.buffer } } : {},
-  );
+  const strict = values.strict === true;
+  const source = await openSource(file, {
+    traceDat: values.buffer !== undefined ? { buffer: values.buffer, strict } : { strict },
+    text: { strict },
+  });
   const progress = new ProgressLine({ label: file });
   let text: string | Uint8Array;
   let summaryLine: string;
@@ -196,6 +201,7 @@ export async function run(argv: string[]): Promise<number> {
     pipeline.finish();
     progress.clear();
     const report = analysis.report(info, source.diagnostics, pipeline);
+    process.stderr.write(corruptionWarning(file, report.diagnostics));
     const chosen: { tid: number; comm: string; w: CapturedWindow }[] = [];
     for (const t of report.tasks) {
       const w = capture.windows.captured(t.tid, metric, role);

@@ -407,6 +407,10 @@ export const SLO_HELP = `SLO bounds:
                          BOUND has a unit: ns, us, ms, s (e.g. --slo latency=50us,response=2ms)
                          METRIC: ${METRIC_KEYS.join(", ")}`;
 
+export const STRICT_HELP = `  --strict               a corrupt sub-buffer or an event with an impossible thread id or CPU
+                         is an error (exit 2); by default it is skipped, counted as lost
+                         events (activations across it are cut), and a warning is printed`;
+
 export const ANALYSIS_HELP = `Analysis:
   --wakeup-event E       what starts an activation: 'wakeup' (sched_wakeup, default) or
                          'waking' (sched_waking, earlier: includes the wakeup path itself)`;

@@ -17,7 +17,7 @@ import {
   type WindowChoice,
   type WindowRenderer,
 } from "../output/text-report.ts";
-import { analyzeTrace, loadWindowRenderer } from "./analyze-trace.ts";
+import { analyzeTrace, corruptionWarning, loadWindowRenderer } from "./analyze-trace.ts";
 import { gateExit } from "./gate.ts";
 import {
   ANALYSIS_HELP,
@@ -44,6 +44,7 @@ import {
   SELECTION_OPTIONS,
   SLO_HELP,
   SLO_OPTIONS,
+  STRICT_HELP,
   selectionFromValues,
   showsWindows,
   UsageError,
@@ -55,7 +56,7 @@ import {
 export const summary = "analyse recorded traces (trace.dat, ftrace text)";
 
 export const help = `Usage: rtscope report FILE... [SELECTION] [--slo ...] [--format text|json|junit|hist] [-o FILE]
-                      [--worst N] [--buffer NAME] [--wakeup-event wakeup|waking]
+                      [--worst N] [--buffer NAME] [--strict] [--wakeup-event wakeup|waking]
                       [--margin T] [--window-memory SIZE]
 
 Analyses recorded traces: trace-cmd's trace.dat (v6, v7 with zlib/zstd) and ftrace text
@@ -89,6 +90,7 @@ Input:
   --buffer NAME          the trace.dat buffer (instance) to read (default: the first buffer
                          holding scheduler events, else the top buffer; the report header
                          names the buffer read)
+${STRICT_HELP}
 
 ${WINDOW_HELP}
 
@@ -115,6 +117,7 @@ const OPTIONS = {
   ...HIST_OPTIONS,
   ...WINDOW_OPTIONS,
   buffer: { type: "string" },
+  strict: { type: "boolean" },
   windows: { type: "string" },
   metrics: { type: "string", multiple: true },
 } as const;
@@ -129,6 +132,8 @@ export interface ReportCommandOptions {
   /** --samples: CSV of every sample */
   samples?: string;
   buffer?: string;
+  /** --strict: corrupt data is an error */
+  strict: boolean;
   wakeupEvent: "wakeup" | "waking";
   hist: HistSettings;
   windows: WindowChoice;
@@ -156,6 +161,7 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
     worstN: parseCount(values.worst, "--worst", 0, { min: 0, max: 10_000 }, "report"),
     samples: values.samples,
     buffer: values.buffer,
+    strict: values.strict === true,
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], "report"),
     hist: parseHistSettings(values, "report"),
     metrics: parseMetricList(values.metrics, "--metrics", "report"),
@@ -234,6 +240,7 @@ export async function run(argv: string[]): Promise<number> {
             worstN: o.worstN,
             wakeupEvent: o.wakeupEvent,
             buffer: o.buffer,
+            strict: o.strict,
             windows: showsWindows(o),
             windowSettings: o.window,
             samples: o.samples,
@@ -244,6 +251,7 @@ export async function run(argv: string[]): Promise<number> {
     } finally {
       progress.clear();
     }
+    process.stderr.write(corruptionWarning(file, analysed[analysed.length - 1].report.diagnostics));
   }
   // a selection the trace could not fully resolve is said where a CI log shows it, whatever the format
   for (let i = 0; i < analysed.length; i++)

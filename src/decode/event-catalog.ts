@@ -9,7 +9,7 @@ import { type EventRecord, type StringDecoder, StrSlot } from "../model/event.ts
 import { EVENT_KIND_BY_NAME, EventKind } from "../model/event-kind.ts";
 import { TraceFormatError } from "../model/source.ts";
 import type { EventFormat, FormatField, PrevStateTable } from "./format-file.ts";
-import { MODERN_PREV_STATE, parseFormat, prevStateTable } from "./format-file.ts";
+import { FormatParseError, MODERN_PREV_STATE, parseFormat, prevStateTable } from "./format-file.ts";
 import type { PageLayout } from "./header-page.ts";
 
 // numeric slots a kind may need
@@ -47,6 +47,29 @@ const SLOTS = 26;
 export interface FormatText {
   system: string;
   text: string;
+  /** where the text is in its file, for errors (see TextPlace) */
+  place?: TextPlace;
+}
+
+/**
+ * Where a metadata text starts: a file offset; for a text inside a compressed section, the
+ * section's offset and the byte of the decompressed content the text starts at.
+ */
+export interface TextPlace {
+  offset: number;
+  /** compressed section: its name ("event formats section") and the byte within it */
+  section?: string;
+  byte?: number;
+}
+
+/** A format text that failed to parse: the error, with the format it came from. */
+export class FormatTextError extends FormatParseError {
+  readonly format: FormatText;
+  constructor(cause: FormatParseError, format: FormatText) {
+    super(cause.message);
+    this.line = cause.line;
+    this.format = format;
+  }
 }
 
 interface PendingFormat extends FormatText {
@@ -332,7 +355,12 @@ export class EventCatalog implements StringDecoder {
           if (id <= 65535) this.pending[id] = { system: item.system, text: item.text, name };
           continue;
         }
-        f = parseFormat(item.text, item.system);
+        try {
+          f = parseFormat(item.text, item.system);
+        } catch (e) {
+          if (e instanceof FormatParseError) throw new FormatTextError(e, item);
+          throw e;
+        }
       } else {
         f = item;
       }

@@ -48,6 +48,19 @@ export interface EventFormat {
 
 export class FormatParseError extends Error {
   override name = "FormatParseError";
+  /** 1-based line of the format text at fault, 0 for the text as a whole */
+  line = 0;
+}
+
+/** Byte offset of 1-based line `line` in `text` (0 for line 0 or 1). */
+export function lineOffset(text: string, line: number): number {
+  let at = 0;
+  for (let l = 1; l < line; l++) {
+    const nl = text.indexOf("\n", at);
+    if (nl < 0) break;
+    at = nl + 1;
+  }
+  return Buffer.byteLength(text.slice(0, at));
 }
 
 const FIELD_RE =
@@ -65,32 +78,37 @@ export function parseFormat(text: string, system: string): EventFormat {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const where = () => `format ${system}:${name || "?"} line ${i + 1}`;
-    if (line.startsWith("name:")) {
-      name = line.slice(5).trim();
-      continue;
-    }
-    if (line.startsWith("ID:")) {
-      const v = line.slice(3).trim();
-      if (!/^\d+$/.test(v)) throw new FormatParseError(`${where()}: bad ID '${v}'`);
-      id = Number(v);
-      continue;
-    }
-    if (line.startsWith("print fmt:")) {
-      // the print fmt is the rest of the file (one line in practice)
-      printFmt = lines.slice(i).join("\n").slice(10).trim();
-      break;
-    }
-    if (line.trim() === "") {
-      if (sawFields) inCommon = false;
-      continue;
-    }
-    if (/^\s*field/.test(line)) {
-      const m = FIELD_RE.exec(line);
-      if (!m) throw new FormatParseError(`${where()}: cannot read field line '${line.trim()}'`);
-      const f = parseField(m[1].trim(), Number(m[2]), Number(m[3]), m[4], where);
-      f.common = inCommon && f.name.startsWith("common_");
-      fields.push(f);
-      sawFields = true;
+    try {
+      if (line.startsWith("name:")) {
+        name = line.slice(5).trim();
+        continue;
+      }
+      if (line.startsWith("ID:")) {
+        const v = line.slice(3).trim();
+        if (!/^\d+$/.test(v)) throw new FormatParseError(`${where()}: bad ID '${v}'`);
+        id = Number(v);
+        continue;
+      }
+      if (line.startsWith("print fmt:")) {
+        // the print fmt is the rest of the file (one line in practice)
+        printFmt = lines.slice(i).join("\n").slice(10).trim();
+        break;
+      }
+      if (line.trim() === "") {
+        if (sawFields) inCommon = false;
+        continue;
+      }
+      if (/^\s*field/.test(line)) {
+        const m = FIELD_RE.exec(line);
+        if (!m) throw new FormatParseError(`${where()}: cannot read field line '${line.trim()}'`);
+        const f = parseField(m[1].trim(), Number(m[2]), Number(m[3]), m[4], where);
+        f.common = inCommon && f.name.startsWith("common_");
+        fields.push(f);
+        sawFields = true;
+      }
+    } catch (e) {
+      if (e instanceof FormatParseError && e.line === 0) e.line = i + 1;
+      throw e;
     }
   }
   if (!name) throw new FormatParseError(`format ${system}:? : no 'name:' line`);

@@ -7,6 +7,8 @@
 // some figures may be missing or weaker; `data-loss` means events were not seen, so a figure
 // may be missing for a span of time; `error` means a result could not be produced.
 
+import { PID_LIMIT } from "./id-limits.ts";
+
 export type Severity = "info" | "warning" | "data-loss" | "error";
 
 export interface DiagnosticSpec {
@@ -17,6 +19,8 @@ export interface DiagnosticSpec {
   remedy: string;
 }
 
+const CORRUPT_REMEDY =
+  "re-record, or repair the file at the offsets given; --strict makes corrupt data an error instead";
 const RECORD_MORE = "record with that event enabled (rtscope record enables it)";
 const RECORD_GROUPS =
   "record the thread groups: enable task:task_newtask (its clone flags tell a thread from a process: trace-cmd record -e task:task_newtask ...), or ftrace's record-tgid option for a text trace (echo 1 > options/record-tgid, then read `trace`: it shows a TGID column), or record with rtscope (live, it reads /proc; the trace.dat files it writes keep the groups)";
@@ -30,6 +34,23 @@ export const DIAGNOSTICS = {
     meaning:
       "the kernel dropped events (ring buffer full or overwritten); activations spanning the loss were not measured",
     remedy: BIGGER_BUFFER,
+  },
+  corrupt_subbuffer: {
+    severity: "data-loss",
+    meaning:
+      "sub-buffers (or v7 chunks) of the trace could not be decoded and were skipped; each counts as lost events of unknown number, so activations across them were cut, never measured",
+    remedy: CORRUPT_REMEDY,
+  },
+  tid_out_of_range: {
+    severity: "data-loss",
+    meaning: `events carry a thread id outside the kernel's range (0 to ${PID_LIMIT - 1}, pid_max's limit): the trace is corrupt there; each was dropped and counted as a lost event, so activations across it were cut`,
+    remedy: CORRUPT_REMEDY,
+  },
+  cpu_out_of_range: {
+    severity: "data-loss",
+    meaning:
+      "events name a CPU the trace does not have (or beyond the kernel's limit of 8192): the trace is corrupt there; each was dropped and counted as a lost event, so activations across it were cut",
+    remedy: CORRUPT_REMEDY,
   },
   buffer_overflow: {
     severity: "data-loss",

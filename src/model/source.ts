@@ -74,10 +74,22 @@ export interface TraceSource {
 export class TraceFormatError extends Error {
   readonly file: string;
   readonly offset: number;
+  /** the message without the file and offset */
+  readonly detail: string;
   constructor(file: string, offset: number, message: string) {
     super(`${file}: at offset ${offset} (0x${offset.toString(16)}): ${message}`);
     this.name = "TraceFormatError";
     this.file = file;
     this.offset = offset;
+    this.detail = message;
   }
+}
+
+/**
+ * A stretch of trace data that could not be read and was stepped over (a chunk that does not
+ * decompress): the reader can go on from the data after it. Readers throw it so that the
+ * merge counts the loss and carries on (unless strict).
+ */
+export class SkippedDataError extends TraceFormatError {
+  override name = "SkippedDataError";
 }

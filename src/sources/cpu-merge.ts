@@ -31,7 +31,8 @@ import { SubBufferCursor } from "../decode/page-decoder.ts";
 import type { Diagnostics } from "../model/diagnostics.ts";
 import { EventRecord } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
-import type { EventSink } from "../model/source.ts";
+import { type EventSink, SkippedDataError, TraceFormatError } from "../model/source.ts";
+import { IdCheck } from "./id-check.ts";
 
 /**
  * One sub-buffer: `data[start, start+length)`. The bytes must stay valid until the next
@@ -89,6 +90,10 @@ class CpuStream {
   lostUntil = 0;
   /** timestamp of the last event emitted from this stream (-Infinity: none) */
   lastTs = Number.NEGATIVE_INFINITY;
+  /** the marker stands for data skipped as corrupt (counted as such, not as a kernel loss) */
+  lostCorrupt = false;
+  /** the source failed beyond repair: its remaining data count as lost */
+  ended = false;
   /** a page is loaded and may hold more events */
   onPage = false;
   inHeap = false;
@@ -105,6 +110,13 @@ export interface MergeInput {
   source: PageSource;
 }
 
+export interface MergeOptions {
+  /** the trace's CPU count (bounds the CPU numbers inside events); default: the inputs' */
+  cpus?: number;
+  /** a corrupt sub-buffer or event id is an error (default: skipped, counted as lost events) */
+  strict?: boolean;
+}
+
 export class CpuMerge {
   readonly record = new EventRecord();
   /** events emitted (LostEvents records included) */
@@ -115,6 +127,8 @@ export class CpuMerge {
   private readonly heap: CpuStream[] = [];
   private readonly catalog: EventCatalog;
   private readonly diagnostics: Diagnostics;
+  private readonly ids: IdCheck;
+  private readonly strict: boolean;
 
   constructor(
     inputs: readonly MergeInput[],
@@ -123,9 +137,14 @@ export class CpuMerge {
     diagnostics: Diagnostics,
     file: string,
     base: bigint,
+    opts: MergeOptions = {},
   ) {
     this.catalog = catalog;
     this.diagnostics = diagnostics;
+    this.strict = opts.strict === true;
+    let cpuCount = opts.cpus ?? 0;
+    for (const i of inputs) cpuCount = Math.max(cpuCount, i.cpu + 1);
+    this.ids = new IdCheck(diagnostics, cpuCount, file, this.strict);
     catalog.setBase(base);
     this.streams = inputs.map((i) => {
       const c = new SubBufferCursor(layout, file);
@@ -168,24 +187,20 @@ export class CpuMerge {
         rec.data = null;
         rec.view = null;
         rec.strings = null;
-        this.diagnostics.add("lost_events", "", s.lost, s.cpu);
+        if (!s.lostCorrupt) this.diagnostics.add("lost_events", "", s.lost, s.cpu);
       } else {
         const c = s.cursor;
-        catalog.fill(
-          rec,
-          c.data,
-          c.view,
-          c.payloadOffset,
-          c.payloadLength,
+        const at =
           c.fileOffset < 0
             ? -1
             : c.inChunkPage
               ? c.fileOffset
-              : c.fileOffset + (c.payloadOffset - c.pageStart),
-        );
+              : c.fileOffset + (c.payloadOffset - c.pageStart);
+        catalog.fill(rec, c.data, c.view, c.payloadOffset, c.payloadLength, at);
         rec.cpu = s.cpu;
         rec.ts = s.key;
         s.lastTs = s.key;
+        this.ids.check(rec, at);
       }
       this.emittedTs = s.key;
       this.events++;
@@ -207,11 +222,45 @@ export class CpuMerge {
     return this.heap.length > 0 ? this.heap[0].key : Number.POSITIVE_INFINITY;
   }
 
-  /** Moves a stream to its next item (lost marker or event); false when its source is dry. */
+  /**
+   * Moves a stream to its next item (lost marker or event); false when its source is dry. A
+   * sub-buffer that cannot be decoded is skipped and stands as a lost-events marker at the
+   * stream's last time (unless strict); a source that cannot go on ends its stream there.
+   */
   private advance(s: CpuStream): boolean {
+    try {
+      return this.step(s);
+    } catch (e) {
+      if (this.strict || !(e instanceof TraceFormatError)) throw e;
+      this.diagnostics.add("corrupt_subbuffer", `offset ${e.offset}: ${e.detail}`, 1, s.cpu);
+      s.onPage = false;
+      s.isLost = true;
+      s.lostCorrupt = true;
+      s.lost = -1;
+      // the gap's end (the next readable event) is not known yet: the loss is stamped where this
+      // CPU's data stops, and cuts what is open there
+      const from = Math.max(s.lastTs, this.emittedTs);
+      s.key = from === Number.NEGATIVE_INFINITY ? s.key : from;
+      s.lostUntil = s.key;
+      return true;
+    }
+  }
+
+  private nextPage(s: CpuStream): PageRef | null {
+    if (s.ended) return null;
+    try {
+      return s.source.nextPage();
+    } catch (e) {
+      if (!(e instanceof SkippedDataError)) s.ended = true;
+      throw e;
+    }
+  }
+
+  private step(s: CpuStream): boolean {
     const c = s.cursor;
     if (s.isLost) {
       s.isLost = false;
+      s.lostCorrupt = false;
     } else if (!s.onPage) {
       // fall through to load a page
     } else if (c.next()) {
@@ -222,7 +271,7 @@ export class CpuMerge {
     }
     for (;;) {
       if (!s.onPage) {
-        const p = s.source.nextPage();
+        const p = this.nextPage(s);
         if (p === null) return false;
         c.reset(p.data, p.start, p.length, p.fileOffset, s.cpu, p.inChunk === true);
         s.onPage = true;

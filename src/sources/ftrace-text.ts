@@ -12,6 +12,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import { Diagnostics } from "../model/diagnostics.ts";
 import { EventRecord, StrSlot } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
+import { CPU_LIMIT } from "../model/id-limits.ts";
 import type { EventSink, RunOptions, SourceInfo, TraceSource } from "../model/source.ts";
 import { TraceFormatError } from "../model/source.ts";
 import {
@@ -39,6 +40,7 @@ import {
 import { parseSysEnterSleep, parseSysExitSleep } from "./ftrace-text/syscall-payload.ts";
 import { type StateTable, TextContext } from "./ftrace-text/text-context.ts";
 import { parseHrtimerExpireEntry, parseHrtimerOnly, parseHrtimerStart } from "./ftrace-text/timer-payload.ts";
+import { IdCheck } from "./id-check.ts";
 
 export interface FtraceTextOptions {
   /** read size in bytes (default 1 MiB); tests use tiny chunks to exercise line boundaries */
@@ -47,6 +49,8 @@ export interface FtraceTextOptions {
   stateTable?: "auto" | StateTable;
   /** bytes of event lines the opening probe reads to pick the prev_state table (default 4 MiB) */
   probeBytes?: number;
+  /** an event with an impossible thread id or CPU is an error (default: dropped, counted as lost) */
+  strict?: boolean;
 }
 
 const HEAD_BYTES = 64 * 1024;
@@ -132,6 +136,10 @@ class FtraceTextSource implements TraceSource, LineCallback {
   private lastTs = Number.NEGATIVE_INFINITY;
   private maxCpu = -1;
   private headerCpus = 0;
+  /** trace-cmd's `cpus=N` counts every CPU (ids are below it); tracefs' `#P:N` only the online ones */
+  private headerCpusAll = false;
+  /** set by run(), once the header is read */
+  private ids: IdCheck | null = null;
   /** the `trace` header says every event written is still in the buffer */
   private nothingOverwritten = false;
   private outOfOrder = 0;
@@ -190,7 +198,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
     this.info.tsResolutionNs = fd > 0 ? 10 ** (9 - fd) : 1;
     this.info.tsBase = BigInt(this.ctx.baseSec) * 1_000_000_000n;
     // provisional until the run has seen every line: the header's count, else the CPUs seen so far
-    this.info.cpus = this.headerCpus > 0 ? this.headerCpus : this.maxCpu + 1;
+    this.info.cpus = this.headerCpus > 0 && this.headerCpus < CPU_LIMIT ? this.headerCpus : this.maxCpu + 1;
     // nothing overwritten: every CPU's data is complete from the start (a CPU without events
     // was idle); else each CPU's data begins at its first event
     if (this.nothingOverwritten) this.info.validFromTs = Number.NEGATIVE_INFINITY;
@@ -291,6 +299,10 @@ class FtraceTextSource implements TraceSource, LineCallback {
           this.firstBadPayload = `line ${lineNo}: ${this.latin1.decode(b.subarray(s, Math.min(e, s + 200)))}`;
       }
     }
+    if (!this.ids!.check(rec, offset)) {
+      this.sink!.handle(rec);
+      return false;
+    }
     if (ts < this.lastTs) {
       if (this.outOfOrder++ === 0) this.firstOutOfOrder = `line ${lineNo}`;
     } else this.lastTs = ts;
@@ -309,7 +321,8 @@ class FtraceTextSource implements TraceSource, LineCallback {
 
   private probeEvent(b: Buffer, _s: number, e: number, offset: number): boolean {
     const h = this.hdr;
-    if (h.cpu > this.maxCpu) this.maxCpu = h.cpu;
+    // a corrupt CPU column must not size the analysis (the run counts it)
+    if (h.cpu > this.maxCpu && h.cpu < this.cpuBound()) this.maxCpu = h.cpu;
     if (!this.probeFound) {
       this.probeFound = true;
       this.probeStartOffset = offset;
@@ -343,6 +356,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
         return;
       case HeaderKind.Cpus:
         this.headerCpus = hl.cpus;
+        this.headerCpusAll = true;
         return;
       case HeaderKind.Entries:
         this.headerCpus = hl.cpus;
@@ -354,15 +368,25 @@ class FtraceTextSource implements TraceSource, LineCallback {
             hl.written - hl.inBuffer,
           );
         return;
-      case HeaderKind.Lost:
+      case HeaderKind.Lost: {
         if (this.probing) return;
-        this.pendingLostCpu.push(hl.cpu);
+        // a corrupt CPU number: the loss still cuts every activation, attributed to CPU 0
+        const cpu = this.ids!.checkCpu(hl.cpu, offset) ? hl.cpu : 0;
+        this.pendingLostCpu.push(cpu);
         this.pendingLostCount.push(hl.lost);
-        this.diagnostics.add("lost_events", `"${text.trim()}"`, hl.lost, hl.cpu);
+        this.diagnostics.add("lost_events", `"${text.trim()}"`, hl.lost, cpu);
         return;
+      }
       default:
         return;
     }
+  }
+
+  /** CPU numbers are below this: trace-cmd's CPU count, else the kernel's limit. */
+  private cpuBound(): number {
+    return this.headerCpusAll && this.headerCpus > 0 && this.headerCpus < CPU_LIMIT
+      ? this.headerCpus
+      : CPU_LIMIT;
   }
 
   /** Emits the lost-data markers seen since the last event, at timestamp `ts`. */
@@ -387,6 +411,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
     if (this.ran) throw new Error(`${this.path}: a text trace source can be run only once`);
     this.ran = true;
     this.sink = sink;
+    this.ids = new IdCheck(this.diagnostics, this.cpuBound(), this.path, this.opts.strict === true);
     const { signal, onProgress } = opts;
     signal?.throwIfAborted();
     let lastProgress = Date.now();

@@ -6,6 +6,7 @@
 // reads; trace data is read later, chunk by chunk, through CpuPageReader.
 
 import { closeSync, fstatSync, openSync } from "node:fs";
+import type { TextPlace } from "../decode/event-catalog.ts";
 import { TraceFormatError } from "../model/source.ts";
 import {
   BlockByteReader,
@@ -13,8 +14,9 @@ import {
   decodeText,
   FileByteReader,
   readExact,
+  truncatedAt,
 } from "./trace-dat/byte-reader.ts";
-import { type CompressionName, decompressBlock, parseCompressionName } from "./trace-dat/compression.ts";
+import { ChunkDecompressor, type CompressionName, parseCompressionName } from "./trace-dat/compression.ts";
 import { CpuPageReader, type CpuPageReaderOptions } from "./trace-dat/cpu-page-reader.ts";
 import {
   applyOption,
@@ -78,6 +80,9 @@ export interface TraceDatMeta {
   /** texts of events/ftrace/<event>/format */
   ftraceFormats: string[];
   eventFormats: { system: string; text: string }[];
+  /** where each text of ftraceFormats / eventFormats starts (for errors in them) */
+  ftraceFormatPlaces: TextPlace[];
+  eventFormatPlaces: TextPlace[];
   kallsyms: string;
   printk: string;
   cmdlines: string;
@@ -110,8 +115,50 @@ const MAGIC = [0x17, 0x08, 0x44];
 const TRACING = "tracing";
 /** Limit on the number of formats / systems / events per system. */
 const MAX_FORMATS = 100000;
-/** Limit on a decompressed metadata section. */
-const MAX_METADATA_BYTES = 512 * 1024 * 1024;
+const MiB = 1024 * 1024;
+/**
+ * What each metadata text can sensibly be, with a wide margin: a corrupt size (or a v7 section
+ * that decompresses to hundreds of MiB from a few KiB) must not cost GiB of memory.
+ * header_page + header_event are under 4 KiB on every kernel; one event format a few KiB; all
+ * the formats of a kernel with its modules a few MB; the kallsyms of a large distribution
+ * kernel with its modules tens of MB; printk_formats about 1 MB; saved_cmdlines at most 32768
+ * lines of a few dozen bytes.
+ */
+const LIMIT = {
+  headerInfo: 1 * MiB,
+  format: 1 * MiB,
+  ftraceEvents: 16 * MiB,
+  eventFormats: 64 * MiB,
+  kallsyms: 64 * MiB,
+  printk: 32 * MiB,
+  cmdlines: 16 * MiB,
+  options: 64 * MiB,
+  strings: 16 * MiB,
+  /** latency text (BUFFER_TEXT): the output of a latency tracer */
+  latencyText: 256 * MiB,
+} as const;
+
+/** Limit on a section's (decompressed) content, by section id. */
+function sectionLimit(id: number): number {
+  switch (id) {
+    case OptionId.HEADER_INFO:
+      return LIMIT.headerInfo;
+    case OptionId.FTRACE_EVENTS:
+      return LIMIT.ftraceEvents;
+    case OptionId.EVENT_FORMATS:
+      return LIMIT.eventFormats;
+    case OptionId.KALLSYMS:
+      return LIMIT.kallsyms;
+    case OptionId.PRINTK:
+      return LIMIT.printk;
+    case OptionId.CMDLINES:
+      return LIMIT.cmdlines;
+    case OptionId.STRINGS:
+      return LIMIT.strings;
+    default:
+      return LIMIT.options;
+  }
+}
 const MAX_SECTIONS = 100000;
 const MAX_OPTION_SECTIONS = 10000;
 
@@ -218,6 +265,8 @@ function readMeta(path: string, fd: number, fileSize: number): TraceDatMeta {
     headerEvent: "",
     ftraceFormats: [],
     eventFormats: [],
+    ftraceFormatPlaces: [],
+    eventFormatPlaces: [],
     kallsyms: "",
     printk: "",
     cmdlines: "",
@@ -304,9 +353,9 @@ function describeContent(head: Uint8Array, fileSize: number): string {
 
 function readHeaderInfo(r: ByteReader, meta: TraceDatMeta): void {
   expectTag(r, "header_page", 12);
-  meta.headerPage = r.sizedText(8, "header_page");
+  meta.headerPage = r.sizedText(8, "header_page", LIMIT.headerInfo);
   expectTag(r, "header_event", 13);
-  meta.headerEvent = r.sizedText(8, "header_event");
+  meta.headerEvent = r.sizedText(8, "header_event", LIMIT.headerInfo);
 }
 
 function expectTag(r: ByteReader, tag: string, len: number): void {
@@ -321,7 +370,11 @@ function expectTag(r: ByteReader, tag: string, len: number): void {
 
 function readFtraceFormats(r: ByteReader, meta: TraceDatMeta): void {
   const n = r.count("number of ftrace formats", MAX_FORMATS, 8);
-  for (let i = 0; i < n; i++) meta.ftraceFormats.push(r.sizedText(8, `ftrace format ${i}`));
+  for (let i = 0; i < n; i++) {
+    const [text, place] = placedText(r, `ftrace format ${i}`);
+    meta.ftraceFormats.push(text);
+    meta.ftraceFormatPlaces.push(place);
+  }
 }
 
 function readEventFormats(r: ByteReader, meta: TraceDatMeta): void {
@@ -331,9 +384,21 @@ function readEventFormats(r: ByteReader, meta: TraceDatMeta): void {
     const n = r.count(`number of events of system "${system}"`, MAX_FORMATS, 8);
     for (let i = 0; i < n; i++) {
       if (meta.eventFormats.length >= MAX_FORMATS) r.fail(`more than ${MAX_FORMATS} event formats: absurd`);
-      meta.eventFormats.push({ system, text: r.sizedText(8, `format ${i} of system "${system}"`) });
+      const [text, place] = placedText(r, `format ${i} of system "${system}"`);
+      meta.eventFormats.push({ system, text });
+      meta.eventFormatPlaces.push(place);
     }
   }
+}
+
+/** A u64-length-prefixed text and where it starts. */
+function placedText(r: ByteReader, what: string): [string, TextPlace] {
+  const at = r.where();
+  const n = r.u64(`${what} length`);
+  if (n > LIMIT.format)
+    r.fail(`${what} of ${n} bytes at ${at}: more than a format can be (at most ${LIMIT.format})`);
+  const place = r.place();
+  return [decodeText(r.take(n, what)), place];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,9 +409,9 @@ function readV6(r: FileByteReader, meta: TraceDatMeta): OptionState {
   readHeaderInfo(r, meta);
   readFtraceFormats(r, meta);
   readEventFormats(r, meta);
-  meta.kallsyms = r.sizedText(4, "kallsyms");
-  meta.printk = r.sizedText(4, "printk formats");
-  meta.cmdlines = r.sizedText(8, "saved cmdlines");
+  meta.kallsyms = r.sizedText(4, "kallsyms", LIMIT.kallsyms);
+  meta.printk = r.sizedText(4, "printk formats", LIMIT.printk);
+  meta.cmdlines = r.sizedText(8, "saved cmdlines", LIMIT.cmdlines);
   const cpusAt = r.where();
   const headerCpus = r.u32("number of CPUs");
   if (headerCpus > MAX_CPUS) throw new TraceFormatError(path, cpusAt, `number of CPUs ${headerCpus}: absurd`);
@@ -430,9 +495,8 @@ function readOptionsV6(r: FileByteReader, st: OptionState): void {
 
 function readFlyrecordTableV6(r: ByteReader, meta: TraceDatMeta, cpus: number, name: string): BufferInfo {
   const at = r.where();
-  if (cpus * 16 > r.remaining()) {
-    r.fail(`CPU table of ${cpus} entries runs past the end of the file`);
-  }
+  if (cpus * 16 > r.remaining())
+    throw truncatedAt(r.path, meta.fileSize, at, cpus * 16, `the table of ${cpus} CPUs`);
   const list: CpuData[] = [];
   for (let cpu = 0; cpu < cpus; cpu++) {
     const entryAt = r.where();
@@ -455,10 +519,12 @@ function checkRegion(
 ): void {
   if (offset + size > meta.fileSize) {
     const inst = name === "" ? "" : ` of instance "${name}"`;
-    throw new TraceFormatError(
+    throw truncatedAt(
       meta.path,
-      at,
-      `CPU ${cpu}${inst}: data [${offset}, ${offset + size}) runs past the end of the file (${meta.fileSize} bytes): truncated file?`,
+      meta.fileSize,
+      offset,
+      size,
+      `the data of CPU ${cpu}${inst} (listed at offset ${at})`,
     );
   }
 }
@@ -503,21 +569,10 @@ interface SectionHeader {
 }
 
 function readSectionHeader(r: FileByteReader, offset: number, what: string): SectionHeader {
-  if (offset + 16 > r.fileSize) {
-    throw new TraceFormatError(
-      r.path,
-      offset,
-      `${what}: section header runs past the end of the file (${r.fileSize} bytes)`,
-    );
-  }
+  if (offset + 16 > r.fileSize) throw truncatedAt(r.path, r.fileSize, offset, 16, `the ${what} header`);
   const h = readSectionFields(r, offset);
-  if (offset + 16 + h.size > r.fileSize) {
-    throw new TraceFormatError(
-      r.path,
-      offset,
-      `${what}: section (id ${h.id}) of ${h.size} bytes runs past the end of the file (${r.fileSize} bytes): truncated file?`,
-    );
-  }
+  if (offset + 16 + h.size > r.fileSize)
+    throw truncatedAt(r.path, r.fileSize, offset + 16, h.size, `the ${what} (id ${h.id})`);
   return h;
 }
 
@@ -539,8 +594,12 @@ function readSectionContent(
   what: string,
 ): Uint8Array {
   const dataAt = h.offset + 16;
+  const limit = sectionLimit(h.id);
   r.seek(dataAt);
-  if ((h.flags & 1) === 0) return r.take(h.size, what).slice();
+  if ((h.flags & 1) === 0) {
+    if (h.size > limit) tooLarge(r.path, h.offset, what, h.size, limit);
+    return r.take(h.size, what).slice();
+  }
   if (h.size < 8) r.fail(`${what}: compressed section of ${h.size} bytes is too small for its block header`);
   const csize = r.u32(`${what} compressed size`);
   const usize = r.u32(`${what} uncompressed size`);
@@ -551,11 +610,23 @@ function readSectionContent(
       `${what}: compressed size ${csize} exceeds the section (${h.size - 8} bytes)`,
     );
   }
-  if (usize > MAX_METADATA_BYTES) {
-    throw new TraceFormatError(r.path, dataAt, `${what}: uncompressed size ${usize} is absurd`);
-  }
+  if (usize > limit) tooLarge(r.path, dataAt, what, usize, limit);
   const input = r.take(csize, what).slice();
-  return decompressBlock(algo, input, usize, r.path, dataAt, what);
+  // one output buffer of the declared size, filled in place (no growing and joining of pieces)
+  const d = new ChunkDecompressor(algo);
+  try {
+    return d.decompress(input, usize, r.path, dataAt, what);
+  } finally {
+    d.close();
+  }
+}
+
+function tooLarge(path: string, at: number, what: string, size: number, limit: number): never {
+  throw new TraceFormatError(
+    path,
+    at,
+    `${what} declares ${size} bytes: more than it can sensibly hold (at most ${limit}): corrupt file`,
+  );
 }
 
 function readV7(r: FileByteReader, meta: TraceDatMeta): OptionState {
@@ -670,11 +741,11 @@ function readV7(r: FileByteReader, meta: TraceDatMeta): OptionState {
   const ev = section(OptionId.EVENT_FORMATS, "event formats", false);
   if (ev) readEventFormats(ev, meta);
   const ks = section(OptionId.KALLSYMS, "kallsyms", false);
-  if (ks) meta.kallsyms = ks.sizedText(4, "kallsyms");
+  if (ks) meta.kallsyms = ks.sizedText(4, "kallsyms", LIMIT.kallsyms);
   const pk = section(OptionId.PRINTK, "printk", false);
-  if (pk) meta.printk = pk.sizedText(4, "printk formats");
+  if (pk) meta.printk = pk.sizedText(4, "printk formats", LIMIT.printk);
   const cl = section(OptionId.CMDLINES, "cmdlines", false);
-  if (cl) meta.cmdlines = cl.sizedText(8, "saved cmdlines");
+  if (cl) meta.cmdlines = cl.sizedText(8, "saved cmdlines", LIMIT.cmdlines);
 
   // 4. Buffers.
   let maxCpu = -1;
@@ -754,7 +825,7 @@ function readChunkStreamAll(
     meta.fileSize,
     // the section holds the whole stream; CpuPageReader adds the u32 count to a stream size
     { cpu: -1, offset: h.offset + 16, size: Math.max(0, h.size - 4) },
-    MAX_METADATA_BYTES,
+    LIMIT.latencyText,
     algo,
     meta.littleEndian,
   );
@@ -762,7 +833,7 @@ function readChunkStreamAll(
   let total = 0;
   for (let p = reader.nextPage(); p; p = reader.nextPage()) {
     total += p.page.length;
-    if (total > MAX_METADATA_BYTES)
+    if (total > LIMIT.latencyText)
       throw new TraceFormatError(meta.path, h.offset, "latency text is absurdly large");
     parts.push(p.page.slice());
   }

@@ -3,8 +3,8 @@
 // them. Data is streamed chunk by chunk per CPU: the file is never read whole.
 
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { EventCatalog, type FormatText } from "../decode/event-catalog.ts";
-import { FormatParseError } from "../decode/format-file.ts";
+import { EventCatalog, type FormatText, FormatTextError } from "../decode/event-catalog.ts";
+import { FormatParseError, lineOffset } from "../decode/format-file.ts";
 import { HeaderPageError, type PageLayout, parseHeaderPage } from "../decode/header-page.ts";
 import { EMPTY_SYMBOLS, KallsymsTable } from "../decode/kallsyms.ts";
 import { SubBufferCursor } from "../decode/page-decoder.ts";
@@ -26,6 +26,8 @@ export interface TraceDatOptions {
   buffer?: string;
   /** sub-buffers per read for uncompressed data (tests use 1 to exercise boundaries) */
   pagesPerRead?: number;
+  /** a corrupt sub-buffer or event is an error (default: skipped and counted as lost events) */
+  strict?: boolean;
 }
 
 const NS_CLOCKS = new Set(["local", "global", "perf", "mono", "mono_raw", "boot", "tai"]);
@@ -90,9 +92,27 @@ function parseTgids(text: string): Map<number, number> | undefined {
 function formatTexts(file: TraceDatFile): FormatText[] {
   const meta = file.meta;
   return [
-    ...meta.ftraceFormats.map((text) => ({ system: "ftrace", text })),
-    ...meta.eventFormats.map((f) => ({ system: f.system, text: f.text })),
+    ...meta.ftraceFormats.map((text, i) => ({ system: "ftrace", text, place: meta.ftraceFormatPlaces[i] })),
+    ...meta.eventFormats.map((f, i) => ({
+      system: f.system,
+      text: f.text,
+      place: meta.eventFormatPlaces[i],
+    })),
   ];
+}
+
+/** A format text's parse error as a TraceFormatError at the file offset of the bad line. */
+function formatError(path: string, e: FormatParseError): TraceFormatError {
+  const format = e instanceof FormatTextError ? e.format : undefined;
+  const place = format?.place;
+  if (!format || !place) return new TraceFormatError(path, 0, `${e.message} (in the event formats)`);
+  const within = lineOffset(format.text, e.line);
+  if (place.section === undefined) return new TraceFormatError(path, place.offset + within, e.message);
+  return new TraceFormatError(
+    path,
+    place.offset,
+    `${e.message} (at byte ${(place.byte ?? 0) + within} of the decompressed ${place.section})`,
+  );
 }
 
 export class TraceDatSource implements TraceSource {
@@ -108,6 +128,7 @@ export class TraceDatSource implements TraceSource {
   private readonly file: TraceDatFile;
   private readonly path: string;
   private readonly pagesPerRead: number | undefined;
+  private readonly strict: boolean;
   private readonly base: bigint;
   private ran = false;
   /** run()'s page readers, closed with the source (an aborted run leaves them mid-stream) */
@@ -116,6 +137,7 @@ export class TraceDatSource implements TraceSource {
   constructor(path: string, opts: TraceDatOptions = {}) {
     this.path = path;
     this.pagesPerRead = opts.pagesPerRead;
+    this.strict = opts.strict === true;
     const file = TraceDatFile.open(path);
     this.file = file;
     try {
@@ -136,7 +158,7 @@ export class TraceDatSource implements TraceSource {
       try {
         this.catalog = new EventCatalog(formatTexts(file), this.layout, path, this.diagnostics);
       } catch (e) {
-        if (e instanceof FormatParseError) throw new TraceFormatError(path, -1, e.message);
+        if (e instanceof FormatParseError) throw formatError(path, e);
         throw e;
       }
       this.buffer = this.chooseBuffer(opts.buffer);
@@ -255,6 +277,7 @@ export class TraceDatSource implements TraceSource {
       this.diagnostics,
       this.path,
       this.base,
+      { cpus: this.file.meta.cpuCount, strict: this.strict },
     );
     const progress = () => {
       let bytes = 0;

@@ -471,7 +471,7 @@ describe("bad input: TraceFormatError naming file and offset", () => {
     // a format length larger than the file
     expectError(
       patch(ok, at + 4, (d) => d.setBigUint64(0, 1n << 40n, true)),
-      /ftrace format 0: \d+ bytes declared/,
+      /ftrace format 0 of \d+ bytes at \d+: more than a format can be/,
     );
     // a u64 beyond 2^53
     expectError(
@@ -485,8 +485,8 @@ describe("bad input: TraceFormatError naming file and offset", () => {
     for (let cut = 0; cut < ok.length; cut += cut < 700 ? 1 : 37) {
       expectError(ok.subarray(0, cut), /./);
     }
-    // A cut in the data names the CPU region that runs past the end.
-    expectError(ok.subarray(0, ok.length - 1), /CPU 2: data \[\d+, \d+\) runs past the end of the file/);
+    // A cut in the data says where the file ends and names the CPU region it cuts.
+    expectError(ok.subarray(0, ok.length - 1), /truncated at byte \d+ while reading the data of CPU 2/);
   });
 
   test("truncated v7 files: refused or, when only the trailing strings are lost, read without descriptions", () => {
@@ -526,9 +526,9 @@ describe("bad input: TraceFormatError naming file and offset", () => {
     const opts = secs.find((s) => s.id === 0)!;
     const e = expectError(
       patch(ok, headers.at + 8, (d) => d.setBigUint64(0, BigInt(ok.length), true)),
-      /header info section: section \(id 16\) of \d+ bytes runs past the end of the file/,
+      /truncated at byte \d+ while reading the header info section \(id 16\)/,
     );
-    assert.equal(e.offset, headers.at);
+    assert.equal(e.offset, headers.at + 16);
     // DONE of the first options section pointing at itself
     const doneAt = opts.at + 16 + opts.size - 8;
     expectError(
@@ -581,7 +581,7 @@ describe("bad input: TraceFormatError naming file and offset", () => {
       // absurd uncompressed size
       expectError(
         patch(ok, usizeAt, (dv) => dv.setUint32(0, 0xffffffff, true)),
-        /uncompressed size 4294967295 is absurd/,
+        /event formats section declares 4294967295 bytes: more than it can sensibly hold/,
       );
       // chunk data: garble the first chunk, then make its compressed size run past the region
       const meta = readTraceDatMeta(put(ok));
@@ -630,7 +630,7 @@ describe("bad input: TraceFormatError naming file and offset", () => {
     assert.ok(at > 0);
     expectError(
       patch(ok, at + 12, (dv) => dv.setBigUint64(0, BigInt(ok.length), true)),
-      /CPU 0: data \[\d+, \d+\) runs past the end of the file/,
+      /truncated at byte \d+ while reading the data of CPU 0/,
     );
   });
 

@@ -4,6 +4,7 @@
 // allocated, and every failure is a TraceFormatError naming the file and a file offset.
 
 import { readSync } from "node:fs";
+import type { TextPlace } from "../../decode/event-catalog.ts";
 import { TraceFormatError } from "../../model/source.ts";
 
 export function decodeText(bytes: Uint8Array): string {
@@ -17,6 +18,25 @@ export function cText(bytes: Uint8Array): string {
   return decodeText(nul < 0 ? bytes : bytes.subarray(0, nul));
 }
 
+/**
+ * The error for a read of `length` bytes at `position` that the file is too short for: it says
+ * where the file ends and what was being read, as a file cut short (a copy interrupted, a full
+ * disk) is the usual cause; a corrupt length before it is the other.
+ */
+export function truncatedAt(
+  path: string,
+  fileSize: number,
+  position: number,
+  length: number,
+  what: string,
+): TraceFormatError {
+  return new TraceFormatError(
+    path,
+    Math.min(position, fileSize),
+    `truncated at byte ${fileSize} while reading ${what} (${length} bytes needed from offset ${position}; the file was cut short, or a length before it is corrupt)`,
+  );
+}
+
 /** Reads exactly `length` bytes at `position` of an open file into `into` (or a new array). */
 export function readExact(
   path: string,
@@ -27,13 +47,7 @@ export function readExact(
   what: string,
   into?: Uint8Array,
 ): Uint8Array {
-  if (position + length > fileSize) {
-    throw new TraceFormatError(
-      path,
-      position,
-      `${what}: needs ${length} bytes but the file ends at ${fileSize} (${Math.max(0, fileSize - position)} left): truncated file?`,
-    );
-  }
+  if (position + length > fileSize) throw truncatedAt(path, fileSize, position, length, what);
   const buf = into ?? new Uint8Array(length);
   let done = 0;
   while (done < length) {
@@ -70,12 +84,12 @@ export abstract class ByteReader {
 
   take(n: number, what: string): Uint8Array {
     if (!Number.isSafeInteger(n) || n < 0) this.fail(`${what}: invalid length ${n}`);
-    const left = this.remaining();
-    if (n > left) {
-      this.fail(`${what}: ${n} bytes declared but only ${left} left: truncated or corrupt file`);
-    }
+    if (n > this.remaining()) this.short(what, n);
     return this.takeRaw(n);
   }
+
+  /** Fails for a read of `need` bytes past the end of this reader's extent. */
+  protected abstract short(what: string, need: number): never;
 
   skip(n: number, what: string): void {
     this.take(n, what);
@@ -113,26 +127,38 @@ export abstract class ByteReader {
     return Number(v);
   }
 
-  /** u32/u64 length followed by that many bytes of text. */
-  sizedText(lengthBytes: 4 | 8, what: string): string {
+  /**
+   * u32/u64 length followed by that many bytes of text, at most `limit` bytes (what the text
+   * can sensibly be: a corrupt length must not make a string of hundreds of MiB).
+   */
+  sizedText(lengthBytes: 4 | 8, what: string, limit: number): string {
+    const at = this.where();
     const n = lengthBytes === 4 ? this.u32(`${what} length`) : this.u64(`${what} length`);
+    if (n > limit) {
+      throw new TraceFormatError(
+        this.path,
+        at,
+        `${what} of ${n} bytes: more than it can be (at most ${limit}): corrupt file${this.context()}`,
+      );
+    }
     return decodeText(this.take(n, what));
   }
 
   /** NUL-terminated string of at most `maxLength` bytes. */
   abstract cstring(what: string, maxLength: number): string;
 
+  /** Where the next byte is, for errors found later in what is read from here. */
+  abstract place(): TextPlace;
+
   /** Reads a u32 count and checks it against a hard limit and the bytes left. */
   count(what: string, limit: number, minBytesEach: number): number {
     const at = this.where();
     const n = this.u32(what);
-    if (n > limit || n * minBytesEach > this.remaining()) {
-      throw new TraceFormatError(
-        this.path,
-        at,
-        `${what} is ${n}: absurd (limit ${limit}, ${this.remaining()} bytes left)${this.context()}`,
-      );
+    if (n > limit) {
+      throw new TraceFormatError(this.path, at, `${what} is ${n}: absurd (limit ${limit})${this.context()}`);
     }
+    // a plausible count the rest cannot hold: the data end early
+    if (n * minBytesEach > this.remaining()) this.short(`the ${n} items of "${what}"`, n * minBytesEach);
     return n;
   }
 }
@@ -167,8 +193,16 @@ export class FileByteReader extends ByteReader {
     this.pos = position;
   }
 
+  place(): TextPlace {
+    return { offset: this.pos };
+  }
+
   protected context(): string {
     return "";
+  }
+
+  protected short(what: string, need: number): never {
+    throw truncatedAt(this.path, this.fileSize, this.pos, need, what);
   }
 
   protected takeRaw(n: number): Uint8Array {
@@ -190,7 +224,7 @@ export class FileByteReader extends ByteReader {
     const start = this.pos;
     let scanned = 0;
     while (true) {
-      if (this.pos >= this.fileSize) this.fail(`${what}: string not terminated before end of file`);
+      if (this.pos >= this.fileSize) this.short(`${what} (a NUL-terminated string from offset ${start})`, 1);
       if (this.pos < this.winStart || this.pos >= this.winStart + this.winLen) this.fill(this.pos);
       const from = this.pos - this.winStart;
       const nul = this.win.subarray(from, this.winLen).indexOf(0);
@@ -234,12 +268,22 @@ export class BlockByteReader extends ByteReader {
     return this.pos;
   }
 
+  place(): TextPlace {
+    return { offset: this.fileOffset, section: this.label, byte: this.pos };
+  }
+
   remaining(): number {
     return this.bytes.length - this.pos;
   }
 
   protected context(): string {
     return ` (at byte ${this.pos} of ${this.label})`;
+  }
+
+  protected short(what: string, need: number): never {
+    this.fail(
+      `${what}: ${need} bytes needed but the ${this.label} ends ${this.remaining()} bytes further: corrupt file`,
+    );
   }
 
   protected takeRaw(n: number): Uint8Array {

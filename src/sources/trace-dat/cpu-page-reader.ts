@@ -4,8 +4,8 @@
 // and decompressed one chunk at a time, read ahead up to 1 MiB at a time. Memory: one read
 // buffer plus one decompressed chunk.
 
-import { TraceFormatError } from "../../model/source.ts";
-import { readExact } from "./byte-reader.ts";
+import { SkippedDataError, TraceFormatError } from "../../model/source.ts";
+import { readExact, truncatedAt } from "./byte-reader.ts";
 import { ChunkDecompressor, type CompressionName } from "./compression.ts";
 import type { CpuData } from "./options.ts";
 
@@ -18,6 +18,8 @@ const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
  */
 const CHUNK_READ_BYTES = 1 << 20;
 const FIRST_CHUNK_READ_BYTES = 64 << 10;
+
+const EMPTY = new Uint8Array(0);
 
 export interface CpuPageReaderOptions {
   /** uncompressed data: sub-buffers per read (default 64) */
@@ -111,9 +113,14 @@ export class CpuPageReader {
     // (observed: size = sum of 8 + compressed size over the chunks).
     this.end = region.offset + region.size + (this.compressed ? 4 : 0);
     this.out = { page: this.block, fileOffset: 0, index: -1, streamOffset: 0 };
-    if (this.end > fileSize) {
-      throw new TraceFormatError(path, region.offset, `CPU ${region.cpu}: data run past the end of the file`);
-    }
+    if (this.end > fileSize)
+      throw truncatedAt(
+        path,
+        fileSize,
+        region.offset,
+        this.end - region.offset,
+        `the data of CPU ${region.cpu}`,
+      );
   }
 
   /** The next sub-buffer, or null at the end of this CPU's data. */
@@ -183,18 +190,25 @@ export class CpuPageReader {
           `chunk ${this.chunkIndex}: ${csize} compressed bytes run past the CPU's data (ends at ${this.end})`,
         );
       }
-      if (usize > MAX_CHUNK_BYTES)
-        this.fail(at, `chunk ${this.chunkIndex}: uncompressed size ${usize} is absurd`);
-      const from = this.readAhead(at + 8, csize);
-      const input = this.window.subarray(from, from + csize);
-      const what = `CPU ${this.cpu} chunk ${this.chunkIndex}`;
-      this.decompressor ??= new ChunkDecompressor(this.algo);
-      this.block = this.decompressor.decompress(input, usize, this.path, at, what);
-      this.blockPos = 0;
-      this.blockFileOffset = at;
+      const index = this.chunkIndex;
+      // the chunk's framing is sound: whatever is wrong inside it, the next chunk is found
       this.next = at + 8 + csize;
       this.chunksLeft--;
       this.chunkIndex++;
+      this.blockPos = 0;
+      this.blockFileOffset = at;
+      this.block = EMPTY;
+      if (usize > MAX_CHUNK_BYTES) this.skipped(at, `chunk ${index}: uncompressed size ${usize} is absurd`);
+      const from = this.readAhead(at + 8, csize);
+      const input = this.window.subarray(from, from + csize);
+      const what = `CPU ${this.cpu} chunk ${index}`;
+      this.decompressor ??= new ChunkDecompressor(this.algo);
+      try {
+        this.block = this.decompressor.decompress(input, usize, this.path, at, what);
+      } catch (e) {
+        if (e instanceof TraceFormatError) throw new SkippedDataError(this.path, e.offset, e.detail);
+        throw e;
+      }
       if (this.block.length > 0) return true;
     }
   }
@@ -229,6 +243,11 @@ export class CpuPageReader {
     this.windowAt = at;
     this.windowLength = length;
     return 0;
+  }
+
+  /** A chunk stepped over: reading goes on with the next one. */
+  private skipped(at: number, message: string): never {
+    throw new SkippedDataError(this.path, at, `CPU ${this.cpu}: ${message}`);
   }
 
   private fail(at: number, message: string): never {
