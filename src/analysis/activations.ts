@@ -39,7 +39,14 @@ import { METRIC_KEYS } from "../model/report.ts";
 import type { Analyzer } from "./analyzer.ts";
 import type { CpuCoverage } from "./cpu-coverage.ts";
 import type { IrqLines } from "./irq-lines.ts";
-import { FIRST_VIOLATION, HistogramBudget, MetricStats, NEW_MAX, WORST_VIOLATION } from "./metric-stats.ts";
+import {
+  FIRST_VIOLATION,
+  HistogramBudget,
+  MetricStats,
+  NEW_MAX,
+  VIOLATION,
+  WORST_VIOLATION,
+} from "./metric-stats.ts";
 import type { SampleObserver } from "./sample-observer.ts";
 import {
   M_IRQ,
@@ -69,6 +76,10 @@ export interface ActivationConfig {
   /** global SLO bounds by metric index, NaN = none */
   slo: Float64Array;
   observer?: SampleObserver;
+  /** a tracked thread exited (sched_process_exit; live daemons mark their tasks exited) */
+  onExit?: (t: TaskState) => void;
+  /** tell the observer of every violation, not only the first and worst (a live stream) */
+  observeViolations?: boolean;
 }
 
 /** Why open activations were cut. */
@@ -80,6 +91,8 @@ export class Activations implements Analyzer {
   private readonly coverage: CpuCoverage;
   private readonly irqLines: IrqLines;
   readonly cfg: ActivationConfig;
+  /** the sample flags that reach the observer */
+  private readonly observed: number;
   private readonly watchNames: boolean;
 
   // per CPU
@@ -119,6 +132,7 @@ export class Activations implements Analyzer {
     this.coverage = coverage;
     this.irqLines = irqLines;
     this.cfg = cfg;
+    this.observed = NEW_MAX | FIRST_VIOLATION | WORST_VIOLATION | (cfg.observeViolations ? VIOLATION : 0);
     this.watchNames = table.matcher.usesNames;
     const n = Math.max(1, table.cpus);
     this.ncpu = n;
@@ -205,6 +219,11 @@ export class Activations implements Analyzer {
         const child = this.table.create(rec.tid, rec.parentTid);
         this.table.setComm(child, rec.str(StrSlot.Comm), ts);
         this.afterName(child);
+        break;
+      }
+      case EventKind.SchedProcessExit: {
+        const t = this.table.get(rec.tid);
+        if (t?.tracked && this.cfg.onExit !== undefined) this.cfg.onExit(t);
         break;
       }
       case EventKind.SchedProcessExec: {
@@ -605,7 +624,7 @@ export class Activations implements Analyzer {
     const flags = s.add(value, start, end, runCpu, inferred);
     if (PART_COUNTS[m] !== 0) s.addParts(flags, a, b, c);
     const obs = this.cfg.observer;
-    if (flags !== 0 && obs !== undefined) {
+    if ((flags & this.observed) !== 0 && obs !== undefined) {
       obs.onSample({
         tid: t.tid,
         metric: METRIC_KEYS[m],
@@ -622,6 +641,7 @@ export class Activations implements Analyzer {
         isNewMax: (flags & NEW_MAX) !== 0,
         isFirstViolation: (flags & FIRST_VIOLATION) !== 0,
         isWorstViolation: (flags & WORST_VIOLATION) !== 0,
+        isViolation: (flags & VIOLATION) !== 0,
       });
     }
   }

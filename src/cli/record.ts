@@ -3,8 +3,14 @@
 // is still written. The private tracefs instance is removed in every case.
 
 import { writeFileSync } from "node:fs";
-import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
+import {
+  Analysis,
+  type AnalysisOptions,
+  defaultAnalysisOptions,
+  sourceAnalysisOptions,
+} from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
+import type { SampleObserver } from "../analysis/sample-observer.ts";
 import { createWindowCapture, type WorstWindows } from "../analysis/worst-windows.ts";
 import type { Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
@@ -225,6 +231,10 @@ export interface LiveRunOptions {
    * analysis in bench/analysis-speed.ts)
    */
   windows?: boolean;
+  /** a daemon's analysis hooks (its empty selection tracks nothing; tasks come and go) */
+  analysis?: Pick<AnalysisOptions, "emptyMeansAll" | "onTracked" | "onExit" | "observeViolations">;
+  /** the observer the analysis calls, given the window capture's (a daemon filters and taps it) */
+  observer?: (windows: SampleObserver | undefined) => SampleObserver | undefined;
 }
 
 /**
@@ -258,8 +268,9 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
       // live: every CPU's data starts when tracing starts
       validFromTs: 0,
       taskInfo: procTaskInfo,
-      observer: capture?.observer,
+      observer: o.observer ? o.observer(capture?.observer) : capture?.observer,
       windows: capture?.windows,
+      ...o.analysis,
     });
     const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
     return { session, analysis, pipeline, windows: capture?.windows };

@@ -1,0 +1,244 @@
+// `rtscope serve`: the daemon (SPEC §2 "Daemon"). One live capture that tracks nothing
+// until tasks are added (ctl add / POST /api/tasks), the HTTP API on a unix socket and on
+// loopback, Prometheus metrics, the event stream. Ends on SIGTERM/SIGINT (or --duration):
+// the capture is read to its end, the instance removed, the socket unlinked; a second
+// signal quits at once (the instance is still removed). Started after a SIGKILL, it
+// removes the dead daemon's instance and stale socket and goes on.
+
+import { readFileSync, statSync, unlinkSync } from "node:fs";
+import type { Server } from "node:http";
+import { type AccessPolicy, isLoopbackAddress, LOOPBACK_HOSTS } from "../server/access.ts";
+import { buildApi } from "../server/api.ts";
+import { Daemon } from "../server/daemon.ts";
+import { DaemonMetrics, DEFAULT_MAX_SERIES_THREADS } from "../server/metrics.ts";
+import { defaultSocketPath, listenUnix } from "../server/socket.ts";
+import { DEFAULT_MAX_STREAM_CLIENTS, EventStream } from "../server/stream.ts";
+import { taskSummary } from "../server/views.ts";
+import { DEFAULT_BUFFER_SIZE_KB } from "../sources/tracefs-live.ts";
+import { onCleanup } from "../tracefs/cleanup.ts";
+import {
+  ANALYSIS_HELP,
+  ANALYSIS_OPTIONS,
+  HELP_OPTIONS,
+  parseCommandLine,
+  parseCount,
+  parseWakeupEvent,
+  parseWindowSettings,
+  UsageError,
+  WINDOW_HELP,
+  WINDOW_OPTIONS,
+} from "./options.ts";
+import { LIVE_OPTIONS, parseLiveValues } from "./record.ts";
+
+export const summary = "daemon: HTTP API, Prometheus metrics, event stream";
+
+const DEFAULT_LISTEN = "127.0.0.1:9464";
+
+export const help = `Usage: rtscope serve [--listen HOST:PORT|off] [--socket PATH|off] [--token-file PATH]
+                     [--allow-host NAME] [--buffer-size KB] [--cpu LIST] [--priority N]
+
+Runs rtscope as a daemon: one live capture (a private tracefs instance) that tracks the
+tasks added at run time, like the seed module's add_pid/del_pid/set_slo_*_bound files:
+  rtscope ctl add PID [--trace]     (POST /api/tasks)
+and serves, as JSON over HTTP, every tracked task's statistics, SLO bounds and worst-case
+windows, Prometheus metrics at /metrics and server-sent events at /api/stream. Needs root.
+
+Listening:
+  --listen HOST:PORT     TCP address (default ${DEFAULT_LISTEN}; port 0 picks a free one;
+                         'off' for none). An address other than loopback needs --token-file
+  --socket PATH          unix socket, mode 0600 (default ${defaultSocketPath()};
+                         $XDG_RUNTIME_DIR/rtscope.sock when set, else /run/rtscope/rtscope.sock;
+                         'off' for none). ctl uses it by default
+  --token-file PATH      a bearer token (one line, at least 16 characters): every TCP request
+                         then needs 'Authorization: Bearer TOKEN'; the socket needs none
+  --allow-host NAME      a host name the Host header may carry on loopback (default only
+                         localhost, 127.0.0.1, ::1: protection against DNS rebinding)
+  --max-series-threads N threads with their own Prometheus series (default ${DEFAULT_MAX_SERIES_THREADS}; the rest
+                         are summed into one series labelled _other)
+  --max-stream-clients N event-stream clients at once (default ${DEFAULT_MAX_STREAM_CLIENTS})
+
+Live capture:
+  --duration TIME        stop after TIME (default: until SIGTERM/SIGINT)
+  --buffer-size KB       per-CPU ring buffer in KiB (default ${DEFAULT_BUFFER_SIZE_KB})
+  --cpu LIST             pin rtscope itself to these CPUs (housekeeping CPUs, e.g. 0)
+  --priority N           run rtscope itself as SCHED_FIFO N (default: normal priority)
+  --no-syscalls          do not trace clock_nanosleep/nanosleep (timer metric ends at switch-in)
+
+${WINDOW_HELP}
+
+${ANALYSIS_HELP}
+
+API (JSON; bad input gets 4xx with a message naming the field, and changes nothing):
+  GET /api/health   GET /api/tasks   POST /api/tasks {pid, trace?, scope?}
+  GET|DELETE /api/tasks/PID   PUT|DELETE /api/tasks/PID/slo/METRIC {bound}
+  GET /api/tasks/PID/worst/METRIC[?format=json|text|tracedat|perfetto&window=max|first|worst]
+  GET /api/stream (server-sent events)   GET /metrics (Prometheus)
+
+Examples:
+  sudo rtscope serve
+  sudo rtscope serve --listen 0.0.0.0:9464 --token-file /etc/rtscope/token --cpu 0
+  sudo rtscope serve --listen off --socket /run/rtscope/rtscope.sock
+  curl --unix-socket /run/rtscope/rtscope.sock http://localhost/api/tasks
+
+Exit status: 0 stopped by a signal or --duration, 1 usage error, 2 runtime error (no root,
+no tracefs, address in use...).
+`;
+
+const OPTIONS = {
+  ...HELP_OPTIONS,
+  ...ANALYSIS_OPTIONS,
+  ...LIVE_OPTIONS,
+  ...WINDOW_OPTIONS,
+  listen: { type: "string" },
+  socket: { type: "string" },
+  "token-file": { type: "string" },
+  "allow-host": { type: "string", multiple: true },
+  "max-series-threads": { type: "string" },
+  "max-stream-clients": { type: "string" },
+} as const;
+
+interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** "127.0.0.1:9464", "[::1]:9464", "localhost:0" → host and port. */
+export function parseListen(text: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535)
+    throw new UsageError(
+      `--listen expects HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464), got '${text}'`,
+      "serve",
+    );
+  return { host: m[1] ?? m[2], port };
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || isLoopbackAddress(host);
+}
+
+function readToken(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8").trim();
+  } catch (e) {
+    throw new UsageError(`--token-file ${path}: ${(e as Error).message}`, "serve");
+  }
+  if (text.length < 16 || /\s/.test(text))
+    throw new UsageError(
+      `--token-file ${path}: the token must be one word of at least 16 characters`,
+      "serve",
+    );
+  if ((statSync(path).mode & 0o077) !== 0)
+    process.stderr.write(`rtscope serve: warning: ${path} is readable by other users (chmod 600 it)\n`);
+  return text;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommandLine("serve", argv, OPTIONS, { positionals: false });
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const listen = values.listen === "off" ? null : parseListen(values.listen ?? DEFAULT_LISTEN);
+  const socketPath = values.socket === "off" ? null : (values.socket ?? defaultSocketPath());
+  if (listen === null && socketPath === null)
+    throw new UsageError("--listen off and --socket off leave nothing to listen on", "serve");
+  const token = values["token-file"] !== undefined ? readToken(values["token-file"]) : null;
+  if (listen !== null && !isLoopbackHost(listen.host) && token === null)
+    throw new UsageError(
+      `listening on ${listen.host} (not loopback) needs a bearer token: --token-file PATH`,
+      "serve",
+    );
+  const policy: AccessPolicy = {
+    token,
+    allowedHosts: new Set([...LOOPBACK_HOSTS, ...(values["allow-host"] ?? []).map((h) => h.toLowerCase())]),
+  };
+  const maxThreads = parseCount(
+    values["max-series-threads"],
+    "--max-series-threads",
+    DEFAULT_MAX_SERIES_THREADS,
+    { min: 1, max: 10_000 },
+    "serve",
+  );
+  const maxClients = parseCount(
+    values["max-stream-clients"],
+    "--max-stream-clients",
+    DEFAULT_MAX_STREAM_CLIENTS,
+    { min: 1, max: 1000 },
+    "serve",
+  );
+  const live = parseLiveValues(values, "serve");
+  const window = parseWindowSettings(values, "serve");
+
+  const daemon = Daemon.start({
+    live,
+    wakeupEvent: parseWakeupEvent(values["wakeup-event"], "serve"),
+    window,
+  });
+  const stream = new EventStream(maxClients);
+  const metrics = new DaemonMetrics(daemon, maxThreads);
+  daemon.onViolation = (v) => stream.violation(v);
+  daemon.watch.onProblem = (p) => {
+    process.stderr.write(`rtscope serve: ${p.message}\n`);
+    stream.send("tracefs", p);
+  };
+  const api = buildApi({ daemon, metrics, stream, policy });
+  let unixServer: Server | null = null;
+  let unregisterSocket = () => {};
+  const tick = setInterval(() => {
+    daemon.tick();
+    const s = daemon.run.session.source.stats();
+    stream.stats({
+      uptime: Math.round((Date.now() - daemon.startedAt) / 1000),
+      events: s.events,
+      eventsPerSec: Math.round(s.eventsPerSec),
+      lostEvents: s.lostEvents,
+      cpuPercent: Math.round(s.cpuPercent * 10) / 10,
+      tasks: daemon.list().map((e) => taskSummary(e, daemon.threadStats(e))),
+    });
+  }, 1000);
+  const where: string[] = [];
+  try {
+    await api.app.ready();
+    if (listen !== null) {
+      await api.app.listen({ host: listen.host, port: listen.port });
+      const a = api.app.server.address();
+      if (a !== null && typeof a === "object")
+        where.push(`http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`);
+    }
+    if (socketPath !== null) {
+      unixServer = api.createUnixServer();
+      await listenUnix(unixServer, socketPath);
+      unregisterSocket = onCleanup(() => {
+        try {
+          unlinkSync(socketPath);
+        } catch {
+          // already gone
+        }
+      });
+      where.push(`unix:${socketPath}`);
+    }
+    process.stderr.write(
+      `rtscope serve: listening on ${where.join(" and ")} (tracefs instance ${daemon.run.session.source.instance.path})\n`,
+    );
+    await daemon.finished;
+    process.stderr.write(
+      `rtscope serve: stopped (${daemon.run.session.stopReason ?? "end"}); ${daemon.list().length} task(s) were tracked\n`,
+    );
+    return 0;
+  } finally {
+    clearInterval(tick);
+    daemon.stop();
+    await daemon.finished.catch(() => undefined);
+    stream.close();
+    if (unixServer !== null) {
+      unixServer.closeAllConnections();
+      unixServer.close();
+    }
+    await api.app.close();
+    // closing the server unlinks its socket; the cleanup covers a forced exit
+    unregisterSocket();
+  }
+}
