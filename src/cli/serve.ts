@@ -16,6 +16,8 @@ import { DEFAULT_MAX_STREAM_CLIENTS, EventStream } from "../server/stream.ts";
 import { taskSummary } from "../server/views.ts";
 import { DEFAULT_BUFFER_SIZE_KB } from "../sources/tracefs-live.ts";
 import { onCleanup } from "../tracefs/cleanup.ts";
+import { removeStaleInstances } from "../tracefs/instance.ts";
+import { findTracefs } from "../tracefs/tracefs-root.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
@@ -172,6 +174,9 @@ export async function run(argv: string[]): Promise<number> {
   const live = parseLiveValues(values, "serve");
   const window = parseWindowSettings(values, "serve");
 
+  // a daemon killed with SIGKILL left its instance: say what is cleaned up
+  const stale = removeStaleInstances(findTracefs());
+  for (const name of stale.removed) process.stderr.write(`rtscope serve: removed the stale tracefs instance ${name}\n`);
   const daemon = Daemon.start({
     live,
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], "serve"),

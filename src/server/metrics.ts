@@ -20,7 +20,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { countsAtOrBelow } from "../analysis/histogram.ts";
 import { METRIC_KEYS, type MetricKey } from "../model/report.ts";
 import type { Daemon } from "./daemon.ts";
-import { bucketEdges } from "./views.ts";
+import { bucketEdges, processName } from "./views.ts";
 
 export const DEFAULT_MAX_SERIES_THREADS = 64;
 
@@ -144,13 +144,15 @@ export class DaemonMetrics {
     let seen = 0;
     let aggregatedThreads = 0;
     for (const e of this.d.list()) {
-      for (const th of this.d.threadStats(e)) {
+      const threads = this.d.threadStats(e);
+      const process = processName(e, threads);
+      for (const th of threads) {
         const r = th.report;
         const own = seen < this.maxThreads;
         seen++;
         if (!own) aggregatedThreads++;
         const id: Labels = own
-          ? { pid: String(e.pid), process: e.comm, tid: String(r.tid), comm: r.comm }
+          ? { pid: String(e.pid), process, tid: String(r.tid), comm: r.comm }
           : { pid: "_other", process: "_other", tid: "_other", comm: "_other" };
         if (own && e.exited) exited.push({ labels: id, value: 1 });
         METRIC_KEYS.forEach((key: MetricKey, m) => {

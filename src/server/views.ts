@@ -68,7 +68,7 @@ export function taskSummary(e: TaskEntry, threads: readonly ThreadStats[]): Task
     pid: e.pid,
     startTime: e.startTime,
     scope: e.scope,
-    comm: e.comm,
+    comm: processName(e, threads),
     trace: e.trace,
     exited: e.exited,
     addedAt: new Date(e.addedAt).toISOString(),
@@ -78,6 +78,12 @@ export function taskSummary(e: TaskEntry, threads: readonly ThreadStats[]): Task
   };
   if (e.exited) out.exitedAt = new Date(e.exitedAt).toISOString();
   return out;
+}
+
+/** The task's name now: its leader thread's (an exec renames it), else the name when added. */
+export function processName(e: TaskEntry, threads: readonly ThreadStats[]): string {
+  for (const th of threads) if (th.report.tid === e.pid && th.report.comm !== "") return th.report.comm;
+  return e.comm;
 }
 
 export interface HistogramView {
