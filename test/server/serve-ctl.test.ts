@@ -52,7 +52,10 @@ describe("serve + ctl on cyclictest", { skip }, () => {
     try {
       const add = ctl(socket, "add", String(cyc.pid), "--trace");
       assert.equal(add.code, 0, add.stderr);
-      assert.match(add.stdout, new RegExp(`tracking process \\S+ \\(pid ${cyc.pid},.*with worst-case windows`));
+      assert.match(
+        add.stdout,
+        new RegExp(`tracking process \\S+ \\(pid ${cyc.pid},.*with worst-case windows`),
+      );
       // the bound is set before any thread exists: threads tracked later get it
       const slo = ctl(socket, "slo", String(cyc.pid), "timer", "1us");
       assert.equal(slo.code, 0, slo.stderr);
@@ -72,7 +75,10 @@ describe("serve + ctl on cyclictest", { skip }, () => {
       assert.equal(detail.comm, "cyclictest", "the process name after exec");
       for (const t of truth) {
         const task = detail.tasks.find((x: { tid: number }) => x.tid === t.tid);
-        assert.ok(task, `measuring thread ${t.tid} tracked (threads: ${detail.tasks.map((x: { tid: number }) => x.tid)})`);
+        assert.ok(
+          task,
+          `measuring thread ${t.tid} tracked (threads: ${detail.tasks.map((x: { tid: number }) => x.tid)})`,
+        );
         assert.equal(task.policy, "FIFO");
         assert.equal(99 - task.prio, 80, "rtprio 80");
         const timer = task.metrics.timer;
@@ -83,7 +89,8 @@ describe("serve + ctl on cyclictest", { skip }, () => {
           `thread ${t.tid}: ${timer.count} timer samples for ${t.cycles} cycles`,
         );
         // cyclictest saw every cycle at >= its Min us: with Min >= 2 every sample is over 1 us
-        if (t.min >= 2) assert.equal(timer.slo.violations, timer.count, `thread ${t.tid}: every sample over 1 us`);
+        if (t.min >= 2)
+          assert.equal(timer.slo.violations, timer.count, `thread ${t.tid}: every sample over 1 us`);
         else assert.ok(timer.slo.violations > 0);
         assert.equal(timer.slo.bound, 1000);
       }
@@ -106,11 +113,15 @@ describe("serve + ctl on cyclictest", { skip }, () => {
 
       const list = ctl(socket, "list");
       assert.equal(list.code, 0);
-      assert.match(list.stdout, new RegExp(`^${cyc.pid}  cyclictest  process, 3 threads, trace, exited`, "m"));
+      assert.match(
+        list.stdout,
+        new RegExp(`^${cyc.pid}  cyclictest  process, 3 threads, trace, exited`, "m"),
+      );
 
       const del = ctl(socket, "del", String(cyc.pid));
       assert.equal(del.code, 0, del.stderr);
-      for (const t of truth) assert.match(del.stdout, new RegExp(`cyclictest \\[${t.tid}\\]  SCHED_FIFO rtprio 80`));
+      for (const t of truth)
+        assert.match(del.stdout, new RegExp(`cyclictest \\[${t.tid}\\]  SCHED_FIFO rtprio 80`));
       assert.match(del.stdout, /timer\s+[\d,]+\s/);
       assert.match(del.stdout, /timer latency \(expiry → running\)/, "the worst window with its causes");
       assert.match(del.stdout, /SLO\s+timer <= 1 us/);
@@ -131,7 +142,11 @@ describe("serve + ctl on cyclictest", { skip }, () => {
       let tid = -1;
       await waitFor(() => {
         const r = spawnSync("ls", [`/proc/${cyc.pid}/task`], { encoding: "utf8" });
-        const tids = r.stdout.split(/\s+/).filter(Boolean).map(Number).filter((t) => t !== cyc.pid);
+        const tids = r.stdout
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number)
+          .filter((t) => t !== cyc.pid);
         if (tids.length > 0) tid = tids[0];
         return tid > 0;
       }, 5000);

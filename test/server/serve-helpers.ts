@@ -41,8 +41,7 @@ export async function startServe(socket: string, extra: string[] = []): Promise<
   );
   const until = Date.now() + 60_000;
   while (!/listening on/.test(err)) {
-    if (child.exitCode !== null || Date.now() > until)
-      throw new Error(`rtscope serve did not start: ${err}`);
+    if (child.exitCode !== null || Date.now() > until) throw new Error(`rtscope serve did not start: ${err}`);
     await sleep(100);
   }
   const m = /http:\/\/[^\s:]+:(\d+)/.exec(err);
@@ -58,7 +57,10 @@ export async function startServe(socket: string, extra: string[] = []): Promise<
   };
 }
 
-export async function stopServe(s: Served, signal: NodeJS.Signals = "SIGTERM"): Promise<{ code: number | null }> {
+export async function stopServe(
+  s: Served,
+  signal: NodeJS.Signals = "SIGTERM",
+): Promise<{ code: number | null }> {
   if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill(signal);
   return s.exited;
 }
@@ -80,6 +82,7 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the tests read whatever JSON the API returns
   json: () => any;
 }
 
@@ -166,7 +169,8 @@ export function heldCyclictest(args: string[]): {
 /** cyclictest's -q summary: per measuring thread its tid, cycles, min and max (us). */
 export function cyclictestSummary(text: string): { tid: number; cycles: number; min: number; max: number }[] {
   const out: { tid: number; cycles: number; min: number; max: number }[] = [];
-  const re = /T:\s*\d+\s*\(\s*(\d+)\)\s*P:\s*\d+\s*I:\s*\d+\s*C:\s*(\d+)\s*Min:\s*(\d+)\s*Act:\s*\d+\s*Avg:\s*\d+\s*Max:\s*(\d+)/g;
+  const re =
+    /T:\s*\d+\s*\(\s*(\d+)\)\s*P:\s*\d+\s*I:\s*\d+\s*C:\s*(\d+)\s*Min:\s*(\d+)\s*Act:\s*\d+\s*Avg:\s*\d+\s*Max:\s*(\d+)/g;
   for (let m = re.exec(text); m !== null; m = re.exec(text))
     out.push({ tid: Number(m[1]), cycles: Number(m[2]), min: Number(m[3]), max: Number(m[4]) });
   return out;
