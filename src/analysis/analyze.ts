@@ -260,113 +260,27 @@ export class Analysis {
     if (seen[EventKind.SchedSwitch] && !seen[wakeKind])
       d.add(
         "no_wakeup_events",
-        "warning",
-        `the trace has no sched:${waking ? "sched_waking" : "sched_wakeup"} events, so no activation starts and no latency, response, relief or timer can be measured; record with that event enabled${!waking && seen[EventKind.SchedWaking] ? ", or use --wakeup-event waking (this trace has sched_waking)" : ""}`,
+        `no sched:${waking ? "sched_waking" : "sched_wakeup"}${!waking && seen[EventKind.SchedWaking] ? " (this trace has sched_waking: use --wakeup-event waking)" : ""}`,
       );
-    if (seen[wakeKind] && !seen[EventKind.SchedSwitch])
-      d.add(
-        "no_switch_events",
-        "warning",
-        "the trace has no sched:sched_switch events: switch-ins are only inferred and response/relief cannot be measured; record with sched_switch enabled",
-      );
+    if (seen[wakeKind] && !seen[EventKind.SchedSwitch]) d.add("no_switch_events", "");
     if (seen[EventKind.SchedSwitch] && !seen[EventKind.HrtimerStart] && !seen[EventKind.SysEnterSleep])
-      d.add(
-        "no_timer_events",
-        "info",
-        "the trace has no timer:hrtimer_* or clock_nanosleep/nanosleep syscall events, so timer sleeps cannot be recognised: no relief or timer metric",
-      );
+      d.add("no_timer_events", "");
     const missed = a.missedSwitches;
-    for (let c = 0; c < missed.length; c++)
-      if (missed[c] > 0)
-        d.add(
-          "missed_switch",
-          "info",
-          "the CPU's running task changed without a recorded sched_switch (some kernels never record switches out of idle); the analysis follows common_pid",
-          missed[c],
-          c,
-        );
-    if (a.inferredSwitchIns > 0)
-      d.add(
-        "inferred_switch_in",
-        "info",
-        "switch-ins not recorded: the latency was closed at the thread's first event on the CPU (an upper bound, flagged `inferred`)",
-        a.inferredSwitchIns,
-      );
-    if (a.cutByLoss > 0)
-      d.add(
-        "activation_cut_by_loss",
-        "data-loss",
-        "activations open when events were lost were not measured (counted in `incomplete`); enlarge the trace buffer (-b) or trace fewer events",
-        a.cutByLoss,
-      );
-    if (a.cutBeforeData > 0)
-      d.add(
-        "activation_before_all_cpus",
-        "info",
-        "activations that started before every CPU had trace data were not measured (counted in `incomplete`)",
-        a.cutBeforeData,
-      );
-    if (a.cutByLateCpu > 0)
-      d.add(
-        "activation_cut_cpu_without_data",
-        "warning",
-        "activations involving a CPU whose trace data had not begun were not measured (counted in `incomplete`)",
-        a.cutByLateCpu,
-      );
-    if (a.cutByMissedSwitch > 0)
-      d.add(
-        "activation_cut_missed_switch",
-        "warning",
-        "activations whose switch-out was not recorded were not measured (counted in `incomplete`)",
-        a.cutByMissedSwitch,
-      );
-    if (a.timerEndMissing > 0)
-      d.add(
-        "timer_end_missing",
-        "warning",
-        "timer wakeups whose return from clock_nanosleep/nanosleep was not recorded gave no timer sample",
-        a.timerEndMissing,
-      );
-    for (const c of this.coverage.noDataCpus)
-      d.add(
-        "cpu_no_data",
-        "info",
-        "CPU had no events in the first second of the trace; it was taken to have no data",
-        1,
-        c,
-      );
-    for (const c of this.coverage.lateCpus)
-      d.add(
-        "cpu_data_late",
-        "warning",
-        "CPU's trace data began after the others'; activations open at that moment were not measured",
-        1,
-        c,
-      );
-    if (this.irqLines.unmatchedExits > 0)
-      d.add(
-        "irq_exit_unmatched",
-        "info",
-        "irq_handler_exit without its entry on that CPU (trace began inside a handler, or events lost)",
-        this.irqLines.unmatchedExits,
-      );
-    if (this.table.retiredDropped > 0)
-      d.add(
-        "retired_tasks_dropped",
-        "info",
-        "rows of exited tracked threads whose ids were reused were dropped to keep memory bounded (oldest first)",
-        this.table.retiredDropped,
-      );
+    for (let c = 0; c < missed.length; c++) if (missed[c] > 0) d.add("missed_switch", "", missed[c], c);
+    if (a.inferredSwitchIns > 0) d.add("inferred_switch_in", "", a.inferredSwitchIns);
+    if (a.cutByLoss > 0) d.add("activation_cut_by_loss", "", a.cutByLoss);
+    if (a.cutBeforeData > 0) d.add("activation_before_all_cpus", "", a.cutBeforeData);
+    if (a.cutByLateCpu > 0) d.add("activation_cut_cpu_without_data", "", a.cutByLateCpu);
+    if (a.cutByMissedSwitch > 0) d.add("activation_cut_missed_switch", "", a.cutByMissedSwitch);
+    if (a.timerEndMissing > 0) d.add("timer_end_missing", "", a.timerEndMissing);
+    for (const c of this.coverage.noDataCpus) d.add("cpu_no_data", "", 1, c);
+    for (const c of this.coverage.lateCpus) d.add("cpu_data_late", "", 1, c);
+    if (this.irqLines.unmatchedExits > 0) d.add("irq_exit_unmatched", "", this.irqLines.unmatchedExits);
+    if (this.table.retiredDropped > 0) d.add("retired_tasks_dropped", "", this.table.retiredDropped);
     let clamped = 0;
     for (const t of this.table.trackedTasks())
       for (const s of t.metrics) if (s !== null) clamped += s.clamped;
-    if (clamped > 0)
-      d.add(
-        "sample_clamped",
-        "warning",
-        "samples outside the histogram range (0..10 s) were clamped for percentiles; min/max/mean are exact",
-        clamped,
-      );
+    if (clamped > 0) d.add("sample_clamped", "", clamped);
     return d;
   }
 

@@ -3,21 +3,27 @@
 // give exactly its results (test/analysis/histogram.test.ts):
 //
 // - Loading: the JS histogram classes are imported without the package index, which also
-//   loads the WebAssembly build, pako, base64-js and the log writer (~60 ms per start-up).
+//   loads the WebAssembly build, pako, base64-js and the log writer.
 // - Recording into 32-bit buckets (`record32`): the bucket index from Math.clz32 and a
-//   typed-array increment, instead of recordValue's log2/pow chain (5 M log-spread values:
-//   6-16 ns per value against 63-87 ns).
+//   typed-array increment, instead of recordValue's log2/pow chain.
 // - Percentiles (`percentiles`): the summary's five in one walk of the buckets, on the
 //   counts array itself when there is one; and, for a metric whose few samples are still
 //   buffered (`percentilesOfSamples`), from the sorted samples without a histogram.
+//
+// The first two read and write the library's private fields (HdrInternals below), so the
+// dependency is pinned to one exact version in package.json and nothing outside this file
+// touches them; the tests compare every fast path with the library's own calls, so an
+// upgrade that moves a field fails there, not as a wrong percentile. Why not our own
+// histogram: the library's packed buckets keep thousands of mostly idle task metrics at a
+// few hundred bytes each, which a flat typed array (100 KB at 3 digits) cannot.
 
 import type { Histogram } from "hdr-histogram-js";
 import { constructorFromBucketSize } from "hdr-histogram-js/dist/JsHistogramFactory.js";
 
 /** Highest value the histograms track; larger samples are recorded as this (and counted). */
 export const HIST_HIGHEST_NS = 10e9;
-const LOWEST = 1;
-const DIGITS = 3;
+export const HIST_LOWEST_NS = 1;
+export const HIST_DIGITS = 3;
 
 /** The percentiles of a summary, ascending. */
 export const SUMMARY_PERCENTILES: readonly number[] = [50, 90, 99, 99.9, 99.99];
@@ -33,7 +39,7 @@ export function newHistogram(bucket: "packed" | 32 = "packed"): Histogram {
     highest: number,
     digits: number,
   ) => Histogram;
-  const h = new Ctor(LOWEST, HIST_HIGHEST_NS, DIGITS);
+  const h = new Ctor(HIST_LOWEST_NS, HIST_HIGHEST_NS, HIST_DIGITS);
   h.autoResize = false;
   return h;
 }

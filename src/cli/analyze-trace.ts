@@ -5,15 +5,19 @@
 
 import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { Histogram } from "hdr-histogram-js";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
 import { createWindowCapture } from "../analysis/worst-windows.ts";
-import type { Report, SloBounds } from "../model/report.ts";
+import type { MetricKey, Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import type { RunOptions, TraceSource } from "../model/source.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
 import type { WindowSettings } from "./options.ts";
+
+/** A thread's metric histogram itself (what the store encodes). */
+export type HdrHistogramLookup = (tid: number, metric: MetricKey) => Histogram | undefined;
 
 export interface TraceAnalysisOptions {
   selection: Selection;
@@ -49,7 +53,7 @@ export async function analyzeTrace(
   file: string,
   o: TraceAnalysisOptions,
   run: RunOptions = {},
-): Promise<{ report: Report; histograms: HistogramLookup }> {
+): Promise<{ report: Report; histograms: HistogramLookup; histogram: HdrHistogramLookup }> {
   // A missing or unreadable file is the user's problem to fix: say so before anything else.
   if (statSync(file).isDirectory()) throw new Error(`${file}: is a directory, expected a trace file`);
   const sources = await loadModule<SourcesModule>("../sources/open-source.ts", "trace reader");
@@ -80,6 +84,7 @@ export async function analyzeTrace(
     return {
       report,
       histograms: (tid, metric) => analysis.histogram(tid, metric) as unknown as HdrLike | undefined,
+      histogram: (tid, metric) => analysis.histogram(tid, metric),
     };
   } finally {
     source.close();

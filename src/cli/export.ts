@@ -17,6 +17,7 @@ import {
 import { METRIC_KEYS, type MetricKey, type WorstWindow } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import { selectionIsEmpty } from "../model/selection.ts";
+import { parseJsonExact } from "../output/json-report.ts";
 import { formatPerfettoText } from "../output/perfetto-text.ts";
 import { ProgressLine } from "../output/progress.ts";
 import { writeTraceDat } from "../output/trace-dat-writer.ts";
@@ -258,11 +259,7 @@ function windowsFromJson(file: string, sel: Selection, metric: MetricKey): Saved
   let doc: unknown;
   try {
     // timestamps past 2^53 are JSON integers: keep them exact
-    doc = JSON.parse(readFileSync(file, "utf8"), (_k, v, ctx?: { source?: string }) =>
-      typeof v === "number" && !Number.isSafeInteger(v) && ctx?.source && /^-?\d+$/.test(ctx.source)
-        ? BigInt(ctx.source)
-        : v,
-    );
+    doc = parseJsonExact(readFileSync(file, "utf8"));
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }

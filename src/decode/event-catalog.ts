@@ -367,11 +367,7 @@ export class EventCatalog implements StringDecoder {
       this.decoders[id] = d;
       return d;
     } catch (e) {
-      this.diagnostics.add(
-        "bad_format",
-        "warning",
-        `${(e as Error).message}; its events are kept as generic events`,
-      );
+      this.diagnostics.add("bad_format", (e as Error).message);
       return undefined;
     }
   }
@@ -416,11 +412,7 @@ export class EventCatalog implements StringDecoder {
       rec.currentTid = view.getInt32(offset + 4, le);
       if (this.unknownSeen[id] === 0) {
         this.unknownSeen[id] = 1;
-        this.diagnostics.add(
-          "unknown_event",
-          "warning",
-          `event id ${id} has no format in the trace; its records are kept as generic events`,
-        );
+        this.diagnostics.add("unknown_event", `event id ${id}`);
       }
       return;
     }

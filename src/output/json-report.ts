@@ -163,7 +163,9 @@ export function reportToJsonObject(r: Report, events: EventsJson = eventsAsObjec
         ordered(l, ["irq", "name", "hardirq"], { hardirq: (m) => metricJson(m as MetricSummary) }),
       ),
     diagnostics: (ds) =>
-      (ds as object[]).map((d) => ordered(d, ["key", "severity", "cpu", "count", "message"])),
+      (ds as object[]).map((d) =>
+        ordered(d, ["key", "severity", "cpu", "count", "message", "details", "remedy"]),
+      ),
   });
 }
 
@@ -334,4 +336,18 @@ export function formatJsonReport(r: Report): string {
 /** Several reports (one per input file) → a JSON array. */
 export function formatJsonReports(rs: readonly Report[]): string {
   return encodeJsonReports(rs).toString("utf8");
+}
+
+/** A task's worst windows (by metric) as JSON bytes, events one compact line each (the store keeps them so). */
+export function encodeWorstWindows(worst: Partial<Record<string, WorstWindow>>): Buffer {
+  return encodeReports((events) => byMetric((w) => windowJson(w as WorstWindow, events))(worst));
+}
+
+/** JSON.parse that keeps integers past 2^53 (timestamps) exact as bigints, as the report writes them. */
+export function parseJsonExact(text: string): unknown {
+  return JSON.parse(text, (_k, v, ctx?: { source?: string }) =>
+    typeof v === "number" && !Number.isSafeInteger(v) && ctx?.source && /^-?\d+$/.test(ctx.source)
+      ? BigInt(ctx.source)
+      : v,
+  );
 }

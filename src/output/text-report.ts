@@ -328,6 +328,8 @@ function diagnosticsSection(r: Report, out: string[]): void {
     const cpu = d.cpu >= 0 ? ` CPU ${d.cpu}` : "";
     const count = d.count < 0 ? "count unknown" : `x${countCell(d.count)}`;
     out.push(`  [${d.severity}] ${d.key}${cpu} (${count}): ${d.message}`);
+    if (d.details.length > 0) out.push(`      ${d.details.join("; ")}`);
+    if (d.remedy) out.push(`      what to do: ${d.remedy}`);
   }
 }
 

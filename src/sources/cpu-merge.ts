@@ -156,13 +156,7 @@ export class CpuMerge {
         rec.data = null;
         rec.view = null;
         rec.strings = null;
-        this.diagnostics.add(
-          "lost_events",
-          "data-loss",
-          "the kernel dropped events (ring buffer full or overwritten): activations spanning the loss are incomplete; use a bigger buffer (-b) or fewer events",
-          s.lost,
-          s.cpu,
-        );
+        this.diagnostics.add("lost_events", "", s.lost, s.cpu);
       } else {
         const c = s.cursor;
         catalog.fill(

@@ -132,6 +132,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
   private maxCpu = -1;
   private headerCpus = 0;
   private outOfOrder = 0;
+  private firstOutOfOrder = "";
   private unparsed = 0;
   private firstUnparsed = "";
   private firstUnparsedOffset = 0;
@@ -280,8 +281,9 @@ class FtraceTextSource implements TraceSource, LineCallback {
           this.firstBadPayload = `line ${lineNo}: ${this.latin1.decode(b.subarray(s, Math.min(e, s + 200)))}`;
       }
     }
-    if (ts < this.lastTs) this.outOfOrder++;
-    else this.lastTs = ts;
+    if (ts < this.lastTs) {
+      if (this.outOfOrder++ === 0) this.firstOutOfOrder = `line ${lineNo}`;
+    } else this.lastTs = ts;
     if (h.cpu > this.maxCpu) this.maxCpu = h.cpu;
     this.events++;
     this.sink!.handle(rec);
@@ -337,8 +339,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
         if (!this.probing && hl.inBuffer < hl.written)
           this.diagnostics.add(
             "buffer_overflow",
-            "data-loss",
-            `the ring buffer was overwritten: ${hl.written} events were written but only ${hl.inBuffer} kept, so the start of the trace is missing (use a larger buffer_size_kb, or read trace_pipe)`,
+            `${hl.written} events were written but only ${hl.inBuffer} kept`,
             hl.written - hl.inBuffer,
           );
         return;
@@ -346,13 +347,7 @@ class FtraceTextSource implements TraceSource, LineCallback {
         if (this.probing) return;
         this.pendingLostCpu.push(hl.cpu);
         this.pendingLostCount.push(hl.lost);
-        this.diagnostics.add(
-          "lost_events",
-          "data-loss",
-          `the trace lost events on CPU ${hl.cpu} ("${text.trim()}"); activations spanning the loss are incomplete`,
-          hl.lost,
-          hl.cpu,
-        );
+        this.diagnostics.add("lost_events", `"${text.trim()}"`, hl.lost, hl.cpu);
         return;
       default:
         return;
@@ -402,40 +397,12 @@ class FtraceTextSource implements TraceSource, LineCallback {
 
   private finishDiagnostics(): void {
     const d = this.diagnostics;
-    if (this.unparsed > 0)
-      d.add(
-        "unparsed_lines",
-        "warning",
-        `${this.unparsed} line(s) are not ftrace events or headers and were skipped; first at ${this.firstUnparsed}`,
-        this.unparsed,
-      );
-    if (this.badPayloads > 0)
-      d.add(
-        "unparsed_payload",
-        "warning",
-        `${this.badPayloads} event(s) of a known kind had a payload that could not be read and were passed on as other events; first at ${this.firstBadPayload}`,
-        this.badPayloads,
-      );
+    if (this.unparsed > 0) d.add("unparsed_lines", `first at ${this.firstUnparsed}`, this.unparsed);
+    if (this.badPayloads > 0) d.add("unparsed_payload", `first at ${this.firstBadPayload}`, this.badPayloads);
     if (this.outOfOrder > 0)
-      d.add(
-        "events_out_of_order",
-        "warning",
-        `${this.outOfOrder} event(s) have a timestamp earlier than an event before them in the file; they were passed on in file order`,
-        this.outOfOrder,
-      );
-    if (this.ctx.stateTableSwitched)
-      d.add(
-        "prev_state_table",
-        "info",
-        "a numeric prev_state only the pre-4.14 kernel table allows appeared late in the file; earlier numeric states were read with the new table (running vs sleeping is the same in both)",
-      );
-    if (this.ctx.unknownStates > 0)
-      d.add(
-        "unknown_prev_state",
-        "warning",
-        `${this.ctx.unknownStates} sched_switch prev_state value(s) had letters not understood; taken as a blocking sleep (D)`,
-        this.ctx.unknownStates,
-      );
+      d.add("events_out_of_order", `first at ${this.firstOutOfOrder}`, this.outOfOrder);
+    if (this.ctx.stateTableSwitched) d.add("prev_state_table");
+    if (this.ctx.unknownStates > 0) d.add("unknown_prev_state", "", this.ctx.unknownStates);
   }
 
   close(): void {

@@ -164,7 +164,7 @@ export class TraceDatSource implements TraceSource {
       };
       this.symbols = meta.kallsyms ? new KallsymsTable(meta.kallsyms) : EMPTY_SYMBOLS;
       this.initialComms = parseCmdlines(meta.cmdlines);
-      for (const w of meta.warnings) this.diagnostics.add("trace_file_warning", "info", w);
+      for (const w of meta.warnings) this.diagnostics.add("trace_file_warning", w);
     } catch (e) {
       file.close();
       throw e;

@@ -88,9 +88,6 @@ export interface LiveStats {
   pollMs: number;
 }
 
-const LOST_MESSAGE =
-  "the kernel lost events (the reader fell behind the ring buffer): activations spanning the loss are incomplete; use a bigger --buffer-size or fewer events";
-
 const SLAB_PAGES = 64;
 
 const MAX_FREE_SLABS = 16;
@@ -256,8 +253,7 @@ export class LiveSource implements TraceSource {
             );
           this.diagnostics.add(
             "live_event_missing",
-            "warning",
-            `event ${p.system}:${p.event} is not available on this kernel; ${p.why} will be missing`,
+            `event ${p.system}:${p.event}: ${p.why} will be missing`,
           );
           continue;
         }
@@ -267,11 +263,7 @@ export class LiveSource implements TraceSource {
             inst.setFilter(p.system, p.event, p.filter);
           } catch (e) {
             // a filter only saves volume: run unfiltered rather than fail
-            this.diagnostics.add(
-              "live_filter_refused",
-              "info",
-              `filter on ${p.system}:${p.event} refused (${(e as Error).message}); running unfiltered`,
-            );
+            this.diagnostics.add("live_filter_refused", `${p.system}:${p.event}: ${(e as Error).message}`);
           }
         }
         inst.enableEvent(p.system, p.event);
@@ -434,8 +426,11 @@ export class LiveSource implements TraceSource {
 
   /** The merge's sink: order check, loss accounting, then the user's sink. */
   handle(rec: EventRecord): void {
-    if (rec.ts < this.lastTs) this.outOfOrder++;
-    else this.lastTs = rec.ts;
+    if (rec.ts < this.lastTs) {
+      // rare by construction (the merge's watermark); never silently reordered
+      this.outOfOrder++;
+      this.diagnostics.add("live_out_of_order", `${rec.ts - this.lastTs} ns behind`, 1, rec.cpu);
+    } else this.lastTs = rec.ts;
     if (rec.kind === EventKind.LostEvents) this.onLostFlag(rec);
     this.events++;
     this.userSink?.handle(rec);
@@ -462,7 +457,7 @@ export class LiveSource implements TraceSource {
 
   private publish(ch: CpuChannel, target: number): void {
     if (target > ch.publishedLost) {
-      this.diagnostics.add("lost_events", "data-loss", LOST_MESSAGE, target - ch.publishedLost, ch.cpu);
+      this.diagnostics.add("lost_events", "", target - ch.publishedLost, ch.cpu);
       ch.publishedLost = target;
     }
   }

@@ -3,6 +3,8 @@
 // recordValue() does (counts, total, min, max, encoding), and MetricStats' summary of a few
 // buffered samples equals the one of a histogram holding them.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { build } from "hdr-histogram-js";
 import {
@@ -15,6 +17,7 @@ import {
   SUMMARY_PERCENTILES,
 } from "../../src/analysis/histogram.ts";
 import { HISTOGRAM_AT, MetricStats } from "../../src/analysis/metric-stats.ts";
+import { repoRoot } from "../helpers/paths.ts";
 
 function lcg(seed: number): () => number {
   let s = seed;
@@ -121,4 +124,14 @@ test("MetricStats: summary before and after the histogram is built equals the hi
     assert.deepEqual([s.p50, s.p90, s.p99, s.p999, s.p9999], q, `${n} samples`);
     assert.equal(m.histogram().totalCount, n);
   }
+});
+
+test("hdr-histogram-js is pinned to the exact version whose private fields the fast paths use", () => {
+  // an upgrade must be a deliberate change of this pin, re-run against the tests above
+  const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
+  assert.match(pkg.dependencies["hdr-histogram-js"], /^\d+\.\d+\.\d+$/);
+  const installed = JSON.parse(
+    readFileSync(join(repoRoot, "node_modules/hdr-histogram-js/package.json"), "utf8"),
+  );
+  assert.equal(installed.version, pkg.dependencies["hdr-histogram-js"]);
 });

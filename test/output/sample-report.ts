@@ -108,8 +108,18 @@ export function sampleReport(): Report {
         cpu: 1,
         count: 1994,
         message: "switch-ins not recorded on this CPU were inferred",
+        details: [],
+        remedy: "",
       },
-      { key: "lost_events", severity: "data-loss", cpu: 0, count: -1, message: "events were lost" },
+      {
+        key: "lost_events",
+        severity: "data-loss",
+        cpu: 0,
+        count: -1,
+        message: "events were lost",
+        details: ["page at offset 4096"],
+        remedy: "use a bigger buffer",
+      },
     ],
   };
 }

@@ -81,8 +81,12 @@ test("header, per-thread table, counters, causes and diagnostics", () => {
   assert.match(text, /latency {10}0 {4}- {4}- {4}- {4}- {6}- {4}-/);
   // diagnostics: data loss before warnings, unknown counts said as such
   const d = lines.indexOf("diagnostics:");
+  // each entry: meaning, then its details and its remedy when it has them
   assert.equal(lines[d + 1], "  [data-loss] lost_events CPU 0 (count unknown): events were lost");
-  assert.match(lines[d + 2], /^ {2}\[warning\] inferred_switch_in CPU 1 \(x1,994\)/);
+  assert.equal(lines[d + 2], "      page at offset 4096");
+  assert.equal(lines[d + 3], "      what to do: use a bigger buffer");
+  assert.match(lines[d + 4], /^ {2}\[warning\] inferred_switch_in CPU 1 \(x1,994\)/);
+  assert.ok(!lines[d + 5], "no remedy line when there is nothing to do");
 });
 
 test("narrow terminals drop optional columns; no line ends in spaces", () => {

@@ -348,10 +348,10 @@ describe("line shapes", () => {
     const u = src.diagnostics.get("unparsed_lines");
     assert.ok(u);
     assert.equal(u.count, 2);
-    assert.match(u.message, /line 6: this is not a trace line/);
+    assert.match(u.details[0], /line 6: this is not a trace line/);
     const p = src.diagnostics.get("unparsed_payload");
     assert.equal(p?.count, 1);
-    assert.match(p!.message, /line 7:.*garbled payload/);
+    assert.match(p!.details[0], /line 7:.*garbled payload/);
   });
 });
 
@@ -366,7 +366,7 @@ describe("long lines", () => {
     );
     const u = src.diagnostics.get("unparsed_lines");
     assert.equal(u?.count, 1);
-    assert.match(u!.message, /line 3: \(a line longer than 16 MiB\)/);
+    assert.match(u!.details[0], /line 3: \(a line longer than 16 MiB\)/);
   });
 
   test("systrace HTML: a huge JSON block line is passed over in small chunks", async () => {

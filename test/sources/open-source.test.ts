@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -13,8 +13,15 @@ const skip = existsSync(publicTraces) ? false : "shared traces not available";
 
 describe("openSource", () => {
   it("detects trace.dat by content, whatever the name", { skip }, async () => {
-    const src = await openSource(join(publicTraces, "trappy_trace_idle.v6.dat"));
-    assert.equal(src.info.kind, "trace.dat");
+    // a name that says nothing (and one that says the wrong thing): only the content can tell
+    for (const name of ["recording", "recording.txt"]) {
+      const p = join(tmp, name);
+      copyFileSync(join(publicTraces, "trappy_trace_idle.v6.dat"), p);
+      const s = await openSource(p);
+      assert.equal(s.info.kind, "trace.dat", name);
+      s.close();
+    }
+    const src = await openSource(join(tmp, "recording"));
     let n = 0;
     await src.run({ handle: () => n++ });
     assert.equal(n, 43);

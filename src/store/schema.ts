@@ -1,0 +1,77 @@
+// The run database's schema, as migrations: MIGRATIONS[i] takes a database from
+// user_version i to i + 1. Append a migration for every change; never edit one that has
+// shipped (databases in the field are at its version).
+//
+// runs     one row per stored run: where and when, what was selected, the SLO bounds, the
+//          report's source, diagnostics and IRQ-line durations (JSON)
+// tasks    one row per task of a run, in report order (idx): identity, policy, counters, the
+//          worst windows (zstd-compressed JSON, events one line each) and worst lists (JSON)
+// metrics  one row per task and metric: the summary's aggregates, the SLO verdict and the
+//          HDR histogram (HdrHistogram V2 encoding, src/store/histogram-codec.ts)
+//
+// Timestamps (max_at, first_at, worst_at) are trace timestamps in ns, 64-bit integers.
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    -- AUTOINCREMENT: the id of a removed run is never given to another one
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    origin      TEXT    NOT NULL,          -- record | serve
+    host        TEXT    NOT NULL,
+    kernel      TEXT    NOT NULL,          -- uname -r and machine
+    preemption  TEXT    NOT NULL,          -- preemption model
+    selection   TEXT    NOT NULL,
+    slo         TEXT    NOT NULL,          -- JSON bounds in ns by metric key
+    started_at  INTEGER NOT NULL,          -- wall clock, ms since the epoch
+    ended_at    INTEGER NOT NULL,
+    command     TEXT,                      -- JSON argv of a launched command
+    version     TEXT    NOT NULL,          -- rtscope version that made the report
+    source      TEXT    NOT NULL,          -- JSON: the report's source
+    diagnostics TEXT    NOT NULL,          -- JSON
+    irq_lines   TEXT                       -- JSON
+  );
+  CREATE TABLE tasks (
+    run_id               INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    idx                  INTEGER NOT NULL,
+    tid                  INTEGER NOT NULL,
+    tgid                 INTEGER NOT NULL,
+    comm                 TEXT    NOT NULL,
+    policy               TEXT    NOT NULL,
+    prio                 INTEGER NOT NULL,
+    wakeups              INTEGER NOT NULL,
+    voluntary_switches   INTEGER NOT NULL,
+    involuntary_switches INTEGER NOT NULL,
+    migrations           INTEGER NOT NULL,
+    runtime              INTEGER NOT NULL,
+    incomplete           INTEGER NOT NULL,
+    worst                BLOB,             -- zstd(JSON { metric: window })
+    worst_list           TEXT,             -- JSON { metric: [{value, start, end, cpu}] }
+    PRIMARY KEY (run_id, idx)
+  );
+  CREATE TABLE metrics (
+    run_id     INTEGER NOT NULL,
+    task_idx   INTEGER NOT NULL,
+    metric     TEXT    NOT NULL,
+    count      INTEGER NOT NULL,
+    min        INTEGER NOT NULL,
+    mean       INTEGER NOT NULL,
+    max        INTEGER NOT NULL,
+    max_at     INTEGER NOT NULL,
+    p50        INTEGER NOT NULL,
+    p90        INTEGER NOT NULL,
+    p99        INTEGER NOT NULL,
+    p999       INTEGER NOT NULL,
+    p9999      INTEGER NOT NULL,
+    inferred   INTEGER NOT NULL,
+    slo_bound  INTEGER,                    -- NULL: no bound; then the three below are NULL too
+    violations INTEGER,
+    first_at   INTEGER,
+    worst_at   INTEGER,
+    parts      TEXT,                       -- JSON: timer {irq, thread}, irq {hardirq, wakeup, handling}
+    histogram  BLOB,
+    PRIMARY KEY (run_id, task_idx, metric),
+    FOREIGN KEY (run_id, task_idx) REFERENCES tasks(run_id, idx) ON DELETE CASCADE
+  );
+  CREATE INDEX runs_started ON runs(started_at);
+  `,
+];
