@@ -114,11 +114,13 @@ try {
       nextMinute++;
     }
   }
+  // the first minutes are start-up (JIT, V8 heap growing to its working size): the slope
+  // over the whole run and over its second half
   const from = xs.length > 2 ? 1 : 0;
-  const s = slope(xs.slice(from), ys.slice(from));
-  console.log(
-    `rss slope (minutes ${xs[from]}..${xs[xs.length - 1]}): ${s.toFixed(1)} KiB/min; first ${ys[0]} KiB, last ${ys[ys.length - 1]} KiB`,
-  );
+  const half = Math.floor(xs.length / 2);
+  const line = (a: number) =>
+    `rss slope (minutes ${xs[a]}..${xs[xs.length - 1]}): ${slope(xs.slice(a), ys.slice(a)).toFixed(1)} KiB/min`;
+  console.log(`${line(from)}; ${line(half)}; first ${ys[0]} KiB, last ${ys[ys.length - 1]} KiB`);
 } finally {
   load?.kill("SIGTERM");
   serve?.kill("SIGTERM");

@@ -15,6 +15,7 @@ import { defaultSocketPath, listenUnix } from "../server/socket.ts";
 import { DEFAULT_MAX_STREAM_CLIENTS, EventStream } from "../server/stream.ts";
 import { taskSummary } from "../server/views.ts";
 import { DEFAULT_BUFFER_SIZE_KB } from "../sources/tracefs-live.ts";
+import { defaultDbPath, RunStore, StoreError } from "../store/run-store.ts";
 import { onCleanup } from "../tracefs/cleanup.ts";
 import { removeStaleInstances } from "../tracefs/instance.ts";
 import { findTracefs } from "../tracefs/tracefs-root.ts";
@@ -59,6 +60,12 @@ Listening:
                          are summed into one series labelled _other)
   --max-stream-clients N event-stream clients at once (default ${DEFAULT_MAX_STREAM_CLIENTS})
 
+Run history:
+  --db PATH              the run database (default ${defaultDbPath()}); at the end
+                         (SIGTERM/SIGINT, --duration) the run is stored there: its tasks,
+                         histograms and worst windows (rtscope runs list, GET /api/runs)
+  --no-store             do not store the run
+
 Live capture:
   --duration TIME        stop after TIME (default: until SIGTERM/SIGINT)
   --buffer-size KB       per-CPU ring buffer in KiB (default ${DEFAULT_BUFFER_SIZE_KB})
@@ -97,6 +104,8 @@ const OPTIONS = {
   "allow-host": { type: "string", multiple: true },
   "max-series-threads": { type: "string" },
   "max-stream-clients": { type: "string" },
+  db: { type: "string" },
+  "no-store": { type: "boolean" },
 } as const;
 
 interface ListenAddress {
@@ -176,7 +185,21 @@ export async function run(argv: string[]): Promise<number> {
 
   // a daemon killed with SIGKILL left its instance: say what is cleaned up
   const stale = removeStaleInstances(findTracefs());
-  for (const name of stale.removed) process.stderr.write(`rtscope serve: removed the stale tracefs instance ${name}\n`);
+  for (const name of stale.removed)
+    process.stderr.write(`rtscope serve: removed the stale tracefs instance ${name}\n`);
+  let store: RunStore | null = null;
+  let storeProblem = "--no-store";
+  if (values["no-store"] !== true) {
+    const db = values.db ?? defaultDbPath();
+    try {
+      store = RunStore.open(db);
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+      // the capture matters more than its history: go on without storing
+      storeProblem = e.message;
+      process.stderr.write(`rtscope serve: runs will not be stored: ${e.message}\n`);
+    }
+  }
   const daemon = Daemon.start({
     live,
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], "serve"),
@@ -189,7 +212,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`rtscope serve: ${p.message}\n`);
     stream.send("tracefs", p);
   };
-  const api = buildApi({ daemon, metrics, stream, policy });
+  const api = buildApi({ daemon, metrics, stream, policy, store, storeProblem });
   let unixServer: Server | null = null;
   let unregisterSocket = () => {};
   const tick = setInterval(() => {
@@ -228,11 +251,26 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(
       `rtscope serve: listening on ${where.join(" and ")} (tracefs instance ${daemon.run.session.source.instance.path})\n`,
     );
-    await daemon.finished;
-    process.stderr.write(
-      `rtscope serve: stopped (${daemon.run.session.stopReason ?? "end"}); ${daemon.list().length} task(s) were tracked\n`,
-    );
-    return 0;
+    const report = await daemon.finished;
+    const stopped = `rtscope serve: stopped (${daemon.run.session.stopReason ?? "end"}); ${daemon.list().length} task(s) tracked`;
+    if (store === null) {
+      process.stderr.write(`${stopped}\n`);
+      return 0;
+    }
+    try {
+      const run = daemon.runReport(report);
+      const id = store.saveRun({
+        report: run.report,
+        meta: { origin: "serve", startedAt: daemon.startedAt, endedAt: Date.now() },
+        histogram: run.histogram,
+      });
+      process.stderr.write(`${stopped}, stored as run ${id} in ${store.path}\n`);
+      return 0;
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+      process.stderr.write(`${stopped}; the run was not stored: ${e.message}\n`);
+      return 2;
+    }
   } finally {
     clearInterval(tick);
     daemon.stop();
@@ -245,5 +283,6 @@ export async function run(argv: string[]): Promise<number> {
     await api.app.close();
     // closing the server unlinks its socket; the cleanup covers a forced exit
     unregisterSocket();
+    store?.close();
   }
 }

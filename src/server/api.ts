@@ -13,11 +13,12 @@ import type { WindowRole } from "../analysis/worst-windows.ts";
 import { mergeWindowEvents } from "../analysis/worst-windows.ts";
 import { METRIC_KEYS, type MetricKey } from "../model/report.ts";
 import { parseDuration } from "../model/units.ts";
-import { stringifyJson } from "../output/json-report.ts";
+import { reportToJsonObject, stringifyJson } from "../output/json-report.ts";
 import { formatPerfettoText } from "../output/perfetto-text.ts";
 import { writeTraceDat } from "../output/trace-dat-writer.ts";
 import { formatWindowsJson } from "../output/window-json.ts";
 import { formatWorstWindow } from "../output/window-text.ts";
+import type { RunStore } from "../store/run-store.ts";
 import { type AccessPolicy, checkAccess } from "./access.ts";
 import { type Daemon, DaemonError } from "./daemon.ts";
 import type { DaemonMetrics } from "./metrics.ts";
@@ -86,6 +87,9 @@ const COMPARE_QUERY = {
 
 export interface ApiOptions {
   daemon: Daemon;
+  /** the run history, null when it could not be opened (`storeProblem` says why) or --no-store */
+  store: RunStore | null;
+  storeProblem: string;
   metrics: DaemonMetrics;
   stream: EventStream;
   policy: AccessPolicy;
@@ -160,6 +164,10 @@ export function parseBound(v: number | string): number {
 
 export function buildApi(o: ApiOptions): Api {
   const { daemon: d, metrics, stream, policy } = o;
+  const store = (): RunStore => {
+    if (o.store === null) throw new DaemonError(503, `no run history: ${o.storeProblem}`);
+    return o.store;
+  };
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
   const unixSockets = new WeakSet<Socket>();
   const app = Fastify({
@@ -325,12 +333,18 @@ export function buildApi(o: ApiOptions): Api {
     },
   );
 
-  const noStore = async () => {
-    throw new DaemonError(503, "run history is not available in this build (no run store)");
-  };
-  app.get("/api/runs", { schema: { querystring: NO_QUERY } }, noStore);
-  app.get("/api/runs/:id", { schema: { params: RUN_PARAMS, querystring: NO_QUERY } }, noStore);
-  app.get("/api/compare", { schema: { querystring: COMPARE_QUERY } }, noStore);
+  app.get("/api/runs", { schema: { querystring: NO_QUERY } }, async (_req, reply) =>
+    send(reply, 200, { runs: store().listRuns() }),
+  );
+  app.get("/api/runs/:id", { schema: { params: RUN_PARAMS, querystring: NO_QUERY } }, async (req, reply) => {
+    const id = Number((req.params as { id: string }).id);
+    const run = store().getRun(id);
+    if (run === undefined) throw new DaemonError(404, `no run ${id} in ${store().path}`);
+    return send(reply, 200, { id: run.id, meta: run.meta, report: reportToJsonObject(run.report) });
+  });
+  app.get("/api/compare", { schema: { querystring: COMPARE_QUERY } }, async () => {
+    throw new DaemonError(503, "compare is not available in this build");
+  });
 
   app.get("/api/stream", { schema: { querystring: NO_QUERY } }, async (req, reply) => {
     if (stream.full)

@@ -264,6 +264,25 @@ export class Daemon {
     return best;
   }
 
+  /**
+   * The run as the store keeps it: the capture's report with the tasks the daemon tracks
+   * at the end (live ones as they are, exited ones frozen; deleted ones were handed over at
+   * `del`), and their histograms.
+   */
+  runReport(report: Report): {
+    report: Report;
+    histogram: (t: TaskReport, index: number, m: MetricKey) => Histogram | undefined;
+  } {
+    const threads = this.entries.flatMap((e) => this.threadStats(e));
+    const selection = this.entries
+      .map((e) => `${e.scope === "process" ? "--tgid" : "--pid"} ${e.pid}`)
+      .join(" ");
+    return {
+      report: { ...report, selection: selection || "no tasks", tasks: threads.map((t) => t.report) },
+      histogram: (_t, index, m) => threads[index]?.histograms[METRIC_KEYS.indexOf(m)],
+    };
+  }
+
   // --- once a second ----------------------------------------------------------------------
 
   /** Exits /proc shows (an exit event may be lost), freezing, the tracefs check. */

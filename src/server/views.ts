@@ -40,6 +40,8 @@ export interface TaskSummary {
   addedAt: string;
   exitedAt?: string;
   threads: number;
+  /** activations of its threads cut by lost events (never samples) */
+  incomplete: number;
   slo: Partial<Record<MetricKey, number>>;
   metrics: Partial<Record<MetricKey, MetricRow>>;
 }
@@ -73,6 +75,7 @@ export function taskSummary(e: TaskEntry, threads: readonly ThreadStats[]): Task
     exited: e.exited,
     addedAt: new Date(e.addedAt).toISOString(),
     threads: threads.length,
+    incomplete: threads.reduce((n, th) => n + th.report.counters.incomplete, 0),
     slo: { ...e.slo },
     metrics,
   };

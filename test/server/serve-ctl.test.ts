@@ -83,11 +83,12 @@ describe("serve + ctl on cyclictest", { skip }, () => {
         assert.equal(99 - task.prio, 80, "rtprio 80");
         const timer = task.metrics.timer;
         // one timer sample per cycle cyclictest counted; its first sleep starts before the
-        // loop counts (no cycle), so rtscope may see at most one more
-        assert.ok(
-          timer.count >= t.cycles && timer.count <= t.cycles + 1,
-          `thread ${t.tid}: ${timer.count} timer samples for ${t.cycles} cycles`,
-        );
+        // loop counts (no cycle), so rtscope may see one more; an activation cut by lost
+        // events (the machine is shared) is counted as incomplete, never as a sample
+        const msg = `thread ${t.tid}: ${timer.count} timer samples, ${task.counters.incomplete} cut, for ${t.cycles} cycles (capture lost ${detail.capture.lostEvents} events)`;
+        assert.ok(timer.count <= t.cycles + 1, msg);
+        assert.ok(timer.count + task.counters.incomplete >= t.cycles, msg);
+        if (detail.capture.lostEvents === 0) assert.ok(timer.count >= t.cycles, msg);
         // cyclictest saw every cycle at >= its Min us: with Min >= 2 every sample is over 1 us
         if (t.min >= 2)
           assert.equal(timer.slo.violations, timer.count, `thread ${t.tid}: every sample over 1 us`);

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { repoRoot } from "../helpers/paths.ts";
 import { trackPid } from "../live/live-helpers.ts";
 
@@ -30,6 +30,9 @@ export function tempDir(prefix: string): string {
 export async function startServe(socket: string, extra: string[] = []): Promise<Served> {
   const args = [MAIN, "serve", "--socket", socket];
   if (!extra.includes("--listen")) args.push("--listen", "127.0.0.1:0");
+  // never the system's database: one next to the socket
+  if (!extra.includes("--db") && !extra.includes("--no-store"))
+    args.push("--db", join(dirname(socket), "rtscope.db"));
   const child = spawn(process.execPath, [...args, ...extra], { stdio: ["ignore", "ignore", "pipe"] });
   if (child.pid) trackPid(child.pid);
   let err = "";
