@@ -232,7 +232,10 @@ export interface LiveRunOptions {
    */
   windows?: boolean;
   /** a daemon's analysis hooks (its empty selection tracks nothing; tasks come and go) */
-  analysis?: Pick<AnalysisOptions, "emptyMeansAll" | "onTracked" | "onExit" | "observeViolations">;
+  analysis?: Pick<
+    AnalysisOptions,
+    "emptyMeansAll" | "onTracked" | "onExit" | "observeViolations" | "taskInfo"
+  >;
   /** the observer the analysis calls, given the window capture's (a daemon filters and taps it) */
   observer?: (windows: SampleObserver | undefined) => SampleObserver | undefined;
 }

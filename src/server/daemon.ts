@@ -14,6 +14,7 @@
 // violations count from the change on. A task added with `trace` gets worst-case windows
 // (the flight recorder runs for the whole capture; only traced threads' samples are copied).
 
+import { readdirSync } from "node:fs";
 import type { Histogram } from "hdr-histogram-js";
 import type { Analysis } from "../analysis/analyze.ts";
 import type { SampleEvent, SampleObserver } from "../analysis/sample-observer.ts";
@@ -30,7 +31,7 @@ import {
 } from "../model/report.ts";
 import { emptySelection, type Selection } from "../model/selection.ts";
 import { absoluteTs } from "../model/units.ts";
-import { procIdentity } from "../tracefs/proc-tasks.ts";
+import { procIdentity, procTaskInfo } from "../tracefs/proc-tasks.ts";
 import { TracefsWatch } from "./tracefs-watch.ts";
 
 export type Scope = "thread" | "process";
@@ -48,6 +49,8 @@ export class DaemonError extends Error {
 export const MAX_EXITED = 64;
 /** Thread states one task keeps (a process that churns threads drops its oldest exited ones). */
 export const MAX_THREADS_PER_TASK = 1024;
+/** Thread ids remembered for thread groups (a process churning threads does not grow it without end). */
+const MAX_SEEN_THREADS = 65536;
 /** How long after an exit the final statistics are frozen (the last events are still being read). */
 const FREEZE_DELAY_MS = 1000;
 
@@ -106,6 +109,8 @@ export class Daemon {
   private readonly ownerOf = new Map<TaskState, TaskEntry>();
   private readonly traced = new Set<TaskState>();
   private readonly exitedThreads = new WeakSet<TaskState>();
+  /** tid → tgid of the tracked processes' threads, as /proc listed them (bounded) */
+  private readonly seenThreads = new Map<number, number>();
 
   private constructor(o: DaemonOptions) {
     this.run = startLiveRun({
@@ -117,6 +122,9 @@ export class Daemon {
       command: [],
       window: o.window,
       analysis: {
+        // a thread gone before its fork event is read (the reader lags under load) has no
+        // /proc entry: the tgid the daemon saw it under, once a second, stands in
+        taskInfo: (tid) => procTaskInfo(tid) ?? this.threadGroupOf(tid),
         emptyMeansAll: false,
         observeViolations: true,
         onTracked: (t) => this.onTracked(t),
@@ -184,6 +192,7 @@ export class Daemon {
     };
     this.entries.push(e);
     this.analysis.addSelection(selection);
+    if (scope === "process") this.learnThreads(e);
     return e;
   }
 
@@ -285,9 +294,10 @@ export class Daemon {
 
   // --- once a second ----------------------------------------------------------------------
 
-  /** Exits /proc shows (an exit event may be lost), freezing, the tracefs check. */
+  /** Exits /proc shows (an exit event may be lost), freezing, threads, the tracefs check. */
   tick(now = Date.now()): void {
     for (const e of this.entries) {
+      if (!e.exited && e.scope === "process") this.learnThreads(e);
       if (!e.exited) {
         const id = procIdentity(e.pid);
         if (id === undefined || id.startTime !== e.startTime) {
@@ -298,6 +308,31 @@ export class Daemon {
     }
     this.dropOldExited();
     this.watch.check();
+  }
+
+  /**
+   * Notes the threads /proc lists for a tracked process, and hands the analysis the group
+   * of threads it met without knowing it (their /proc entry was gone when it read it).
+   */
+  private learnThreads(e: TaskEntry): void {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${e.pid}/task`);
+    } catch {
+      return;
+    }
+    if (this.seenThreads.size > MAX_SEEN_THREADS) this.seenThreads.clear();
+    for (const name of tids) {
+      const tid = Number(name);
+      this.seenThreads.set(tid, e.pid);
+      const t = this.analysis.table.get(tid);
+      if (t !== undefined && !t.tgidKnown && !t.tracked) this.analysis.table.setTgid(t, e.pid);
+    }
+  }
+
+  private threadGroupOf(tid: number): { tgid: number } | undefined {
+    const tgid = this.seenThreads.get(tid);
+    return tgid === undefined ? undefined : { tgid };
   }
 
   private markExited(e: TaskEntry, now = Date.now()): void {

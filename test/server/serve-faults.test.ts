@@ -160,8 +160,9 @@ describe("daemon faults", { skip: skipLive }, () => {
 
       const again = await startServe(socket);
       try {
-        assert.match(again.stderr(), new RegExp(`removed the stale tracefs instance ${stale}`));
-        assert.ok(!existsSync(join(INSTANCES, stale)));
+        // the new daemon removed it, or another rtscope on this machine did first (each live
+        // rtscope removes instances of dead owners when it starts)
+        assert.ok(!existsSync(join(INSTANCES, stale)), `${stale} still there: ${again.stderr()}`);
         const runs = (await raw({ socket, path: "/api/runs" })).json().runs;
         assert.equal(runs.length, 1, "the first daemon's run");
         assert.equal(runs[0].origin, "serve");
