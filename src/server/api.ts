@@ -20,7 +20,7 @@ import { formatWindowsJson } from "../output/window-json.ts";
 import { formatWorstWindow } from "../output/window-text.ts";
 import type { RunStore } from "../store/run-store.ts";
 import { type AccessPolicy, checkAccess } from "./access.ts";
-import { type Daemon, DaemonError } from "./daemon.ts";
+import { type Daemon, DaemonError, type TaskEntry } from "./daemon.ts";
 import type { DaemonMetrics } from "./metrics.ts";
 import type { EventStream } from "./stream.ts";
 import { taskDetail, taskSummary } from "./views.ts";
@@ -164,6 +164,7 @@ export function parseBound(v: number | string): number {
 
 export function buildApi(o: ApiOptions): Api {
   const { daemon: d, metrics, stream, policy } = o;
+  const summaryOf = (e: TaskEntry) => taskSummary(e, d.threadStats(e));
   const store = (): RunStore => {
     if (o.store === null) throw new DaemonError(503, `no run history: ${o.storeProblem}`);
     return o.store;
@@ -236,7 +237,7 @@ export function buildApi(o: ApiOptions): Api {
   });
 
   app.get("/api/tasks", { schema: { querystring: NO_QUERY } }, async (_req, reply) =>
-    send(reply, 200, { tasks: d.list().map((e) => taskSummary(e, d.threadStats(e))) }),
+    send(reply, 200, { tasks: d.list().map((e) => summaryOf(e)) }),
   );
 
   app.post("/api/tasks", { schema: { body: ADD_BODY, querystring: NO_QUERY } }, async (req, reply) => {
@@ -267,7 +268,7 @@ export function buildApi(o: ApiOptions): Api {
     async (req, reply) => {
       const bound = parseBound((req.body as { bound: number | string }).bound);
       const e = d.setSlo(pidOf(req), (req.params as { metric: MetricKey }).metric, bound);
-      return send(reply, 200, taskSummary(e, d.threadStats(e)));
+      return send(reply, 200, summaryOf(e));
     },
   );
 
@@ -279,7 +280,7 @@ export function buildApi(o: ApiOptions): Api {
       const e = d.entry(pidOf(req));
       if (e.slo[metric] === undefined) throw new DaemonError(404, `pid ${e.pid} has no ${metric} bound`);
       d.setSlo(e.pid, metric, undefined);
-      return send(reply, 200, taskSummary(e, d.threadStats(e)));
+      return send(reply, 200, summaryOf(e));
     },
   );
 

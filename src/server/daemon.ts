@@ -326,7 +326,9 @@ export class Daemon {
       const tid = Number(name);
       this.seenThreads.set(tid, e.pid);
       const t = this.analysis.table.get(tid);
-      if (t !== undefined && !t.tgidKnown && !t.tracked) this.analysis.table.setTgid(t, e.pid);
+      // /proc is authoritative for a live thread: a state made from a lost fork event, or
+      // left by an earlier thread with this tid, may carry another group
+      if (t !== undefined && t.tgid !== e.pid && !t.tracked) this.analysis.table.setTgid(t, e.pid);
     }
   }
 
@@ -374,6 +376,12 @@ export class Daemon {
   // --- analysis hooks (called from the pipeline) ------------------------------------------
 
   private onTracked(t: TaskState): void {
+    // a thread that has exited belongs to the task it was part of, never to a new task
+    // that reuses its process id (re-adding a pid re-selects the states of its tgid)
+    if (this.exitedThreads.has(t)) {
+      this.analysis.stopTracking(t);
+      return;
+    }
     let owner: TaskEntry | undefined;
     for (const e of this.entries) {
       if (e.exited) continue;
