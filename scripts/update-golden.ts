@@ -4,8 +4,8 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { repoRoot, sharedAvailable } from "../test/helpers/paths.ts";
 import { GOLDEN_FILES, type GoldenSummary, goldenPath, goldenRun } from "../test/golden/golden-summary.ts";
+import { repoRoot, sharedAvailable } from "../test/helpers/paths.ts";
 
 if (!sharedAvailable()) {
   console.error("update-golden: ../shared/traces is missing; the golden traces live there");
@@ -22,5 +22,7 @@ for (const f of GOLDEN_FILES) {
 }
 writeFileSync(goldenPath, `${JSON.stringify(out, null, 1)}\n`);
 // in the project's formatting, so that the lint passes and the diff shows only changed values
-execFileSync(join(repoRoot, "node_modules/.bin/biome"), ["format", "--write", goldenPath], { stdio: "ignore" });
+execFileSync(join(repoRoot, "node_modules/.bin/biome"), ["format", "--write", goldenPath], {
+  stdio: "ignore",
+});
 console.log(`update-golden: wrote ${goldenPath} (${Object.keys(out).length} traces)`);

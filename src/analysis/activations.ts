@@ -124,6 +124,14 @@ export class Activations implements Analyzer {
   lostUnknown = 0;
   lostRecords = 0;
   migrateEventsSeen = false;
+  /**
+   * Samples count only when they end inside [countFromTs, countUntilTs) (relative ns). The
+   * state machines run on outside the span, so an activation that begins before it and ends
+   * inside is measured whole: `admit` feeds one stream to a baseline analysis and a
+   * with-newcomer analysis split at the newcomer's start, with no gap between them.
+   */
+  countFromTs = Number.NEGATIVE_INFINITY;
+  countUntilTs = Number.POSITIVE_INFINITY;
   /** which event kinds the stream carried at all (for "record with X enabled" diagnostics) */
   readonly kindSeen = new Uint8Array(EVENT_KIND_COUNT);
 
@@ -616,6 +624,7 @@ export class Activations implements Analyzer {
     b: number,
     c: number,
   ): void {
+    if (end < this.countFromTs || end >= this.countUntilTs) return;
     let s = t.metrics[m];
     if (s === null) {
       s = new MetricStats(this.cfg.worstN, PART_COUNTS[m], this.boundFor(t, m), this.histogramBudget);

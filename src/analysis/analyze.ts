@@ -205,6 +205,15 @@ export class Analysis {
     t.metrics[m]?.setBound(this.activations.boundFor(t, m));
   }
 
+  /**
+   * Counts only samples that end in [fromTs, untilTs) (relative ns; the activations go on
+   * outside it): two analyses of one stream split at one instant, as `admit` does.
+   */
+  countSamplesBetween(fromTs: number, untilTs: number): void {
+    this.activations.countFromTs = fromTs;
+    this.activations.countUntilTs = untilTs;
+  }
+
   /** Bounds in force (global). */
   slo(): SloBounds {
     return { ...this.opts.slo };

@@ -7,11 +7,19 @@
 //
 // - before the task is woken (timer: expiry → hrtimer_expire_entry is the IRQ part; irq:
 //   irq_handler_entry → exit is the hard-IRQ part);
-// - while the task is runnable but not running, the context of the CPU it waits on:
-//   hard IRQ (per line), softirq (per vector), the idle task (idle exit), a thread of
-//   higher priority (thread interference), a thread of equal/lower priority (blocking:
-//   it kept the CPU, non-preemptible kernel or preemption/IRQs off), or, right after a
-//   wakeup on another CPU or onto another CPU's queue, migration;
+// - while the task is runnable but not running, the context of the CPU whose queue it is
+//   on: hard IRQ (per line), softirq (per vector), the idle task (idle exit), a thread of
+//   higher priority (thread interference), a SCHED_OTHER thread the fair server ran ahead
+//   of the RT task (fair server), a thread of equal/lower priority (blocking: it kept the
+//   CPU, non-preemptible kernel or preemption/IRQs off), or nothing known (unknown: no
+//   event tells that CPU's state). The queue is the one the wakeup put the task on
+//   (target_cpu; a sched_migrate_task before sched_wakeup is that placement, not a move)
+//   until a sched_migrate_task after the wakeup moves it (RT push/pull, load balancing):
+//   from then on the destination's context counts, and only a pull (the destination CPU
+//   moving the task itself, in its scheduler) is migration. The state of a CPU at the
+//   wakeup comes from its events before it; one whose last event is older than the
+//   window's margin is taken as known only when its next event agrees (same task);
+//   otherwise it is unknown until that event, never guessed;
 // - while the task runs (response/relief/irq handling): its own run time, minus the IRQs
 //   and softirqs that hit it; when preempted, the preempting context; when asleep inside a
 //   relief cycle (non-timer sleep), sleep.
@@ -35,6 +43,11 @@ export interface CauseInput {
   runCpu: number;
   /** the switch-in ending the scheduling-latency part, NaN if unknown */
   switchInTs: number;
+  /**
+   * where the window starts (relative ns, the wakeup minus the margin): a CPU whose last
+   * event is older has no known state unless its next event agrees. Absent: every event counts.
+   */
+  fromTs?: number;
   comm(tid: number): string;
   irqName(irq: number): string;
 }
@@ -51,9 +64,26 @@ export interface Preemption {
   time: number;
 }
 
+/** Who woke the task and where it went (relative ns); see WakeInfo in the report model. */
+export interface WakeSummary {
+  /** "sched_waking" | "sched_wakeup_new" | "sched_wakeup": the event naming the waker */
+  event: string;
+  wakerTid: number;
+  wakerCpu: number;
+  /** IRQ, softirq or hrtimer callback the waker ran in ("" for task context) */
+  context: string;
+  /** target_cpu of the wakeup (-1 when no sched_wakeup of the task is in the window) */
+  ontoCpu: number;
+  /** the CPU select_task_rq moved it from at the wakeup, -1 when not moved */
+  placedFrom: number;
+  migrations: { ts: number; from: number; to: number; by: number }[];
+}
+
 export interface CauseBreakdown {
   /** additive parts; `time`s sum to end - start */
   causes: Cause[];
+  /** absent when the task's wakeup event is not in the window */
+  wake?: WakeSummary;
   /** response/relief/irq: switch-outs of the running task while still runnable */
   preemptions: Preemption[];
   /** metric-specific split: timer {irq, thread}; irq {hardirq, wakeup, handling}; others {latency, running...} */
@@ -76,6 +106,15 @@ const NAME_WAKING_HANDLER = 9;
 const NAME_MIGRATION = 10;
 const NAME_RETURN = 11;
 const NAME_SLEEP = 12;
+const NAME_FAIR_SERVER = 13;
+const NAME_UNKNOWN = 14;
+const NAME_WAKEUP_PATH = 15;
+
+// common_flags bits (include/linux/trace_events.h)
+const FLAG_HARDIRQ = 0x08;
+const FLAG_SOFTIRQ = 0x10;
+/** kernel prio of the first SCHED_OTHER level: below it RT and deadline */
+const FAIR_PRIO = 100;
 
 // Task states of the sweep.
 const PRE = 0;
@@ -90,24 +129,16 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
   // own: with loads from the input object inside the loops, and several loops in one
   // function, the optimized code deoptimized on nearly every window (an input map that
   // varies; a later loop with no type feedback yet when an earlier one was optimized).
-  const { start, end, tid, wakeTs, wakeCpu, runCpu, switchInTs, metric } = inp;
+  const { start, end, tid, wakeTs, wakeCpu, metric } = inp;
   const prioOf = prioTable(ev);
-  const curTid = new Map<number, number>();
-  const hardirq = new Map<number, number>();
-  const softirq = new Map<number, number>();
-  firstContext(ev, curTid, hardirq, softirq);
-  const wakeTarget = wakeTargetOf(ev, tid, wakeTs);
-  const remoteWake = wakeCpu !== runCpu || (wakeTarget >= 0 && wakeTarget !== runCpu);
-  let migrationEnd = wakeTs;
-  if (remoteWake) {
-    migrationEnd = migrationEndOf(ev, tid, wakeTs, runCpu, wakeTarget);
-    if (!Number.isNaN(switchInTs)) migrationEnd = Math.min(migrationEnd, switchInTs);
-  }
+  const wake = wakeEventsOf(ev, tid, wakeTs, Number.isNaN(inp.switchInTs) ? end : inp.switchInTs);
+  const wakerCpu = wake.waker >= 0 ? ev.cpu[wake.waker] : wakeCpu;
+  const unknownUntil = staleCpus(ev, inp.fromTs ?? Number.NEGATIVE_INFINITY, tid);
   // timer: the IRQ part ends at the hrtimer_expire_entry that woke the task
   let irqPartEnd = start;
-  let timerCpu = wakeCpu;
+  let timerCpu = wakerCpu;
   if (metric === "timer") {
-    const at = timerExpiryEntry(ev, wakeTs, wakeCpu);
+    const at = timerExpiryEntry(ev, wakeTs, wakerCpu);
     if (at >= 0) {
       irqPartEnd = ev.ts[at];
       timerCpu = ev.cpu[at];
@@ -125,11 +156,9 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
 
   return new CauseSweep(inp, {
     prioOf,
-    curTid,
-    hardirq,
-    softirq,
-    remoteWake,
-    migrationEnd,
+    wake,
+    wakerCpu,
+    unknownUntil,
     irqPartEnd,
     timerCpu,
     hardPartEnd,
@@ -137,69 +166,128 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
   }).run();
 }
 
-/** tid → last known prio in the window (switch and wakeup events carry it). */
+/**
+ * tid → first prio the window shows (switch and wakeup events carry it): a thread's prio for
+ * the time before the sweep has seen it (later, the sweep's own prioNow holds the prio as of
+ * then; a thread may change its policy meanwhile, as a new cyclictest thread does).
+ */
 function prioTable(ev: EventColumns): Map<number, number> {
   const prioOf = new Map<number, number>();
+  const note = (tid: number, prio: number) => {
+    if (!prioOf.has(tid)) prioOf.set(tid, prio);
+  };
   for (let i = 0; i < ev.length; i++) {
     const k = ev.kind[i];
     if (k === EventKind.SchedSwitch) {
-      prioOf.set(ev.a[i], ev.b[i]);
-      prioOf.set(ev.d[i], ev.e[i]);
+      note(ev.a[i], ev.b[i]);
+      note(ev.d[i], ev.e[i]);
     } else if (k === EventKind.SchedWakeup || k === EventKind.SchedWaking || k === EventKind.SchedWakeupNew) {
-      prioOf.set(ev.a[i], ev.b[i]);
+      note(ev.a[i], ev.b[i]);
     }
   }
   return prioOf;
 }
 
-/** Per-CPU context (current tid, hard IRQ, softirq) from each CPU's first event in the window. */
-function firstContext(
-  ev: EventColumns,
-  curTid: Map<number, number>,
-  hardirq: Map<number, number>,
-  softirq: Map<number, number>,
-): void {
+/** The events of the task's wakeup (indexes into the window, -1 when absent). */
+interface WakeEvents {
+  /** the activation's own event (at wakeTs) */
+  at: number;
+  /** sched_wakeup / sched_wakeup_new: the task is on a run queue from here */
+  queue: number;
+  /** the event whose context is the waker: sched_waking, else `queue`, else `at` */
+  waker: number;
+  /** CPU the task was queued on (target_cpu), -1 unknown */
+  onto: number;
+  /** the CPU the wakeup's placement moved it from, -1 when not moved */
+  placedFrom: number;
+}
+
+function isWakeKind(k: number): boolean {
+  return k === EventKind.SchedWakeup || k === EventKind.SchedWaking || k === EventKind.SchedWakeupNew;
+}
+
+/**
+ * Finds the task's wakeup in the window. In the kernel, try_to_wake_up() writes sched_waking
+ * in the waker's context, then select_task_rq() may pick another CPU (set_task_cpu() writes
+ * sched_migrate_task), then the task is queued: sched_wakeup is written by the waker, or, when
+ * the wakeup is queued to a remote CPU, on that CPU from its IPI (common_pid whatever ran
+ * there, often the idle task). wake_up_new_task() places a new task with no migrate event and
+ * writes sched_wakeup_new in the parent's context. Any of these may be the activation's event.
+ */
+function wakeEventsOf(ev: EventColumns, tid: number, wakeTs: number, limitTs: number): WakeEvents {
+  const out: WakeEvents = { at: -1, queue: -1, waker: -1, onto: -1, placedFrom: -1 };
+  for (let i = 0; i < ev.length; i++) {
+    if (ev.ts[i] > wakeTs) break;
+    if (ev.ts[i] === wakeTs && ev.a[i] === tid && isWakeKind(ev.kind[i])) {
+      out.at = i;
+      break;
+    }
+  }
+  const at = out.at;
+  if (at < 0) return out;
+  if (ev.kind[at] !== EventKind.SchedWaking) out.queue = at;
+  else {
+    for (let j = at + 1; j < ev.length && ev.ts[j] <= limitTs; j++) {
+      const k = ev.kind[j];
+      if (k === EventKind.SchedSwitch && ev.d[j] === tid) break;
+      if ((k === EventKind.SchedWakeup || k === EventKind.SchedWakeupNew) && ev.a[j] === tid) {
+        out.queue = j;
+        break;
+      }
+    }
+  }
+  // back from the queueing (or the activation's event) to the task's last switch: the
+  // waker's sched_waking and the placement's sched_migrate_task (a sleeping task moves only there)
+  const from = out.queue >= 0 ? out.queue : at;
+  let dest = -1;
+  for (let j = from - 1; j >= 0; j--) {
+    const k = ev.kind[j];
+    if (k === EventKind.SchedSwitch) {
+      if (ev.a[j] === tid || ev.d[j] === tid) break;
+    } else if (k === EventKind.SchedWaking) {
+      if (ev.a[j] === tid && out.waker < 0) out.waker = j;
+    } else if (k === EventKind.SchedMigrateTask) {
+      if (ev.a[j] !== tid) continue;
+      out.placedFrom = ev.d[j];
+      if (dest < 0) dest = ev.c[j];
+    } else if ((k === EventKind.SchedWakeup || k === EventKind.SchedWakeupNew) && ev.a[j] === tid) break;
+  }
+  if (ev.kind[at] === EventKind.SchedWaking) out.waker = at;
+  if (out.waker < 0) out.waker = from;
+  out.onto = out.queue >= 0 ? ev.c[out.queue] : dest;
+  if (out.placedFrom === out.onto) out.placedFrom = -1;
+  return out;
+}
+
+/**
+ * CPUs whose state at the window's start is not known: those whose last event before the
+ * margin (`fromTs`) is not confirmed by their next event, which must show the same task
+ * current (or, after the idle task, the tracked task itself: some kernels never record the
+ * switch out of idle). cpu → ts of that next event (+Infinity when there is none).
+ */
+function staleCpus(ev: EventColumns, fromTs: number, tid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  if (fromTs === Number.NEGATIVE_INFINITY) return out;
+  const last = new Map<number, number>();
+  const next = new Map<number, number>();
   for (let i = 0; i < ev.length; i++) {
     const c = ev.cpu[i];
-    if (curTid.has(c) || ev.kind[i] === EventKind.LostEvents) continue;
-    curTid.set(c, ev.currentTid[i]);
-    hardirq.set(c, ev.kind[i] === EventKind.IrqHandlerExit ? ev.a[i] : -1);
-    softirq.set(c, ev.kind[i] === EventKind.SoftirqExit ? ev.a[i] : -1);
+    if (ev.ts[i] < fromTs) last.set(c, i);
+    else if (!next.has(c)) next.set(c, i);
   }
+  for (const [c, l] of last) {
+    const f = next.get(c);
+    if (f === undefined) out.set(c, Number.POSITIVE_INFINITY);
+    else if (!confirms(ev, l, f, tid)) out.set(c, ev.ts[f]);
+  }
+  return out;
 }
 
-/** target_cpu of the task's wakeup event at wakeTs, -1 when not in the window. */
-function wakeTargetOf(ev: EventColumns, tid: number, wakeTs: number): number {
-  let wakeTarget = -1;
-  for (let i = 0; i < ev.length; i++) {
-    const k = ev.kind[i];
-    if (ev.ts[i] > wakeTs) break;
-    if (
-      (k === EventKind.SchedWakeup || k === EventKind.SchedWaking) &&
-      ev.a[i] === tid &&
-      ev.ts[i] === wakeTs
-    )
-      wakeTarget = ev.c[i];
-  }
-  return wakeTarget;
-}
-
-/** The migration phase ends when the task lands on the run CPU's queue, or that CPU first reacts. */
-function migrationEndOf(
-  ev: EventColumns,
-  tid: number,
-  wakeTs: number,
-  runCpu: number,
-  wakeTarget: number,
-): number {
-  for (let i = 0; i < ev.length; i++) {
-    if (ev.ts[i] < wakeTs) continue;
-    const k = ev.kind[i];
-    if (k === EventKind.SchedMigrateTask && ev.a[i] === tid && ev.c[i] === runCpu) return ev.ts[i];
-    if (ev.cpu[i] === runCpu && (wakeTarget < 0 || wakeTarget === runCpu) && ev.ts[i] > wakeTs)
-      return ev.ts[i];
-  }
-  return Number.POSITIVE_INFINITY;
+function confirms(ev: EventColumns, l: number, f: number, tid: number): boolean {
+  if (ev.kind[l] === EventKind.LostEvents || ev.kind[f] === EventKind.LostEvents) return false;
+  const after = ev.kind[l] === EventKind.SchedSwitch ? ev.d[l] : ev.currentTid[l];
+  const before = ev.kind[f] === EventKind.SchedSwitch ? ev.a[f] : ev.currentTid[f];
+  return before === after || (after === 0 && before === tid);
 }
 
 /**
@@ -230,16 +318,15 @@ function hardIrqPart(ev: EventColumns, start: number): { end: number; line: numb
   return { end: start, line };
 }
 
-/** Where the sweep stands on each CPU and the window's landmarks (analyzeCauses' first passes). */
+/** The window's landmarks (analyzeCauses' first passes). */
 interface SweepSetup {
-  /** tid → last known prio in the window */
+  /** tid → first prio the window shows */
   prioOf: Map<number, number>;
-  /** per CPU: current tid, hard IRQ line (-1 none), softirq vector (-1 none) */
-  curTid: Map<number, number>;
-  hardirq: Map<number, number>;
-  softirq: Map<number, number>;
-  remoteWake: boolean;
-  migrationEnd: number;
+  wake: WakeEvents;
+  /** the waker's CPU (the activation's wakeup CPU when the window does not show it) */
+  wakerCpu: number;
+  /** CPUs whose state is unknown until a ts (staleCpus) */
+  unknownUntil: Map<number, number>;
   irqPartEnd: number;
   timerCpu: number;
   hardPartEnd: number;
@@ -261,29 +348,49 @@ class CauseSweep {
   private readonly total: number;
   // copied from the input (not read through it in the loops: see analyzeCauses)
   private readonly wakeTs: number;
-  private readonly wakeCpu: number;
   private readonly runCpu: number;
   private readonly switchInTs: number;
   private readonly metric: MetricKey;
   private readonly prioOf: Map<number, number>;
-  private readonly curTid: Map<number, number>;
-  private readonly hardirq: Map<number, number>;
-  private readonly softirq: Map<number, number>;
-  private readonly remoteWake: boolean;
-  private readonly migrationEnd: number;
+  private readonly wake: WakeEvents;
+  private readonly wakerCpu: number;
+  private readonly unknownUntil: Map<number, number>;
   private readonly irqPartEnd: number;
   private readonly timerCpu: number;
   private readonly hardPartEnd: number;
   private readonly irqLine: number;
+  /** the wakeup was queued to the target CPU from there (IPI): that CPU's context delays it */
+  private readonly queuedRemotely: boolean;
+
+  // per CPU, from the events so far: current tid (absent: unknown), hard IRQ line (-1
+  // none), softirq vector (-1 none), inside an hrtimer callback, the SCHED_OTHER task the
+  // fair server runs there (-1 none), and the end of an unknown span once looked up
+  private readonly curTid = new Map<number, number>();
+  private readonly hardirq = new Map<number, number>();
+  private readonly softirq = new Map<number, number>();
+  private readonly inTimer = new Set<number>();
+  private readonly fairRun = new Map<number, number>();
+  private readonly unknownEnd = new Map<number, number>();
+  /** tid → prio as of the events so far */
+  private readonly prioNow = new Map<number, number>();
 
   private readonly causes = new Map<string, Cause>();
   private readonly parts: Record<string, number> = {};
   private readonly preemptions: Preemption[] = [];
+  private readonly migrations: WakeSummary["migrations"] = [];
+  private wakerContext = "";
   private open: Preemption | null = null;
   private state: number;
   private waitCpu: number;
   private taskCpu: number;
   private switchedIn = false;
+  /** the task is on a run queue (from its sched_wakeup; from the start when that is not in the window) */
+  private queued: boolean;
+  /** the CPU that pulled the task onto its queue, until that CPU's next event (-1 none) */
+  private pullCpu = -1;
+  private pullFrom = -1;
+  /** index of the event being processed */
+  private i = 0;
   /** the task's own prio can change inside the window (PI boosting, sched_setscheduler) */
   private taskPrio: number;
   // A new cause is named once, when first seen: `add` takes a NAME_* code and reads the
@@ -293,6 +400,8 @@ class CauseSweep {
   private nTid = 0;
   private nPrio: number | undefined = undefined;
   private nIdle = false;
+  private nFrom = 0;
+  private nUntil = 0;
 
   constructor(inp: CauseInput, s: SweepSetup) {
     this.inp = inp;
@@ -303,22 +412,23 @@ class CauseSweep {
     this.tid = inp.tid;
     this.total = Math.max(0, inp.end - inp.start);
     this.wakeTs = inp.wakeTs;
-    this.wakeCpu = inp.wakeCpu;
     this.runCpu = inp.runCpu;
     this.switchInTs = inp.switchInTs;
     this.metric = inp.metric;
     this.prioOf = s.prioOf;
-    this.curTid = s.curTid;
-    this.hardirq = s.hardirq;
-    this.softirq = s.softirq;
-    this.remoteWake = s.remoteWake;
-    this.migrationEnd = s.migrationEnd;
+    this.wake = s.wake;
+    this.wakerCpu = s.wakerCpu;
+    this.unknownUntil = s.unknownUntil;
     this.irqPartEnd = s.irqPartEnd;
     this.timerCpu = s.timerCpu;
     this.hardPartEnd = s.hardPartEnd;
     this.irqLine = s.irqLine;
+    const q = s.wake.queue;
+    const ev = inp.events;
+    this.queuedRemotely = q >= 0 && ev.cpu[q] === ev.c[q] && ev.cpu[q] !== ev.cpu[s.wake.waker];
+    this.queued = q < 0;
     this.state = inp.metric === "timer" || inp.metric === "irq" ? PRE : WAITING;
-    this.waitCpu = inp.runCpu;
+    this.waitCpu = s.wake.onto >= 0 ? s.wake.onto : inp.runCpu;
     this.taskCpu = inp.runCpu;
     this.taskPrio = inp.prio;
   }
@@ -349,6 +459,7 @@ class CauseSweep {
         c.cpu = this.nCpu;
         return;
       case NAME_THREAD:
+      case NAME_FAIR_SERVER:
         c.name = this.inp.comm(this.nTid) || `<${this.nTid}>`;
         c.tid = this.nTid;
         if (this.nPrio !== undefined) c.prio = this.nPrio;
@@ -368,11 +479,24 @@ class CauseSweep {
         c.cpu = this.nCpu;
         return;
       case NAME_MIGRATION:
-        c.name = `CPU ${this.wakeCpu} → CPU ${this.runCpu}`;
+        c.name = `CPU ${this.nFrom} → CPU ${this.nCpu}`;
         c.cpu = this.nCpu;
         return;
       case NAME_RETURN:
         c.name = "return to user space";
+        c.cpu = this.nCpu;
+        return;
+      case NAME_UNKNOWN: {
+        const u = this.nUntil;
+        c.name = `CPU ${this.nCpu}: no event tells what ran, until ${
+          Number.isFinite(u) ? `+${((u - this.wakeTs) / 1000).toFixed(3)} us` : "the end"
+        }`;
+        c.cpu = this.nCpu;
+        if (Number.isFinite(u)) c.until = u;
+        return;
+      }
+      case NAME_WAKEUP_PATH:
+        c.name = "wakeup path (waker queueing the task)";
         c.cpu = this.nCpu;
         return;
       default:
@@ -395,9 +519,29 @@ class CauseSweep {
     c.time += dur;
   }
 
-  /** the context of `cpu`, as a cause */
-  private attributeCpu(cpu: number, dur: number, part: string, runningSelf: boolean): void {
+  /** ts of the next event on `cpu` from the one being processed (+Infinity: none). */
+  private nextOn(cpu: number): number {
+    const ev = this.ev;
+    for (let j = this.i; j < this.n; j++) if (ev.cpu[j] === cpu) return ev.ts[j];
+    return Number.POSITIVE_INFINITY;
+  }
+
+  /** the context of `cpu` over [a, a + dur), as a cause */
+  private attributeCpu(cpu: number, a: number, dur: number, part: string, runningSelf: boolean): void {
     this.nCpu = cpu;
+    if (!runningSelf) {
+      const stale = this.unknownUntil.get(cpu);
+      if (!this.curTid.has(cpu) || (stale !== undefined && a < stale)) {
+        let u = this.unknownEnd.get(cpu);
+        if (u === undefined) {
+          u = stale !== undefined && a < stale ? stale : this.nextOn(cpu);
+          this.unknownEnd.set(cpu, u);
+        }
+        this.nUntil = u;
+        this.add("unknown", `${cpu}/${u}`, part, dur, NAME_UNKNOWN);
+        return;
+      }
+    }
     const hi = this.hardirq.get(cpu) ?? -1;
     if (hi !== -1) {
       this.nIrq = hi;
@@ -423,10 +567,14 @@ class CauseSweep {
       this.add("idle-exit", `${cpu}`, part, dur, NAME_IDLE);
       return;
     }
-    const p = this.prioOf.get(cur);
-    const kind: CauseKind = p !== undefined && p < this.taskPrio ? "thread" : "blocking";
+    const p = this.prioNow.get(cur) ?? this.prioOf.get(cur);
     this.nTid = cur;
     this.nPrio = p;
+    if (this.taskPrio < FAIR_PRIO && this.fairRun.get(cpu) === cur) {
+      this.add("fair-server", `${cur}`, part, dur, NAME_FAIR_SERVER);
+      return;
+    }
+    const kind: CauseKind = p !== undefined && p < this.taskPrio ? "thread" : "blocking";
     this.add(kind, `${cur}`, part, dur, NAME_THREAD);
   }
 
@@ -452,23 +600,34 @@ class CauseSweep {
     }
     if (this.metric === "irq" && a < this.hardPartEnd) {
       this.nIrq = this.irqLine;
-      this.nCpu = this.wakeCpu;
+      this.nCpu = this.wakerCpu;
       this.add("irq", `${this.irqLine}`, part, dur, NAME_HARD_IRQ);
       return;
     }
     switch (this.state) {
       case PRE:
         // between the IRQ part and the wakeup: the handler that wakes the task
-        this.nCpu = this.wakeCpu;
+        this.nCpu = this.wakerCpu;
         this.add("irq", "handler", part, dur, NAME_WAKING_HANDLER);
         return;
       case WAITING:
-        if (!this.switchedIn && this.remoteWake && a < this.migrationEnd) {
-          this.nCpu = this.runCpu;
-          this.add("migration", "", part, dur, NAME_MIGRATION);
+        if (!this.queued) {
+          // woken (sched_waking) but not queued yet: a wakeup queued to a remote CPU waits
+          // for that CPU to take its IPI; otherwise the waker is still in try_to_wake_up()
+          if (this.queuedRemotely) this.attributeCpu(this.wake.onto, a, dur, part, false);
+          else {
+            this.nCpu = this.wakerCpu;
+            this.add("other", "wakeup", part, dur, NAME_WAKEUP_PATH);
+          }
           return;
         }
-        this.attributeCpu(this.waitCpu, dur, part, false);
+        if (this.pullCpu >= 0) {
+          this.nCpu = this.pullCpu;
+          this.nFrom = this.pullFrom;
+          this.add("migration", `${this.pullFrom}/${this.pullCpu}`, part, dur, NAME_MIGRATION);
+          return;
+        }
+        this.attributeCpu(this.waitCpu, a, dur, part, false);
         return;
       case RUNNING:
         if (this.metric === "timer") {
@@ -477,7 +636,7 @@ class CauseSweep {
           this.add("other", "return", part, dur, NAME_RETURN);
           return;
         }
-        this.attributeCpu(this.taskCpu, dur, part, true);
+        this.attributeCpu(this.taskCpu, a, dur, part, true);
         return;
       default:
         this.add("sleep", "", part, dur, NAME_SLEEP);
@@ -488,14 +647,55 @@ class CauseSweep {
     this.state = RUNNING;
     this.taskCpu = cpu;
     this.switchedIn = true;
+    this.queued = true;
+    this.pullCpu = -1;
     this.open = null;
+  }
+
+  /** The waker's context when it wrote the event: hrtimer callback, IRQ line, softirq, or task. */
+  private contextOf(i: number): string {
+    const cpu = this.ev.cpu[i];
+    if (this.inTimer.has(cpu)) return "hrtimer callback";
+    const hi = this.hardirq.get(cpu) ?? -1;
+    if (hi >= 0) return `IRQ ${hi} ${this.inp.irqName(hi)}`.trim();
+    const si = this.softirq.get(cpu) ?? -1;
+    if (si >= 0) return `softirq ${SOFTIRQ_NAMES[si] ?? si}`;
+    const f = this.ev.flags[i];
+    if (f >= 0 && (f & FLAG_HARDIRQ) !== 0) return "hard IRQ";
+    if (f >= 0 && (f & FLAG_SOFTIRQ) !== 0) return "softirq";
+    return "";
+  }
+
+  /** A fair task switched in on `cpu` while an RT task was runnable there: the fair server runs it. */
+  private noteFairServer(i: number, cpu: number, ts: number): void {
+    const ev = this.ev;
+    const next = ev.d[i];
+    let served = false;
+    if (next !== 0 && next !== this.tid && ev.e[i] >= FAIR_PRIO) {
+      // an RT or deadline task preempted by a SCHED_OTHER one (the kernel's fair server, or
+      // RT throttling before Linux 6.12), or a SCHED_OTHER task picked while this RT task
+      // waited on that queue
+      const prevRtPreempted = ev.a[i] !== 0 && ev.b[i] < FAIR_PRIO && ev.c[i] === 0;
+      const overQueuedTask =
+        this.taskPrio < FAIR_PRIO &&
+        this.state === WAITING &&
+        this.queued &&
+        this.pullCpu < 0 &&
+        this.waitCpu === cpu &&
+        ts >= this.wakeTs;
+      served = prevRtPreempted || overQueuedTask;
+    }
+    if (served) this.fairRun.set(cpu, next);
+    else this.fairRun.delete(cpu);
   }
 
   run(): CauseBreakdown {
     let t = this.start;
     let wokeStarted = this.state === WAITING;
+    const ev = this.ev;
     for (let i = 0; i < this.n; i++) {
-      const ts = this.ev.ts[i];
+      this.i = i;
+      const ts = ev.ts[i];
       if (ts > this.end) break;
       // boundaries that are not events: the wakeup instant and the sampled switch-in
       if (!wokeStarted && ts >= this.wakeTs) {
@@ -512,22 +712,28 @@ class CauseSweep {
       this.attribute(t, ts);
       if (ts > t) t = ts;
 
-      const cpu = this.ev.cpu[i];
-      const k = this.ev.kind[i];
+      const cpu = ev.cpu[i];
+      const k = ev.kind[i];
+      this.unknownEnd.delete(cpu);
+      if (this.pullCpu === cpu) this.pullCpu = -1;
+      if (i === this.wake.waker) this.wakerContext = this.contextOf(i);
       switch (k) {
         case EventKind.SchedSwitch: {
-          const prev = this.ev.a[i];
-          const next = this.ev.d[i];
+          const prev = ev.a[i];
+          const next = ev.d[i];
+          this.noteFairServer(i, cpu, ts);
           this.curTid.set(cpu, next);
-          if (prev === this.tid) this.taskPrio = this.ev.b[i];
-          else if (next === this.tid) this.taskPrio = this.ev.e[i];
+          this.prioNow.set(prev, ev.b[i]);
+          this.prioNow.set(next, ev.e[i]);
+          if (prev === this.tid) this.taskPrio = ev.b[i];
+          else if (next === this.tid) this.taskPrio = ev.e[i];
           if (ts < this.start) break;
           if (prev === this.tid && this.state === RUNNING) {
-            if (this.ev.c[i] === 0) {
+            if (ev.c[i] === 0) {
               this.state = WAITING;
               this.waitCpu = cpu;
               if (ts < this.end) {
-                this.open = { ts, cpu, tid: next, comm: this.inp.comm(next), prio: this.ev.e[i], time: 0 };
+                this.open = { ts, cpu, tid: next, comm: this.inp.comm(next), prio: ev.e[i], time: 0 };
                 this.preemptions.push(this.open);
               }
             } else {
@@ -538,34 +744,66 @@ class CauseSweep {
           }
           break;
         }
-        case EventKind.SchedWakeup:
         case EventKind.SchedWaking:
-          if (this.ev.a[i] === this.tid && this.state === SLEEPING && ts >= this.wakeTs) {
+          this.prioNow.set(ev.a[i], ev.b[i]);
+          break;
+        case EventKind.SchedWakeup:
+        case EventKind.SchedWakeupNew:
+          this.prioNow.set(ev.a[i], ev.b[i]);
+          if (i === this.wake.queue) {
+            this.queued = true;
+            this.waitCpu = this.wake.onto;
+          }
+          if (ev.a[i] === this.tid && this.state === SLEEPING && ts >= this.wakeTs) {
             this.state = WAITING;
-            this.waitCpu = this.ev.c[i] >= 0 ? this.ev.c[i] : cpu;
+            this.waitCpu = ev.c[i] >= 0 ? ev.c[i] : cpu;
           }
           break;
         case EventKind.SchedMigrateTask:
-          if (this.ev.a[i] === this.tid && this.state === WAITING) this.waitCpu = this.ev.c[i];
+          // a move of the queued task (after its wakeup placed it): from here it waits on the
+          // destination; a pull, written by the destination CPU itself, is the migration
+          if (ev.a[i] === this.tid && this.state === WAITING && this.queued && ts >= this.start) {
+            const dest = ev.c[i];
+            this.migrations.push({ ts, from: ev.d[i], to: dest, by: cpu });
+            this.waitCpu = dest;
+            if (cpu === dest) {
+              this.pullCpu = dest;
+              this.pullFrom = ev.d[i];
+            }
+          }
           break;
         case EventKind.IrqHandlerEntry:
-          this.hardirq.set(cpu, this.ev.a[i]);
+          this.hardirq.set(cpu, ev.a[i]);
           break;
         case EventKind.IrqHandlerExit:
           this.hardirq.set(cpu, -1);
           break;
         case EventKind.SoftirqEntry:
-          this.softirq.set(cpu, this.ev.a[i]);
+          this.softirq.set(cpu, ev.a[i]);
           break;
         case EventKind.SoftirqExit:
           this.softirq.set(cpu, -1);
+          break;
+        case EventKind.HrtimerExpireEntry:
+          this.inTimer.add(cpu);
+          break;
+        case EventKind.HrtimerExpireExit:
+          this.inTimer.delete(cpu);
+          break;
+        case EventKind.LostEvents:
+          // what happened on this CPU meanwhile is gone: unknown until its next event
+          this.curTid.delete(cpu);
+          this.hardirq.set(cpu, -1);
+          this.softirq.set(cpu, -1);
+          this.inTimer.delete(cpu);
+          this.fairRun.delete(cpu);
           break;
         default:
           break;
       }
       // the task seen as current while still waiting: it runs (the switch-in was not recorded)
       if (
-        this.ev.currentTid[i] === this.tid &&
+        ev.currentTid[i] === this.tid &&
         this.state === WAITING &&
         ts >= this.wakeTs &&
         k !== EventKind.SchedSwitch
@@ -575,12 +813,14 @@ class CauseSweep {
       } else if (
         k !== EventKind.SchedSwitch &&
         k !== EventKind.LostEvents &&
-        this.ev.currentTid[i] !== this.curTid.get(cpu)
+        ev.currentTid[i] !== this.curTid.get(cpu)
       ) {
         // common_pid is the ground truth of who runs; it repairs a missed switch
-        this.curTid.set(cpu, this.ev.currentTid[i]);
+        this.curTid.set(cpu, ev.currentTid[i]);
+        this.fairRun.delete(cpu);
       }
     }
+    this.i = this.n;
     if (!wokeStarted) {
       this.attribute(t, this.wakeTs);
       t = Math.max(t, this.wakeTs);
@@ -597,7 +837,31 @@ class CauseSweep {
     const partOrder = ["irq", "hardirq", "latency", "wakeup", "thread", "running", "handling"];
     out.sort((x, y) => partOrder.indexOf(x.part ?? "") - partOrder.indexOf(y.part ?? "") || y.time - x.time);
     for (const c of out) c.percent = this.total > 0 ? Math.round((c.time / this.total) * 1000) / 10 : 0;
-    return { causes: out, preemptions: this.preemptions, parts: this.parts, total: this.total };
+    const res: CauseBreakdown = {
+      causes: out,
+      preemptions: this.preemptions,
+      parts: this.parts,
+      total: this.total,
+    };
+    const w = this.wake;
+    if (w.at >= 0) {
+      const k = ev.kind[w.waker];
+      res.wake = {
+        event:
+          k === EventKind.SchedWaking
+            ? "sched_waking"
+            : k === EventKind.SchedWakeupNew
+              ? "sched_wakeup_new"
+              : "sched_wakeup",
+        wakerTid: ev.currentTid[w.waker],
+        wakerCpu: ev.cpu[w.waker],
+        context: this.wakerContext,
+        ontoCpu: w.onto,
+        placedFrom: w.placedFrom,
+        migrations: this.migrations,
+      };
+    }
+    return res;
   }
 }
 

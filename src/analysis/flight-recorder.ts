@@ -566,6 +566,31 @@ export class FlightRecorder implements Analyzer {
   }
 
   /**
+   * The CPU whose ring holds the last sched_waking of `tid` in [fromTs, toTs] (-1: none): the
+   * waker's CPU, which a remote wakeup (sched_wakeup written on the target CPU) does not name.
+   * Reads the rings' events in that span only; for window captures, not per event.
+   */
+  wakingCpu(tid: number, fromTs: number, toTs: number): number {
+    let best = -1;
+    let bestTs = Number.NEGATIVE_INFINITY;
+    for (let cpu = 0; cpu < this.rings.length; cpu++) {
+      const r = this.rings[cpu];
+      if (r === undefined || r.count === 0) continue;
+      const c = r.cols;
+      const mask = c.capacity - 1;
+      for (let p = this.lowerBound(r, fromTs); p < r.count; p++) {
+        const i = (r.head + p) & mask;
+        if (c.ts[i] > toTs) break;
+        if (c.kind[i] === EventKind.SchedWaking && c.a[i] === tid && c.ts[i] >= bestTs) {
+          best = cpu;
+          bestTs = c.ts[i];
+        }
+      }
+    }
+    return best;
+  }
+
+  /**
    * Copies the events of `cpus` with fromTs <= ts <= toTs, merged in (ts, cpu) order —
    * the order trace-cmd uses for equal timestamps — plus, per CPU, the last event before
    * fromTs: it tells who was running there when the window opens (a quiet or idle CPU may
@@ -743,6 +768,8 @@ export class FlightRecorder implements Analyzer {
       const idx = (used[best].head + pos[best]) & (c.capacity - 1);
       pos[best]++;
       if (c.kind[idx] === EventKind.SchedSwitch && c.d[idx] === tid) onCpu = c.cpu[idx];
+      // a waiting task moved to another CPU's queue waits on that CPU now
+      else if (c.kind[idx] === EventKind.SchedMigrateTask && c.a[idx] === tid) onCpu = c.c[idx];
       if (!eligible(c, idx, tid, onCpu)) continue;
       fq[nF] = best;
       fi[nF] = idx;
@@ -773,9 +800,11 @@ export class FlightRecorder implements Analyzer {
         const c = used[best].cols;
         const idx = (used[best].head + back[best]) & (c.capacity - 1);
         const keep = eligible(c, idx, tid, cpuNow);
-        // going back in time: before a switch-out the task ran on that CPU
+        // going back in time: before a switch-out the task ran on that CPU, before a move
+        // it was on the CPU it left
         if (c.kind[idx] === EventKind.SchedSwitch && (c.a[idx] === tid || c.d[idx] === tid))
           cpuNow = c.cpu[idx];
+        else if (c.kind[idx] === EventKind.SchedMigrateTask && c.a[idx] === tid) cpuNow = c.d[idx];
         if (!keep) continue;
         bq[nT] = best;
         bi[nT] = idx;

@@ -264,21 +264,34 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     const s = w.sample;
     const comm = (t: number): string => w.comms.get(t) ?? "";
     const irqName = (irq: number): string => w.irqNames.get(irq) ?? "";
-    const b = w.breakdown ?? causesOf(w.events, s, comm, irqName);
+    const b = w.breakdown ?? causesOf(w.events, s, w.from, comm, irqName);
     const abs = (rel: number) => absoluteTs(this.tsBase, rel);
+    const wake = b.wake;
     const out: WorstWindow = {
       start: abs(s.start),
       end: abs(s.end),
       value: s.value,
       cpu: s.runCpu,
-      wakeCpu: s.wakeCpu,
-      causes: b.causes,
+      wakeCpu: wake ? wake.wakerCpu : s.wakeCpu,
+      causes: b.causes.map((c) => (c.until === undefined ? c : { ...c, until: abs(Number(c.until)) })),
       events: [],
       wakeTs: abs(s.wakeTs),
       parts: b.parts,
       reasons: [...w.roles],
     };
     if (!Number.isNaN(s.switchInTs)) out.switchInTs = abs(s.switchInTs);
+    if (wake) {
+      if (wake.ontoCpu >= 0) out.ontoCpu = wake.ontoCpu;
+      out.waker = {
+        event: wake.event,
+        tid: wake.wakerTid,
+        comm: wake.wakerTid === 0 ? "<idle>" : comm(wake.wakerTid),
+        ontoCpu: wake.ontoCpu,
+      };
+      if (wake.context) out.waker.context = wake.context;
+      if (wake.placedFrom >= 0) out.waker.placedFrom = wake.placedFrom;
+      if (wake.migrations.length) out.migrations = wake.migrations.map((m) => ({ ...m, ts: abs(m.ts) }));
+    }
     if (w.incomplete) out.incomplete = true;
     if (w.omitted > 0) out.truncated = w.omitted;
     if (b.preemptions.length) out.preemptions = b.preemptions.map((p) => ({ ...p, ts: abs(p.ts) }));
@@ -321,6 +334,11 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     cpus.add(s.wakeCpu);
     cpus.add(s.runCpu);
     const { from, to } = this.bounds(s);
+    // the waker's CPU: a wakeup queued to a remote CPU writes sched_wakeup there, not here
+    if (Number.isFinite(s.wakeTs)) {
+      const waker = this.recorder.wakingCpu(s.tid, from, s.wakeTs);
+      if (waker >= 0) cpus.add(waker);
+    }
     const copy = this.recorder.copyWindow(
       [...cpus].sort((a, b) => a - b),
       from,
@@ -364,6 +382,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
       ? causesOf(
           copy.forCauses,
           s,
+          from,
           (t) => comms.get(t) ?? "",
           (irq) => irqNames.get(irq) ?? "",
         )
@@ -449,6 +468,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
 function causesOf(
   events: EventColumns,
   s: SampleEvent,
+  fromTs: number,
   comm: (tid: number) => string,
   irqName: (irq: number) => string,
 ): CauseBreakdown {
@@ -463,6 +483,7 @@ function causesOf(
     wakeCpu: s.wakeCpu,
     runCpu: s.runCpu,
     switchInTs: s.switchInTs,
+    fromTs,
     comm,
     irqName,
   });

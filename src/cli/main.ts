@@ -70,6 +70,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     synopsis: "BASE NEW [--tolerance 10%]",
     summary: "compare two runs or JSON reports; exit 3 on regression",
   },
+  {
+    name: "admit",
+    synopsis: "[SELECTION] --slo ... [--baseline 30s] [--duration 30s] -- NEWCOMER ARGS",
+    summary: "does the workload still meet its bounds when a new task joins? (exit 0/3)",
+  },
   { name: "doctor", synopsis: "", summary: "check kernel, tracefs, permissions, clocks, RT settings" },
   { name: "reset", synopsis: "", summary: "remove stale rtscope tracefs instances" },
   {

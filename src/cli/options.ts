@@ -349,7 +349,11 @@ export const ANALYSIS_HELP = `Analysis:
 
 export const WINDOW_HELP = `Worst-case windows:
   --margin T             time kept before the wakeup in each window (default 100us)
-  --window-memory SIZE   bound on the memory of all captured windows (default 64MiB; e.g. 512KiB)`;
+  --window-memory SIZE   bound on the memory of all captured windows (default 64MiB; e.g. 512KiB)
+  Each window says who woke the thread (sched_waking's context), on which CPU, onto which CPU
+  (target_cpu), where it ran, and splits the time into causes on the CPU it was queued on: IRQ,
+  softirq, thread (higher priority), blocking (equal/lower), idle exit, fair server, migration
+  (a pull after the wakeup placed it), unknown (no event tells what that CPU ran).`;
 
 export const METRICS_HELP = `Metrics (per thread, in microseconds in text output):
   latency   scheduling latency: wakeup -> the thread switched in (first sched_switch to it)

@@ -65,6 +65,10 @@ export type CauseKind =
   | "blocking"
   | "idle-exit"
   | "migration"
+  /** the fair (deadline) server ran a SCHED_OTHER task ahead of the RT task (Linux 6.12+; RT throttling before) */
+  | "fair-server"
+  /** the CPU's state is not known from the events (no event since before the window's margin, or one contradicting it) */
+  | "unknown"
   | "other"
   /** the task's own run time (response, relief, irq handling) */
   | "running"
@@ -86,6 +90,36 @@ export interface Cause {
   vec?: number;
   /** which part of the metric: timer "irq" | "thread"; irq "hardirq" | "wakeup" | "handling"; else "latency" | "running" */
   part?: string;
+  /** kind unknown: the CPU's first event after the wakeup that tells its state again (absent: none until the end) */
+  until?: Timestamp;
+}
+
+/**
+ * Who woke the task, where it was put, and where it moved before it ran (SPEC §1): the waker is
+ * the context `sched_waking` was written in (the parent for `sched_wakeup_new`; the context of
+ * `sched_wakeup` when no `sched_waking` was recorded, which for a remote wakeup is whatever ran
+ * on the target CPU); the placement is `target_cpu` of the wakeup.
+ */
+export interface WakeInfo {
+  /** the event that names the waker: "sched_waking", "sched_wakeup_new" or "sched_wakeup" */
+  event: string;
+  tid: number;
+  comm: string;
+  /** the waker ran in this IRQ, softirq or hrtimer callback ("" in task context) */
+  context?: string;
+  /** CPU the task was queued on at its wakeup (target_cpu) */
+  ontoCpu: number;
+  /** CPU it was on before, when the wakeup placed it elsewhere (sched_migrate_task before sched_wakeup) */
+  placedFrom?: number;
+}
+
+/** A move of a waiting task after its wakeup placed it (RT push/pull, load balancing). */
+export interface MigrationInfo {
+  ts: Timestamp;
+  from: number;
+  to: number;
+  /** the CPU whose context wrote sched_migrate_task (the destination, for a pull) */
+  by: number;
 }
 
 /** A switch-out of the task while runnable, inside the activation (response, relief, irq). */
@@ -164,8 +198,16 @@ export interface WorstWindow {
   start: Timestamp;
   end: Timestamp;
   value: number;
+  /** CPU the task ran on */
   cpu: number;
+  /** the waker's CPU (where sched_waking was written; else the wakeup event's CPU) */
   wakeCpu: number;
+  /** CPU the task was woken onto (target_cpu), when the wakeup is in the window */
+  ontoCpu?: number;
+  /** who woke it (absent when the wakeup is not in the window) */
+  waker?: WakeInfo;
+  /** moves after the wakeup, before the task ran */
+  migrations?: MigrationInfo[];
   /** window cut by lost events */
   incomplete?: boolean;
   /** events of a long window left out to bound its size (the listing has the rest) */

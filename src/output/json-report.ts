@@ -101,7 +101,19 @@ const METRIC_FIELD_KEYS = [
   "handling",
 ];
 const SLO_KEYS = ["bound", "violations", "firstAt", "worstAt"];
-const WINDOW_KEYS = ["start", "end", "value", "cpu", "wakeCpu", "incomplete", "causes", "events"];
+const WINDOW_KEYS = [
+  "start",
+  "end",
+  "value",
+  "cpu",
+  "wakeCpu",
+  "ontoCpu",
+  "waker",
+  "migrations",
+  "incomplete",
+  "causes",
+  "events",
+];
 const CAUSE_KEYS = ["kind", "name", "tid", "prio", "cpu", "time", "percent"];
 const EVENT_KEYS = ["ts", "rel", "cpu", "event", "currentTid", "fields"];
 

@@ -20,6 +20,7 @@ import {
   timestampText,
   usCell,
 } from "./table.ts";
+import { wakeText } from "./window-text.ts";
 
 /** Renders one worst window (the windows engineer's renderer, when present). */
 export type WindowRenderer = (window: WorstWindow, task: TaskReport, metric: MetricKey) => string;
@@ -252,7 +253,7 @@ function worstSection(t: TaskReport, opts: TextReportOptions, out: string[]): vo
 
 /** The causes of a worst window, when no full window renderer is available. */
 function briefWindow(w: WorstWindow, k: MetricKey): string[] {
-  const where = w.wakeCpu === w.cpu ? `CPU ${w.cpu}` : `woken on CPU ${w.wakeCpu}, ran on CPU ${w.cpu}`;
+  const where = wakeText(w);
   const lines = [
     `    worst ${METRIC_TITLES[k]}: ${usCell(w.value)} us at ${timestampText(w.start)}, ${where}${w.incomplete ? " (window cut by lost events)" : ""}`,
   ];

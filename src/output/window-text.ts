@@ -19,6 +19,8 @@ const KIND_TITLES: Record<string, string> = {
   blocking: "blocking",
   "idle-exit": "idle exit",
   migration: "migration",
+  "fair-server": "fair server (SCHED_OTHER run ahead of RT)",
+  unknown: "unknown",
   other: "other",
   running: "own run time",
   sleep: "sleep",
@@ -63,8 +65,9 @@ export function formatCauseBreakdown(w: WorstWindow): string {
   const split = partNames.length > 1;
   const labelOf = (c: WorstWindow["causes"][number]): string => {
     let who = c.name;
-    if (c.tid !== undefined && (c.kind === "thread" || c.kind === "blocking")) who = `${c.name}:${c.tid}`;
-    if (c.prio !== undefined && (c.kind === "thread" || c.kind === "blocking")) who += ` [prio ${c.prio}]`;
+    const byThread = c.kind === "thread" || c.kind === "blocking" || c.kind === "fair-server";
+    if (c.tid !== undefined && byThread) who = `${c.name}:${c.tid}`;
+    if (c.prio !== undefined && byThread) who += ` [prio ${c.prio}]`;
     if (c.kind === "irq" && c.irq !== undefined && !c.name.includes(`${c.irq}`)) who = `${c.irq}:${c.name}`;
     if (c.kind === "softirq" && c.vec !== undefined) who = `${c.vec}:${c.name}`;
     const title = KIND_TITLES[c.kind] ?? c.kind;
@@ -123,6 +126,22 @@ export function formatWindowEvents(w: WorstWindow, comms?: ReadonlyMap<number, s
   return [fmt(head), ...rows.map(fmt)].join("\n");
 }
 
+/**
+ * Where the wakeup came from and went: "woken by X on CPU a, onto CPU b, ran on CPU c" (the
+ * waker from sched_waking, the CPU from target_cpu), then the moves after the wakeup.
+ */
+export function wakeText(w: WorstWindow): string {
+  const k = w.waker;
+  if (!k) return w.wakeCpu === w.cpu ? `CPU ${w.cpu}` : `woken on CPU ${w.wakeCpu}, ran on CPU ${w.cpu}`;
+  const task = `${k.comm || "?"}:${k.tid}`;
+  const who = k.context ? `${k.context} (in ${task})` : task;
+  const onto = k.ontoCpu >= 0 ? `onto CPU ${k.ontoCpu}` : "onto an unknown CPU";
+  const placed = k.placedFrom !== undefined ? ` (placed from CPU ${k.placedFrom})` : "";
+  const moves = (w.migrations ?? []).map((m) => `, moved CPU ${m.from} → CPU ${m.to}`).join("");
+  const note = k.event === "sched_wakeup" ? " (no sched_waking: the waker is sched_wakeup's context)" : "";
+  return `woken by ${who} on CPU ${w.wakeCpu}, ${onto}${placed}${moves}, ran on CPU ${w.cpu}${note}`;
+}
+
 /** One worst window as text: header, cause breakdown, event listing. */
 export function formatWorstWindow(
   w: WorstWindow,
@@ -131,7 +150,7 @@ export function formatWorstWindow(
   opts: WindowTextOptions = {},
 ): string {
   const out: string[] = [];
-  const where = w.wakeCpu === w.cpu ? `CPU ${w.cpu}` : `woken on CPU ${w.wakeCpu}, ran on CPU ${w.cpu}`;
+  const where = wakeText(w);
   out.push(
     `${task.comm || "?"}:${task.tid} ${METRIC_TITLES[metric]}: ${us(w.value)} us, ${where}, from ${sec(w.start)} to ${sec(w.end)}${w.incomplete ? " (INCOMPLETE: events lost in the window)" : ""}`,
   );

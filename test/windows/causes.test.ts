@@ -1,29 +1,12 @@
 // Cause analysis over scripted windows: every part is known by construction, and the parts
-// must sum to the metric exactly.
+// must sum to the metric exactly. Wakeups across CPUs, migrations, unknown CPU states and the
+// fair server: cause-culprits.test.ts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { SampleEvent } from "../../src/analysis/sample-observer.ts";
-import { createWindowCapture } from "../../src/analysis/worst-windows.ts";
-import type { Cause, WorstWindow } from "../../src/model/report.ts";
-import { Script, sample } from "./scripted.ts";
+import { causeOf as find, windowOf as run, Script, sample } from "./scripted.ts";
 
 const TASK = 100;
 const HOG = 200;
-
-function run(s: Script, smp: SampleEvent): WorstWindow {
-  const cap = createWindowCapture({ tsBase: 1_000_000_000n });
-  for (const r of s.sorted()) cap.recorder.handle(r);
-  cap.observer.onSample(smp);
-  const w = cap.windows.worst(smp.tid, smp.metric);
-  assert.ok(w, "window captured");
-  const sum = w.causes.reduce((a, c) => a + c.time, 0);
-  assert.equal(sum, smp.end - smp.start, "parts sum to the metric");
-  return w;
-}
-
-function find(w: WorstWindow, kind: string, name?: string): Cause | undefined {
-  return w.causes.find((c) => c.kind === kind && (name === undefined || c.name === name));
-}
 
 test("thread interference by a higher-priority thread, with IRQ and softirq inside", () => {
   const s = new Script({ [TASK]: "cyclictest", [HOG]: "hog" });
@@ -70,22 +53,6 @@ test("idle exit", () => {
     w.causes.map((c) => [c.kind, c.time, c.cpu]),
     [["idle-exit", 800, 1]],
   );
-});
-
-test("migration: woken on CPU 0 onto idle CPU 1", () => {
-  const s = new Script({ [TASK]: "reader", 300: "writer" });
-  s.switch(100, 1, TASK, 120, 1, 0, 120)
-    .wakeup(1000, 0, 300, TASK, 120, 1)
-    .switch(1700, 1, 0, 120, 0, TASK, 120);
-  const w = run(
-    s,
-    sample({ tid: TASK, start: 1000, end: 1700, wakeCpu: 0, runCpu: 1, cpus: [0, 1], prio: 120 }),
-  );
-  assert.deepEqual(
-    w.causes.map((c) => [c.kind, c.time, c.name]),
-    [["migration", 700, "CPU 0 → CPU 1"]],
-  );
-  assert.equal(w.wakeCpu, 0);
 });
 
 test("response: preemption inside the activation, and who preempted", () => {

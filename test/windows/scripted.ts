@@ -1,9 +1,12 @@
 // Scripted event streams for the window tests: builds EventRecords by hand (what a source
 // would fill), so recorder, causes and writers can be checked against known numbers.
 
+import assert from "node:assert/strict";
 import type { SampleEvent } from "../../src/analysis/sample-observer.ts";
+import { createWindowCapture } from "../../src/analysis/worst-windows.ts";
 import { EventRecord, StrSlot } from "../../src/model/event.ts";
 import { EventKind } from "../../src/model/event-kind.ts";
+import type { Cause, WorstWindow } from "../../src/model/report.ts";
 
 export class Script {
   readonly recs: EventRecord[] = [];
@@ -160,4 +163,20 @@ export function sample(p: Partial<SampleEvent> & Pick<SampleEvent, "tid" | "star
     isWorstViolation: false,
     ...p,
   };
+}
+
+/** The window of `smp` over the scripted events (default 100 µs margin); its causes must sum to the metric. */
+export function windowOf(s: Script, smp: SampleEvent): WorstWindow {
+  const cap = createWindowCapture({ tsBase: 1_000_000_000n });
+  for (const r of s.sorted()) cap.recorder.handle(r);
+  cap.observer.onSample(smp);
+  const w = cap.windows.worst(smp.tid, smp.metric);
+  assert.ok(w, "window captured");
+  const sum = w.causes.reduce((a, c) => a + c.time, 0);
+  assert.equal(sum, smp.end - smp.start, "parts sum to the metric");
+  return w;
+}
+
+export function causeOf(w: WorstWindow, kind: string, name?: string): Cause | undefined {
+  return w.causes.find((c) => c.kind === kind && (name === undefined || c.name === name));
 }

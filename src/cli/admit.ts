@@ -1,0 +1,534 @@
+// `rtscope admit`: does the workload still meet its bounds when a new task joins? One live
+// capture in two phases with no gap: the selected workload alone for --baseline, then with
+// the newcomer (launched, or a stopped pid that admit resumes) for --duration or until the
+// newcomer exits. Two analyses read the one event stream; each counts only the samples that
+// end in its phase (Analysis.countSamplesBetween), so an activation that straddles the
+// switch is measured whole, in the phase where it ends. The verdict and the newcomer's share
+// of each new worst case are analysis/admission.ts.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { admissionVerdict, type WindowsOf } from "../analysis/admission.ts";
+import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
+import { Pipeline } from "../analysis/analyzer.ts";
+import { createWindowCapture, type WindowCapture } from "../analysis/worst-windows.ts";
+import type { MetricKey, SloBounds } from "../model/report.ts";
+import { describeSelection, emptySelection, type Selection, selectionIsEmpty } from "../model/selection.ts";
+import { parseDuration } from "../model/units.ts";
+import {
+  type AdmitPhase,
+  type AdmitResult,
+  formatAdmitJson,
+  formatAdmitJunit,
+  formatAdmitText,
+} from "../output/admit-report.ts";
+import { CaptureSession } from "../tracefs/capture-session.ts";
+import { procTaskInfo } from "../tracefs/proc-tasks.ts";
+import {
+  ANALYSIS_HELP,
+  ANALYSIS_OPTIONS,
+  HELP_OPTIONS,
+  parseCommandLine,
+  parseCount,
+  parseFormat,
+  parseSlo,
+  parseWakeupEvent,
+  parseWindowSettings,
+  SELECTION_HELP,
+  SELECTION_OPTIONS,
+  SLO_HELP,
+  SLO_OPTIONS,
+  selectionFromValues,
+  UsageError,
+  WINDOW_HELP,
+  WINDOW_OPTIONS,
+} from "./options.ts";
+import { LIVE_OPTIONS, parseLiveValues } from "./record.ts";
+
+export const summary =
+  "does the workload still meet its bounds when a new task joins? (exit 0 admitted, 3 rejected)";
+
+const FORMATS = ["text", "json", "junit"] as const;
+
+export const help = `Usage: rtscope admit [SELECTION] --slo ... [--baseline 30s] [--duration 30s] [--tolerance 10%]
+                     [--strict] [--format text|json|junit] [-o FILE] -- NEWCOMER ARGS
+       rtscope admit [SELECTION] --slo ... --newcomer-pid PID [...]
+
+Measures the selected workload (the tasks already running) for --baseline, then starts the
+newcomer and measures the workload again for --duration (or until the newcomer exits), in
+one live capture with no gap. Then the verdict, per workload thread and metric: baseline vs
+with the newcomer (max, p99, violations), and for each worst case and SLO violation of the
+second phase the share of its time the newcomer caused (its threads interfering, blocking or
+moving the task). Needs root.
+
+Rejected when a bound is violated with the newcomer, or when a metric got worse than the
+baseline by more than the tolerance and the newcomer took part in its worst case. A metric
+that got worse without the newcomer's part is reported as "worse, not because of the
+newcomer" (the maxima of short phases vary on a busy machine) and rejects only with --strict.
+
+${SELECTION_HELP}
+
+The newcomer:
+  -- NEWCOMER ARGS       launched after the baseline; it, its threads and its children are the
+                         newcomer (not the workload). It keeps the terminal; admit ends it
+                         (SIGTERM) after --duration, which is not a failure
+  --newcomer-pid PID     a process started stopped by other means (kill -STOP, a service held
+                         before start): admit resumes it with SIGCONT after the baseline and
+                         leaves it running at the end
+
+Phases and rules:
+  --baseline TIME        the workload alone (default 30s)
+  --duration TIME        with the newcomer (default 30s; shorter if the newcomer exits)
+  --tolerance PCT        allowed worsening of max and p99 (default 10%, and always 1 us)
+  --strict               reject regressions the newcomer took no part in too
+
+${SLO_HELP}
+
+Output:
+  --format, -f F         text (default), json, junit
+  -o, --output FILE      write the result to FILE (use it when the newcomer prints)
+
+Live capture:
+  --buffer-size KB, --cpu LIST, --priority N, --no-syscalls   as for record
+
+${WINDOW_HELP}
+
+${ANALYSIS_HELP}
+
+Examples:
+  sudo rtscope admit --comm '^cyclictest$' --slo timer=200us --baseline 20s --duration 20s \\
+       -- chrt -f 90 taskset -c 0 ./new-control-loop
+  sudo rtscope admit --tgid 4026 --slo latency=50us,response=1ms --newcomer-pid 6860 -f json -o admit.json
+
+Exit status: 0 admitted, 1 usage error, 2 runtime error (newcomer not found or not startable,
+tracefs problem), 3 rejected, 4 not admitted for lack of evidence: no workload thread had a
+sample with the newcomer, or a phase was cut short (Ctrl-C).
+`;
+
+const OPTIONS = {
+  ...HELP_OPTIONS,
+  ...SELECTION_OPTIONS,
+  ...SLO_OPTIONS,
+  ...ANALYSIS_OPTIONS,
+  ...WINDOW_OPTIONS,
+  "buffer-size": LIVE_OPTIONS["buffer-size"],
+  cpu: LIVE_OPTIONS.cpu,
+  priority: LIVE_OPTIONS.priority,
+  "no-syscalls": LIVE_OPTIONS["no-syscalls"],
+  format: { type: "string", short: "f" },
+  output: { type: "string", short: "o" },
+  baseline: { type: "string" },
+  duration: { type: "string" },
+  tolerance: { type: "string" },
+  strict: { type: "boolean" },
+  "newcomer-pid": { type: "string" },
+} as const;
+
+export interface AdmitOptions {
+  selection: Selection;
+  slo: SloBounds;
+  format: (typeof FORMATS)[number];
+  output?: string;
+  baselineNs: number;
+  durationNs: number;
+  tolerance: number;
+  strict: boolean;
+  newcomerCommand: string[];
+  newcomerPid?: number;
+  wakeupEvent: "wakeup" | "waking";
+  live: ReturnType<typeof parseLiveValues>;
+  window: ReturnType<typeof parseWindowSettings>;
+}
+
+function phaseLength(text: string | undefined, option: string): number {
+  if (text === undefined) return 30e9;
+  let ns: number;
+  try {
+    ns = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) * 1e9 : parseDuration(text, option);
+  } catch (e) {
+    throw new UsageError((e as Error).message, "admit");
+  }
+  if (!(ns > 0)) throw new UsageError(`${option} must be positive`, "admit");
+  return ns;
+}
+
+function parseTolerance(text: string | undefined): number {
+  if (text === undefined) return 0.1;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+  if (!m) throw new UsageError(`--tolerance expects a percentage like 10%, got '${text}'`, "admit");
+  return Number(m[1]) / 100;
+}
+
+export function parseAdmitArgs(argv: string[]): AdmitOptions | "help" {
+  const { values, rest } = parseCommandLine("admit", argv, OPTIONS, { positionals: false });
+  if (values.help) return "help";
+  const selection = selectionFromValues(values, "admit");
+  if (selectionIsEmpty(selection))
+    throw new UsageError("name the workload: --pid, --tgid, --comm, --rt or --irq-threads", "admit");
+  const newcomerPid =
+    values["newcomer-pid"] === undefined
+      ? undefined
+      : parseCount(values["newcomer-pid"], "--newcomer-pid", 0, { min: 1, max: 4194304 }, "admit");
+  if (argv.includes("--") && rest.length === 0)
+    throw new UsageError("nothing after '--' (expected the newcomer's command)", "admit");
+  if ((newcomerPid === undefined) === (rest.length === 0))
+    throw new UsageError(
+      "give the newcomer either as -- NEWCOMER ARGS or as --newcomer-pid PID (one of them)",
+      "admit",
+    );
+  return {
+    selection,
+    slo: parseSlo(values.slo, "admit"),
+    format: parseFormat(values.format, FORMATS, "text", "admit"),
+    output: values.output,
+    baselineNs: phaseLength(values.baseline, "--baseline"),
+    durationNs: phaseLength(values.duration, "--duration"),
+    tolerance: parseTolerance(values.tolerance),
+    strict: values.strict === true,
+    newcomerCommand: rest,
+    newcomerPid,
+    wakeupEvent: parseWakeupEvent(values["wakeup-event"], "admit"),
+    live: parseLiveValues(values, "admit"),
+    window: parseWindowSettings(values, "admit"),
+  };
+}
+
+/** /proc/PID/stat's state letter, or undefined when there is no such process. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+class RuntimeError extends Error {}
+
+/** The newcomer: launched after the baseline, or a stopped process resumed then. */
+class Newcomer {
+  pid = 0;
+  status = "not started";
+  child: ChildProcess | null = null;
+  exited = false;
+  private onExit: () => void = () => {};
+
+  readonly command: string[];
+  readonly givenPid: number | undefined;
+
+  constructor(command: string[], givenPid: number | undefined) {
+    this.command = command;
+    this.givenPid = givenPid;
+  }
+
+  /** Before the capture: a given pid must exist and be stopped (else the baseline would include it). */
+  check(): void {
+    if (this.givenPid === undefined) return;
+    const state = processState(this.givenPid);
+    if (state === undefined) throw new RuntimeError(`--newcomer-pid ${this.givenPid}: no such process`);
+    if (state !== "T" && state !== "t")
+      throw new RuntimeError(
+        `--newcomer-pid ${this.givenPid} is running (state ${state}): start it stopped (kill -STOP ${this.givenPid}) so that the baseline is measured without it`,
+      );
+    this.pid = this.givenPid;
+  }
+
+  start(onExit: () => void): void {
+    this.onExit = onExit;
+    if (this.givenPid !== undefined) {
+      process.kill(this.givenPid, "SIGCONT");
+      this.status = "resumed (SIGCONT), left running";
+      return;
+    }
+    const child = spawn(this.command[0], this.command.slice(1), { stdio: "inherit" });
+    this.child = child;
+    child.on("error", (e) => {
+      this.status = `could not be started: ${e.message}`;
+      this.exited = true;
+      this.onExit();
+    });
+    child.on("exit", (code, signal) => {
+      this.exited = true;
+      if (this.status === "running, ended by admit (SIGTERM)" && signal === "SIGTERM") {
+        // ours: not a failure
+      } else this.status = signal ? `killed by ${signal}` : `exited with status ${code}`;
+      this.onExit();
+    });
+    if (child.pid === undefined) return;
+    this.pid = child.pid;
+    this.status = "running";
+  }
+
+  /** End of phase 2: a launched newcomer is ended (SIGTERM); a given one is left alone. */
+  async end(): Promise<void> {
+    const child = this.child;
+    if (child === null || this.exited) return;
+    this.status = "running, ended by admit (SIGTERM)";
+    child.kill("SIGTERM");
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        child.kill("SIGKILL");
+        resolve();
+      }, 2000);
+      t.unref();
+      child.once("exit", () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}
+
+function windowsOf(capture: WindowCapture | undefined): WindowsOf {
+  return (tid: number, metric: MetricKey) => {
+    if (capture === undefined) return [];
+    const w = capture.windows;
+    const out: ReturnType<WindowsOf> = [];
+    const max = w.worst(tid, metric);
+    if (max) out.push({ role: "max", window: max });
+    for (const which of ["first", "worst"] as const) {
+      const v = w.violation(tid, metric, which);
+      if (v && !(max && v.start === max.start && v.end === max.end))
+        out.push({ role: `${which}-violation`, window: v });
+    }
+    return out;
+  };
+}
+
+/** Whether a thread of the with-newcomer analysis belongs to the newcomer (its fork tree). */
+function newcomerThreads(analysis: Analysis, pid: number, tids: readonly number[]): number[] {
+  const out: number[] = [];
+  for (const tid of tids) {
+    let t = analysis.table.get(tid);
+    for (let depth = 0; t !== undefined && depth < 64; depth++) {
+      if (t.tid === pid || t.tgid === pid) {
+        out.push(tid);
+        break;
+      }
+      t = t.parentTid > 0 ? analysis.table.get(t.parentTid) : undefined;
+    }
+  }
+  return out;
+}
+
+function progressLine(phase: string, leftNs: number, baseline: Analysis, withNewcomer: Analysis): string {
+  let samples = 0;
+  let violations = 0;
+  for (const a of [baseline, withNewcomer])
+    for (const t of a.snapshot())
+      for (const m of Object.values(t.metrics)) {
+        samples += m.count;
+        violations += m.slo?.violations ?? 0;
+      }
+  return `\radmit: ${phase}, ${(leftNs / 1e9).toFixed(0)} s left, ${samples} samples, ${violations} violations\x1b[K`;
+}
+
+export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exit: number }> {
+  const newcomer = new Newcomer(o.newcomerCommand, o.newcomerPid);
+  newcomer.check();
+  // The capture must see the newcomer's events too: it is rtscope's child (launched) or the
+  // given process, so widen the event plan accordingly (no pid-only in-kernel filter).
+  const captureSel: Selection = {
+    ...o.selection,
+    descendantsOf: [process.pid],
+    tgids: o.newcomerPid !== undefined ? [...o.selection.tgids, o.newcomerPid] : o.selection.tgids,
+  };
+  const session = CaptureSession.start({
+    selection: captureSel,
+    wakeupEvent: o.wakeupEvent,
+    syscalls: o.live.syscalls,
+    bufferSizeKb: o.live.bufferSizeKb,
+    cpuList: o.live.cpuList,
+    priority: o.live.priority,
+  });
+  const src = session.source;
+  const tty = process.stderr.isTTY && o.newcomerCommand.length === 0;
+  let progress: NodeJS.Timeout | null = null;
+  let phaseTimer: NodeJS.Timeout | null = null;
+  try {
+    const make = () => {
+      const capture = createWindowCapture({ tsBase: src.info.tsBase, symbols: src.symbols, ...o.window });
+      return { capture, selection: { ...o.selection, descendantsOf: [] } };
+    };
+    const phases = [make(), make()];
+    const analyses = phases.map(
+      (p) =>
+        new Analysis({
+          ...defaultAnalysisOptions(p.selection),
+          slo: { ...o.slo },
+          wakeupEvent: o.wakeupEvent,
+          ...sourceAnalysisOptions(src),
+          validFromTs: 0,
+          taskInfo: procTaskInfo,
+          observer: p.capture.observer,
+          windows: p.capture.windows,
+        }),
+    );
+    const [baseline, withNewcomer] = analyses;
+    // phase 2 counts nothing until the newcomer starts
+    withNewcomer.countSamplesBetween(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+    const pipeline = new Pipeline([
+      phases[0].capture.recorder,
+      ...baseline.analyzers,
+      phases[1].capture.recorder,
+      ...withNewcomer.analyzers,
+    ]);
+    const base: AdmitPhase = { plannedNs: o.baselineNs, actualNs: 0, ended: "interrupted" };
+    const second: AdmitPhase = { plannedNs: o.durationNs, actualNs: 0, ended: "not-started" };
+    let t0 = 0n;
+    let t1 = 0n;
+    let phase2 = false;
+    const startPhase2 = () => {
+      phaseTimer = null;
+      if (session.stopReason !== null) return; // Ctrl-C in the baseline: no newcomer
+      t1 = process.hrtime.bigint();
+      base.actualNs = Number(t1 - t0);
+      base.ended = "planned";
+      const splitTs = src.nowTs();
+      baseline.countSamplesBetween(Number.NEGATIVE_INFINITY, splitTs);
+      withNewcomer.countSamplesBetween(splitTs, Number.POSITIVE_INFINITY);
+      phase2 = true;
+      second.ended = "interrupted";
+      try {
+        newcomer.start(() => {
+          // only an exit while the capture runs ends phase 2 (admit's own SIGTERM at the end does not)
+          if (session.stopReason !== null) return;
+          second.ended = "newcomer-exit";
+          session.stop("command-exit");
+        });
+      } catch (e) {
+        newcomer.status = `could not be resumed: ${(e as Error).message}`;
+        session.stop("command-exit");
+        return;
+      }
+      if (newcomer.pid > 0)
+        withNewcomer.addSelection({
+          ...emptySelection(),
+          tgids: [newcomer.pid],
+          descendantsOf: [newcomer.pid],
+        });
+      phaseTimer = setTimeout(
+        () => {
+          if (session.stopReason !== null) return;
+          second.ended = "planned";
+          session.stop("duration");
+        },
+        Math.max(1, Math.round(o.durationNs / 1e6)),
+      );
+    };
+    const running = src.run(pipeline, { signal: session.signal });
+    session.begin();
+    t0 = process.hrtime.bigint();
+    phaseTimer = setTimeout(startPhase2, Math.max(1, Math.round(o.baselineNs / 1e6)));
+    if (tty)
+      progress = setInterval(() => {
+        const now = process.hrtime.bigint();
+        const left = phase2 ? o.durationNs - Number(now - t1) : o.baselineNs - Number(now - t0);
+        process.stderr.write(
+          progressLine(phase2 ? "with the newcomer" : "baseline", Math.max(0, left), baseline, withNewcomer),
+        );
+      }, 1000);
+    await running;
+    if (phaseTimer) clearTimeout(phaseTimer);
+    phaseTimer = null;
+    const tEnd = process.hrtime.bigint();
+    if (phase2) second.actualNs = Number(tEnd - t1);
+    else base.actualNs = Number(tEnd - t0);
+    pipeline.finish();
+    await newcomer.end();
+    const reports = analyses.map((a) => {
+      const r = a.report(src.info, src.diagnostics, pipeline);
+      r.source.lostEvents = Math.max(r.source.lostEvents, src.lostEvents);
+      return r;
+    });
+    const [baselineReport, withNewcomerReport] = reports;
+    const newcomerTids =
+      newcomer.pid > 0
+        ? newcomerThreads(
+            withNewcomer,
+            newcomer.pid,
+            withNewcomerReport.tasks.map((t) => t.tid),
+          )
+        : [];
+    const verdict = admissionVerdict(
+      baselineReport.tasks,
+      withNewcomerReport.tasks,
+      new Set(newcomerTids),
+      o.slo,
+      windowsOf(phases[1].capture),
+      { tolerance: o.tolerance, minDeltaNs: 1000, strict: o.strict },
+    );
+    // the newcomer exiting ends phase 2 as planned; Ctrl-C does not
+    const complete =
+      base.ended === "planned" && (second.ended === "planned" || second.ended === "newcomer-exit");
+    const result: AdmitResult = {
+      verdict,
+      complete,
+      baseline: base,
+      withNewcomer: second,
+      newcomer: {
+        command: o.newcomerCommand,
+        pid: newcomer.pid,
+        status: newcomer.status,
+        tids: newcomerTids,
+      },
+      selection: describeSelection(o.selection),
+      slo: o.slo,
+      tolerance: o.tolerance,
+      strict: o.strict,
+      baselineReport,
+      withNewcomerReport,
+    };
+    // fail closed: only a complete, measured, unrejected run admits
+    const exit = /could not be/.test(newcomer.status)
+      ? 2
+      : verdict.rejected
+        ? 3
+        : !verdict.measured || !complete
+          ? 4
+          : 0;
+    return { result, exit };
+  } finally {
+    if (progress) {
+      clearInterval(progress);
+      process.stderr.write("\r\x1b[K");
+    }
+    if (phaseTimer) clearTimeout(phaseTimer);
+    session.close();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const o = parseAdmitArgs(argv);
+  if (o === "help") {
+    process.stdout.write(help);
+    return 0;
+  }
+  let outcome: Awaited<ReturnType<typeof admit>>;
+  try {
+    outcome = await admit(o);
+  } catch (e) {
+    if (e instanceof RuntimeError) {
+      process.stderr.write(`rtscope admit: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const { result, exit } = outcome;
+  const text =
+    o.format === "json"
+      ? formatAdmitJson(result)
+      : o.format === "junit"
+        ? formatAdmitJunit(result)
+        : formatAdmitText(result);
+  if (o.output !== undefined) writeFileSync(o.output, text);
+  else process.stdout.write(text);
+  if (exit === 2) process.stderr.write(`rtscope admit: the newcomer ${result.newcomer.status}\n`);
+  if (!result.complete)
+    process.stderr.write("rtscope admit: a phase was cut short; the verdict is partial, not admitted\n");
+  else if (exit === 4)
+    process.stderr.write(
+      `rtscope admit: nothing was measured: no thread of the workload (${result.selection}) had a sample with the newcomer\n`,
+    );
+  return exit;
+}
