@@ -56,7 +56,14 @@ import { METRIC_KEYS } from "../model/report.ts";
 import type { Analyzer } from "./analyzer.ts";
 import type { CpuCoverage } from "./cpu-coverage.ts";
 import type { IrqLines } from "./irq-lines.ts";
-import { FIRST_VIOLATION, HistogramBudget, MetricStats, NEW_MAX, WORST_VIOLATION } from "./metric-stats.ts";
+import {
+  FIRST_VIOLATION,
+  HistogramBudget,
+  MetricStats,
+  NEW_MAX,
+  VIOLATION,
+  WORST_VIOLATION,
+} from "./metric-stats.ts";
 import type { CutReason, SampleObserver, SampleSink } from "./sample-observer.ts";
 import {
   M_IRQ,
@@ -93,6 +100,10 @@ export interface ActivationConfig {
   observer?: SampleObserver;
   /** told every sample and every cut activation (--samples) */
   sink?: SampleSink;
+  /** a tracked thread exited (sched_process_exit; live daemons mark their tasks exited) */
+  onExit?: (t: TaskState) => void;
+  /** tell the observer of every violation, not only the first and worst (a live stream) */
+  observeViolations?: boolean;
 }
 
 /** Why an activation was cut. */
@@ -111,6 +122,8 @@ export class Activations implements Analyzer {
   private readonly coverage: CpuCoverage;
   private readonly irqLines: IrqLines;
   readonly cfg: ActivationConfig;
+  /** the sample flags that reach the observer */
+  private readonly observed: number;
   private readonly watchNames: boolean;
 
   // per CPU
@@ -171,6 +184,7 @@ export class Activations implements Analyzer {
     this.coverage = coverage;
     this.irqLines = irqLines;
     this.cfg = cfg;
+    this.observed = NEW_MAX | FIRST_VIOLATION | WORST_VIOLATION | (cfg.observeViolations ? VIOLATION : 0);
     this.watchNames = table.matcher.usesNames;
     const n = Math.max(1, table.cpus);
     this.ncpu = n;
@@ -304,7 +318,10 @@ export class Activations implements Analyzer {
       case EventKind.SchedProcessExit: {
         // the thread still runs until its last switch-out (X/Z), which makes it Dead
         const t = this.table.get(rec.tid);
-        if (t !== undefined && Number.isNaN(t.exitTs)) t.exitTs = ts;
+        if (t === undefined) break;
+        if (Number.isNaN(t.exitTs)) t.exitTs = ts;
+        // a daemon marks its task exited (its statistics stay until it is removed)
+        if (t.tracked && this.cfg.onExit !== undefined) this.cfg.onExit(t);
         break;
       }
       case EventKind.SchedProcessExec: {
@@ -857,7 +874,7 @@ export class Activations implements Analyzer {
     if (sink !== undefined)
       sink.sample(t.tid, t.tgid, t.comm, METRIC_KEYS[m], start, end, value, a, b, c, inferred);
     const obs = this.cfg.observer;
-    if (flags !== 0 && obs !== undefined) {
+    if ((flags & this.observed) !== 0 && obs !== undefined) {
       obs.onSample({
         tid: t.tid,
         metric: METRIC_KEYS[m],
@@ -874,6 +891,7 @@ export class Activations implements Analyzer {
         isNewMax: (flags & NEW_MAX) !== 0,
         isFirstViolation: (flags & FIRST_VIOLATION) !== 0,
         isWorstViolation: (flags & WORST_VIOLATION) !== 0,
+        isViolation: (flags & VIOLATION) !== 0,
       });
     }
   }

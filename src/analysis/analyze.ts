@@ -78,6 +78,11 @@ export interface AnalysisOptions {
   tsBase?: bigint;
   /** an empty selection tracks every task (default true); a daemon that adds tasks later passes false */
   emptyMeansAll?: boolean;
+  /** live daemon: a thread became tracked (set its bounds), a tracked thread exited */
+  onTracked?: (t: TaskState) => void;
+  onExit?: (t: TaskState) => void;
+  /** tell `observer` of every SLO violation as it happens (a live stream), not only first/worst */
+  observeViolations?: boolean;
 }
 
 /** An absolute trace timestamp in seconds, for messages. */
@@ -139,7 +144,17 @@ export class Analysis {
       timerClock: this.timerClock,
       observer: opts.observer,
       sink: opts.sink,
+      onExit: opts.onExit,
+      observeViolations: opts.observeViolations,
     });
+    const onTracked = opts.onTracked;
+    if (onTracked !== undefined) {
+      const own = this.table.onTracked;
+      this.table.onTracked = (t) => {
+        own?.(t);
+        onTracked(t);
+      };
+    }
     // a flight recorder is the caller's to put first in the pipeline, so that it holds an
     // event before a sample ending at that event is reported (see cli/analyze-trace.ts)
     this.analyzers = [this.irqLines, this.activations];
@@ -150,18 +165,33 @@ export class Analysis {
   /** Widens the selection without losing the stats of threads already tracked. */
   addSelection(sel: Selection): void {
     this.selections.push(sel);
-    for (const tid of sel.tids) {
-      const t = this.table.get(tid);
-      if (t !== undefined) t.removed = false;
-    }
+    for (const t of this.table.tasks)
+      if (t?.removed && (sel.tids.includes(t.tid) || sel.tgids.includes(t.tgid))) t.removed = false;
     this.table.matcher.add(sel);
     this.table.redecideAll();
+  }
+
+  /**
+   * Narrows the selection: threads it would select from now on are not (threads already
+   * tracked stay until `stopTracking`).
+   */
+  removeSelection(sel: Selection): void {
+    this.table.matcher.remove(sel);
+    const same = (a: Selection, b: Selection) =>
+      a.tids.join() === b.tids.join() && a.tgids.join() === b.tgids.join();
+    const i = this.selections.findIndex((x) => x !== this.opts.selection && same(x, sel));
+    if (i >= 0) this.selections.splice(i, 1);
   }
 
   /** Stops tracking a thread; returns its final statistics (the seed's del_pid). */
   removeTask(tid: number): TaskReport | undefined {
     const t = this.table.get(tid);
     if (t === undefined || !t.tracked) return undefined;
+    return this.stopTracking(t);
+  }
+
+  /** Stops tracking this thread state (current or retired); returns its final statistics. */
+  stopTracking(t: TaskState): TaskReport {
     const r = this.buildTask(t);
     t.tracked = false;
     t.removed = true;
@@ -178,22 +208,23 @@ export class Analysis {
    */
   setSlo(metric: MetricKey, boundNs: number | undefined, tid?: number): void {
     const m = METRIC_KEYS.indexOf(metric);
-    const v = boundNs === undefined ? Number.NaN : boundNs;
-    if (tid === undefined) {
-      this.sloNs[m] = v;
-      if (boundNs === undefined) delete this.opts.slo[metric];
-      else this.opts.slo[metric] = boundNs;
-    } else {
+    if (tid !== undefined) {
       const t = this.table.get(tid);
-      if (t === undefined) return;
-      t.sloOverride ??= new Float64Array(METRIC_COUNT).fill(Number.NaN);
-      t.sloOverride[m] = v;
+      if (t !== undefined) this.setTaskSlo(t, metric, boundNs);
+      return;
     }
-    for (const t of this.table.trackedTasks()) {
-      if (tid !== undefined && t.tid !== tid) continue;
-      const s = t.metrics[m];
-      if (s !== null) s.setBound(this.activations.boundFor(t, m));
-    }
+    this.sloNs[m] = boundNs === undefined ? Number.NaN : boundNs;
+    if (boundNs === undefined) delete this.opts.slo[metric];
+    else this.opts.slo[metric] = boundNs;
+    for (const t of this.table.trackedTasks()) t.metrics[m]?.setBound(this.activations.boundFor(t, m));
+  }
+
+  /** A thread's own bound (undefined: back to the global one); counted from the change on. */
+  setTaskSlo(t: TaskState, metric: MetricKey, boundNs: number | undefined): void {
+    const m = METRIC_KEYS.indexOf(metric);
+    t.sloOverride ??= new Float64Array(METRIC_COUNT).fill(Number.NaN);
+    t.sloOverride[m] = boundNs === undefined ? Number.NaN : boundNs;
+    t.metrics[m]?.setBound(this.activations.boundFor(t, m));
   }
 
   /**
@@ -211,6 +242,11 @@ export class Analysis {
   }
 
   // --- results ------------------------------------------------------------------------------
+
+  /** The report object of a thread state the caller holds (it may have exited or been retired). */
+  reportOf(t: TaskState): TaskReport {
+    return this.buildTask(t);
+  }
 
   /** One thread's report object (absolute timestamps), or undefined when not tracked. */
   task(tid: number): TaskReport | undefined {

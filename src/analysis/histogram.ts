@@ -148,3 +148,29 @@ export function percentilesOfSamples(
   for (let k = 0; k < ps.length; k++) out[k] = x.highestEquivalentValue(samples[targetCount(ps[k], n) - 1]);
   return out;
 }
+
+/**
+ * How many recorded values are at most each of `edges` (ascending, ns): Prometheus's
+ * cumulative `le` buckets, in one walk. A bucket of the histogram counts below an edge when
+ * its lowest value is, so a count is exact up to the histogram's resolution (3 digits: a
+ * value within 0.1 % above an edge may be counted at or below it).
+ */
+export function countsAtOrBelow(h: Histogram, edges: readonly number[]): number[] {
+  const out = new Array<number>(edges.length).fill(0);
+  if (h.totalCount === 0 || edges.length === 0) return out;
+  const x = h as unknown as HdrInternals;
+  const counts = countsOf(h);
+  const n = x.countsArrayLength;
+  let k = 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const c = counts !== null ? counts[i] : x.getCountAtIndex(i);
+    if (c === 0) continue;
+    const low = x.valueFromIndex(i);
+    while (k < edges.length && low > edges[k]) out[k++] = sum;
+    if (k === edges.length) return out;
+    sum += c;
+  }
+  while (k < edges.length) out[k++] = sum;
+  return out;
+}

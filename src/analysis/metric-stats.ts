@@ -19,6 +19,8 @@ import {
 export const NEW_MAX = 1;
 export const FIRST_VIOLATION = 2;
 export const WORST_VIOLATION = 4;
+/** any violation (only observers that asked for every violation are told: a live stream) */
+export const VIOLATION = 8;
 
 /**
  * Samples buffered before the histogram is built (and its bucket size chosen). Measured
@@ -128,7 +130,7 @@ export class MetricStats {
 
   /**
    * Records a sample ending at `end` (relative ns). Returns NEW_MAX / FIRST_VIOLATION /
-   * WORST_VIOLATION flags. A violation is a sample strictly greater than the bound.
+   * WORST_VIOLATION / VIOLATION flags. A violation is a sample strictly greater than the bound.
    */
   add(value: number, start: number, end: number, cpu: number, inferred: boolean): number {
     let flags = 0;
@@ -154,6 +156,7 @@ export class MetricStats {
     else if (this.hist !== null) this.hist.recordValue(h);
     else this.buffer(h);
     if (value > this.boundNs) {
+      flags |= VIOLATION;
       this.violations++;
       if (this.violations === 1) {
         this.firstViolationAt = end;

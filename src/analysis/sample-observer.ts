@@ -30,6 +30,8 @@ export interface SampleEvent {
   isNewMax: boolean;
   isFirstViolation: boolean;
   isWorstViolation: boolean;
+  /** over the bound (observers see every violation only when they asked for it) */
+  isViolation?: boolean;
 }
 
 export interface SampleObserver {

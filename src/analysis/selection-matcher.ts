@@ -42,6 +42,16 @@ export class SelectionMatcher {
     this.all = this.all || (this.emptyMeansAll && selectionIsEmpty(sel) && this.isEmpty());
   }
 
+  /**
+   * Narrows the selection (live `ctl del`, or a tracked process that exited: a new process
+   * reusing its pid must not be selected by the old entry). Threads already tracked stay
+   * tracked until the caller stops them.
+   */
+  remove(sel: Selection): void {
+    for (const t of sel.tids) this.tids.delete(t);
+    for (const t of sel.tgids) this.tgids.delete(t);
+  }
+
   private isEmpty(): boolean {
     return (
       this.tids.size === 0 &&

@@ -55,13 +55,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "serve",
-    synopsis: "[--listen ADDR] [--socket PATH]",
-    summary: "daemon: HTTP API, Prometheus metrics, dashboard",
+    synopsis: "[--listen HOST:PORT] [--socket PATH] [--token-file PATH]",
+    summary: "daemon: HTTP API, Prometheus metrics, event stream",
   },
   {
     name: "ctl",
-    synopsis: "add PID | del PID | slo PID METRIC BOUND | list | show PID",
-    summary: "control a running daemon",
+    synopsis: "add PID [--trace] | del PID | slo PID METRIC BOUND|off | list | show PID | worst PID METRIC",
+    summary: "control a running daemon (add/del tasks, SLO bounds, statistics)",
   },
   { name: "runs", synopsis: "[list|show ID|rm ID]", summary: "stored runs: list, show, remove" },
   {

@@ -2,8 +2,14 @@
 // at --duration, Ctrl-C/SIGTERM/SIGHUP or the launched command's exit; on Ctrl-C the report
 // is still written. The private tracefs instance is removed in every case.
 
-import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
+import {
+  Analysis,
+  type AnalysisOptions,
+  defaultAnalysisOptions,
+  sourceAnalysisOptions,
+} from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
+import type { SampleObserver } from "../analysis/sample-observer.ts";
 import { createWindowCapture, type WorstWindows } from "../analysis/worst-windows.ts";
 import type { CommandStatus, Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
@@ -279,6 +285,13 @@ export interface LiveRunOptions {
    * analysis in bench/analysis-speed.ts)
    */
   windows?: boolean;
+  /** a daemon's analysis hooks (its empty selection tracks nothing; tasks come and go) */
+  analysis?: Pick<
+    AnalysisOptions,
+    "emptyMeansAll" | "onTracked" | "onExit" | "observeViolations" | "taskInfo"
+  >;
+  /** the observer the analysis calls, given the window capture's (a daemon filters and taps it) */
+  observer?: (windows: SampleObserver | undefined) => SampleObserver | undefined;
 }
 
 /**
@@ -317,9 +330,10 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
       // live: every CPU's data starts when tracing starts
       validFromTs: 0,
       taskInfo: procTaskInfo,
-      observer: capture?.observer,
+      observer: o.observer ? o.observer(capture?.observer) : capture?.observer,
       windows: capture?.windows,
       sink: samples,
+      ...o.analysis,
     });
     const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
     return { session, analysis, pipeline, windows: capture?.windows, samples };

@@ -81,3 +81,30 @@ export function procTaskInfo(tid: number, proc = "/proc"): TaskInfo | undefined 
     rtPriority: Number.isInteger(rtPriority) ? rtPriority : undefined,
   };
 }
+
+/** Who a live pid is: its thread group, its start time (clock ticks since boot) and name. */
+export interface ProcIdentity {
+  tgid: number;
+  /** /proc/PID/stat field 22: with the pid, it names one task for its whole life (pids are reused) */
+  startTime: number;
+  comm: string;
+}
+
+/** The identity of a live thread or process, or undefined when no such pid exists. */
+export function procIdentity(pid: number, proc = "/proc"): ProcIdentity | undefined {
+  let stat: string;
+  let status: string;
+  try {
+    stat = readFileSync(`${proc}/${pid}/stat`, "utf8");
+    status = readFileSync(`${proc}/${pid}/status`, "utf8");
+  } catch {
+    return undefined;
+  }
+  const close = stat.lastIndexOf(")");
+  const open = stat.indexOf("(");
+  const fields = stat.slice(close + 2).split(" ");
+  const startTime = Number(fields[22 - 3]);
+  const tgid = Number(/^Tgid:\s*(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  if (!Number.isFinite(startTime) || !Number.isFinite(tgid)) return undefined;
+  return { tgid, startTime, comm: open >= 0 && close > open ? stat.slice(open + 1, close) : "" };
+}

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { build } from "hdr-histogram-js";
 import {
+  countsAtOrBelow,
   countsOf,
   HIST_HIGHEST_NS,
   newHistogram,
@@ -134,4 +135,31 @@ test("hdr-histogram-js is pinned to the exact version whose private fields the f
     readFileSync(join(repoRoot, "node_modules/hdr-histogram-js/package.json"), "utf8"),
   );
   assert.equal(installed.version, pkg.dependencies["hdr-histogram-js"]);
+});
+
+test("countsAtOrBelow: Prometheus's cumulative buckets, exact but for values within 0.1 % above an edge", () => {
+  const rnd = lcg(7);
+  const vs = values(rnd, 20_000);
+  // edges: the serve defaults, a bound of 37 us, values equal to samples, 0 and the top
+  const edges = [0, 1e3, 2.5e3, 37e3, 50e3, 1e6, vs[5], vs[17], 1e9, HIST_HIGHEST_NS].sort((a, b) => a - b);
+  const uniq = [...new Set(edges)];
+  for (const bucket of ["packed", 32] as const) {
+    const h = newHistogram(bucket);
+    for (const v of vs) h.recordValue(v);
+    const got = countsAtOrBelow(h, uniq);
+    for (let i = 0; i < uniq.length; i++) {
+      const e = uniq[i];
+      // counted from the raw samples: at or below, and the ones HDR cannot tell from the edge
+      const exact = vs.filter((v) => v <= e).length;
+      const close = vs.filter((v) => v > e && v <= e * 1.001 + 1).length;
+      assert.ok(
+        got[i] >= exact && got[i] <= exact + close,
+        `${bucket} le=${e}: ${got[i]} vs ${exact} (+${close})`,
+      );
+    }
+    assert.deepEqual(
+      countsAtOrBelow(newHistogram(bucket), uniq),
+      uniq.map(() => 0),
+    );
+  }
 });

@@ -7,6 +7,7 @@ import {
   HistogramBudget,
   MetricStats,
   NEW_MAX,
+  VIOLATION,
   WORST_VIOLATION,
 } from "../../src/analysis/metric-stats.ts";
 
@@ -60,19 +61,19 @@ test("samples above 10 s are clamped in the histogram and counted; the max stays
   assert.ok(sum.p9999 >= 9.99e9);
 });
 
-test("flags: new max, first and worst violation (strictly greater than the bound)", () => {
+test("flags: new max, first and worst violation, every violation (strictly greater than the bound)", () => {
   const s = new MetricStats(0, 0, 100);
   assert.equal(s.add(50, 0, 1, 0, false), NEW_MAX);
   assert.equal(s.add(100, 0, 2, 0, false), NEW_MAX, "equal to the bound: no violation");
-  assert.equal(s.add(150, 0, 3, 0, false), NEW_MAX | FIRST_VIOLATION | WORST_VIOLATION);
-  assert.equal(s.add(120, 0, 4, 0, false), 0);
-  assert.equal(s.add(200, 0, 5, 0, false), NEW_MAX | WORST_VIOLATION);
+  assert.equal(s.add(150, 0, 3, 0, false), NEW_MAX | FIRST_VIOLATION | WORST_VIOLATION | VIOLATION);
+  assert.equal(s.add(120, 0, 4, 0, false), VIOLATION);
+  assert.equal(s.add(200, 0, 5, 0, false), NEW_MAX | WORST_VIOLATION | VIOLATION);
   assert.equal(s.violations, 3);
   const slo = s.summary(1000n, "other").slo;
   assert.deepEqual(slo, { bound: 100, violations: 3, firstAt: 1003, worstAt: 1005 });
   s.setBound(180);
   assert.equal(s.violations, 0, "a new bound counts from now on");
-  assert.equal(s.add(190, 0, 6, 0, false), FIRST_VIOLATION | WORST_VIOLATION);
+  assert.equal(s.add(190, 0, 6, 0, false), FIRST_VIOLATION | WORST_VIOLATION | VIOLATION);
 });
 
 test("worst list keeps the N largest, worst first", () => {
