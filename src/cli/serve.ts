@@ -83,6 +83,7 @@ API (JSON; bad input gets 4xx with a message naming the field, and changes nothi
   GET /api/health   GET /api/tasks   POST /api/tasks {pid, trace?, scope?}
   GET|DELETE /api/tasks/PID   PUT|DELETE /api/tasks/PID/slo/METRIC {bound}
   GET /api/tasks/PID/worst/METRIC[?format=json|text|tracedat|perfetto&window=max|first|worst]
+  GET /api/runs   GET /api/runs/ID   GET /api/compare?base=ID&new=ID (rtscope compare's JSON)
   GET /api/stream (server-sent events)   GET /metrics (Prometheus)
 
 Examples:

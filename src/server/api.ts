@@ -9,10 +9,12 @@ import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import pkg from "../../package.json" with { type: "json" };
+import { compareRuns, DEFAULT_FLOOR_NS, DEFAULT_TOLERANCE } from "../analysis/compare.ts";
 import type { WindowRole } from "../analysis/worst-windows.ts";
 import { mergeWindowEvents } from "../analysis/worst-windows.ts";
 import { METRIC_KEYS, type MetricKey } from "../model/report.ts";
 import { parseDuration } from "../model/units.ts";
+import { formatCompareJson } from "../output/compare-report.ts";
 import { reportToJsonObject, stringifyJson } from "../output/json-report.ts";
 import { formatPerfettoText } from "../output/perfetto-text.ts";
 import { writeTraceDat } from "../output/trace-dat-writer.ts";
@@ -343,8 +345,17 @@ export function buildApi(o: ApiOptions): Api {
     if (run === undefined) throw new DaemonError(404, `no run ${id} in ${store().path}`);
     return send(reply, 200, { id: run.id, meta: run.meta, report: reportToJsonObject(run.report) });
   });
-  app.get("/api/compare", { schema: { querystring: COMPARE_QUERY } }, async () => {
-    throw new DaemonError(503, "compare is not available in this build");
+  // compare's rules (rtscope compare) on two stored runs: the JSON of `compare --format json`
+  app.get("/api/compare", { schema: { querystring: COMPARE_QUERY } }, async (req, reply) => {
+    const q = req.query as { base: string; new: string };
+    const [base, next] = [q.base, q.new].map((text) => {
+      const id = Number(text);
+      const run = store().getRun(id);
+      if (run === undefined) throw new DaemonError(404, `no run ${id} in ${store().path}`);
+      return { label: `run ${id}`, report: run.report, histogram: run.histogram };
+    });
+    const c = compareRuns(base, next, { tolerance: DEFAULT_TOLERANCE, floorNs: DEFAULT_FLOOR_NS });
+    return reply.code(200).type("application/json; charset=utf-8").send(formatCompareJson(c));
   });
 
   app.get("/api/stream", { schema: { querystring: NO_QUERY } }, async (req, reply) => {

@@ -172,6 +172,12 @@ describe("daemon faults", { skip: skipLive }, () => {
         const run = (await raw({ socket, path: `/api/runs/${id}` })).json();
         assert.equal(run.report.selection, `--tgid ${sleeper.pid}`);
         assert.equal((await raw({ socket, path: "/api/runs/999" })).status, 404);
+        // compare's rules over the API: a run against itself has no regression, and it names both
+        const same = (await raw({ socket, path: `/api/compare?base=${id}&new=${id}` })).json();
+        assert.equal(same.base, `run ${id}`);
+        assert.equal(same.new, `run ${id}`);
+        assert.equal(same.regressed, 0);
+        assert.equal((await raw({ socket, path: `/api/compare?base=${id}&new=999` })).status, 404);
       } finally {
         assert.equal((await stopServe(again)).code, 0);
       }
