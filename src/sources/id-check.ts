@@ -34,6 +34,15 @@ export class IdCheck {
     return cpu >= 0 && cpu < this.cpuBound;
   }
 
+  /**
+   * A CPU an event names (target_cpu, orig_cpu, dest_cpu): any CPU the kernel can have, not
+   * only the recorded ones (trace-cmd record -M, an instance with a cpumask, offline CPUs).
+   * The analysis treats a CPU without data as such (activations involving it are cut).
+   */
+  private namedCpuOk(cpu: number): boolean {
+    return cpu === -1 || (cpu >= 0 && cpu < CPU_LIMIT);
+  }
+
   /** A CPU number named outside an event (a lost-data line): in range, or counted and false. */
   checkCpu(cpu: number, offset: number): boolean {
     if (this.cpuOk(cpu)) return true;
@@ -77,14 +86,11 @@ export class IdCheck {
       case EventKind.SchedWakeupNew:
         tidOk = tidOk && validTid(rec.tid);
         // -1: the event has no target_cpu field (old kernels)
-        cpuOk = cpuOk && (rec.targetCpu === -1 || this.cpuOk(rec.targetCpu));
+        cpuOk = cpuOk && this.namedCpuOk(rec.targetCpu);
         break;
       case EventKind.SchedMigrateTask:
         tidOk = tidOk && validTid(rec.tid);
-        cpuOk =
-          cpuOk &&
-          (rec.targetCpu === -1 || this.cpuOk(rec.targetCpu)) &&
-          (rec.origCpu === -1 || this.cpuOk(rec.origCpu));
+        cpuOk = cpuOk && this.namedCpuOk(rec.targetCpu) && this.namedCpuOk(rec.origCpu);
         break;
       case EventKind.SchedProcessFork:
       case EventKind.SchedProcessExec:

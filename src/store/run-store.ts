@@ -292,8 +292,8 @@ export class RunStore {
       return this.transaction(() => {
         const res = this.stmt(
           `INSERT INTO runs (origin, host, kernel, preemption, selection, slo, started_at, ended_at,
-             command, version, source, diagnostics, irq_lines)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             command, version, source, diagnostics, irq_lines, command_status)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           m.origin,
           m.host ?? facts?.host ?? "",
@@ -308,6 +308,7 @@ export class RunStore {
           stringifyJson(r.source, 0),
           stringifyJson(r.diagnostics, 0),
           r.irqLines === undefined ? null : stringifyJson(r.irqLines, 0),
+          r.command === undefined ? null : stringifyJson(r.command, 0),
         );
         const id = Number(res.lastInsertRowid);
         for (let i = 0; i < r.tasks.length; i++) this.saveTask(id, i, r.tasks[i], input.histogram);
@@ -323,8 +324,8 @@ export class RunStore {
     this.stmt(
       `INSERT INTO tasks (run_id, idx, tid, tgid, comm, policy, prio, kernel_prio, boosted_kernel_prio,
          wakeups, voluntary_switches, involuntary_switches, migrations, runtime, incomplete, worst, worst_list,
-         start, exited)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         start, exited, cut, irq_coalesced)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       runId,
       idx,
@@ -345,6 +346,8 @@ export class RunStore {
       t.worstList === undefined ? null : stringifyJson(t.worstList, 0),
       t.start === undefined ? null : BigInt(t.start),
       t.exited === undefined ? null : BigInt(t.exited),
+      t.counters.cut === undefined ? null : JSON.stringify(t.counters.cut),
+      t.counters.irqCoalesced ?? null,
     );
     const insert = this.stmt(
       `INSERT INTO metrics (run_id, task_idx, metric, count, min, mean, max, max_at, p50, p90, p99,
@@ -437,6 +440,9 @@ export class RunStore {
         source: parseJsonExact(row.source as string) as Report["source"],
         slo: meta.slo,
         selection: meta.selection,
+        ...(row.command_status !== null && row.command_status !== undefined
+          ? { command: parseJsonExact(row.command_status as string) as Report["command"] }
+          : {}),
         tasks,
         ...(row.irq_lines !== null
           ? { irqLines: parseJsonExact(row.irq_lines as string) as Report["irqLines"] }
@@ -524,6 +530,10 @@ function taskOf(row: Row, runId: number): TaskReport {
     },
     metrics: {},
   };
+  if (row.cut !== null && row.cut !== undefined)
+    t.counters.cut = JSON.parse(row.cut as string) as TaskReport["counters"]["cut"];
+  if (row.irq_coalesced !== null && row.irq_coalesced !== undefined)
+    t.counters.irqCoalesced = num(row.irq_coalesced);
   if (row.worst !== null) {
     let text: string;
     try {

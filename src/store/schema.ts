@@ -86,4 +86,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN start INTEGER;
   ALTER TABLE tasks ADD COLUMN exited INTEGER;
   `,
+  // how a launched command ended (the report's `command`), and a task's cut activations by
+  // reason and IRQs served by a run already in progress (counters.cut, counters.irqCoalesced)
+  `
+  ALTER TABLE runs ADD COLUMN command_status TEXT;
+  ALTER TABLE tasks ADD COLUMN cut TEXT;
+  ALTER TABLE tasks ADD COLUMN irq_coalesced INTEGER;
+  `,
 ];

@@ -33,9 +33,21 @@ const meta = { origin: "record", startedAt: 1_700_000_000_000, endedAt: 1_700_00
 
 test("a stored run reads back as the same report, with its histograms", async () => {
   const a = await analysed;
+  // as record makes it: with how the launched command ended
+  const report = {
+    ...a.report,
+    command: {
+      argv: ["cyclictest", "-m"],
+      pid: 42,
+      ended: "exited",
+      exitCode: 0,
+      signal: null,
+      stoppedByUser: false,
+    },
+  } as typeof a.report;
   const store = RunStore.open(join(tmp, "roundtrip.db"));
   const id = store.saveRun({
-    report: a.report,
+    report,
     meta: {
       ...meta,
       host: "rt-box",
@@ -48,7 +60,7 @@ test("a stored run reads back as the same report, with its histograms", async ()
   const run = store.getRun(id);
   assert.ok(run);
   // the report as `report --format json` writes it, windows and all
-  assert.equal(encodeJsonReport(run.report).toString(), encodeJsonReport(a.report).toString());
+  assert.equal(encodeJsonReport(run.report).toString(), encodeJsonReport(report).toString());
   assert.ok(
     run.report.tasks.some((t) => t.worst?.latency !== undefined && t.worst.latency.events.length > 0),
   );
@@ -268,4 +280,20 @@ test("a full disk is a clear error and leaves the database usable", {
     spawnSync("umount", [dir]);
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("cut activations by reason and coalesced IRQs read back as they were stored", async () => {
+  // a fixture with activations cut (CPU without data, missed switches)
+  const { report } = await analyzeTrace(join(fixturesDir, "causes/migration.dat"), {
+    selection: emptySelection(),
+    slo: {},
+    worstN: 0,
+    wakeupEvent: "wakeup",
+  });
+  assert.ok(report.tasks.some((t) => t.counters.cut !== undefined));
+  const store = RunStore.open(join(tmp, "cut.db"));
+  const run = store.getRun(store.saveRun({ report, meta }));
+  assert.ok(run);
+  assert.equal(encodeJsonReport(run.report).toString(), encodeJsonReport(report).toString());
+  store.close();
 });
