@@ -25,6 +25,7 @@ import {
 import { writeOutputFile } from "../output/output-file.ts";
 import { CaptureSession } from "../tracefs/capture-session.ts";
 import { procTaskInfo } from "../tracefs/proc-tasks.ts";
+import { checkLaunchable } from "./launch-check.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
@@ -206,12 +207,19 @@ function processState(pid: number): string | undefined {
 
 class RuntimeError extends Error {}
 
-/** The newcomer: launched after the baseline, or a stopped process resumed then. */
+/**
+ * The newcomer: a command spawned before the capture but held (a shell waiting on a pipe,
+ * as record launches its command) and released after the baseline, or a stopped process
+ * resumed then. Spawning it early keeps its fork out of the baseline's window of interest
+ * and keeps it from inheriting rtscope's own SCHED_FIFO priority and CPU list, which are set
+ * when the capture starts.
+ */
 class Newcomer {
   pid = 0;
   status = "not started";
   child: ChildProcess | null = null;
   exited = false;
+  private released = false;
   private onExit: () => void = () => {};
 
   readonly command: string[];
@@ -222,27 +230,34 @@ class Newcomer {
     this.givenPid = givenPid;
   }
 
-  /** Before the capture: a given pid must exist and be stopped (else the baseline would include it). */
-  check(): void {
-    if (this.givenPid === undefined) return;
-    const state = processState(this.givenPid);
-    if (state === undefined) throw new RuntimeError(`--newcomer-pid ${this.givenPid}: no such process`);
-    if (state !== "T" && state !== "t")
-      throw new RuntimeError(
-        `--newcomer-pid ${this.givenPid} is running (state ${state}): start it stopped (kill -STOP ${this.givenPid}) so that the baseline is measured without it`,
-      );
-    this.pid = this.givenPid;
-  }
-
-  start(onExit: () => void): void {
-    this.onExit = onExit;
+  /**
+   * Before the capture: a given pid must exist and be stopped (else the baseline would
+   * include it); a command must be runnable, and is spawned held.
+   */
+  prepare(): void {
     if (this.givenPid !== undefined) {
-      process.kill(this.givenPid, "SIGCONT");
-      this.status = "resumed (SIGCONT), left running";
+      const state = processState(this.givenPid);
+      if (state === undefined) throw new RuntimeError(`--newcomer-pid ${this.givenPid}: no such process`);
+      if (state !== "T" && state !== "t")
+        throw new RuntimeError(
+          `--newcomer-pid ${this.givenPid} is running (state ${state}): start it stopped (kill -STOP ${this.givenPid}) so that the baseline is measured without it`,
+        );
+      this.pid = this.givenPid;
       return;
     }
-    const child = spawn(this.command[0], this.command.slice(1), { stdio: "inherit" });
+    try {
+      checkLaunchable(this.command[0]);
+    } catch (e) {
+      throw new RuntimeError(`the newcomer could not be started: ${(e as Error).message}`);
+    }
+    // on EOF (admit ended before the baseline did) the shell exits without running it
+    const child = spawn(
+      "/bin/sh",
+      ["-c", 'read -r _ <&3 || exit 127; exec 3<&-; exec "$@"', "rtscope-newcomer", ...this.command],
+      { stdio: ["inherit", "inherit", "inherit", "pipe"] },
+    );
     this.child = child;
+    (child.stdio[3] as NodeJS.ReadWriteStream | null)?.on("error", () => {});
     child.on("error", (e) => {
       this.status = `could not be started: ${e.message}`;
       this.exited = true;
@@ -250,22 +265,40 @@ class Newcomer {
     });
     child.on("exit", (code, signal) => {
       this.exited = true;
-      if (this.status === "running, ended by admit (SIGTERM)" && signal === "SIGTERM") {
+      if (!this.released) this.status = "not started (admit ended in the baseline)";
+      else if (this.status === "running, ended by admit (SIGTERM)" && signal === "SIGTERM") {
         // ours: not a failure
       } else this.status = signal ? `killed by ${signal}` : `exited with status ${code}`;
       this.onExit();
     });
-    if (child.pid === undefined) return;
-    this.pid = child.pid;
+    this.pid = child.pid ?? 0;
+    this.status = "held until the baseline ends";
+  }
+
+  start(onExit: () => void): void {
+    this.onExit = onExit;
+    this.released = true;
+    if (this.givenPid !== undefined) {
+      process.kill(this.givenPid, "SIGCONT");
+      this.status = "resumed (SIGCONT), left running";
+      return;
+    }
+    if (this.child === null || this.exited) return;
     this.status = "running";
+    (this.child.stdio[3] as NodeJS.WritableStream | null)?.end("go\n");
   }
 
   /** End of phase 2: a launched newcomer is ended (SIGTERM); a given one is left alone. */
   async end(): Promise<void> {
     const child = this.child;
     if (child === null || this.exited) return;
-    this.status = "running, ended by admit (SIGTERM)";
-    child.kill("SIGTERM");
+    if (!this.released) {
+      // never released: closing the gate ends the waiting shell
+      (child.stdio[3] as NodeJS.WritableStream | null)?.end();
+    } else {
+      this.status = "running, ended by admit (SIGTERM)";
+      child.kill("SIGTERM");
+    }
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         child.kill("SIGKILL");
@@ -326,7 +359,7 @@ function progressLine(phase: string, leftNs: number, baseline: Analysis, withNew
 
 export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exit: number }> {
   const newcomer = new Newcomer(o.newcomerCommand, o.newcomerPid);
-  newcomer.check();
+  newcomer.prepare();
   // The capture must see the newcomer's events too: it is rtscope's child (launched) or the
   // given process, so widen the event plan accordingly (no pid-only in-kernel filter).
   const captureSel: Selection = {
@@ -334,14 +367,20 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
     descendantsOf: [process.pid],
     tgids: o.newcomerPid !== undefined ? [...o.selection.tgids, o.newcomerPid] : o.selection.tgids,
   };
-  const session = CaptureSession.start({
-    selection: captureSel,
-    wakeupEvent: o.wakeupEvent,
-    syscalls: o.live.syscalls,
-    bufferSizeKb: o.live.bufferSizeKb,
-    cpuList: o.live.cpuList,
-    priority: o.live.priority,
-  });
+  let session: CaptureSession;
+  try {
+    session = CaptureSession.start({
+      selection: captureSel,
+      wakeupEvent: o.wakeupEvent,
+      syscalls: o.live.syscalls,
+      bufferSizeKb: o.live.bufferSizeKb,
+      cpuList: o.live.cpuList,
+      priority: o.live.priority,
+    });
+  } catch (e) {
+    await newcomer.end();
+    throw e;
+  }
   const src = session.source;
   const tty = process.stderr.isTTY && o.newcomerCommand.length === 0;
   let progress: NodeJS.Timeout | null = null;
