@@ -327,7 +327,14 @@ describe("synthetic trace.dat files", () => {
     const f = TraceDatFile.open(v6);
     const cpu0 = f.meta.buffers[0].cpus[0].offset;
     f.close();
-    const s6 = await openTraceDat(v6);
+    // by default the bad sub-buffer is skipped and counted with its offset; --strict refuses it
+    const lenient = await openTraceDat(v6);
+    await lenient.run({ handle() {} });
+    const d = lenient.diagnostics.get("corrupt_subbuffer", 0);
+    assert.ok(d, "counted as a corrupt sub-buffer");
+    assert.match(d.details[0], new RegExp(`^offset ${cpu0 + 4096 + 8}: .*commit size 5000`));
+    lenient.close();
+    const s6 = await openTraceDat(v6, { strict: true });
     await assert.rejects(
       s6.run({ handle() {} }),
       (e: unknown) =>
@@ -343,7 +350,7 @@ describe("synthetic trace.dat files", () => {
         buffers: [{ name: "", clock: "mono", cpus: [{ cpu: 0, data }], chunkPages: 1 }],
       }),
     );
-    const s7 = await openTraceDat(v7);
+    const s7 = await openTraceDat(v7, { strict: true });
     await assert.rejects(
       s7.run({ handle() {} }),
       (e: unknown) =>
