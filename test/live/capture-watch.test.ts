@@ -40,19 +40,22 @@ describe("a live capture watches its instance", { skip: skipLive }, () => {
     let offAt = 0;
     let onAt = 0;
     let disabledAt = 0;
-    const r = await rtscope(["record", "--duration", "5s", "--format", "json", "-o", out], async (inst) => {
-      await sleep(800);
-      offAt = mono();
-      writeFileSync(`${inst}/tracing_on`, "0");
-      await sleep(1000);
-      writeFileSync(`${inst}/tracing_on`, "1");
-      onAt = mono();
-      await sleep(800);
-      disabledAt = mono();
-      writeFileSync(`${inst}/events/sched/sched_switch/enable`, "0");
-      await sleep(500);
-      writeFileSync(`${inst}/buffer_size_kb`, "1024");
-    });
+    const r = await rtscope(
+      ["record", "--no-store", "--duration", "5s", "--format", "json", "-o", out],
+      async (inst) => {
+        await sleep(800);
+        offAt = mono();
+        writeFileSync(`${inst}/tracing_on`, "0");
+        await sleep(1000);
+        writeFileSync(`${inst}/tracing_on`, "1");
+        onAt = mono();
+        await sleep(800);
+        disabledAt = mono();
+        writeFileSync(`${inst}/events/sched/sched_switch/enable`, "0");
+        await sleep(500);
+        writeFileSync(`${inst}/buffer_size_kb`, "1024");
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /tracing was switched off/);
     assert.match(r.stderr, /events were disabled: sched:sched_switch/);

@@ -3,36 +3,15 @@
 // unless --ignore-command-status. Ground truth: the same command run outside rtscope
 // (its own exit status or signal, from spawnSync).
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import type { CommandStatus, Report } from "../../src/model/report.ts";
-import { repoRoot } from "../helpers/paths.ts";
-import { checkNoLeftoversAtEnd, ourInstances, skipLive, trackPid } from "./live-helpers.ts";
+import { checkNoLeftoversAtEnd, ourInstances, runRtscope, skipLive } from "./live-helpers.ts";
 
 checkNoLeftoversAtEnd();
 
-const MAIN = join(repoRoot, "src/cli/main.ts");
-
-function record(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [MAIN, "record", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    if (c.pid) trackPid(c.pid);
-    let stdout = "";
-    let stderr = "";
-    c.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    c.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const t = setTimeout(() => c.kill("SIGKILL"), 60_000);
-    c.on("exit", (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** rtscope record ARGS (no run stored: the machine's database is not the test's). */
+const record = (args: string[]) => runRtscope(["record", "--no-store", ...args], { timeoutMs: 60_000 });
 
 const FAILING = ["sh", "-c", "exit 7"];
 const KILLED = ["sh", "-c", "kill -KILL $$"];

@@ -22,7 +22,7 @@ describe("live reader placement", { skip: skipLive }, () => {
     const out = join(tmp, "placed.json");
     let policies: string[] = [];
     let seen: Promise<void> = Promise.resolve();
-    const r = await runRtscope(["record", "--duration", "3s", "--format", "json", "-o", out], {
+    const r = await runRtscope(["record", "--no-store", "--duration", "3s", "--format", "json", "-o", out], {
       onSpawn: (c) => {
         seen = untilReading(c.pid!).then(() => {
           policies = readdirSync(`/proc/${c.pid}/task`).map((tid) =>
