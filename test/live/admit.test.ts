@@ -52,21 +52,31 @@ async function instanceOf(pid: number): Promise<void> {
 }
 
 /** Resolves once process `pid` has a child (admit launched the newcomer: phase 2 began). */
-async function newcomerOf(pid: number): Promise<void> {
+async function newcomerOf(pid: number, name: string): Promise<void> {
   // admit spawns the newcomer held (a shell) before the capture and releases it after the
-  // baseline: phase 2 has begun once that child is no longer the waiting shell
-  for (let i = 0; i < 1200; i++) {
+  // baseline: phase 2 has begun once that child runs the newcomer's own program (before it
+  // execs the shell, a fresh child still bears the name of the Node thread that forked it)
+  const comm = (p: string) => {
     try {
-      const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/);
-      for (const k of kids) if (k !== "" && readFileSync(`/proc/${k}/comm`, "utf8").trim() !== "sh") return;
+      return readFileSync(`/proc/${p}/comm`, "utf8").trim();
     } catch {
-      return; // gone
+      return ""; // gone meanwhile
     }
+  };
+  for (let i = 0; i < 1200; i++) {
+    let kids: string[];
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/);
+    } catch {
+      return; // admit is gone
+    }
+    if (kids.some((k) => k !== "" && comm(k) === name)) return;
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
-type Interrupt = { phase: "baseline" | "newcomer"; afterMs: number };
+/** When to send SIGINT: after the capture started, or after `newcomer` (its program name) started. */
+type Interrupt = { phase: "baseline" | "newcomer"; afterMs: number; newcomer: string };
 
 /**
  * rtscope admit ARGS, its result read from an -o file; `cpus`: run it (and so the newcomer it
@@ -91,7 +101,8 @@ function runAdmit(args: string[], interrupt?: Interrupt, cpus?: string): { pid: 
     child.stderr.on("data", (d) => (stderr += d));
     // the interrupt counts from the capture's start, not from a (slow, loaded) Node start-up
     if (interrupt !== undefined && child.pid) {
-      const started = interrupt.phase === "baseline" ? instanceOf(child.pid) : newcomerOf(child.pid);
+      const started =
+        interrupt.phase === "baseline" ? instanceOf(child.pid) : newcomerOf(child.pid, interrupt.newcomer);
       void started.then(() => setTimeout(() => child.kill("SIGINT"), interrupt.afterMs));
     }
     const guard = setTimeout(() => child.kill("SIGKILL"), 90_000);
@@ -376,7 +387,7 @@ describe("rtscope admit (live)", { skip }, () => {
     for (const phase of ["baseline", "newcomer"] as const) {
       const r = await runAdmit(
         ["--rt", "--baseline", "3s", "--duration", "3s", "--format", "json", "--", "sleep", "10"],
-        { phase, afterMs: 500 },
+        { phase, afterMs: 500, newcomer: "sleep" },
       ).done;
       assert.equal(r.code, 4, `interrupted in the ${phase} phase: ${r.stderr}`);
       const j = JSON.parse(r.report);
