@@ -199,40 +199,47 @@ after(() => {
   for (const c of running) c.kill("SIGKILL");
 });
 
+/**
+ * admit with our cyclictest as the workload, started inside the capture (once tracing is set
+ * up, done before the end) so that its own per-cycle figures cover what rtscope saw; returns
+ * the result, our measuring thread's timer entry and cyclictest's figures per phase.
+ */
+async function admitAroundCyclictest(slo: string[], newcomer: string[]) {
+  const admit = runAdmit([
+    "--comm",
+    "^cyclictest$",
+    ...slo,
+    "--baseline",
+    "3s",
+    "--duration",
+    "4s",
+    "--format",
+    "json",
+    "--",
+    ...newcomer,
+  ]);
+  await instanceOf(admit.pid);
+  await new Promise((r) => setTimeout(r, 300));
+  const cycRun = startCyclictest(5);
+  running.push(cycRun.child);
+  const cyc = await cycRun.done;
+  const r = await admit.done;
+  const j = JSON.parse(r.report);
+  const main = measuringThread(j, cycRun.child.pid as number);
+  const max = phaseFigures(cyc, main.baseline.count, main.withNewcomer.count, j.diagnostics);
+  assertMatches(main.baseline.max, max.base, "baseline timer max");
+  assertMatches(main.withNewcomer.max, max.next, "with-newcomer timer max");
+  return { r, j, main, max };
+}
+
 describe("rtscope admit (live)", { skip }, () => {
   test("a FIFO 90 hog on the workload's CPU is rejected and named as the cause", async () => {
-    // cyclictest runs inside the capture (started once tracing is set up, done before the
-    // end), so that its own per-cycle figures (-v) cover what rtscope saw
-    const admit = runAdmit([
-      "--comm",
-      "^cyclictest$",
-      "--slo",
-      "timer=1ms",
-      "--baseline",
-      "3s",
-      "--duration",
-      "4s",
-      "--format",
-      "json",
-      "--",
-      ...HOG,
-    ]);
-    await instanceOf(admit.pid);
-    await new Promise((r) => setTimeout(r, 300));
-    const cycRun = startCyclictest(5);
-    running.push(cycRun.child);
-    const cyc = await cycRun.done;
-    const r = await admit.done;
+    const { r, j, main } = await admitAroundCyclictest(["--slo", "timer=1ms"], HOG);
     assert.equal(r.code, 3, `rejected (exit 3); stderr: ${r.stderr}`);
-    const j = JSON.parse(r.report);
     assert.equal(j.admitted, false);
     assert.equal(j.rejected, true);
     assert.equal(j.complete, true);
-    const main = measuringThread(j, cycRun.child.pid as number);
     assert.equal(main.verdict, "violated");
-    const max = phaseFigures(cyc, main.baseline.count, main.withNewcomer.count, j.diagnostics);
-    assertMatches(main.baseline.max, max.base, "baseline timer max");
-    assertMatches(main.withNewcomer.max, max.next, "with-newcomer timer max");
     // the with-newcomer maximum is the hog's doing
     const worst = main.worstCases.find((w: { role: string }) => w.role === "max");
     assert.ok(worst, "the phase-2 maximum has a worst case");
@@ -246,38 +253,11 @@ describe("rtscope admit (live)", { skip }, () => {
   });
 
   test("a kernel-heavy SCHED_OTHER newcomer (hackbench) on the same CPU: the verdict follows cyclictest's own maxima", async () => {
-    const admit = runAdmit([
-      "--comm",
-      "^cyclictest$",
-      "--baseline",
-      "3s",
-      "--duration",
-      "4s",
-      "--format",
-      "json",
-      "--",
-      "taskset",
-      "-c",
-      "0",
-      "hackbench",
-      "-T",
-      "-g",
-      "2",
-      "-l",
-      "10000000",
-    ]);
-    await instanceOf(admit.pid);
-    await new Promise((r) => setTimeout(r, 300));
-    const cycRun = startCyclictest(5);
-    running.push(cycRun.child);
-    const cyc = await cycRun.done;
-    const r = await admit.done;
-    const j = JSON.parse(r.report);
+    const { r, j, main, max } = await admitAroundCyclictest(
+      [],
+      ["taskset", "-c", "0", "hackbench", "-T", "-g", "2", "-l", "10000000"],
+    );
     assert.equal(j.complete, true, r.stderr);
-    const main = measuringThread(j, cycRun.child.pid as number);
-    const max = phaseFigures(cyc, main.baseline.count, main.withNewcomer.count, j.diagnostics);
-    assertMatches(main.baseline.max, max.base, "baseline timer max");
-    assertMatches(main.withNewcomer.max, max.next, "with-newcomer timer max");
     const change = (a: number, b: number) => (b - a) / Math.max(a, 1);
     const grew = Math.max(change(max.base, max.next), change(max.baseP99, max.nextP99));
     const share = main.worstCases.find((w: { role: string }) => w.role === "max")?.newcomerShare ?? 0;
