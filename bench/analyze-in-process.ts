@@ -2,7 +2,7 @@
 // task, writes the JSON report to OUT. Run as its own process so that GNU time measures it
 // alone. Usage: node bench/analyze-in-process.ts FILE OUT
 import { writeFileSync } from "node:fs";
-import { analyzeSource } from "../src/analysis/analyze.ts";
+import { analyzeSource } from "../src/analysis/pipeline.ts";
 import { emptySelection } from "../src/model/selection.ts";
 import { openSource } from "../src/sources/open-source.ts";
 

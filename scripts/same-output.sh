@@ -33,10 +33,10 @@ run_all() { # $1 tree, $2 output folder
     tag=$(printf '%03d-%s' "$i" "$(basename "$(dirname "$f")")-$(basename "$f")")
     local cli="$tree/src/cli/main.ts"
     # Every command's exit status is part of its output.
-    { node "$cli" report "$f" --format json --no-store 2>&1; echo "exit $?"; } >"$dir/$tag.report.json" || true
-    { node "$cli" report "$f" --rt --slo latency=50us --slo timer=100us --no-store 2>&1; echo "exit $?"; } \
+    { node "$cli" report "$f" --format json 2>&1; echo "exit $?"; } >"$dir/$tag.report.json" || true
+    { node "$cli" report "$f" --rt --slo latency=50us --slo timer=100us 2>&1; echo "exit $?"; } \
       >"$dir/$tag.report-slo.txt" || true
-    { node "$cli" report "$f" --rt --format json --slo latency=50us --no-store 2>&1; echo "exit $?"; } \
+    { node "$cli" report "$f" --rt --format json --slo latency=50us 2>&1; echo "exit $?"; } \
       >"$dir/$tag.report-slo.json" || true
     for fmt in perfetto json text; do
       { node "$cli" export "$f" --rt --metric latency --format "$fmt" 2>&1; echo "exit $?"; } \

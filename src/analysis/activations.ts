@@ -75,7 +75,7 @@ import {
   RunState,
   type TaskState,
 } from "./task-state.ts";
-import { COMM_REFRESH_NS, type TaskTable } from "./task-table.ts";
+import { COMM_REFRESH_NS, type TaskListener, type TaskTable } from "./task-table.ts";
 import type { TimerClock } from "./timer-clock.ts";
 
 /** Number of additive parts per metric index. */
@@ -100,8 +100,13 @@ export interface ActivationConfig {
   observer?: SampleObserver;
   /** told every sample and every cut activation (--samples) */
   sink?: SampleSink;
-  /** a tracked thread exited (sched_process_exit; live daemons mark their tasks exited) */
-  onExit?: (t: TaskState) => void;
+  /** told when a tracked thread exits (sched_process_exit; live daemons mark their tasks exited) */
+  tasks?: TaskListener;
+  /**
+   * analyzers whose state must include an event before a sample ending at it is reported:
+   * the observer's window source (its flight recorder)
+   */
+  after?: readonly Analyzer[];
   /** tell the observer of every violation, not only the first and worst (a live stream) */
   observeViolations?: boolean;
 }
@@ -117,7 +122,30 @@ const CUT_REASONS: readonly CutReason[] = ["loss", "cpu-without-data", "missed-s
 const STATE_S = 0x1;
 const STATE_D = 0x2;
 
-export class Activations implements Analyzer {
+/** The counters the diagnostics are made from (Activations' own fields, read-only). */
+export interface ActivationCounters {
+  /** current task changed without a recorded sched_switch, per CPU */
+  readonly missedSwitches: Float64Array;
+  readonly inferredSwitchIns: number;
+  readonly cutByLoss: number;
+  readonly cutByNoData: number;
+  readonly cutByMissedSwitch: number;
+  readonly cutByMissedRun: number;
+  readonly timerEndMissing: number;
+  readonly lostKnown: number;
+  readonly lostUnknown: number;
+  readonly lostRecords: number;
+  readonly migrateEventsSeen: boolean;
+  /** which event kinds the stream carried at all */
+  readonly kindSeen: Uint8Array;
+  readonly groupSources: { readonly newtask: number; readonly exec: number; readonly column: number };
+  /** tasks forked with no thread-group data: child tid → the creator's group */
+  readonly forkedUngrouped: ReadonlyMap<number, number>;
+}
+
+export class Activations implements Analyzer<ActivationCounters>, TaskListener {
+  readonly name = "activations";
+  readonly dependsOn: readonly Analyzer[];
   private readonly table: TaskTable;
   private readonly coverage: CpuCoverage;
   private readonly irqLines: IrqLines;
@@ -174,8 +202,8 @@ export class Activations implements Analyzer {
    * inside is measured whole: `admit` feeds one stream to a baseline analysis and a
    * with-newcomer analysis split at the newcomer's start, with no gap between them.
    */
-  countFromTs = Number.NEGATIVE_INFINITY;
-  countUntilTs = Number.POSITIVE_INFINITY;
+  private countFromTs = Number.NEGATIVE_INFINITY;
+  private countUntilTs = Number.POSITIVE_INFINITY;
   /** which event kinds the stream carried at all (for "record with X enabled" diagnostics) */
   readonly kindSeen = new Uint8Array(EVENT_KIND_COUNT);
 
@@ -197,10 +225,26 @@ export class Activations implements Analyzer {
     this.cpuExpireSlot = new Int32Array(n);
     this.cpuExpireTs = new Float64Array(n);
     this.missedSwitches = new Float64Array(n);
-    // a thread that becomes tracked re-reads its name soon and gets its SLO bounds
-    table.onTracked = (t) => {
-      if (t.commAt === Number.POSITIVE_INFINITY) t.commAt = Number.NEGATIVE_INFINITY;
-    };
+    this.dependsOn = [irqLines, ...(cfg.after ?? [])];
+    table.addListener(this);
+  }
+
+  /** A thread that becomes tracked re-reads its name soon. */
+  taskTracked(t: TaskState): void {
+    if (t.commAt === Number.POSITIVE_INFINITY) t.commAt = Number.NEGATIVE_INFINITY;
+  }
+
+  data(): ActivationCounters {
+    return this;
+  }
+
+  /**
+   * Samples count only when they end inside [fromTs, untilTs) (see countFromTs); the state
+   * machines run on outside it.
+   */
+  countBetween(fromTs: number, untilTs: number): void {
+    this.countFromTs = fromTs;
+    this.countUntilTs = untilTs;
   }
 
   /** timestamp of the event being handled (where a cut activation ends) */
@@ -321,7 +365,7 @@ export class Activations implements Analyzer {
         if (t === undefined) break;
         if (Number.isNaN(t.exitTs)) t.exitTs = ts;
         // a daemon marks its task exited (its statistics stay until it is removed)
-        if (t.tracked && this.cfg.onExit !== undefined) this.cfg.onExit(t);
+        if (t.tracked) this.cfg.tasks?.taskExited?.(t);
         break;
       }
       case EventKind.SchedProcessExec: {

@@ -34,20 +34,22 @@ import {
   unmeasuredMetrics,
 } from "../model/report.ts";
 import { describeSelection, type Selection, selectionIsEmpty } from "../model/selection.ts";
-import type { RunOptions, SourceInfo, SymbolTable, TraceSource } from "../model/source.ts";
+import type { SourceInfo, SymbolTable, TraceSource } from "../model/source.ts";
 import { absoluteTs, formatDuration } from "../model/units.ts";
 import { Activations } from "./activations.ts";
-import { type Analyzer, Pipeline } from "./analyzer.ts";
+import type { Analyzer, Pipeline } from "./analyzer.ts";
 import { CpuCoverage } from "./cpu-coverage.ts";
 import { IrqLines } from "./irq-lines.ts";
+import type { LiveAnalysis } from "./live-analysis.ts";
 import { nothingMeasuredMessage } from "./nothing-measured.ts";
 import type { DroppedWindow, SampleObserver, SampleSink, WorstWindowProvider } from "./sample-observer.ts";
 import { SelectionMatcher } from "./selection-matcher.ts";
 import { applyTaskInfo, type TaskInfoLookup } from "./task-info.ts";
 import { buildTaskReport, compareTasks } from "./task-report.ts";
 import { METRIC_COUNT, type TaskState } from "./task-state.ts";
-import { TaskTable } from "./task-table.ts";
+import { type TaskListener, TaskTable } from "./task-table.ts";
 import { TimerClock, TimerClockMode, UNSEEN_DELAY_ALLOWANCE } from "./timer-clock.ts";
+import type { WindowSource } from "./window-source.ts";
 
 export interface AnalysisOptions {
   selection: Selection;
@@ -64,8 +66,14 @@ export interface AnalysisOptions {
   cpus: number;
   /** the trace clock ("mono", "local"...; "" = not stated): how timer expiries meet trace timestamps */
   traceClock: string;
-  /** called on new max / first & worst SLO violation (its flight recorder goes before `analyzers` in the pipeline) */
+  /** called on new max / first & worst SLO violation */
   observer?: SampleObserver;
+  /**
+   * where the observer's windows come from: its analyzer (a flight recorder) joins
+   * `analyzers`, before the activations, so that a window's last event is held when its
+   * sample is reported
+   */
+  windowSource?: WindowSource;
   /** told every sample and cut activation (--samples) */
   sink?: SampleSink;
   /** fills TaskReport.worst */
@@ -78,9 +86,8 @@ export interface AnalysisOptions {
   tsBase?: bigint;
   /** an empty selection tracks every task (default true); a daemon that adds tasks later passes false */
   emptyMeansAll?: boolean;
-  /** live daemon: a thread became tracked (set its bounds), a tracked thread exited */
-  onTracked?: (t: TaskState) => void;
-  onExit?: (t: TaskState) => void;
+  /** live daemon: told when a thread becomes tracked (to set its bounds) and when a tracked thread exits */
+  tasks?: TaskListener;
   /** tell `observer` of every SLO violation as it happens (a live stream), not only first/worst */
   observeViolations?: boolean;
 }
@@ -106,8 +113,8 @@ export function defaultAnalysisOptions(selection: Selection): AnalysisOptions {
   };
 }
 
-export class Analysis {
-  /** Feed these, in this order, from one loop (`new Pipeline(analysis.analyzers)`). */
+export class Analysis implements LiveAnalysis {
+  /** Feed these from one loop (`new Pipeline(analysis.analyzers)` orders them). */
   readonly analyzers: Analyzer[];
   readonly table: TaskTable;
   readonly activations: Activations;
@@ -127,6 +134,7 @@ export class Analysis {
       const b = opts.slo[METRIC_KEYS[m]];
       if (b !== undefined) this.sloNs[m] = b;
     }
+    const recorder = opts.windowSource?.analyzer;
     const matcher = new SelectionMatcher(opts.selection, opts.emptyMeansAll ?? true);
     this.table = new TaskTable(matcher, opts.cpus, opts.initialComms, opts.initialTgids, opts.taskInfo);
     this.coverage = new CpuCoverage(opts.cpus, opts.validFromTs);
@@ -144,20 +152,15 @@ export class Analysis {
       timerClock: this.timerClock,
       observer: opts.observer,
       sink: opts.sink,
-      onExit: opts.onExit,
+      tasks: opts.tasks,
       observeViolations: opts.observeViolations,
+      after: recorder === undefined ? [] : [recorder],
     });
-    const onTracked = opts.onTracked;
-    if (onTracked !== undefined) {
-      const own = this.table.onTracked;
-      this.table.onTracked = (t) => {
-        own?.(t);
-        onTracked(t);
-      };
-    }
-    // a flight recorder is the caller's to put first in the pipeline, so that it holds an
-    // event before a sample ending at that event is reported (see cli/analyze-trace.ts)
-    this.analyzers = [this.irqLines, this.activations];
+    if (opts.tasks !== undefined) this.table.addListener(opts.tasks);
+    this.analyzers =
+      recorder === undefined
+        ? [this.irqLines, this.activations]
+        : [recorder, this.irqLines, this.activations];
   }
 
   // --- run-time changes (live) ----------------------------------------------------------
@@ -193,13 +196,28 @@ export class Analysis {
   /** Stops tracking this thread state (current or retired); returns its final statistics. */
   stopTracking(t: TaskState): TaskReport {
     const r = this.buildTask(t);
-    t.tracked = false;
-    t.removed = true;
-    t.active = false;
-    t.reliefStart = Number.NaN;
-    for (let m = 0; m < METRIC_COUNT; m++) t.metrics[m] = null;
-    t.wakeups = t.voluntary = t.involuntary = t.migrations = t.cpuChanges = t.runtime = t.incomplete = 0;
+    this.table.untrack(t);
     return r;
+  }
+
+  /** A thread's state (tracked or not), if the stream showed it. */
+  thread(tid: number): TaskState | undefined {
+    return this.table.get(tid);
+  }
+
+  /** Places a thread in a thread group (/proc said so: a live source knows better than the trace). */
+  setThreadGroup(t: TaskState, tgid: number): void {
+    this.table.setTgid(t, tgid);
+  }
+
+  /** tid → tgid of the given threads whose group is known (not guessed). */
+  knownTgids(tids: Iterable<number>): Map<number, number> {
+    return this.table.knownTgids(tids);
+  }
+
+  /** The bound in force for a thread's metric (its own, else the global one; NaN = none). */
+  boundOf(t: TaskState, metric: MetricKey): number {
+    return this.activations.boundFor(t, METRIC_KEYS.indexOf(metric));
   }
 
   /**
@@ -232,8 +250,7 @@ export class Analysis {
    * outside it): two analyses of one stream split at one instant, as `admit` does.
    */
   countSamplesBetween(fromTs: number, untilTs: number): void {
-    this.activations.countFromTs = fromTs;
-    this.activations.countUntilTs = untilTs;
+    this.activations.countBetween(fromTs, untilTs);
   }
 
   /** Bounds in force (global). */
@@ -270,7 +287,7 @@ export class Analysis {
 
   irqLineReports(): IrqLineReport[] {
     const out: IrqLineReport[] = [];
-    for (const l of this.irqLines.lines) {
+    for (const l of this.irqLines.data().lines) {
       if (l === undefined || l.stats === null || l.stats.count === 0) continue;
       out.push({ irq: l.irq, name: l.name, hardirq: l.stats.summary(this.tsBase, "other") });
     }
@@ -282,13 +299,13 @@ export class Analysis {
     // was first seen), unless the thread is gone or its tid now names another thread
     const info = this.opts.taskInfo?.(t.tid);
     if (info !== undefined && (info.comm === undefined || info.comm === t.comm)) applyTaskInfo(t, info);
-    return buildTaskReport(t, this.tsBase, this.activations.migrateEventsSeen, this.opts.windows);
+    return buildTaskReport(t, this.tsBase, this.activations.data().migrateEventsSeen, this.opts.windows);
   }
 
   /** The data problems the analysis found (the source's are merged in `report`). */
   diagnostics(): Diagnostics {
     const d = new Diagnostics();
-    const a = this.activations;
+    const a = this.activations.data();
     const seen = a.kindSeen;
     const waking = this.opts.wakeupEvent === "waking";
     const wakeKind = waking ? EventKind.SchedWaking : EventKind.SchedWakeup;
@@ -312,7 +329,8 @@ export class Analysis {
     for (const { cpu, from } of this.coverage.lateCpus())
       d.add("cpu_data_late", `its data begins at ${fmtTs(this.tsBase, from)}`, 1, cpu);
     this.tgidDiagnostics(d);
-    if (this.irqLines.unmatchedExits > 0) d.add("irq_exit_unmatched", "", this.irqLines.unmatchedExits);
+    const irq = this.irqLines.data();
+    if (irq.unmatchedExits > 0) d.add("irq_exit_unmatched", "", irq.unmatchedExits);
     if (this.table.retiredDropped > 0) d.add("retired_tasks_dropped", "", this.table.retiredDropped);
     this.timerClockDiagnostics(d);
     const dropped = this.opts.windows?.droppedWindows?.() ?? [];
@@ -330,7 +348,7 @@ export class Analysis {
     const unavailable = c.mode === TimerClockMode.Unavailable;
     if (
       c.directSamples + c.estimatedSamples === 0 &&
-      !(unavailable && this.activations.kindSeen[EventKind.HrtimerExpireEntry])
+      !(unavailable && this.activations.data().kindSeen[EventKind.HrtimerExpireEntry])
     )
       return undefined;
     return {
@@ -362,11 +380,11 @@ export class Analysis {
     const wanted = new Set<number>();
     for (const s of this.selections) for (const p of s.tgids) wanted.add(p);
     if (wanted.size === 0) return;
-    const g = this.activations.groupSources;
+    const { groupSources: g, forkedUngrouped } = this.activations.data();
     for (const p of wanted) {
       // created by a task of the group: a thread of it or a child process, the trace cannot say
       const unplaced: number[] = [];
-      for (const [tid, creatorGroup] of this.activations.forkedUngrouped) {
+      for (const [tid, creatorGroup] of forkedUngrouped) {
         const t = this.table.get(tid);
         if (creatorGroup === p && !(t?.tracked ?? false) && !(t?.tgidKnown ?? false)) unplaced.push(tid);
       }
@@ -405,7 +423,8 @@ export class Analysis {
 
   /** Lost events seen in the stream; -1 when some loss had no count. */
   lostEvents(): number {
-    return this.activations.lostUnknown > 0 ? -1 : this.activations.lostKnown;
+    const a = this.activations.data();
+    return a.lostUnknown > 0 ? -1 : a.lostKnown;
   }
 
   report(info: SourceInfo, sourceDiagnostics: Diagnostics, pipeline: Pipeline): Report {
@@ -414,7 +433,7 @@ export class Analysis {
     diags.merge(sourceDiagnostics);
     diags.merge(this.diagnostics());
     const lost =
-      this.activations.lostRecords > 0 ? this.lostEvents() : sourceDiagnostics.total("lost_events");
+      this.activations.data().lostRecords > 0 ? this.lostEvents() : sourceDiagnostics.total("lost_events");
     const report: Report = {
       tool: "rtscope",
       version: pkg.version,
@@ -454,7 +473,7 @@ export class Analysis {
 
 /** What the analysis takes from the source itself: symbols, names, CPUs, clock base. */
 export function sourceAnalysisOptions(
-  source: TraceSource,
+  source: Pick<TraceSource, "info" | "symbols" | "initialComms" | "initialTgids">,
 ): Pick<
   AnalysisOptions,
   "symbols" | "initialComms" | "initialTgids" | "cpus" | "validFromTs" | "tsBase" | "traceClock"
@@ -468,28 +487,4 @@ export function sourceAnalysisOptions(
     validFromTs: source.info.validFromTs,
     tsBase: source.info.tsBase,
   };
-}
-
-/** Reads a whole source through one pipeline and returns its report. */
-export async function analyzeSource(
-  source: TraceSource,
-  opts: Partial<AnalysisOptions> & { selection: Selection },
-  run?: RunOptions,
-): Promise<Report> {
-  const full: AnalysisOptions = {
-    ...defaultAnalysisOptions(opts.selection),
-    ...sourceAnalysisOptions(source),
-    ...stripUndefined(opts),
-  };
-  const analysis = new Analysis(full);
-  const pipeline = new Pipeline(analysis.analyzers);
-  await source.run(pipeline, run);
-  pipeline.finish();
-  return analysis.report(source.info, source.diagnostics, pipeline);
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }

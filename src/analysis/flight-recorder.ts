@@ -444,7 +444,17 @@ interface CommEntry {
   changedTs: number;
 }
 
-export class FlightRecorder implements Analyzer, WindowSource {
+/** What the recorder holds (for memory accounting and tests). */
+export interface FlightRecorderData {
+  /** events recorded (all CPUs) */
+  readonly events: number;
+  /** bytes held by the rings */
+  readonly bytes: number;
+}
+
+export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSource {
+  readonly name = "flight recorder";
+  readonly dependsOn: readonly Analyzer[] = [];
   readonly keepNs: number;
   readonly maxBytesPerCpu: number;
   readonly maxBytesTotal: number;
@@ -531,7 +541,9 @@ export class FlightRecorder implements Analyzer, WindowSource {
     this.noteNames(rec);
   }
 
-  finish(_endTs: number): void {}
+  data(): FlightRecorderData {
+    return this;
+  }
 
   // --- WindowSource: the recorder is its own stream analyzer -------------------------------
 

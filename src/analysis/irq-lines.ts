@@ -24,7 +24,15 @@ export class IrqLine {
   }
 }
 
-export class IrqLines implements Analyzer {
+/** What IrqLines gives the report: every line seen, and the exits it could not match. */
+export interface IrqLinesData {
+  readonly lines: readonly (IrqLine | undefined)[];
+  readonly unmatchedExits: number;
+}
+
+export class IrqLines implements Analyzer<IrqLinesData> {
+  readonly name = "irq lines";
+  readonly dependsOn: readonly Analyzer[] = [];
   /** line objects indexed by IRQ number (created at first sight) */
   readonly lines: (IrqLine | undefined)[] = [];
   /** per CPU: IRQ in progress (-1 none) and its entry ts */
@@ -91,7 +99,9 @@ export class IrqLines implements Analyzer {
     }
   }
 
-  finish(_endTs: number): void {}
+  data(): IrqLinesData {
+    return this;
+  }
 
   private grow(n: number): void {
     const a = new Int32Array(n).fill(-1);

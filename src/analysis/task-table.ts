@@ -19,6 +19,14 @@ export const COMM_REFRESH_NS = 100e6;
 /** Tracked threads kept after their tid was reused (a daemon's 24-hour run stays bounded). */
 export const MAX_RETIRED = 4096;
 
+/** What the table and the activation analyzer tell about a thread's tracking (a daemon listens). */
+export interface TaskListener {
+  /** the thread became tracked (its selection matched) */
+  taskTracked?(t: TaskState): void;
+  /** a tracked thread exited (sched_process_exit) */
+  taskExited?(t: TaskState): void;
+}
+
 export class TaskTable {
   /** tid → slot + 1 (0 = unknown) */
   private slotOfTid = new Int32Array(1 << 16);
@@ -41,8 +49,8 @@ export class TaskTable {
     const t = this.get(tid);
     return t === undefined ? -1 : t.parentTid;
   };
-  /** called when a thread becomes tracked (the activation analyzer sets up its state) */
-  onTracked: ((t: TaskState) => void) | null = null;
+  /** told when a thread becomes tracked, in the order they were added */
+  private readonly listeners: TaskListener[] = [];
   /** relative ts of the event being handled (a new thread's start), set by the activation analyzer */
   now = Number.NaN;
 
@@ -189,6 +197,23 @@ export class TaskTable {
     if (!t.tracked) this.decide(t);
   }
 
+  addListener(l: TaskListener): void {
+    this.listeners.push(l);
+  }
+
+  /**
+   * Stops tracking a thread: it is not selected again (unless a selection names it anew)
+   * and its statistics and activation state are dropped.
+   */
+  untrack(t: TaskState): void {
+    t.tracked = false;
+    t.removed = true;
+    t.active = false;
+    t.reliefStart = Number.NaN;
+    for (let m = 0; m < t.metrics.length; m++) t.metrics[m] = null;
+    t.wakeups = t.voluntary = t.involuntary = t.migrations = t.cpuChanges = t.runtime = t.incomplete = 0;
+  }
+
   /** A new thread (CLONE_THREAD) of the group its creator belongs to, known or not. */
   setThreadOf(t: TaskState, creatorTid: number): void {
     const c = this.get(creatorTid);
@@ -203,7 +228,7 @@ export class TaskTable {
     if (t.tracked || t.removed) return;
     if (this.matcher.matches(t, this.parentOf)) {
       t.tracked = true;
-      this.onTracked?.(t);
+      for (const l of this.listeners) l.taskTracked?.(t);
     }
   }
 

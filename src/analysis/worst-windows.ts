@@ -18,11 +18,10 @@
 // window dropped is remembered per task, metric and role until a later capture takes the
 // role again, so that reports say "not captured (memory bound)" instead of going silent.
 //
-// Wiring (the recorder must see each event BEFORE the metrics analyzer, so that when
-// onSample fires the window's last event is already recorded):
-//   const cap = createWindowCapture({ tsBase: source.info.tsBase, symbols: source.symbols });
-//   new Pipeline([cap.recorder, metricsAnalyzer /* opts.observer = cap.observer */]);
-//   report builder: cap.windows.worst(tid, metric)
+// Events come from a WindowSource (window-source.ts): a flight recorder fed by the stream, or
+// a trace file read back. The pipeline factory (pipeline.ts) wires a capture: the source's
+// analyzer runs before the activations (declared dependency), `observer` is what they call,
+// `windows` what the report builder reads.
 
 import { EventKind, SOFTIRQ_NAMES, taskStateFromLetters, taskStateLetters } from "../model/event-kind.ts";
 import {

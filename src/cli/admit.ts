@@ -9,9 +9,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { admissionVerdict, type WindowsOf } from "../analysis/admission.ts";
-import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
+import type { Analysis } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
-import { createWindowCapture, type WindowCapture } from "../analysis/worst-windows.ts";
+import { createAnalysis } from "../analysis/pipeline.ts";
+import type { WindowCapture } from "../analysis/worst-windows.ts";
 import type { MetricKey, SloBounds } from "../model/report.ts";
 import { describeSelection, emptySelection, type Selection, selectionIsEmpty } from "../model/selection.ts";
 import { parseDuration } from "../model/units.ts";
@@ -333,13 +334,13 @@ function windowsOf(capture: WindowCapture | undefined): WindowsOf {
 function newcomerThreads(analysis: Analysis, pid: number, tids: readonly number[]): number[] {
   const out: number[] = [];
   for (const tid of tids) {
-    let t = analysis.table.get(tid);
+    let t = analysis.thread(tid);
     for (let depth = 0; t !== undefined && depth < 64; depth++) {
       if (t.tid === pid || t.tgid === pid) {
         out.push(tid);
         break;
       }
-      t = t.parentTid > 0 ? analysis.table.get(t.parentTid) : undefined;
+      t = t.parentTid > 0 ? analysis.thread(t.parentTid) : undefined;
     }
   }
   return out;
@@ -386,33 +387,22 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
   let progress: NodeJS.Timeout | null = null;
   let phaseTimer: NodeJS.Timeout | null = null;
   try {
-    const make = () => {
-      const capture = createWindowCapture({ tsBase: src.info.tsBase, symbols: src.symbols, ...o.window });
-      return { capture, selection: { ...o.selection, descendantsOf: [] } };
-    };
-    const phases = [make(), make()];
-    const analyses = phases.map(
-      (p) =>
-        new Analysis({
-          ...defaultAnalysisOptions(p.selection),
-          slo: { ...o.slo },
-          wakeupEvent: o.wakeupEvent,
-          ...sourceAnalysisOptions(src),
-          validFromTs: 0,
-          taskInfo: procTaskInfo,
-          observer: p.capture.observer,
-          windows: p.capture.windows,
-        }),
+    // two analyses of one stream, each with its own windows, fed by one loop
+    const phases = [0, 1].map(() =>
+      createAnalysis({
+        selection: { ...o.selection, descendantsOf: [] },
+        slo: o.slo,
+        wakeupEvent: o.wakeupEvent,
+        source: src,
+        validFromTs: 0,
+        taskInfo: procTaskInfo,
+        windows: { ...o.window },
+      }),
     );
-    const [baseline, withNewcomer] = analyses;
+    const [baseline, withNewcomer] = phases.map((p) => p.analysis);
     // phase 2 counts nothing until the newcomer starts
     withNewcomer.countSamplesBetween(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
-    const pipeline = new Pipeline([
-      phases[0].capture.recorder,
-      ...baseline.analyzers,
-      phases[1].capture.recorder,
-      ...withNewcomer.analyzers,
-    ]);
+    const pipeline = new Pipeline([...baseline.analyzers, ...withNewcomer.analyzers]);
     const base: AdmitPhase = { plannedNs: o.baselineNs, actualNs: 0, ended: "interrupted" };
     const second: AdmitPhase = { plannedNs: o.durationNs, actualNs: 0, ended: "not-started" };
     let t0 = 0n;
@@ -476,7 +466,7 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
     else base.actualNs = Number(tEnd - t0);
     pipeline.finish();
     await newcomer.end();
-    const reports = analyses.map((a) => {
+    const reports = [baseline, withNewcomer].map((a) => {
       const r = a.report(src.info, src.diagnostics, pipeline);
       r.source.lostEvents = Math.max(r.source.lostEvents, src.lostEvents);
       return r;

@@ -6,9 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Histogram } from "hdr-histogram-js";
-import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
-import { Pipeline } from "../analysis/analyzer.ts";
-import { createWindowCapture } from "../analysis/worst-windows.ts";
+import { createAnalysisPipeline } from "../analysis/pipeline.ts";
 import type { DiagnosticEntry } from "../model/diagnostics.ts";
 import type { MetricKey, Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
@@ -82,8 +80,8 @@ async function loadModule<T>(relPath: string, what: string): Promise<T> {
 }
 
 /**
- * Opens `file`, runs one pipeline over it (flight recorder for worst windows, then the
- * analysis), closes it. Errors (missing file, corrupt data) propagate.
+ * Opens `file`, runs one pipeline over it (with a flight recorder for worst windows unless
+ * `windows` is false), closes it. Errors (missing file, corrupt data) propagate.
  */
 export async function analyzeTrace(
   file: string,
@@ -102,22 +100,15 @@ export async function analyzeTrace(
   try {
     const info = source.info;
     if (o.samples !== undefined) samples = new SamplesCsvWriter(o.samples, info.tsBase);
-    const capture =
-      o.windows === false
-        ? undefined
-        : createWindowCapture({ tsBase: info.tsBase, symbols: source.symbols, ...o.windowSettings });
-    const analysis = new Analysis({
-      ...defaultAnalysisOptions(o.selection),
-      slo: { ...o.slo },
+    const { analysis, pipeline } = createAnalysisPipeline({
+      selection: o.selection,
+      slo: o.slo,
       worstN: o.worstN,
       wakeupEvent: o.wakeupEvent,
-      ...sourceAnalysisOptions(source),
-      observer: capture?.observer,
-      windows: capture?.windows,
+      source,
+      windows: o.windows !== false && { ...o.windowSettings },
       sink: samples,
     });
-    // the recorder sees each event before the metrics, so a window's last event is in it
-    const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
     await source.run(pipeline, run);
     pipeline.finish();
     const report = analysis.report(info, source.diagnostics, pipeline);

@@ -5,8 +5,7 @@
 // schema) or the text listing with its cause breakdown.
 
 import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
-import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
-import { Pipeline } from "../analysis/analyzer.ts";
+import { createAnalysisPipeline } from "../analysis/pipeline.ts";
 import {
   type CapturedWindow,
   createWindowCapture,
@@ -187,16 +186,13 @@ export async function run(argv: string[]): Promise<number> {
       marginNs,
       windowMemoryBytes,
     });
-    const analysis = new Analysis({
-      ...defaultAnalysisOptions(selection),
+    const { analysis, pipeline } = createAnalysisPipeline({
+      selection,
       slo,
       wakeupEvent: parseWakeupEvent(values["wakeup-event"], "export"),
-      ...sourceAnalysisOptions(source),
-      observer: capture.observer,
-      windows: capture.windows,
+      source,
+      windows: capture,
     });
-    // the recorder first: when a sample fires, the window's last event is already recorded
-    const pipeline = new Pipeline([capture.recorder, ...analysis.analyzers]);
     await source.run(pipeline, { onProgress: progress.update });
     pipeline.finish();
     progress.clear();
@@ -222,7 +218,7 @@ export async function run(argv: string[]): Promise<number> {
           symbols: source.symbols,
           clock: info.clock || "mono",
           uname: info.kernel ? unameOf(info.kernel) : undefined,
-          tgids: analysis.table.knownTgids(merged.comms.keys()),
+          tgids: analysis.knownTgids(merged.comms.keys()),
         });
         text = res.bytes;
         break;

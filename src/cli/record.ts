@@ -2,15 +2,11 @@
 // at --duration, Ctrl-C/SIGTERM/SIGHUP or the launched command's exit; on Ctrl-C the report
 // is still written. The private tracefs instance is removed in every case.
 
-import {
-  Analysis,
-  type AnalysisOptions,
-  defaultAnalysisOptions,
-  sourceAnalysisOptions,
-} from "../analysis/analyze.ts";
-import { Pipeline } from "../analysis/analyzer.ts";
+import type { Analysis, AnalysisOptions } from "../analysis/analyze.ts";
+import type { Pipeline } from "../analysis/analyzer.ts";
+import { createAnalysisPipeline } from "../analysis/pipeline.ts";
 import type { SampleObserver } from "../analysis/sample-observer.ts";
-import { createWindowCapture, type WorstWindows } from "../analysis/worst-windows.ts";
+import type { WorstWindows } from "../analysis/worst-windows.ts";
 import type { CommandStatus, Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import { parseDuration } from "../model/units.ts";
@@ -286,10 +282,7 @@ export interface LiveRunOptions {
    */
   windows?: boolean;
   /** a daemon's analysis hooks (its empty selection tracks nothing; tasks come and go) */
-  analysis?: Pick<
-    AnalysisOptions,
-    "emptyMeansAll" | "onTracked" | "onExit" | "observeViolations" | "taskInfo"
-  >;
+  analysis?: Pick<AnalysisOptions, "emptyMeansAll" | "tasks" | "observeViolations" | "taskInfo">;
   /** the observer the analysis calls, given the window capture's (a daemon filters and taps it) */
   observer?: (windows: SampleObserver | undefined) => SampleObserver | undefined;
 }
@@ -317,25 +310,20 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
     const src = session.source;
     startupNotice(session);
     if (o.samples !== undefined) samples = new SamplesCsvWriter(o.samples, src.info.tsBase);
-    const capture =
-      o.windows === false
-        ? undefined
-        : createWindowCapture({ tsBase: src.info.tsBase, symbols: src.symbols, ...o.window });
-    const analysis = new Analysis({
-      ...defaultAnalysisOptions(o.selection),
+    const { analysis, pipeline, capture } = createAnalysisPipeline({
+      selection: o.selection,
       slo: o.slo,
       worstN: o.worstN,
       wakeupEvent: o.wakeupEvent,
-      ...sourceAnalysisOptions(src),
+      source: src,
       // live: every CPU's data starts when tracing starts
       validFromTs: 0,
       taskInfo: procTaskInfo,
-      observer: o.observer ? o.observer(capture?.observer) : capture?.observer,
-      windows: capture?.windows,
+      windows: o.windows !== false && { ...o.window },
+      observer: o.observer,
       sink: samples,
       ...o.analysis,
     });
-    const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
     return { session, analysis, pipeline, windows: capture?.windows, samples };
   } catch (e) {
     samples?.close();

@@ -16,7 +16,7 @@
 
 import { readdirSync } from "node:fs";
 import type { Histogram } from "hdr-histogram-js";
-import type { Analysis } from "../analysis/analyze.ts";
+import type { LiveAnalysis } from "../analysis/live-analysis.ts";
 import type { SampleEvent, SampleObserver } from "../analysis/sample-observer.ts";
 import type { TaskState } from "../analysis/task-state.ts";
 import type { CapturedWindow, WindowRole } from "../analysis/worst-windows.ts";
@@ -127,8 +127,7 @@ export class Daemon {
         taskInfo: (tid) => procTaskInfo(tid) ?? this.threadGroupOf(tid),
         emptyMeansAll: false,
         observeViolations: true,
-        onTracked: (t) => this.onTracked(t),
-        onExit: (t) => this.onExit(t),
+        tasks: { taskTracked: (t) => this.onTracked(t), taskExited: (t) => this.onExit(t) },
       },
       observer: (windows) => this.observer(windows),
     });
@@ -141,7 +140,8 @@ export class Daemon {
     return new Daemon(o);
   }
 
-  get analysis(): Analysis {
+  /** what the daemon may change and read while events flow */
+  get analysis(): LiveAnalysis {
     return this.run.analysis;
   }
 
@@ -243,7 +243,7 @@ export class Daemon {
 
   /** The bound in force for a thread and metric (NaN = none). */
   boundOf(t: TaskState, metric: MetricKey): number {
-    return this.analysis.activations.boundFor(t, METRIC_KEYS.indexOf(metric));
+    return this.analysis.boundOf(t, metric);
   }
 
   /** The worst window of a traced task's metric across its threads (by role). */
@@ -325,10 +325,10 @@ export class Daemon {
     for (const name of tids) {
       const tid = Number(name);
       this.seenThreads.set(tid, e.pid);
-      const t = this.analysis.table.get(tid);
+      const t = this.analysis.thread(tid);
       // /proc is authoritative for a live thread: a state made from a lost fork event, or
       // left by an earlier thread with this tid, may carry another group
-      if (t !== undefined && t.tgid !== e.pid && !t.tracked) this.analysis.table.setTgid(t, e.pid);
+      if (t !== undefined && t.tgid !== e.pid && !t.tracked) this.analysis.setThreadGroup(t, e.pid);
     }
   }
 
@@ -418,7 +418,7 @@ export class Daemon {
   private observer(windows: SampleObserver | undefined): SampleObserver {
     return {
       onSample: (s: SampleEvent) => {
-        const t = this.analysis.table.get(s.tid);
+        const t = this.analysis.thread(s.tid);
         if (t === undefined) return;
         if (windows !== undefined && this.traced.has(t)) windows.onSample(s);
         if (s.isViolation && this.onViolation !== null) {

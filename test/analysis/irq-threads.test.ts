@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { analyzeSource } from "../../src/analysis/analyze.ts";
+import { analyzeSource } from "../../src/analysis/pipeline.ts";
 import { emptySelection } from "../../src/model/selection.ts";
 import { openSource } from "../../src/sources/open-source.ts";
 

@@ -80,7 +80,7 @@ export interface Engine {
 const OPEN_SOURCE = join(repoRoot, "src/sources/open-source.ts");
 const TRACE_DAT = join(repoRoot, "src/sources/trace-dat.ts");
 const FTRACE_TEXT = join(repoRoot, "src/sources/ftrace-text.ts");
-const ANALYZE = join(repoRoot, "src/analysis/analyze.ts");
+const ANALYZE = join(repoRoot, "src/analysis/pipeline.ts");
 
 /** Why the engine cannot be loaded, or "" when it can. */
 export function engineMissing(): string {

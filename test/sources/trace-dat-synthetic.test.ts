@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { analyzeSource } from "../../src/analysis/analyze.ts";
+import { analyzeSource } from "../../src/analysis/pipeline.ts";
 import { type EventRecord, StrSlot } from "../../src/model/event.ts";
 import { EventKind, TaskState } from "../../src/model/event-kind.ts";
 import { emptySelection } from "../../src/model/selection.ts";

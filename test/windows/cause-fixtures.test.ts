@@ -11,8 +11,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
-import { Analysis, defaultAnalysisOptions } from "../../src/analysis/analyze.ts";
 import { type Analyzer, Pipeline } from "../../src/analysis/analyzer.ts";
+import { createAnalysisPipeline } from "../../src/analysis/pipeline.ts";
 import { createWindowCapture } from "../../src/analysis/worst-windows.ts";
 import { type EventRecord, StrSlot } from "../../src/model/event.ts";
 import { EventKind } from "../../src/model/event-kind.ts";
@@ -188,7 +188,11 @@ async function windowsFor(file: string, lats: Lat[]): Promise<WorstWindow[]> {
   const queue = [...lats].sort((a, b) => a.inTs - b.inTs);
   const out: WorstWindow[] = [];
   let q = 0;
+  // a stand-in for the metrics: it reports samples, so it comes after the recorder
   const fire: Analyzer = {
+    name: "scripted samples",
+    dependsOn: [cap.recorder],
+    data: () => undefined,
     handle(r: EventRecord) {
       while (q < queue.length && r.ts >= queue[q].inTs) {
         const l = queue[q++];
@@ -215,7 +219,6 @@ async function windowsFor(file: string, lats: Lat[]): Promise<WorstWindow[]> {
         out.push(w);
       }
     },
-    finish() {},
   };
   const p = new Pipeline([cap.recorder, fire]);
   await src.run(p);
@@ -231,16 +234,14 @@ async function engineReport(file: string, tid: number): Promise<{ rep: Report; t
   const cap = createWindowCapture({ tsBase: src.info.tsBase, symbols: src.symbols });
   const sel = emptySelection();
   sel.tids.push(tid);
-  const an = new Analysis({
-    ...defaultAnalysisOptions(sel),
+  const { analysis: an, pipeline: p } = createAnalysisPipeline({
+    selection: sel,
     symbols: src.symbols,
     initialComms: src.initialComms,
     cpus: src.info.cpus,
     tsBase: src.info.tsBase,
-    observer: cap.observer,
-    windows: cap.windows,
+    windows: cap,
   });
-  const p = new Pipeline([cap.recorder, ...an.analyzers]);
   await src.run(p);
   p.finish();
   const rep = an.report(src.info, src.diagnostics, p);

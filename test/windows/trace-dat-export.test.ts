@@ -231,7 +231,11 @@ test("worst window of a recorded trace round-trips through trace-cmd", { skip },
     // one window per CPU: 100 ms of the trace on both CPUs
     let first = Number.NaN;
     let fired = false;
+    // a stand-in for the metrics: it reports samples, so it comes after the recorder
     const fire: Analyzer = {
+      name: "scripted sample",
+      dependsOn: [cap.recorder],
+      data: () => undefined,
       handle(r: EventRecord) {
         if (Number.isNaN(first)) first = r.ts;
         if (!fired && r.ts >= first + 500_000_000) {
@@ -239,7 +243,6 @@ test("worst window of a recorded trace round-trips through trace-cmd", { skip },
           cap.observer.onSample(sample({ tid: 1, start: r.ts - 100_000_000, end: r.ts, cpus: [0, 1] }));
         }
       },
-      finish() {},
     };
     const p = new Pipeline([cap.recorder, fire]);
     await src.run(p);
