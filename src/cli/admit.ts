@@ -11,7 +11,8 @@ import { readFileSync } from "node:fs";
 import { admissionVerdict, type WindowsOf } from "../analysis/admission.ts";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
-import { createWindowCapture, type WindowCapture } from "../analysis/worst-windows.ts";
+import { softirqBehalf } from "../analysis/softirq-behalf.ts";
+import { type CapturedWindow, createWindowCapture, type WindowCapture } from "../analysis/worst-windows.ts";
 import type { MetricKey, SloBounds } from "../model/report.ts";
 import { describeSelection, emptySelection, type Selection, selectionIsEmpty } from "../model/selection.ts";
 import { parseDuration } from "../model/units.ts";
@@ -313,17 +314,25 @@ class Newcomer {
   }
 }
 
-function windowsOf(capture: WindowCapture | undefined): WindowsOf {
+/**
+ * Phase 2's captured windows of a task's metric (max, then first and worst violation, each
+ * window once), each with its softirq time done on the newcomer's behalf.
+ */
+function windowsOf(capture: WindowCapture, newcomer: ReadonlySet<number>): WindowsOf {
+  const inGroup = (tid: number) => newcomer.has(tid);
   return (tid: number, metric: MetricKey) => {
-    if (capture === undefined) return [];
     const w = capture.windows;
     const out: ReturnType<WindowsOf> = [];
-    const max = w.worst(tid, metric);
-    if (max) out.push({ role: "max", window: max });
-    for (const which of ["first", "worst"] as const) {
-      const v = w.violation(tid, metric, which);
-      if (v && !(max && v.start === max.start && v.end === max.end))
-        out.push({ role: `${which}-violation`, window: v });
+    const seen = new Set<CapturedWindow>();
+    for (const role of ["max", "first-violation", "worst-violation"] as const) {
+      const c = w.captured(tid, metric, role);
+      if (c === undefined || seen.has(c)) continue;
+      seen.add(c);
+      out.push({
+        role,
+        window: w.render(c),
+        softirq: softirqBehalf(c.events, c.sample.start, c.sample.end, inGroup),
+      });
     }
     return out;
   };
@@ -373,6 +382,8 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
       selection: captureSel,
       wakeupEvent: o.wakeupEvent,
       syscalls: o.live.syscalls,
+      // who raised each softirq: the newcomer's share of softirq time
+      softirqRaise: true,
       bufferSizeKb: o.live.bufferSizeKb,
       cpuList: o.live.cpuList,
       priority: o.live.priority,
@@ -490,12 +501,13 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
             withNewcomerReport.tasks.map((t) => t.tid),
           )
         : [];
+    const newcomerSet = new Set(newcomerTids);
     const verdict = admissionVerdict(
       baselineReport.tasks,
       withNewcomerReport.tasks,
-      new Set(newcomerTids),
+      newcomerSet,
       o.slo,
-      windowsOf(phases[1].capture),
+      windowsOf(phases[1].capture, newcomerSet),
       { tolerance: o.tolerance, minDeltaNs: 1000, strict: o.strict },
     );
     // the newcomer exiting ends phase 2 as planned; Ctrl-C does not
