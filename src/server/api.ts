@@ -343,7 +343,13 @@ export function buildApi(o: ApiOptions): Api {
     const id = Number((req.params as { id: string }).id);
     const run = store().getRun(id);
     if (run === undefined) throw new DaemonError(404, `no run ${id} in ${store().path}`);
-    return send(reply, 200, { id: run.id, meta: run.meta, report: reportToJsonObject(run.report) });
+    const admission = store().admissionOf(id);
+    return send(reply, 200, {
+      id: run.id,
+      meta: run.meta,
+      report: reportToJsonObject(run.report),
+      ...(admission ? { admission } : {}),
+    });
   });
   // compare's rules (rtscope compare) on two stored runs: the JSON of `compare --format json`
   app.get("/api/compare", { schema: { querystring: COMPARE_QUERY } }, async (req, reply) => {
