@@ -145,7 +145,8 @@ export async function run(argv: string[]): Promise<number> {
 /** The admission a run is a phase of: the link, then admit's stored result. */
 function admissionText(id: number, a: StoredAdmission): string {
   const phase = id === a.baselineRun ? "baseline" : "with-newcomer phase";
-  const other = id === a.baselineRun ? `run ${a.withNewcomerRun} (with the newcomer)` : `run ${a.baselineRun} (baseline)`;
+  const other =
+    id === a.baselineRun ? `run ${a.withNewcomerRun} (with the newcomer)` : `run ${a.baselineRun} (baseline)`;
   return (
     `  admit ${phase}, linked with ${other}: ${a.verdict.toUpperCase()} ` +
     `(rtscope compare ${a.baselineRun} ${a.withNewcomerRun})\n\n${a.text}`

@@ -17,7 +17,14 @@
 // - The client going away, or the daemon stopping, ends the admission early (partial).
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { type AdmitOptions, admit, NewcomerError, parseTolerance, phaseLength, storeAdmission } from "../cli/admit.ts";
+import {
+  type AdmitOptions,
+  admit,
+  NewcomerError,
+  parseTolerance,
+  phaseLength,
+  storeAdmission,
+} from "../cli/admit.ts";
 import type { WindowSettings } from "../cli/options.ts";
 import { UsageError } from "../cli/options.ts";
 import type { LiveSettings } from "../cli/record.ts";
@@ -106,8 +113,7 @@ export function admitOptionsOf(b: AdmitBody, o: AdmitRouteOptions): AdmitOptions
   const selection: Selection = emptySelection();
   selection.tids = [...(b.selection.pid ?? [])];
   selection.tgids = [...(b.selection.tgid ?? [])];
-  for (const c of b.selection.comm ?? [])
-    selection.comms.push(field("selection.comm", () => safeRegExp(c)));
+  for (const c of b.selection.comm ?? []) selection.comms.push(field("selection.comm", () => safeRegExp(c)));
   selection.rt = b.selection.rt === true;
   selection.irqThreads = b.selection.irqThreads === true;
   if (selectionIsEmpty(selection))
