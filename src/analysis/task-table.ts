@@ -40,8 +40,8 @@ export class TaskTable {
   exitedDropped = 0;
   /** how many exited tracked threads are kept (their rows stay in the report) */
   maxExited = MAX_EXITED;
-  /** exited tracked threads in the order they died, from `exitedHead` on */
-  private readonly exited: TaskState[] = [];
+  /** exited tracked threads in the order they died, from `exitedHead` on (null: dropped) */
+  private readonly exited: (TaskState | null)[] = [];
   private exitedHead = 0;
   /** names of released (dead, untracked) threads, for "nothing measured" messages (bounded) */
   readonly releasedNames = new Set<string>();
@@ -178,7 +178,12 @@ export class TaskTable {
    */
   died(t: TaskState): void {
     this.exited.push(t);
-    while (this.exited.length - this.exitedHead > this.maxExited) this.drop(this.exited[this.exitedHead++]);
+    while (this.exited.length - this.exitedHead > this.maxExited) {
+      const oldest = this.exited[this.exitedHead] as TaskState;
+      // released at once: the array is compacted only now and then
+      this.exited[this.exitedHead++] = null;
+      this.drop(oldest);
+    }
     if (this.exitedHead >= 1024 && this.exitedHead * 2 >= this.exited.length) {
       this.exited.splice(0, this.exitedHead);
       this.exitedHead = 0;
