@@ -10,6 +10,7 @@
 //     a background load, side by side: nothing tracing, `rtscope record`, `perf sched record`.
 //
 //   node bench/live.ts [--quick] [--json FILE]
+//   node bench/live.ts --cyclictest-only [--loops 20000] [--repeats 3]   (part 2 alone, repeated)
 
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -278,8 +279,72 @@ export function formatLiveBench(r: LiveBenchResult): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * cyclictest's p99 under each tracer, `repeats` rounds in rotating order (the machine's load
+ * drifts: each round puts every tracer through the same minutes); each run's figures and the
+ * median p99 and max per tracer.
+ */
+export async function cyclictestComparison(loops: number, repeats: number): Promise<string> {
+  const tracers = ["none", "rtscope", "perf sched record"];
+  const runs: CyclictestRun[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), "rtscope-live-bench-"));
+  try {
+    for (let rep = 0; rep < repeats; rep++)
+      for (let i = 0; i < tracers.length; i++) {
+        const r = await cyclictestUnder(tracers[(i + rep) % tracers.length], loops, tmp);
+        runs.push(r);
+        log(
+          `  ${r.tracer.padEnd(17)} ${r.cycles} cycles, p99 ${r.p99Us.toFixed(1)} us, max ${r.maxUs.toFixed(1)} us`,
+        );
+      }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const lines = [
+    `cyclictest -t1 -p80 -i1000 -l${loops}, ${repeats} runs per tracer (runs without cycles left out), futex ping-pong load:`,
+  ];
+  lines.push(
+    `  ${"tracer".padEnd(18)} ${"cycles".padStart(7)} ${"median p99".padStart(10)} ${"p99 of runs".padStart(24)} ${"median max".padStart(10)}`,
+  );
+  for (const t of tracers) {
+    // a run that printed no cycles (killed at its timeout on a saturated machine) is left out
+    const rs = runs.filter((r) => r.tracer === t && r.cycles > 0);
+    lines.push(
+      `  ${t.padEnd(18)} ${String(rs.reduce((n, r) => n + r.cycles, 0)).padStart(7)} ${median(
+        rs.map((r) => r.p99Us),
+      )
+        .toFixed(1)
+        .padStart(10)} ${rs
+        .map((r) => r.p99Us.toFixed(0))
+        .join(" ")
+        .padStart(24)} ${median(rs.map((r) => r.maxUs))
+        .toFixed(0)
+        .padStart(10)}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  const { values } = parseArgs({ options: { quick: { type: "boolean" }, json: { type: "string" } } });
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean" },
+      json: { type: "string" },
+      "cyclictest-only": { type: "boolean" },
+      loops: { type: "string" },
+      repeats: { type: "string" },
+    },
+  });
+  if (values["cyclictest-only"]) {
+    process.stdout.write(
+      await cyclictestComparison(Number(values.loops ?? 20000), Number(values.repeats ?? 3)),
+    );
+    process.exit(0);
+  }
   const r = await runLiveBench({ quick: values.quick });
   process.stdout.write(formatLiveBench(r));
   if (values.json) writeFileSync(values.json, `${JSON.stringify(r, null, 2)}\n`);

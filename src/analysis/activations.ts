@@ -474,6 +474,7 @@ export class Activations implements Analyzer<ActivationCounters>, TaskListener {
         if ((rec.prevState & DEAD_STATES) !== 0) {
           p.state = RunState.Dead;
           if (Number.isNaN(p.exitTs)) p.exitTs = ts;
+          this.table.died(p);
         }
       } else if ((rec.prevState & DEAD_STATES) !== 0) this.table.release(p);
       else p.state = rec.prevState === 0 ? RunState.Runnable : RunState.Sleeping;

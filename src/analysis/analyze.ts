@@ -90,6 +90,8 @@ export interface AnalysisOptions {
   tasks?: TaskListener;
   /** tell `observer` of every SLO violation as it happens (a live stream), not only first/worst */
   observeViolations?: boolean;
+  /** exited tracked threads kept for the report (default MAX_EXITED); older ones are dropped and counted */
+  maxExitedTasks?: number;
 }
 
 /** An absolute trace timestamp in seconds, for messages. */
@@ -137,6 +139,7 @@ export class Analysis implements LiveAnalysis {
     const recorder = opts.windowSource?.analyzer;
     const matcher = new SelectionMatcher(opts.selection, opts.emptyMeansAll ?? true);
     this.table = new TaskTable(matcher, opts.cpus, opts.initialComms, opts.initialTgids, opts.taskInfo);
+    if (opts.maxExitedTasks !== undefined) this.table.maxExited = opts.maxExitedTasks;
     this.coverage = new CpuCoverage(opts.cpus, opts.validFromTs);
     const sel = opts.selection;
     this.irqLines = new IrqLines(
@@ -297,7 +300,9 @@ export class Analysis implements LiveAnalysis {
   private buildTask(t: TaskState): TaskReport {
     // live: policy and base priority as they are now (a thread often sets them after it
     // was first seen), unless the thread is gone or its tid now names another thread
-    const info = this.opts.taskInfo?.(t.tid);
+    // (an exited thread's /proc entry is gone or another thread's: not read, a failed open
+    // per exited thread per top frame cost more than the rest of the frame)
+    const info = Number.isNaN(t.exitTs) ? this.opts.taskInfo?.(t.tid) : undefined;
     if (info !== undefined && (info.comm === undefined || info.comm === t.comm)) applyTaskInfo(t, info);
     return buildTaskReport(t, this.tsBase, this.activations.data().migrateEventsSeen, this.opts.windows);
   }
@@ -332,6 +337,7 @@ export class Analysis implements LiveAnalysis {
     const irq = this.irqLines.data();
     if (irq.unmatchedExits > 0) d.add("irq_exit_unmatched", "", irq.unmatchedExits);
     if (this.table.retiredDropped > 0) d.add("retired_tasks_dropped", "", this.table.retiredDropped);
+    if (this.table.exitedDropped > 0) d.add("exited_tasks_dropped", "", this.table.exitedDropped);
     this.timerClockDiagnostics(d);
     const dropped = this.opts.windows?.droppedWindows?.() ?? [];
     for (const w of dropped) d.add("window_dropped", this.droppedDetail(w));

@@ -18,6 +18,13 @@ import { RunState, TaskState } from "./task-state.ts";
 export const COMM_REFRESH_NS = 100e6;
 /** Tracked threads kept after their tid was reused (a daemon's 24-hour run stays bounded). */
 export const MAX_RETIRED = 4096;
+/**
+ * Exited tracked threads kept for the report, by default. Each costs 1-4 KiB (its state,
+ * a buffer of 64 samples per metric it measured, packed histograms; bench/task-memory.ts):
+ * without a bound, tracking every thread of a machine that runs short-lived tasks
+ * (hackbench, a build, a shell loop) grows for as long as the capture runs.
+ */
+export const MAX_EXITED = 4096;
 
 /** What the table and the activation analyzer tell about a thread's tracking (a daemon listens). */
 export interface TaskListener {
@@ -37,6 +44,13 @@ export class TaskTable {
   readonly retired: TaskState[] = [];
   /** retired threads dropped to keep memory bounded (oldest first) */
   retiredDropped = 0;
+  /** exited tracked threads beyond `maxExited` dropped to keep memory bounded (oldest first) */
+  exitedDropped = 0;
+  /** how many exited tracked threads are kept (their rows stay in the report) */
+  maxExited = MAX_EXITED;
+  /** exited tracked threads in the order they died, from `exitedHead` on (null: dropped) */
+  private readonly exited: (TaskState | null)[] = [];
+  private exitedHead = 0;
   /** names of released (dead, untracked) threads, for "nothing measured" messages (bounded) */
   readonly releasedNames = new Set<string>();
   /** CPU count for per-task CPU sets (grows on demand) */
@@ -164,6 +178,38 @@ export class TaskTable {
     this.slotOfTid[t.tid] = 0;
     this.tasks[t.slot] = null;
     this.freeSlots.push(t.slot);
+  }
+
+  /**
+   * A tracked thread died (its last switch-out in X/Z). Past `maxExited` exited threads the
+   * oldest one is dropped, whether its tid still points to it or it was retired since.
+   */
+  died(t: TaskState): void {
+    this.exited.push(t);
+    while (this.exited.length - this.exitedHead > this.maxExited) {
+      const oldest = this.exited[this.exitedHead] as TaskState;
+      // released at once: the array is compacted only now and then
+      this.exited[this.exitedHead++] = null;
+      this.drop(oldest);
+    }
+    if (this.exitedHead >= 1024 && this.exitedHead * 2 >= this.exited.length) {
+      this.exited.splice(0, this.exitedHead);
+      this.exitedHead = 0;
+    }
+  }
+
+  private drop(t: TaskState): void {
+    if (this.get(t.tid) === t) {
+      this.slotOfTid[t.tid] = 0;
+      this.tasks[t.slot] = null;
+      this.freeSlots.push(t.slot);
+    } else {
+      // retired since (its tid was reused), or already dropped from the retired rows
+      const i = this.retired.indexOf(t);
+      if (i < 0) return;
+      this.retired.splice(i, 1);
+    }
+    this.exitedDropped++;
   }
 
   /** New name (first read, rename, exec): re-judge the thread if it is not tracked yet. */

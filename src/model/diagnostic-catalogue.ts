@@ -241,6 +241,12 @@ export const DIAGNOSTICS = {
       "rows of exited tracked threads whose ids were reused were dropped to keep memory bounded (oldest first)",
     remedy: "select fewer threads (--comm, --tgid) if those rows matter",
   },
+  exited_tasks_dropped: {
+    severity: "info",
+    meaning:
+      "rows of the oldest exited tracked threads were dropped to keep memory bounded (the capture tracked more short-lived threads than it keeps: 4096 by default)",
+    remedy: "select fewer threads (--comm, --tgid, --rt) if those rows matter",
+  },
   sample_clamped: {
     severity: "warning",
     meaning:
