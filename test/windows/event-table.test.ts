@@ -37,7 +37,10 @@ import { skipWithoutTraceCmd } from "../helpers/trace-cmd.ts";
 
 const TS_BASE = 5_000_000_000_000n;
 const FN_KEY = 0x7777;
-const SYMBOLS: SymbolTable = { hrtimerWakeupKey: FN_KEY, name: (k) => (k === FN_KEY ? "hrtimer_wakeup" : "") };
+const SYMBOLS: SymbolTable = {
+  hrtimerWakeupKey: FN_KEY,
+  name: (k) => (k === FN_KEY ? "hrtimer_wakeup" : ""),
+};
 const INT_TYPES: FieldType[] = [
   FieldType.Int,
   FieldType.Pid,
@@ -156,7 +159,8 @@ function compareEvent(
     const w = want.byIndex[c][i];
     const g = got.byIndex[c][j];
     if (f.type === FieldType.Time) assert.equal(gotBase + BigInt(g), TS_BASE + BigInt(w), `${at}: ${f.name}`);
-    else if (f.type === FieldType.Symbol) assert.equal(gotSymbols.name(g), SYMBOLS.name(w), `${at}: ${f.name}`);
+    else if (f.type === FieldType.Symbol)
+      assert.equal(gotSymbols.name(g), SYMBOLS.name(w), `${at}: ${f.name}`);
     else assert.equal(g, w, `${at}: ${f.name}`);
   }
 }
@@ -333,7 +337,10 @@ test("every kind round-trips through the listing rows, JSON and the JSON import"
   const ev = w.events;
   const wakeTs = ev.ts[0];
   const listed = JSON.parse(JSON.stringify(windowEventList(w, wakeTs, TS_BASE, SYMBOLS)));
-  const back = windowEventsFromReport({ start: Number(TS_BASE), events: listed } as unknown as WorstWindow, TS_BASE);
+  const back = windowEventsFromReport(
+    { start: Number(TS_BASE), events: listed } as unknown as WorstWindow,
+    TS_BASE,
+  );
   assert.equal(back.events.length, ev.length);
   for (let i = 0; i < ev.length; i++) {
     const spec = EVENT_TABLE[ev.kind[i]];
@@ -350,7 +357,8 @@ test("every kind round-trips through the listing rows, JSON and the JSON import"
       const col = columnOfField(spec, f);
       const v = col === undefined ? 0 : ev.byIndex[COLUMNS.indexOf(col)][i];
       if (f.type === FieldType.Comm) assert.equal(back.comms.get(v), w.comms.get(v), `json: ${f.name}`);
-      if (f.type === FieldType.IrqName) assert.equal(back.irqNames.get(v), w.irqNames.get(v), `json: ${f.name}`);
+      if (f.type === FieldType.IrqName)
+        assert.equal(back.irqNames.get(v), w.irqNames.get(v), `json: ${f.name}`);
     }
   }
 });
