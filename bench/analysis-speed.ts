@@ -13,9 +13,9 @@
 import { build } from "hdr-histogram-js";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../src/analysis/analyze.ts";
 import { Pipeline } from "../src/analysis/analyzer.ts";
-import { EventColumns } from "../src/analysis/flight-recorder.ts";
 import { createWindowCapture } from "../src/analysis/worst-windows.ts";
 import { EventRecord, StrSlot } from "../src/model/event.ts";
+import { EventColumns } from "../src/model/event-columns.ts";
 import { EventKind } from "../src/model/event-kind.ts";
 import { emptySelection, type Selection } from "../src/model/selection.ts";
 import type { SymbolTable } from "../src/model/source.ts";

@@ -24,9 +24,9 @@
 //   and softirqs that hit it; when preempted, the preempting context; when asleep inside a
 //   relief cycle (non-timer sleep), sleep.
 
+import type { EventColumns } from "../model/event-columns.ts";
 import { EventKind, SOFTIRQ_NAMES } from "../model/event-kind.ts";
 import type { Cause, CauseKind, MetricKey } from "../model/report.ts";
-import type { EventColumns } from "./flight-recorder.ts";
 
 export interface CauseInput {
   /** the window's events, merged in time order (relative ns) */

@@ -11,367 +11,10 @@
 // its oldest events, and remembers that it did so (a window reaching further back is cut).
 
 import { type EventRecord, StrSlot } from "../model/event.ts";
-import { EventKind } from "../model/event-kind.ts";
+import { BYTES_PER_EVENT, EventColumns, PID_COLUMNS } from "../model/event-columns.ts";
+import { EVENT_TABLE, EventKind, LongWindow } from "../model/event-kind.ts";
 import type { Analyzer } from "./analyzer.ts";
 import type { PendingWindows, WindowSource } from "./window-source.ts";
-
-/** Bytes one event takes in the columns (ts, cpu, kind, currentTid, flags, preempt, 5 ints, 4 doubles). */
-export const BYTES_PER_EVENT = 8 + 2 + 1 + 4 + 2 + 2 + 5 * 4 + 4 * 8;
-
-/**
- * Events as typed-array columns. Which generic column holds which field depends on the kind:
- *
- * | kind | a | b | c | d | e | f | g | h | k |
- * |---|---|---|---|---|---|---|---|---|---|
- * | SchedSwitch | prevTid | prevPrio | prevState | nextTid | nextPrio | | | | |
- * | SchedWakeup/Waking/WakeupNew | tid | prio | targetCpu | | | | | | |
- * | SchedMigrateTask | tid | prio | targetCpu (dest) | origCpu | | | | | |
- * | SchedProcessFork | tid (child) | | | parentTid | | | | | |
- * | SchedProcessExec | tid | | | parentTid (old pid) | | | | | |
- * | SchedProcessExit | tid | prio | | | | | | | |
- * | IrqHandlerEntry/Exit | irq | irqRet | | | | | | | |
- * | Softirq* | vec | | | | | | | | |
- * | HrtimerStart | timerMode | | | | | timerKey | timerFn | expires | softExpires |
- * | HrtimerExpireEntry | | | | | | timerKey | timerFn | now | |
- * | HrtimerExpireExit/Cancel | | | | | | timerKey | | | |
- * | SysEnterSleep | sleepClock | sleepFlags | | | | | | | |
- * | SysExitSleep | sysRet | | | | | | | | |
- * | LostEvents | lostCount | | | | | | | | |
- * | Other | id | | | | | | | | |
- */
-export class EventColumns {
-  capacity: number;
-  length = 0;
-  ts: Float64Array;
-  cpu: Uint16Array;
-  kind: Uint8Array;
-  currentTid: Int32Array;
-  flags: Int16Array;
-  preemptCount: Int16Array;
-  a: Int32Array;
-  b: Int32Array;
-  c: Int32Array;
-  d: Int32Array;
-  e: Int32Array;
-  f: Float64Array;
-  g: Float64Array;
-  h: Float64Array;
-  k: Float64Array;
-
-  constructor(capacity: number) {
-    this.capacity = capacity;
-    // one backing store per column set (windows are many and small): widest columns
-    // first, so that every view is naturally aligned
-    const n = capacity;
-    const buf = new ArrayBuffer(n * BYTES_PER_EVENT);
-    let off = 0;
-    const f64 = () => {
-      const a = new Float64Array(buf, off, n);
-      off += n * 8;
-      return a;
-    };
-    const i32 = () => {
-      const a = new Int32Array(buf, off, n);
-      off += n * 4;
-      return a;
-    };
-    const i16 = () => {
-      const a = new Int16Array(buf, off, n);
-      off += n * 2;
-      return a;
-    };
-    this.ts = f64();
-    this.f = f64();
-    this.g = f64();
-    this.h = f64();
-    this.k = f64();
-    this.currentTid = i32();
-    this.a = i32();
-    this.b = i32();
-    this.c = i32();
-    this.d = i32();
-    this.e = i32();
-    this.flags = i16();
-    this.preemptCount = i16();
-    this.cpu = new Uint16Array(buf, off, n);
-    off += n * 2;
-    this.kind = new Uint8Array(buf, off, n);
-  }
-
-  get bytes(): number {
-    return this.capacity * BYTES_PER_EVENT;
-  }
-
-  /**
-   * Writes `rec` into slot `i` (no allocation). Only the columns the kind uses are
-   * written: the others keep stale values that nothing reads for this kind.
-   */
-  put(i: number, rec: EventRecord): void {
-    const kind = rec.kind;
-    this.ts[i] = rec.ts;
-    this.cpu[i] = rec.cpu;
-    this.kind[i] = kind;
-    this.currentTid[i] = rec.currentTid;
-    this.flags[i] = rec.flags;
-    this.preemptCount[i] = rec.preemptCount;
-    switch (kind) {
-      case EventKind.SchedSwitch:
-        this.a[i] = rec.prevTid;
-        this.b[i] = rec.prevPrio;
-        this.c[i] = rec.prevState;
-        this.d[i] = rec.nextTid;
-        this.e[i] = rec.nextPrio;
-        break;
-      case EventKind.SchedWakeup:
-      case EventKind.SchedWaking:
-      case EventKind.SchedWakeupNew:
-        this.a[i] = rec.tid;
-        this.b[i] = rec.prio;
-        this.c[i] = rec.targetCpu;
-        break;
-      case EventKind.SchedMigrateTask:
-        this.a[i] = rec.tid;
-        this.b[i] = rec.prio;
-        this.c[i] = rec.targetCpu;
-        this.d[i] = rec.origCpu;
-        break;
-      case EventKind.SchedProcessFork:
-      case EventKind.SchedProcessExec:
-        this.a[i] = rec.tid;
-        this.d[i] = rec.parentTid;
-        break;
-      case EventKind.SchedProcessExit:
-        this.a[i] = rec.tid;
-        this.b[i] = rec.prio;
-        break;
-      case EventKind.IrqHandlerEntry:
-      case EventKind.IrqHandlerExit:
-        this.a[i] = rec.irq;
-        this.b[i] = rec.irqRet;
-        break;
-      case EventKind.SoftirqEntry:
-      case EventKind.SoftirqExit:
-      case EventKind.SoftirqRaise:
-        this.a[i] = rec.vec;
-        break;
-      case EventKind.HrtimerStart:
-        this.a[i] = rec.timerMode;
-        this.f[i] = rec.timerKey;
-        this.g[i] = rec.timerFn;
-        this.h[i] = rec.expires;
-        this.k[i] = rec.softExpires;
-        break;
-      case EventKind.HrtimerExpireEntry:
-        this.f[i] = rec.timerKey;
-        this.g[i] = rec.timerFn;
-        this.h[i] = rec.now;
-        break;
-      case EventKind.HrtimerExpireExit:
-      case EventKind.HrtimerCancel:
-        this.f[i] = rec.timerKey;
-        break;
-      case EventKind.SysEnterSleep:
-        this.a[i] = rec.sleepClock;
-        this.b[i] = rec.sleepFlags;
-        break;
-      case EventKind.SysExitSleep:
-        this.a[i] = rec.sysRet;
-        break;
-      case EventKind.LostEvents:
-        this.a[i] = rec.lostCount;
-        break;
-      default:
-        this.a[i] = rec.id;
-    }
-  }
-
-  /** Copies slot `i` of `src` into slot `j` of this. */
-  copyFrom(j: number, src: EventColumns, i: number): void {
-    this.ts[j] = src.ts[i];
-    this.cpu[j] = src.cpu[i];
-    this.kind[j] = src.kind[i];
-    this.currentTid[j] = src.currentTid[i];
-    this.flags[j] = src.flags[i];
-    this.preemptCount[j] = src.preemptCount[i];
-    this.a[j] = src.a[i];
-    this.b[j] = src.b[i];
-    this.c[j] = src.c[i];
-    this.d[j] = src.d[i];
-    this.e[j] = src.e[i];
-    this.f[j] = src.f[i];
-    this.g[j] = src.g[i];
-    this.h[j] = src.h[i];
-    this.k[j] = src.k[i];
-  }
-
-  /** Copies events [from, from + n) of `src` to slot `at` onward, whole columns at a time. */
-  copyRange(at: number, src: EventColumns, from: number, n: number): void {
-    if (n <= 0) return;
-    const end = from + n;
-    this.ts.set(src.ts.subarray(from, end), at);
-    this.cpu.set(src.cpu.subarray(from, end), at);
-    this.kind.set(src.kind.subarray(from, end), at);
-    this.currentTid.set(src.currentTid.subarray(from, end), at);
-    this.flags.set(src.flags.subarray(from, end), at);
-    this.preemptCount.set(src.preemptCount.subarray(from, end), at);
-    this.a.set(src.a.subarray(from, end), at);
-    this.b.set(src.b.subarray(from, end), at);
-    this.c.set(src.c.subarray(from, end), at);
-    this.d.set(src.d.subarray(from, end), at);
-    this.e.set(src.e.subarray(from, end), at);
-    this.f.set(src.f.subarray(from, end), at);
-    this.g.set(src.g.subarray(from, end), at);
-    this.h.set(src.h.subarray(from, end), at);
-    this.k.set(src.k.subarray(from, end), at);
-  }
-
-  /** A copy holding exactly `length` events (windows keep no slack). */
-  trimmed(): EventColumns {
-    const out = new EventColumns(this.length);
-    out.copyRange(0, this, 0, this.length);
-    out.length = this.length;
-    return out;
-  }
-
-  /** Fills `rec` with event `i` (for writers that speak EventRecord). Strings are not set. */
-  toRecord(i: number, rec: EventRecord): void {
-    rec.clear();
-    const kind = this.kind[i] as EventKind;
-    rec.kind = kind;
-    rec.ts = this.ts[i];
-    rec.cpu = this.cpu[i];
-    rec.currentTid = this.currentTid[i];
-    rec.flags = this.flags[i];
-    rec.preemptCount = this.preemptCount[i];
-    const a = this.a[i];
-    const b = this.b[i];
-    const c = this.c[i];
-    const d = this.d[i];
-    switch (kind) {
-      case EventKind.SchedSwitch:
-        rec.prevTid = a;
-        rec.prevPrio = b;
-        rec.prevState = c;
-        rec.nextTid = d;
-        rec.nextPrio = this.e[i];
-        break;
-      case EventKind.SchedWakeup:
-      case EventKind.SchedWaking:
-      case EventKind.SchedWakeupNew:
-        rec.tid = a;
-        rec.prio = b;
-        rec.targetCpu = c;
-        break;
-      case EventKind.SchedMigrateTask:
-        rec.tid = a;
-        rec.prio = b;
-        rec.targetCpu = c;
-        rec.origCpu = d;
-        break;
-      case EventKind.SchedProcessFork:
-      case EventKind.SchedProcessExec:
-        rec.tid = a;
-        rec.parentTid = d;
-        break;
-      case EventKind.SchedProcessExit:
-        rec.tid = a;
-        rec.prio = b;
-        break;
-      case EventKind.IrqHandlerEntry:
-      case EventKind.IrqHandlerExit:
-        rec.irq = a;
-        rec.irqRet = b;
-        break;
-      case EventKind.SoftirqEntry:
-      case EventKind.SoftirqExit:
-      case EventKind.SoftirqRaise:
-        rec.vec = a;
-        break;
-      case EventKind.HrtimerStart:
-        rec.timerMode = a;
-        rec.timerKey = this.f[i];
-        rec.timerFn = this.g[i];
-        rec.expires = this.h[i];
-        rec.softExpires = this.k[i];
-        break;
-      case EventKind.HrtimerExpireEntry:
-        rec.timerKey = this.f[i];
-        rec.timerFn = this.g[i];
-        rec.now = this.h[i];
-        break;
-      case EventKind.HrtimerExpireExit:
-      case EventKind.HrtimerCancel:
-        rec.timerKey = this.f[i];
-        break;
-      case EventKind.SysEnterSleep:
-        rec.sleepClock = a;
-        rec.sleepFlags = b;
-        break;
-      case EventKind.SysExitSleep:
-        rec.sysRet = a;
-        break;
-      case EventKind.LostEvents:
-        rec.lostCount = a;
-        break;
-      default:
-        rec.id = a;
-    }
-  }
-}
-
-/** Bit per generic column (a..k) that a kind uses: what identifies an event beyond ts/cpu/kind/currentTid. */
-export function columnsOf(kind: number): number {
-  switch (kind) {
-    case EventKind.SchedSwitch:
-      return 0b11111;
-    case EventKind.SchedWakeup:
-    case EventKind.SchedWaking:
-    case EventKind.SchedWakeupNew:
-      return 0b00111;
-    case EventKind.SchedMigrateTask:
-      return 0b01111;
-    case EventKind.SchedProcessFork:
-    case EventKind.SchedProcessExec:
-      return 0b01001;
-    case EventKind.SchedProcessExit:
-    case EventKind.IrqHandlerEntry:
-    case EventKind.IrqHandlerExit:
-    case EventKind.SysEnterSleep:
-      return 0b00011;
-    case EventKind.HrtimerStart:
-      return 0b111100001;
-    case EventKind.HrtimerExpireEntry:
-      return 0b011100000;
-    case EventKind.HrtimerExpireExit:
-    case EventKind.HrtimerCancel:
-      return 0b000100000;
-    default:
-      return 0b00001;
-  }
-}
-
-/** Same event in two column sets (only the columns its kind uses are compared). */
-export function sameEvent(x: EventColumns, i: number, y: EventColumns, j: number): boolean {
-  if (
-    x.ts[i] !== y.ts[j] ||
-    x.cpu[i] !== y.cpu[j] ||
-    x.kind[i] !== y.kind[j] ||
-    x.currentTid[i] !== y.currentTid[j]
-  )
-    return false;
-  const m = columnsOf(x.kind[i]);
-  return (
-    (!(m & 1) || x.a[i] === y.a[j]) &&
-    (!(m & 2) || x.b[i] === y.b[j]) &&
-    (!(m & 4) || x.c[i] === y.c[j]) &&
-    (!(m & 8) || x.d[i] === y.d[j]) &&
-    (!(m & 16) || x.e[i] === y.e[j]) &&
-    (!(m & 32) || x.f[i] === y.f[j]) &&
-    (!(m & 64) || x.g[i] === y.g[j]) &&
-    (!(m & 128) || x.h[i] === y.h[j]) &&
-    (!(m & 256) || x.k[i] === y.k[j])
-  );
-}
 
 /** One CPU's ring. */
 class CpuRing {
@@ -962,29 +605,37 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
   }
 }
 
+/** Per kind, what a limited window keeps after its full part (EVENT_TABLE's longWindow). */
+const LONG_WINDOW = Uint8Array.from(EVENT_TABLE, (k) => k.longWindow);
+
 /** Whether a limited window keeps event `i` after its full part (see copyLimited). */
 function eligible(c: EventColumns, i: number, tid: number, onCpu: number): boolean {
-  switch (c.kind[i]) {
-    case EventKind.SchedSwitch:
-      return c.cpu[i] === onCpu || c.a[i] === tid || c.d[i] === tid;
-    case EventKind.SchedWakeup:
-    case EventKind.SchedWaking:
-    case EventKind.SchedWakeupNew:
-    case EventKind.SchedMigrateTask:
-      return c.a[i] === tid;
-    case EventKind.IrqHandlerEntry:
-    case EventKind.IrqHandlerExit:
-    case EventKind.SoftirqEntry:
-    case EventKind.SoftirqExit:
-      return c.cpu[i] === onCpu;
-    case EventKind.SysEnterSleep:
-    case EventKind.SysExitSleep:
-      return c.currentTid[i] === tid;
-    case EventKind.LostEvents:
+  const kind = c.kind[i];
+  switch (LONG_WINDOW[kind]) {
+    case LongWindow.Always:
       return true;
+    case LongWindow.OnCpu:
+      return c.cpu[i] === onCpu;
+    case LongWindow.Task:
+      return namesTask(c, i, PID_COLUMNS[kind], tid);
+    case LongWindow.TaskOrCpu:
+      return c.cpu[i] === onCpu || namesTask(c, i, PID_COLUMNS[kind], tid);
+    case LongWindow.CurrentTask:
+      return c.currentTid[i] === tid;
     default:
       return false;
   }
+}
+
+/** Whether one of the thread-id columns in `mask` of event `i` holds `tid`. */
+function namesTask(c: EventColumns, i: number, mask: number, tid: number): boolean {
+  return (
+    ((mask & 1) !== 0 && c.a[i] === tid) ||
+    ((mask & 2) !== 0 && c.b[i] === tid) ||
+    ((mask & 4) !== 0 && c.c[i] === tid) ||
+    ((mask & 8) !== 0 && c.d[i] === tid) ||
+    ((mask & 16) !== 0 && c.e[i] === tid)
+  );
 }
 
 function floorPow2(v: number): number {

@@ -17,8 +17,8 @@
 // What it does not see: hard IRQs and threaded IRQ handlers (irq/N-name) are the device's
 // work; nothing in the trace ties a device's interrupt to the task whose I/O caused it.
 
+import type { EventColumns } from "../model/event-columns.ts";
 import { EventKind } from "../model/event-kind.ts";
-import type { EventColumns } from "./flight-recorder.ts";
 
 /** common_flags: in a hard IRQ handler (include/linux/trace_events.h) */
 const FLAG_HARDIRQ = 0x08;

@@ -23,26 +23,26 @@
 // analyzer runs before the activations (declared dependency), `observer` is what they call,
 // `windows` what the report builder reads.
 
-import { EventKind, SOFTIRQ_NAMES, taskStateFromLetters, taskStateLetters } from "../model/event-kind.ts";
+import {
+  BYTES_PER_EVENT,
+  EventColumns,
+  forColumns,
+  IRQ_COLUMNS,
+  PID_COLUMNS,
+} from "../model/event-columns.ts";
 import {
   METRIC_KEYS,
   type MetricKey,
   WINDOW_EVENT_ROWS,
   type WindowEvent,
-  WindowEventRow,
   type WindowEventRows,
   type WorstWindow,
 } from "../model/report.ts";
 import type { SymbolTable } from "../model/source.ts";
 import { absoluteTs } from "../model/units.ts";
+import { fillWindowEventRow, windowEventList } from "../windows/window-rows.ts";
 import { analyzeCauses, type CauseBreakdown } from "./causes.ts";
-import {
-  BYTES_PER_EVENT,
-  EventColumns,
-  FlightRecorder,
-  type FlightRecorderOptions,
-  sameEvent,
-} from "./flight-recorder.ts";
+import { FlightRecorder, type FlightRecorderOptions } from "./flight-recorder.ts";
 import type {
   DroppedWindow,
   SampleEvent,
@@ -341,7 +341,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
     let list: WindowEvent[] | null = null;
     const rows: WindowEventRows = {
       count: w.events.length,
-      fill: (i, row) => fillWindowEventRow(row, w, i, tsBase, symbols),
+      fill: (i, row) => fillWindowEventRow(row, w, i, s.wakeTs, tsBase, symbols),
     };
     const setList = (v: WindowEvent[]): WindowEvent[] => {
       list = v;
@@ -352,7 +352,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
     Object.defineProperty(out, "events", {
       enumerable: true,
       configurable: true,
-      get: () => list ?? setList(windowEventList(w, tsBase, symbols)),
+      get: () => list ?? setList(windowEventList(w, s.wakeTs, tsBase, symbols)),
       set: setList,
     });
     this.rendered.set(w, out);
@@ -390,30 +390,13 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
       if (!comms.has(t)) comms.set(t, this.source.comm(t, to));
     };
     note(s.tid);
+    const noteIrq = (irq: number) => {
+      if (!irqNames.has(irq)) irqNames.set(irq, this.source.irqName(irq));
+    };
     for (let i = 0; i < ev.length; i++) {
       note(ev.currentTid[i]);
-      switch (ev.kind[i]) {
-        case EventKind.SchedSwitch:
-          note(ev.a[i]);
-          note(ev.d[i]);
-          break;
-        case EventKind.SchedWakeup:
-        case EventKind.SchedWaking:
-        case EventKind.SchedWakeupNew:
-        case EventKind.SchedMigrateTask:
-        case EventKind.SchedProcessExit:
-        case EventKind.SchedProcessExec:
-          note(ev.a[i]);
-          break;
-        case EventKind.SchedProcessFork:
-          note(ev.a[i]);
-          note(ev.d[i]);
-          break;
-        case EventKind.IrqHandlerEntry:
-        case EventKind.IrqHandlerExit:
-          if (!irqNames.has(ev.a[i])) irqNames.set(ev.a[i], this.source.irqName(ev.a[i]));
-          break;
-      }
+      forColumns(ev, i, PID_COLUMNS[ev.kind[i]], note);
+      forColumns(ev, i, IRQ_COLUMNS[ev.kind[i]], noteIrq);
     }
     const breakdown = copy.forCauses
       ? causesOf(
@@ -589,328 +572,4 @@ export function createWindowCapture(opts: WindowCaptureOptions = {}): RecorderWi
 export function windowCaptureFrom(source: WindowSource, opts: WindowCaptureOptions = {}): WindowCapture {
   const ww = new WorstWindows(source, opts);
   return { source, observer: ww, windows: ww };
-}
-
-export const EVENT_NAMES: readonly string[] = [
-  "other",
-  "sched_switch",
-  "sched_wakeup",
-  "sched_waking",
-  "sched_wakeup_new",
-  "sched_migrate_task",
-  "sched_process_fork",
-  "sched_process_exec",
-  "sched_process_exit",
-  "irq_handler_entry",
-  "irq_handler_exit",
-  "softirq_entry",
-  "softirq_exit",
-  "softirq_raise",
-  "hrtimer_start",
-  "hrtimer_expire_entry",
-  "hrtimer_expire_exit",
-  "hrtimer_cancel",
-  "sys_enter_clock_nanosleep",
-  "sys_exit_clock_nanosleep",
-  "lost_events",
-];
-
-function hex(v: number): string {
-  return `0x${v.toString(16)}`;
-}
-
-/** Fills `row` with event `i` of `w` (kernel field names, as trace-cmd prints them). */
-export function fillWindowEventRow(
-  row: WindowEventRow,
-  w: CapturedWindow,
-  i: number,
-  tsBase: bigint,
-  symbols?: SymbolTable,
-): WindowEventRow {
-  const ev = w.events;
-  row.ts = absoluteTs(tsBase, ev.ts[i]);
-  row.rel = ev.ts[i] - w.sample.wakeTs;
-  row.cpu = ev.cpu[i];
-  row.event = EVENT_NAMES[ev.kind[i]] ?? "other";
-  row.currentTid = ev.currentTid[i];
-  row.n = 0;
-  const a = ev.a[i];
-  switch (ev.kind[i]) {
-    case EventKind.SchedSwitch:
-      row.field("prev_comm", commOf(w, a));
-      row.field("prev_pid", a);
-      row.field("prev_prio", ev.b[i]);
-      row.field("prev_state", taskStateLetters(ev.c[i]));
-      row.field("next_comm", commOf(w, ev.d[i]));
-      row.field("next_pid", ev.d[i]);
-      row.field("next_prio", ev.e[i]);
-      break;
-    case EventKind.SchedWakeup:
-    case EventKind.SchedWaking:
-    case EventKind.SchedWakeupNew:
-      row.field("comm", commOf(w, a));
-      row.field("pid", a);
-      row.field("prio", ev.b[i]);
-      row.field("target_cpu", ev.c[i]);
-      break;
-    case EventKind.SchedMigrateTask:
-      row.field("comm", commOf(w, a));
-      row.field("pid", a);
-      row.field("prio", ev.b[i]);
-      row.field("orig_cpu", ev.d[i]);
-      row.field("dest_cpu", ev.c[i]);
-      break;
-    case EventKind.SchedProcessFork:
-      row.field("parent_comm", commOf(w, ev.d[i]));
-      row.field("parent_pid", ev.d[i]);
-      row.field("child_comm", commOf(w, a));
-      row.field("child_pid", a);
-      break;
-    case EventKind.SchedProcessExec:
-      row.field("pid", a);
-      row.field("old_pid", ev.d[i]);
-      break;
-    case EventKind.SchedProcessExit:
-      row.field("comm", commOf(w, a));
-      row.field("pid", a);
-      row.field("prio", ev.b[i]);
-      break;
-    case EventKind.IrqHandlerEntry:
-      row.field("irq", a);
-      row.field("name", w.irqNames.get(a) ?? "");
-      break;
-    case EventKind.IrqHandlerExit:
-      row.field("irq", a);
-      row.field("ret", ev.b[i] ? "handled" : "unhandled");
-      break;
-    case EventKind.SoftirqEntry:
-    case EventKind.SoftirqExit:
-    case EventKind.SoftirqRaise:
-      row.field("vec", a);
-      row.field("action", SOFTIRQ_NAMES[a] ?? "");
-      break;
-    case EventKind.HrtimerStart:
-      row.field("hrtimer", hex(ev.f[i]));
-      row.field("function", fnName(symbols, ev.g[i]));
-      row.field("expires", String(absoluteTs(tsBase, ev.h[i])));
-      row.field("softexpires", String(absoluteTs(tsBase, ev.k[i])));
-      row.field("mode", a);
-      break;
-    case EventKind.HrtimerExpireEntry:
-      row.field("hrtimer", hex(ev.f[i]));
-      row.field("now", String(absoluteTs(tsBase, ev.h[i])));
-      row.field("function", fnName(symbols, ev.g[i]));
-      break;
-    case EventKind.HrtimerExpireExit:
-    case EventKind.HrtimerCancel:
-      row.field("hrtimer", hex(ev.f[i]));
-      break;
-    case EventKind.SysEnterSleep:
-      row.field("which_clock", a);
-      row.field("flags", ev.b[i]);
-      break;
-    case EventKind.SysExitSleep:
-      row.field("ret", a);
-      break;
-    case EventKind.LostEvents:
-      row.field("count", a);
-      break;
-    default:
-      row.field("id", a);
-  }
-  return row;
-}
-
-function commOf(w: Pick<CapturedWindow, "comms">, tid: number): string {
-  return w.comms.get(tid) ?? "";
-}
-
-function fnName(symbols: SymbolTable | undefined, key: number): string {
-  return symbols?.name(key) || hex(key);
-}
-
-/** The window's events as report entries, `rel` relative to the wakeup. */
-export function windowEventList(w: CapturedWindow, tsBase: bigint, symbols?: SymbolTable): WindowEvent[] {
-  const row = new WindowEventRow();
-  const out: WindowEvent[] = [];
-  for (let i = 0; i < w.events.length; i++)
-    out.push(fillWindowEventRow(row, w, i, tsBase, symbols).toEvent());
-  return out;
-}
-
-/** Events with the names they need: what the exporters write. */
-export interface WindowEvents {
-  events: EventColumns;
-  comms: ReadonlyMap<number, string>;
-  irqNames: ReadonlyMap<number, string>;
-}
-
-/**
- * Several windows as one event set (export of a whole selection): merged in (ts, cpu)
- * order; events that two overlapping windows both hold are kept once.
- */
-export function mergeWindowEvents(list: readonly WindowEvents[]): WindowEvents {
-  const comms = new Map<number, string>();
-  const irqNames = new Map<number, string>();
-  const refs: [EventColumns, number][] = [];
-  for (const w of list) {
-    for (const [t, c] of w.comms) if (c || !comms.has(t)) comms.set(t, c);
-    for (const [i, n] of w.irqNames) irqNames.set(i, n);
-    for (let i = 0; i < w.events.length; i++) refs.push([w.events, i]);
-  }
-  refs.sort(([a, i], [b, j]) => a.ts[i] - b.ts[j] || a.cpu[i] - b.cpu[j]);
-  const out = new EventColumns(refs.length);
-  let n = 0;
-  for (const [src, i] of refs) {
-    // a duplicate sits among the kept events of the same instant and CPU
-    let dup = false;
-    for (let q = n - 1; q >= 0 && out.ts[q] === src.ts[i] && out.cpu[q] === src.cpu[i]; q--)
-      if (sameEvent(out, q, src, i)) {
-        dup = true;
-        break;
-      }
-    if (!dup) out.copyFrom(n++, src, i);
-  }
-  out.length = n;
-  return { events: out.trimmed(), comms, irqNames };
-}
-
-/**
- * Rebuilds the compact form of a window from its report form (JSON report, stored run),
- * so that a window saved as JSON can still be exported as trace.dat or Perfetto text.
- * Timestamps become relative to the returned `tsBase`; hrtimer callbacks get synthetic
- * addresses that the returned symbol table names. Lost: common_flags/preempt_count
- * (not in the report form), exec filenames.
- */
-export function windowEventsFromReport(
-  w: WorstWindow,
-  base?: bigint,
-  /** callback name → synthetic address, shared when several windows are merged */
-  fnKeys: Map<string, number> = new Map(),
-): WindowEvents & { tsBase: bigint; symbols: SymbolTable } {
-  const list = w.events;
-  const tsBase = base ?? (list.length ? BigInt(list[0].ts) : BigInt(w.start));
-  const rel = (v: string | number | bigint | undefined) => (v === undefined ? 0 : Number(BigInt(v) - tsBase));
-  const kindOf = new Map(EVENT_NAMES.map((n, i) => [n, i]));
-  kindOf.set("sys_enter_nanosleep", EventKind.SysEnterSleep);
-  kindOf.set("sys_exit_nanosleep", EventKind.SysExitSleep);
-  const cols = new EventColumns(list.length);
-  const comms = new Map<number, string>();
-  const irqNames = new Map<number, string>();
-  const fnKey = (name: string | number | undefined): number => {
-    const s = String(name ?? "");
-    if (/^0x[0-9a-f]+$/i.test(s)) return Number.parseInt(s, 16);
-    let k = fnKeys.get(s);
-    if (k === undefined) {
-      k = 0x1000 + fnKeys.size * 16;
-      fnKeys.set(s, k);
-    }
-    return k;
-  };
-  const num = (v: string | number | undefined) => (typeof v === "number" ? v : Number(v ?? 0));
-  const hexNum = (v: string | number | undefined) =>
-    typeof v === "string" ? Number.parseInt(v, 16) : num(v);
-  let n = 0;
-  for (const e of list) {
-    const kind = kindOf.get(e.event);
-    if (kind === undefined) continue;
-    const f = e.fields;
-    const i = n++;
-    cols.ts[i] = rel(e.ts);
-    cols.cpu[i] = e.cpu;
-    cols.kind[i] = kind;
-    cols.currentTid[i] = e.currentTid;
-    cols.flags[i] = -1;
-    cols.preemptCount[i] = -1;
-    const name = (tid: number, c: string | number | undefined) => {
-      if (c !== undefined && c !== "" && tid !== 0) comms.set(tid, String(c));
-    };
-    switch (kind) {
-      case EventKind.SchedSwitch:
-        cols.a[i] = num(f.prev_pid);
-        cols.b[i] = num(f.prev_prio);
-        cols.c[i] = Math.max(0, taskStateFromLetters(String(f.prev_state ?? "R")));
-        cols.d[i] = num(f.next_pid);
-        cols.e[i] = num(f.next_prio);
-        name(cols.a[i], f.prev_comm);
-        name(cols.d[i], f.next_comm);
-        break;
-      case EventKind.SchedWakeup:
-      case EventKind.SchedWaking:
-      case EventKind.SchedWakeupNew:
-        cols.a[i] = num(f.pid);
-        cols.b[i] = num(f.prio);
-        cols.c[i] = num(f.target_cpu);
-        name(cols.a[i], f.comm);
-        break;
-      case EventKind.SchedMigrateTask:
-        cols.a[i] = num(f.pid);
-        cols.b[i] = num(f.prio);
-        cols.c[i] = num(f.dest_cpu);
-        cols.d[i] = num(f.orig_cpu);
-        name(cols.a[i], f.comm);
-        break;
-      case EventKind.SchedProcessFork:
-        cols.a[i] = num(f.child_pid);
-        cols.d[i] = num(f.parent_pid);
-        name(cols.a[i], f.child_comm);
-        name(cols.d[i], f.parent_comm);
-        break;
-      case EventKind.SchedProcessExec:
-        cols.a[i] = num(f.pid);
-        cols.d[i] = num(f.old_pid);
-        break;
-      case EventKind.SchedProcessExit:
-        cols.a[i] = num(f.pid);
-        cols.b[i] = num(f.prio);
-        name(cols.a[i], f.comm);
-        break;
-      case EventKind.IrqHandlerEntry:
-        cols.a[i] = num(f.irq);
-        if (f.name !== undefined) irqNames.set(cols.a[i], String(f.name));
-        break;
-      case EventKind.IrqHandlerExit:
-        cols.a[i] = num(f.irq);
-        cols.b[i] = f.ret === "handled" ? 1 : num(f.ret === "unhandled" ? 0 : f.ret);
-        break;
-      case EventKind.SoftirqEntry:
-      case EventKind.SoftirqExit:
-      case EventKind.SoftirqRaise:
-        cols.a[i] = num(f.vec);
-        break;
-      case EventKind.HrtimerStart:
-        cols.a[i] = num(f.mode);
-        cols.f[i] = hexNum(f.hrtimer);
-        cols.g[i] = fnKey(f.function);
-        cols.h[i] = rel(f.expires);
-        cols.k[i] = rel(f.softexpires);
-        break;
-      case EventKind.HrtimerExpireEntry:
-        cols.f[i] = hexNum(f.hrtimer);
-        cols.g[i] = fnKey(f.function);
-        cols.h[i] = rel(f.now);
-        break;
-      case EventKind.HrtimerExpireExit:
-      case EventKind.HrtimerCancel:
-        cols.f[i] = hexNum(f.hrtimer);
-        break;
-      case EventKind.SysEnterSleep:
-        cols.a[i] = num(f.which_clock);
-        cols.b[i] = num(f.flags);
-        break;
-      case EventKind.SysExitSleep:
-        cols.a[i] = num(f.ret);
-        break;
-      case EventKind.LostEvents:
-        cols.a[i] = num(f.count);
-        break;
-    }
-  }
-  cols.length = n;
-  const names = new Map([...fnKeys].map(([s, k]) => [k, s]));
-  const symbols: SymbolTable = {
-    hrtimerWakeupKey: fnKeys.get("hrtimer_wakeup") ?? -1,
-    name: (k: number) => names.get(k) ?? "",
-  };
-  return { events: cols.trimmed(), comms, irqNames, tsBase, symbols };
 }

@@ -6,13 +6,7 @@
 
 import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { createAnalysisPipeline } from "../analysis/pipeline.ts";
-import {
-  type CapturedWindow,
-  createWindowCapture,
-  mergeWindowEvents,
-  type WindowRole,
-  windowEventsFromReport,
-} from "../analysis/worst-windows.ts";
+import { type CapturedWindow, createWindowCapture, type WindowRole } from "../analysis/worst-windows.ts";
 import { METRIC_KEYS, type MetricKey, type WorstWindow } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
 import { selectionIsEmpty } from "../model/selection.ts";
@@ -24,6 +18,8 @@ import { writeTraceDat } from "../output/trace-dat-writer.ts";
 import { formatWindowsJson } from "../output/window-json.ts";
 import { formatWorstWindow } from "../output/window-text.ts";
 import { openSource } from "../sources/open-source.ts";
+import { windowEventsFromReport } from "../windows/window-import.ts";
+import { mergeWindowEvents } from "../windows/window-merge.ts";
 import { corruptionWarning } from "./analyze-trace.ts";
 import {
   ANALYSIS_OPTIONS,

@@ -5,13 +5,23 @@
 // - a 4-character latency column ("d.h1"): older builds accept 0-4 flag characters, newer 0-5;
 // - timestamps with 9 fraction digits (ns): the tokenizer reads them as a double, so no
 //   precision is lost to the kernel's µs rounding;
-// - payloads exactly as the kernel's print fmt prints them, `key=value`, since Perfetto
-//   needs prev_pid/prev_prio/next_pid/next_prio and prev_state letters for sched_switch.
+// - payloads exactly as the kernel's print fmt prints them (EVENT_TABLE's text templates),
+//   `key=value`, since Perfetto needs prev_pid/prev_prio/next_pid/next_prio and prev_state letters for
+//   sched_switch.
 // Events without a kernel text form (lost-event markers, unknown events) are left out;
 // lost events are listed in the header instead.
 
-import type { WindowEvents } from "../analysis/worst-windows.ts";
-import { EVENT_KIND_BY_NAME, EventKind, SOFTIRQ_NAMES, taskStateLetters } from "../model/event-kind.ts";
+import type { WindowEvents } from "../model/event-columns.ts";
+import {
+  COLUMNS,
+  columnOfField,
+  EVENT_TABLE,
+  EventKind,
+  FieldType,
+  SOFTIRQ_NAMES,
+  taskStateLetters,
+  WRITTEN_NAMES,
+} from "../model/event-kind.ts";
 import type { SymbolTable } from "../model/source.ts";
 
 /** Absolute ns timestamp as "sec.nnnnnnnnn". */
@@ -62,6 +72,61 @@ export function prevStateText(state: number): string {
   return state === 0 ? "R+" : taskStateLetters(state);
 }
 
+/** A piece of a text payload: literal text, or a field's value. */
+type TextPart = string | { readonly type: FieldType; readonly col: number; readonly zeroPad: number };
+
+/** Per kind, its text payload template cut into parts (null: no text form). */
+const TEXT_PARTS: readonly (readonly TextPart[] | null)[] = EVENT_TABLE.map((spec) => {
+  if (spec.text === undefined) return null;
+  return spec.text.split(/(\{\w+\})/).map((piece): TextPart => {
+    if (!piece.startsWith("{")) return piece;
+    const f = spec.fields.find((x) => x.name === piece.slice(1, -1));
+    const col = f ? columnOfField(spec, f) : undefined;
+    if (f === undefined || col === undefined)
+      throw new Error(`event table: ${spec.names[0]} text names ${piece}`);
+    return { type: f.type, col: COLUMNS.indexOf(col), zeroPad: f.zeroPad ?? 0 };
+  });
+});
+
+/** A field's value as the kernel's print fmt prints it. */
+function textValue(
+  type: FieldType,
+  v: number,
+  w: WindowEvents,
+  tsBase: bigint,
+  symbols?: SymbolTable,
+): string {
+  switch (type) {
+    case FieldType.State:
+      return prevStateText(v);
+    case FieldType.Comm:
+      return v === 0 ? "swapper" : w.comms.get(v) || "<...>";
+    case FieldType.IrqName:
+      return w.irqNames.get(v) || "unknown";
+    case FieldType.IrqRet:
+      return v ? "handled" : "unhandled";
+    case FieldType.SoftirqAction:
+      return SOFTIRQ_NAMES[v] ?? "?";
+    case FieldType.Address:
+      return hex(v);
+    case FieldType.Symbol:
+      return symbols?.name(v) || hex(v);
+    case FieldType.Time:
+      return (tsBase + BigInt(Math.round(v))).toString();
+    case FieldType.HrtimerMode:
+      return HRTIMER_MODES[v] ?? String(v);
+    case FieldType.ClockId:
+      return `0x${Math.max(0, v).toString(16).padStart(8, "0")}`;
+    case FieldType.Flags:
+      return `0x${(v >>> 0).toString(16).padStart(8, "0")}`;
+    case FieldType.SysRet:
+      // `0x%lx` of a signed long: -4 (EINTR) prints as 0xfffffffffffffffc
+      return `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
+    default:
+      return String(v);
+  }
+}
+
 /** The kernel's print-fmt text of event `i`, or null for events with no text form. */
 export function eventPayload(
   w: WindowEvents,
@@ -70,57 +135,17 @@ export function eventPayload(
   symbols?: SymbolTable,
 ): string | null {
   const ev = w.events;
-  const comm = (t: number) => (t === 0 ? "swapper" : w.comms.get(t) || `<...>`);
-  const fn = (key: number) => symbols?.name(key) || hex(key);
-  const abs = (rel: number) => (tsBase + BigInt(Math.round(rel))).toString();
-  const a = ev.a[i];
-  switch (ev.kind[i]) {
-    case EventKind.SchedSwitch:
-      return `prev_comm=${comm(a)} prev_pid=${a} prev_prio=${ev.b[i]} prev_state=${prevStateText(ev.c[i])} ==> next_comm=${comm(ev.d[i])} next_pid=${ev.d[i]} next_prio=${ev.e[i]}`;
-    case EventKind.SchedWakeup:
-    case EventKind.SchedWaking:
-    case EventKind.SchedWakeupNew:
-      return `comm=${comm(a)} pid=${a} prio=${ev.b[i]} target_cpu=${String(ev.c[i]).padStart(3, "0")}`;
-    case EventKind.SchedMigrateTask:
-      return `comm=${comm(a)} pid=${a} prio=${ev.b[i]} orig_cpu=${ev.d[i]} dest_cpu=${ev.c[i]}`;
-    case EventKind.SchedProcessFork:
-      return `comm=${comm(ev.d[i])} pid=${ev.d[i]} child_comm=${comm(a)} child_pid=${a}`;
-    case EventKind.SchedProcessExec:
-      return `filename=${comm(a)} pid=${a} old_pid=${ev.d[i]}`;
-    case EventKind.SchedProcessExit:
-      return `comm=${comm(a)} pid=${a} prio=${ev.b[i]}`;
-    case EventKind.IrqHandlerEntry:
-      return `irq=${a} name=${w.irqNames.get(a) || "unknown"}`;
-    case EventKind.IrqHandlerExit:
-      return `irq=${a} ret=${ev.b[i] ? "handled" : "unhandled"}`;
-    case EventKind.SoftirqEntry:
-    case EventKind.SoftirqExit:
-    case EventKind.SoftirqRaise:
-      return `vec=${a} [action=${SOFTIRQ_NAMES[a] ?? "?"}]`;
-    case EventKind.HrtimerStart:
-      return `hrtimer=${hex(ev.f[i])} function=${fn(ev.g[i])} expires=${abs(ev.h[i])} softexpires=${abs(ev.k[i])} mode=${HRTIMER_MODES[a] ?? a}`;
-    case EventKind.HrtimerExpireEntry:
-      return `hrtimer=${hex(ev.f[i])} function=${fn(ev.g[i])} now=${abs(ev.h[i])}`;
-    case EventKind.HrtimerExpireExit:
-    case EventKind.HrtimerCancel:
-      return `hrtimer=${hex(ev.f[i])}`;
-    case EventKind.SysEnterSleep:
-      return `which_clock: 0x${Math.max(0, a).toString(16).padStart(8, "0")}, flags: 0x${(ev.b[i] >>> 0).toString(16).padStart(8, "0")}`;
-    case EventKind.SysExitSleep:
-      // `0x%lx` of a signed long: -4 (EINTR) prints as 0xfffffffffffffffc
-      return `0x${BigInt.asUintN(64, BigInt(a)).toString(16)}`;
-    default:
-      return null;
+  const parts = TEXT_PARTS[ev.kind[i]];
+  if (!parts) return null;
+  let out = "";
+  for (const p of parts) {
+    if (typeof p === "string") out += p;
+    else {
+      const t = textValue(p.type, ev.byIndex[p.col][i], w, tsBase, symbols);
+      out += p.zeroPad ? t.padStart(p.zeroPad, "0") : t;
+    }
   }
-}
-
-/**
- * The tracepoint name each kind is printed as: its first name in EVENT_KIND_BY_NAME (so the
- * sleep kinds print as the clock_nanosleep events).
- */
-export const TEXT_EVENT_NAMES: Record<number, string> = {};
-for (const [systemEvent, kind] of EVENT_KIND_BY_NAME) {
-  TEXT_EVENT_NAMES[kind] ??= systemEvent.slice(systemEvent.indexOf(":") + 1);
+  return out;
 }
 
 /** The window(s) as a tracefs `trace` text file. */
@@ -140,9 +165,9 @@ export function formatPerfettoText(
       lost++;
       continue;
     }
-    const name = TEXT_EVENT_NAMES[ev.kind[i]];
-    const payload = name ? eventPayload(w, i, tsBase, opts.symbols) : null;
+    const payload = eventPayload(w, i, tsBase, opts.symbols);
     if (payload === null) continue;
+    const name = WRITTEN_NAMES[ev.kind[i]];
     const cur = ev.currentTid[i];
     const task = cur === 0 ? "<idle>" : w.comms.get(cur) || "<...>";
     const ts = formatTsSeconds(tsBase + BigInt(Math.round(ev.ts[i])));

@@ -1,12 +1,9 @@
 // Writes worst windows as a trace-cmd trace.dat, version 6 (FORMATS.md §3.1-3.2), that
 // `trace-cmd report` and KernelShark open: little-endian, 8-byte longs, 4096-byte
 // sub-buffers (header_page: u64 timestamp, 8-byte commit, 4080 bytes of data), one CPU
-// table entry per CPU. The event payloads are synthesised from our own built-in format
-// definitions, with the field offsets of the modern 6.x kernels (FORMATS §2.3, checked on
-// Linux 6.18): fixed comm[16] in sched_switch/wakeup/exit, __data_loc strings in
-// sched_migrate_task/process_fork/process_exec and irq_handler_entry. Print formats use
-// numbers where the kernel's use unexpanded enum names (hrtimer mode), so that trace-cmd
-// can evaluate every one; hrtimer_start ends at `mode` (was_armed is not recorded). Also written: saved cmdlines (thread names), kallsyms
+// table entry per CPU. The event formats and payload layouts are EVENT_TABLE's (model/
+// event-kind.ts: the field offsets of the modern 6.x kernels, fixed comm[16] or __data_loc
+// strings as the kernel has them). Also written: saved cmdlines (thread names), kallsyms
 // for the hrtimer callbacks the symbol table can name, and lost events as the
 // sub-buffer's missed-events flags (bit 31, with the count stored after the data, bit 30).
 //
@@ -14,8 +11,15 @@
 // are <= 112 bytes); a delta that does not fit 27 bits starts a new sub-buffer (whose
 // header carries the absolute time) instead of a time-extend record.
 
-import type { WindowEvents } from "../analysis/worst-windows.ts";
-import { EventKind } from "../model/event-kind.ts";
+import { forColumns, SYMBOL_COLUMNS, type WindowEvents } from "../model/event-columns.ts";
+import {
+  COLUMNS,
+  columnOfField,
+  type DatField,
+  EVENT_TABLE,
+  EventKind,
+  FieldType,
+} from "../model/event-kind.ts";
 import type { SymbolTable } from "../model/source.ts";
 import { OptionId } from "../sources/trace-dat/options.ts";
 
@@ -26,14 +30,23 @@ const MAX_DELTA = 2 ** 27 - 1;
 const COMMIT_MISSED_EVENTS = 2 ** 31;
 const COMMIT_MISSED_STORED = 2 ** 30;
 
-/** x86_64 syscall numbers, for __syscall_nr (informative only). */
-const NR_CLOCK_NANOSLEEP = 230;
-
 interface FieldDef {
   decl: string;
   offset: number;
   size: number;
   signed: boolean;
+}
+
+/** A field of a written payload: where it goes and what fills it. */
+interface PayloadField {
+  readonly type: FieldType;
+  readonly offset: number;
+  readonly size: number;
+  /** index of the column the value is read from (COLUMNS order), -1 for Const fields */
+  readonly col: number;
+  /** strings: stored after the fixed fields (`__data_loc`), else inline (`char x[16]`) */
+  readonly dataLoc: boolean;
+  readonly value: number;
 }
 
 interface EventDef {
@@ -43,6 +56,9 @@ interface EventDef {
   kind: EventKind;
   fields: FieldDef[];
   printFmt: string;
+  payload: readonly PayloadField[];
+  /** end of the fixed fields: where `__data_loc` strings start */
+  fixedEnd: number;
 }
 
 const f = (decl: string, offset: number, size: number, signed: boolean): FieldDef => ({
@@ -52,210 +68,35 @@ const f = (decl: string, offset: number, size: number, signed: boolean): FieldDe
   signed,
 });
 
-const WAKEUP_FIELDS = [
-  f("char comm[16]", 8, 16, false),
-  f("pid_t pid", 24, 4, true),
-  f("int prio", 28, 4, true),
-  f("int target_cpu", 32, 4, true),
-];
-const WAKEUP_FMT = `"comm=%s pid=%d prio=%d target_cpu=%03d", REC->comm, REC->pid, REC->prio, REC->target_cpu`;
-const SOFTIRQ_FMT = `"vec=%u [action=%s]", REC->vec, __print_symbolic(REC->vec, { 0, "HI" }, { 1, "TIMER" }, { 2, "NET_TX" }, { 3, "NET_RX" }, { 4, "BLOCK" }, { 5, "IRQ_POLL" }, { 6, "TASKLET" }, { 7, "SCHED" }, { 8, "HRTIMER" }, { 9, "RCU" })`;
-
-/** Our built-in formats (IDs are ours; readers map them through these format texts). */
-export const EVENT_DEFS: readonly EventDef[] = [
-  {
-    system: "sched",
-    name: "sched_switch",
-    id: 316,
-    kind: EventKind.SchedSwitch,
-    fields: [
-      f("char prev_comm[16]", 8, 16, false),
-      f("pid_t prev_pid", 24, 4, true),
-      f("int prev_prio", 28, 4, true),
-      f("long prev_state", 32, 8, true),
-      f("char next_comm[16]", 40, 16, false),
-      f("pid_t next_pid", 56, 4, true),
-      f("int next_prio", 60, 4, true),
-    ],
-    printFmt: `"prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=%s next_pid=%d next_prio=%d", REC->prev_comm, REC->prev_pid, REC->prev_prio, (REC->prev_state & 0xff) ? __print_flags(REC->prev_state & 0xff, "|", { 0x01, "S" }, { 0x02, "D" }, { 0x04, "T" }, { 0x08, "t" }, { 0x10, "X" }, { 0x20, "Z" }, { 0x40, "P" }, { 0x80, "I" }) : "R", REC->prev_state & 0x100 ? "+" : "", REC->next_comm, REC->next_pid, REC->next_prio`,
-  },
-  {
-    system: "sched",
-    name: "sched_wakeup",
-    id: 318,
-    kind: EventKind.SchedWakeup,
-    fields: WAKEUP_FIELDS,
-    printFmt: WAKEUP_FMT,
-  },
-  {
-    system: "sched",
-    name: "sched_waking",
-    id: 319,
-    kind: EventKind.SchedWaking,
-    fields: WAKEUP_FIELDS,
-    printFmt: WAKEUP_FMT,
-  },
-  {
-    system: "sched",
-    name: "sched_wakeup_new",
-    id: 317,
-    kind: EventKind.SchedWakeupNew,
-    fields: WAKEUP_FIELDS,
-    printFmt: WAKEUP_FMT,
-  },
-  {
-    system: "sched",
-    name: "sched_migrate_task",
-    id: 320,
-    kind: EventKind.SchedMigrateTask,
-    fields: [
-      f("__data_loc char[] comm", 8, 4, false),
-      f("pid_t pid", 12, 4, true),
-      f("int prio", 16, 4, true),
-      f("int orig_cpu", 20, 4, true),
-      f("int dest_cpu", 24, 4, true),
-    ],
-    printFmt: `"comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d", __get_str(comm), REC->pid, REC->prio, REC->orig_cpu, REC->dest_cpu`,
-  },
-  {
-    system: "sched",
-    name: "sched_process_fork",
-    id: 321,
-    kind: EventKind.SchedProcessFork,
-    fields: [
-      f("__data_loc char[] parent_comm", 8, 4, false),
-      f("pid_t parent_pid", 12, 4, true),
-      f("__data_loc char[] child_comm", 16, 4, false),
-      f("pid_t child_pid", 20, 4, true),
-    ],
-    printFmt: `"comm=%s pid=%d child_comm=%s child_pid=%d", __get_str(parent_comm), REC->parent_pid, __get_str(child_comm), REC->child_pid`,
-  },
-  {
-    system: "sched",
-    name: "sched_process_exec",
-    id: 322,
-    kind: EventKind.SchedProcessExec,
-    fields: [
-      f("__data_loc char[] filename", 8, 4, false),
-      f("pid_t pid", 12, 4, true),
-      f("pid_t old_pid", 16, 4, true),
-    ],
-    printFmt: `"filename=%s pid=%d old_pid=%d", __get_str(filename), REC->pid, REC->old_pid`,
-  },
-  {
-    system: "sched",
-    name: "sched_process_exit",
-    id: 323,
-    kind: EventKind.SchedProcessExit,
-    fields: [
-      f("char comm[16]", 8, 16, false),
-      f("pid_t pid", 24, 4, true),
-      f("int prio", 28, 4, true),
-      f("bool group_dead", 32, 1, false),
-    ],
-    printFmt: `"comm=%s pid=%d prio=%d group_dead=%s", REC->comm, REC->pid, REC->prio, REC->group_dead ? "true" : "false"`,
-  },
-  {
-    system: "irq",
-    name: "irq_handler_entry",
-    id: 225,
-    kind: EventKind.IrqHandlerEntry,
-    fields: [f("int irq", 8, 4, true), f("__data_loc char[] name", 12, 4, false)],
-    printFmt: `"irq=%d name=%s", REC->irq, __get_str(name)`,
-  },
-  {
-    system: "irq",
-    name: "irq_handler_exit",
-    id: 224,
-    kind: EventKind.IrqHandlerExit,
-    fields: [f("int irq", 8, 4, true), f("int ret", 12, 4, true)],
-    printFmt: `"irq=%d ret=%s", REC->irq, REC->ret ? "handled" : "unhandled"`,
-  },
-  {
-    system: "irq",
-    name: "softirq_entry",
-    id: 223,
-    kind: EventKind.SoftirqEntry,
-    fields: [f("unsigned int vec", 8, 4, false)],
-    printFmt: SOFTIRQ_FMT,
-  },
-  {
-    system: "irq",
-    name: "softirq_exit",
-    id: 222,
-    kind: EventKind.SoftirqExit,
-    fields: [f("unsigned int vec", 8, 4, false)],
-    printFmt: SOFTIRQ_FMT,
-  },
-  {
-    system: "irq",
-    name: "softirq_raise",
-    id: 221,
-    kind: EventKind.SoftirqRaise,
-    fields: [f("unsigned int vec", 8, 4, false)],
-    printFmt: SOFTIRQ_FMT,
-  },
-  {
-    system: "timer",
-    name: "hrtimer_start",
-    id: 460,
-    kind: EventKind.HrtimerStart,
-    fields: [
-      f("void * hrtimer", 8, 8, false),
-      f("void * function", 16, 8, false),
-      f("s64 expires", 24, 8, true),
-      f("s64 softexpires", 32, 8, true),
-      // was_armed (6.x) is left out: the event record does not carry it (older kernels end here too)
-      f("enum hrtimer_mode mode", 40, 4, false),
-    ],
-    printFmt: `"hrtimer=%p function=%ps expires=%llu softexpires=%llu mode=%s", REC->hrtimer, REC->function, (unsigned long long) REC->expires, (unsigned long long) REC->softexpires, __print_symbolic(REC->mode, { 0, "ABS" }, { 1, "REL" }, { 2, "ABS|PINNED" }, { 3, "REL|PINNED" }, { 4, "ABS|SOFT" }, { 5, "REL|SOFT" }, { 6, "ABS|PINNED|SOFT" }, { 7, "REL|PINNED|SOFT" }, { 8, "ABS|HARD" }, { 9, "REL|HARD" }, { 10, "ABS|PINNED|HARD" }, { 11, "REL|PINNED|HARD" })`,
-  },
-  {
-    system: "timer",
-    name: "hrtimer_expire_entry",
-    id: 459,
-    kind: EventKind.HrtimerExpireEntry,
-    fields: [f("void * hrtimer", 8, 8, false), f("s64 now", 16, 8, true), f("void * function", 24, 8, false)],
-    printFmt: `"hrtimer=%p function=%ps now=%llu", REC->hrtimer, REC->function, (unsigned long long) REC->now`,
-  },
-  {
-    system: "timer",
-    name: "hrtimer_expire_exit",
-    id: 458,
-    kind: EventKind.HrtimerExpireExit,
-    fields: [f("void * hrtimer", 8, 8, false)],
-    printFmt: `"hrtimer=%p", REC->hrtimer`,
-  },
-  {
-    system: "timer",
-    name: "hrtimer_cancel",
-    id: 457,
-    kind: EventKind.HrtimerCancel,
-    fields: [f("void * hrtimer", 8, 8, false)],
-    printFmt: `"hrtimer=%p", REC->hrtimer`,
-  },
-  {
-    system: "syscalls",
-    name: "sys_enter_clock_nanosleep",
-    id: 700,
-    kind: EventKind.SysEnterSleep,
-    fields: [
-      f("int __syscall_nr", 8, 4, true),
-      f("const clockid_t which_clock", 16, 8, false),
-      f("int flags", 24, 8, false),
-      // rqtp/rmtp (user pointers) are not recorded, so not written
-    ],
-    printFmt: `"which_clock: 0x%08lx, flags: 0x%08lx", ((unsigned long)(REC->which_clock)), ((unsigned long)(REC->flags))`,
-  },
-  {
-    system: "syscalls",
-    name: "sys_exit_clock_nanosleep",
-    id: 701,
-    kind: EventKind.SysExitSleep,
-    fields: [f("int __syscall_nr", 8, 4, true), f("long ret", 16, 8, true)],
-    printFmt: `"0x%lx", REC->ret`,
-  },
-];
+/** Our formats, from EVENT_TABLE (IDs are ours; readers map them through these format texts). */
+export const EVENT_DEFS: readonly EventDef[] = EVENT_TABLE.flatMap((spec): EventDef[] => {
+  if (spec.dat === undefined) return [];
+  const [system, name] = spec.names[0].split(":");
+  const written = spec.fields.filter((x) => x.dat !== undefined);
+  return [
+    {
+      system,
+      name,
+      id: spec.dat.id,
+      kind: spec.kind,
+      fields: written.map((x) => f(...(x.dat as DatField))),
+      printFmt: spec.dat.printFmt,
+      payload: written.map((x) => {
+        const [decl, offset, size] = x.dat as DatField;
+        const col = columnOfField(spec, x);
+        return {
+          type: x.type,
+          offset,
+          size,
+          col: col === undefined ? -1 : COLUMNS.indexOf(col),
+          dataLoc: decl.startsWith("__data_loc"),
+          value: x.value ?? 0,
+        };
+      }),
+      fixedEnd: Math.max(...written.map((x) => (x.dat as DatField)[1] + (x.dat as DatField)[2])),
+    },
+  ];
+});
 
 const DEF_BY_KIND = new Map<number, EventDef>(EVENT_DEFS.map((d) => [d.kind, d]));
 
@@ -363,115 +204,53 @@ function buildPayload(
   view.setUint8(2, ev.flags[i] < 0 ? 0 : ev.flags[i] & 0xff);
   view.setUint8(3, ev.preemptCount[i] < 0 ? 0 : ev.preemptCount[i] & 0xff);
   view.setInt32(4, ev.currentTid[i], true);
-  const comm = (t: number) => (t === 0 ? "swapper" : (w.comms.get(t) ?? ""));
-  const fixedStr = (off: number, s: string) => {
-    const b = enc.encode(s).subarray(0, 15);
-    out.set(b, off);
-  };
-  let end = 8;
-  const dataLoc = (fieldOff: number, s: string) => {
-    const b = enc.encode(s);
-    out.set(b, end);
-    out[end + b.length] = 0;
-    view.setUint32(fieldOff, ((b.length + 1) << 16) | end, true);
-    end += b.length + 1;
-  };
-  const a = ev.a[i];
-  const abs = (rel: number) => tsBase + BigInt(Math.round(rel));
-  switch (d.kind) {
-    case EventKind.SchedSwitch:
-      fixedStr(8, comm(a));
-      view.setInt32(24, a, true);
-      view.setInt32(28, ev.b[i], true);
-      // normalised 0 = switched out while runnable: the kernel marks that "preempted" (R+)
-      view.setBigInt64(32, BigInt(ev.c[i] === 0 ? 0x100 : ev.c[i]), true);
-      fixedStr(40, comm(ev.d[i]));
-      view.setInt32(56, ev.d[i], true);
-      view.setInt32(60, ev.e[i], true);
-      end = 64;
-      break;
-    case EventKind.SchedWakeup:
-    case EventKind.SchedWaking:
-    case EventKind.SchedWakeupNew:
-      fixedStr(8, comm(a));
-      view.setInt32(24, a, true);
-      view.setInt32(28, ev.b[i], true);
-      view.setInt32(32, ev.c[i], true);
-      end = 36;
-      break;
-    case EventKind.SchedMigrateTask:
-      view.setInt32(12, a, true);
-      view.setInt32(16, ev.b[i], true);
-      view.setInt32(20, ev.d[i], true);
-      view.setInt32(24, ev.c[i], true);
-      end = 28;
-      dataLoc(8, comm(a));
-      break;
-    case EventKind.SchedProcessFork:
-      view.setInt32(12, ev.d[i], true);
-      view.setInt32(20, a, true);
-      end = 24;
-      dataLoc(8, comm(ev.d[i]));
-      dataLoc(16, comm(a));
-      break;
-    case EventKind.SchedProcessExec:
-      view.setInt32(12, a, true);
-      view.setInt32(16, ev.d[i], true);
-      end = 20;
-      dataLoc(8, comm(a));
-      break;
-    case EventKind.SchedProcessExit:
-      fixedStr(8, comm(a));
-      view.setInt32(24, a, true);
-      view.setInt32(28, ev.b[i], true);
-      end = 33;
-      break;
-    case EventKind.IrqHandlerEntry:
-      view.setInt32(8, a, true);
-      end = 16;
-      dataLoc(12, w.irqNames.get(a) ?? "");
-      break;
-    case EventKind.IrqHandlerExit:
-      view.setInt32(8, a, true);
-      view.setInt32(12, ev.b[i], true);
-      end = 16;
-      break;
-    case EventKind.SoftirqEntry:
-    case EventKind.SoftirqExit:
-    case EventKind.SoftirqRaise:
-      view.setUint32(8, a, true);
-      end = 12;
-      break;
-    case EventKind.HrtimerStart:
-      view.setBigUint64(8, BigInt(ev.f[i]), true);
-      view.setBigUint64(16, BigInt(ev.g[i]), true);
-      view.setBigInt64(24, abs(ev.h[i]), true);
-      view.setBigInt64(32, abs(ev.k[i]), true);
-      view.setUint32(40, a, true);
-      end = 44;
-      break;
-    case EventKind.HrtimerExpireEntry:
-      view.setBigUint64(8, BigInt(ev.f[i]), true);
-      view.setBigInt64(16, abs(ev.h[i]), true);
-      view.setBigUint64(24, BigInt(ev.g[i]), true);
-      end = 32;
-      break;
-    case EventKind.HrtimerExpireExit:
-    case EventKind.HrtimerCancel:
-      view.setBigUint64(8, BigInt(ev.f[i]), true);
-      end = 16;
-      break;
-    case EventKind.SysEnterSleep:
-      view.setInt32(8, NR_CLOCK_NANOSLEEP, true);
-      view.setBigUint64(16, BigInt(Math.max(0, a)), true);
-      view.setBigUint64(24, BigInt(ev.b[i] >>> 0), true);
-      end = 32;
-      break;
-    case EventKind.SysExitSleep:
-      view.setInt32(8, NR_CLOCK_NANOSLEEP, true);
-      view.setBigInt64(16, BigInt(a), true);
-      end = 24;
-      break;
+  let end = d.fixedEnd;
+  for (const x of d.payload) {
+    const v = x.col < 0 ? x.value : ev.byIndex[x.col][i];
+    const off = x.offset;
+    switch (x.type) {
+      case FieldType.Comm:
+      case FieldType.IrqName: {
+        const s =
+          x.type === FieldType.IrqName
+            ? (w.irqNames.get(v) ?? "")
+            : v === 0
+              ? "swapper"
+              : (w.comms.get(v) ?? "");
+        const b = enc.encode(s);
+        if (x.dataLoc) {
+          out.set(b, end);
+          out[end + b.length] = 0;
+          view.setUint32(off, ((b.length + 1) << 16) | end, true);
+          end += b.length + 1;
+        } else out.set(b.subarray(0, x.size - 1), off);
+        break;
+      }
+      case FieldType.State:
+        // normalised 0 = switched out while runnable: the kernel marks that "preempted" (R+)
+        view.setBigInt64(off, BigInt(v === 0 ? 0x100 : v), true);
+        break;
+      case FieldType.Address:
+      case FieldType.Symbol:
+        view.setBigUint64(off, BigInt(v), true);
+        break;
+      case FieldType.Time:
+        view.setBigInt64(off, tsBase + BigInt(Math.round(v)), true);
+        break;
+      case FieldType.ClockId:
+        view.setBigUint64(off, BigInt(Math.max(0, v)), true);
+        break;
+      case FieldType.Flags:
+        view.setBigUint64(off, BigInt(v >>> 0), true);
+        break;
+      case FieldType.SysRet:
+        view.setBigInt64(off, BigInt(v), true);
+        break;
+      default:
+        if (x.size === 1) view.setUint8(off, v);
+        else if (x.size === 8) view.setBigInt64(off, BigInt(v), true);
+        else view.setInt32(off, v, true);
+    }
   }
   return (end + 3) & ~3;
 }
@@ -680,13 +459,10 @@ function kallsymsText(w: WindowEvents, symbols?: SymbolTable): string {
   if (!symbols) return "";
   const ev = w.events;
   const seen = new Map<number, string>();
-  for (let i = 0; i < ev.length; i++) {
-    const k = ev.kind[i];
-    if (k !== EventKind.HrtimerStart && k !== EventKind.HrtimerExpireEntry) continue;
-    const key = ev.g[i];
-    if (seen.has(key)) continue;
-    seen.set(key, symbols.name(key));
-  }
+  const note = (key: number) => {
+    if (!seen.has(key)) seen.set(key, symbols.name(key));
+  };
+  for (let i = 0; i < ev.length; i++) forColumns(ev, i, SYMBOL_COLUMNS[ev.kind[i]], note);
   return [...seen]
     .filter(([, n]) => n)
     .sort((x, y) => x[0] - y[0])

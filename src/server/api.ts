@@ -11,7 +11,6 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import pkg from "../../package.json" with { type: "json" };
 import { compareRuns, DEFAULT_FLOOR_NS, DEFAULT_TOLERANCE } from "../analysis/compare.ts";
 import type { WindowRole } from "../analysis/worst-windows.ts";
-import { mergeWindowEvents } from "../analysis/worst-windows.ts";
 import { METRIC_KEYS, type MetricKey } from "../model/report.ts";
 import { parseDuration } from "../model/units.ts";
 import { formatCompareJson } from "../output/compare-report.ts";
@@ -21,6 +20,7 @@ import { writeTraceDat } from "../output/trace-dat-writer.ts";
 import { formatWindowsJson } from "../output/window-json.ts";
 import { formatWorstWindow } from "../output/window-text.ts";
 import type { RunStore } from "../store/run-store.ts";
+import { mergeWindowEvents } from "../windows/window-merge.ts";
 import { type AccessPolicy, checkAccess } from "./access.ts";
 import { type AdmitRouteOptions, registerAdmitRoute } from "./admit-route.ts";
 import { type Daemon, DaemonError, type TaskEntry } from "./daemon.ts";

@@ -2,10 +2,12 @@
 // memory bound under many new maxima.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BYTES_PER_EVENT, FlightRecorder } from "../../src/analysis/flight-recorder.ts";
-import { createWindowCapture, mergeWindowEvents } from "../../src/analysis/worst-windows.ts";
+import { FlightRecorder } from "../../src/analysis/flight-recorder.ts";
+import { createWindowCapture } from "../../src/analysis/worst-windows.ts";
 import { EventRecord } from "../../src/model/event.ts";
+import { BYTES_PER_EVENT } from "../../src/model/event-columns.ts";
 import { EventKind } from "../../src/model/event-kind.ts";
+import { mergeWindowEvents } from "../../src/windows/window-merge.ts";
 import { Script, sample } from "./scripted.ts";
 
 function rec(ts: number, cpu: number, cur = 5): EventRecord {

@@ -9,14 +9,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { type Analyzer, Pipeline } from "../../src/analysis/analyzer.ts";
-import {
-  type CapturedWindow,
-  createWindowCapture,
-  type WindowEvents,
-} from "../../src/analysis/worst-windows.ts";
+import { type CapturedWindow, createWindowCapture } from "../../src/analysis/worst-windows.ts";
 import type { EventRecord } from "../../src/model/event.ts";
-import { EventKind } from "../../src/model/event-kind.ts";
-import { formatPerfettoText, TEXT_EVENT_NAMES } from "../../src/output/perfetto-text.ts";
+import type { WindowEvents } from "../../src/model/event-columns.ts";
+import { EventKind, WRITTEN_NAMES } from "../../src/model/event-kind.ts";
+import { formatPerfettoText } from "../../src/output/perfetto-text.ts";
 import { writeTraceDat } from "../../src/output/trace-dat-writer.ts";
 import { openTraceDat } from "../../src/sources/trace-dat.ts";
 import { fixturesDir } from "../helpers/paths.ts";
@@ -148,13 +145,13 @@ function checkRoundTrip(w: WindowEvents, tsBase: bigint, dir: string, label: str
   const { events: got } = traceCmdRaw(file);
   const ev = w.events;
   const want: number[] = [];
-  for (let i = 0; i < ev.length; i++) if (TEXT_EVENT_NAMES[ev.kind[i]]) want.push(i);
+  for (let i = 0; i < ev.length; i++) if (WRITTEN_NAMES[ev.kind[i]]) want.push(i);
   assert.equal(got.length, want.length, `${label}: event count`);
   assert.equal(res.events, want.length);
   want.forEach((i, k) => {
     const g = got[k];
     const where = `${label} event ${k}`;
-    assert.equal(g.name, TEXT_EVENT_NAMES[ev.kind[i]], `${where}: name`);
+    assert.equal(g.name, WRITTEN_NAMES[ev.kind[i]], `${where}: name`);
     assert.equal(g.cpu, ev.cpu[i], `${where}: cpu`);
     assert.equal(g.pid, ev.currentTid[i], `${where}: pid`);
     assert.equal(g.ts, tsBase + BigInt(ev.ts[i]), `${where}: timestamp`);

@@ -14,10 +14,11 @@ export class EventNameTable {
   constructor() {
     for (const [full, kind] of EVENT_KIND_BY_NAME) this.define(full.slice(full.indexOf(":") + 1), kind);
     // tracefs syscall forms (the kernel's syscall print functions)
-    this.define("sys_clock_nanosleep(", EventKind.SysEnterSleep);
-    this.define("sys_nanosleep(", EventKind.SysEnterSleep);
-    this.define("sys_clock_nanosleep ->", EventKind.SysExitSleep);
-    this.define("sys_nanosleep ->", EventKind.SysExitSleep);
+    for (const [full, kind] of EVENT_KIND_BY_NAME) {
+      const name = full.slice(full.indexOf(":") + 1);
+      if (name.startsWith("sys_enter_")) this.define(`sys_${name.slice(10)}(`, kind);
+      else if (name.startsWith("sys_exit_")) this.define(`sys_${name.slice(9)} ->`, kind);
+    }
   }
 
   private define(name: string, kind: EventKind): void {
