@@ -13,6 +13,7 @@
 import { type EventRecord, StrSlot } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
 import type { Analyzer } from "./analyzer.ts";
+import type { PendingWindows, WindowSource } from "./window-source.ts";
 
 /** Bytes one event takes in the columns (ts, cpu, kind, currentTid, flags, preempt, 5 ints, 4 doubles). */
 export const BYTES_PER_EVENT = 8 + 2 + 1 + 4 + 2 + 2 + 5 * 4 + 4 * 8;
@@ -443,7 +444,7 @@ interface CommEntry {
   changedTs: number;
 }
 
-export class FlightRecorder implements Analyzer {
+export class FlightRecorder implements Analyzer, WindowSource {
   readonly keepNs: number;
   readonly maxBytesPerCpu: number;
   readonly maxBytesTotal: number;
@@ -456,13 +457,13 @@ export class FlightRecorder implements Analyzer {
   /** events recorded (all CPUs) */
   events = 0;
   /**
-   * Deferred window copies (WorstWindows): `onFlush` runs when an event reaches
+   * Deferred window copies (WindowSource hook): `pending` copies when an event reaches
    * `flushAtTs`, or before a ring overwrites the last event before `flushGuardTs` (the
    * event that tells who ran when the oldest pending window opens).
    */
-  onFlush: (() => void) | null = null;
-  flushAtTs = Number.POSITIVE_INFINITY;
-  flushGuardTs = Number.POSITIVE_INFINITY;
+  private pending: PendingWindows | null = null;
+  private flushAtTs = Number.POSITIVE_INFINITY;
+  private flushGuardTs = Number.POSITIVE_INFINITY;
   // copyWindow scratch, reused: the rings of a copy and their cursors
   private readonly usedScratch: CpuRing[] = [];
   private posScratch = new Int32Array(16);
@@ -493,7 +494,7 @@ export class FlightRecorder implements Analyzer {
   }
 
   handle(rec: EventRecord): void {
-    if (rec.ts >= this.flushAtTs && this.onFlush !== null) this.onFlush();
+    if (rec.ts >= this.flushAtTs && this.pending !== null) this.pending.copyPending();
     const cpu = rec.cpu;
     let ring = this.rings[cpu];
     if (ring === undefined) ring = this.addRing(cpu);
@@ -515,7 +516,8 @@ export class FlightRecorder implements Analyzer {
       ring.count++;
     } else {
       slot = ring.head;
-      if (c2.ts[(slot + 1) & (cap - 1)] >= this.flushGuardTs && this.onFlush !== null) this.onFlush();
+      if (c2.ts[(slot + 1) & (cap - 1)] >= this.flushGuardTs && this.pending !== null)
+        this.pending.copyPending();
       ring.droppedUpToTs = c2.ts[slot];
       ring.overwritten = true;
       ring.head = (ring.head + 1) & (cap - 1);
@@ -530,6 +532,26 @@ export class FlightRecorder implements Analyzer {
   }
 
   finish(_endTs: number): void {}
+
+  // --- WindowSource: the recorder is its own stream analyzer -------------------------------
+
+  get analyzer(): Analyzer {
+    return this;
+  }
+
+  setPendingWindows(pending: PendingWindows | null): void {
+    this.pending = pending;
+  }
+
+  holdPending(keepFromTs: number, copyByTs: number): void {
+    if (copyByTs < this.flushAtTs) this.flushAtTs = copyByTs;
+    if (keepFromTs < this.flushGuardTs) this.flushGuardTs = keepFromTs;
+  }
+
+  releasePending(): void {
+    this.flushAtTs = Number.POSITIVE_INFINITY;
+    this.flushGuardTs = Number.POSITIVE_INFINITY;
+  }
 
   /**
    * Thread name as last seen ("" when unknown); with `atTs`, as it was then if the last

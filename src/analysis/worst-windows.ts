@@ -36,7 +36,6 @@ import {
 } from "../model/report.ts";
 import type { SymbolTable } from "../model/source.ts";
 import { absoluteTs } from "../model/units.ts";
-import type { Analyzer } from "./analyzer.ts";
 import { analyzeCauses, type CauseBreakdown } from "./causes.ts";
 import {
   BYTES_PER_EVENT,
@@ -52,6 +51,7 @@ import type {
   WindowRole,
   WorstWindowProvider,
 } from "./sample-observer.ts";
+import type { PendingWindows, WindowSource } from "./window-source.ts";
 
 export type { WindowRole } from "./sample-observer.ts";
 
@@ -131,8 +131,9 @@ export interface WindowCaptureStats {
   truncated: number;
 }
 
-export class WorstWindows implements SampleObserver, WorstWindowProvider {
-  readonly recorder: FlightRecorder;
+export class WorstWindows implements SampleObserver, WorstWindowProvider, PendingWindows {
+  /** where the windows' events are copied from */
+  readonly source: WindowSource;
   tsBase: bigint;
   readonly marginNs: number;
   readonly windowMemoryBytes: number;
@@ -152,15 +153,15 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
   private truncatedCount = 0;
   private takenCount = 0;
 
-  constructor(recorder: FlightRecorder, opts: WindowCaptureOptions = {}) {
-    this.recorder = recorder;
+  constructor(source: WindowSource, opts: WindowCaptureOptions = {}) {
+    this.source = source;
     this.tsBase = opts.tsBase ?? 0n;
     this.marginNs = opts.marginNs ?? 100_000;
     this.windowMemoryBytes = opts.windowMemoryBytes ?? 64 * 1024 * 1024;
     this.maxWindowEvents = Math.max(16, opts.maxWindowEvents ?? 1024);
     this.symbols = opts.symbols;
     this.deferNs = opts.deferNs ?? 500e6;
-    recorder.onFlush = () => this.flush();
+    source.setPendingWindows(this);
   }
 
   /**
@@ -193,18 +194,16 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     if (!taken) return;
     this.takenCount++;
     if (!this.pendingSlots.includes(slot)) this.pendingSlots.push(slot);
-    const rec = this.recorder;
-    const at = s.end + this.deferNs;
-    if (at < rec.flushAtTs) rec.flushAtTs = at;
-    const from = this.bounds(s).from;
-    if (from < rec.flushGuardTs) rec.flushGuardTs = from;
+    this.source.holdPending(this.bounds(s).from, s.end + this.deferNs);
+  }
+
+  copyPending(): void {
+    this.flush();
   }
 
   /** Copies every pending window out of the rings now. */
   flush(): void {
-    const rec = this.recorder;
-    rec.flushAtTs = Number.POSITIVE_INFINITY;
-    rec.flushGuardTs = Number.POSITIVE_INFINITY;
+    this.source.releasePending();
     const list = this.pendingSlots;
     for (let i = 0; i < list.length; i++) {
       const slot = list[i];
@@ -375,10 +374,10 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     const { from, to } = this.bounds(s);
     // the waker's CPU: a wakeup queued to a remote CPU writes sched_wakeup there, not here
     if (Number.isFinite(s.wakeTs)) {
-      const waker = this.recorder.wakingCpu(s.tid, from, s.wakeTs);
+      const waker = this.source.wakingCpu(s.tid, from, s.wakeTs);
       if (waker >= 0) cpus.add(waker);
     }
-    const copy = this.recorder.copyWindow(
+    const copy = this.source.copyWindow(
       [...cpus].sort((a, b) => a - b),
       from,
       to,
@@ -389,7 +388,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
     const comms = new Map<number, string>();
     const irqNames = new Map<number, string>();
     const note = (t: number) => {
-      if (!comms.has(t)) comms.set(t, this.recorder.comm(t, to));
+      if (!comms.has(t)) comms.set(t, this.source.comm(t, to));
     };
     note(s.tid);
     for (let i = 0; i < ev.length; i++) {
@@ -413,7 +412,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider {
           break;
         case EventKind.IrqHandlerEntry:
         case EventKind.IrqHandlerExit:
-          if (!irqNames.has(ev.a[i])) irqNames.set(ev.a[i], this.recorder.irqName(ev.a[i]));
+          if (!irqNames.has(ev.a[i])) irqNames.set(ev.a[i], this.source.irqName(ev.a[i]));
           break;
       }
     }
@@ -566,19 +565,31 @@ function evictBefore(a: CapturedWindow, b: CapturedWindow): boolean {
   return a.seq < b.seq;
 }
 
+/** A window capture over one WindowSource; the pipeline factory wires it (pipeline.ts). */
 export interface WindowCapture {
-  /** place BEFORE the metrics analyzer in the pipeline */
-  recorder: Analyzer & FlightRecorder;
-  /** pass to the metrics engine (opts.observer) */
+  /** where the events come from (its `analyzer` runs before the sample producers) */
+  source: WindowSource;
+  /** told of the samples worth a window */
   observer: SampleObserver;
-  /** give to the report builder (opts.windows) */
+  /** what the report builder reads */
   windows: WorstWindowProvider & WorstWindows;
 }
 
-export function createWindowCapture(opts: WindowCaptureOptions = {}): WindowCapture {
+/** A capture whose source is a flight recorder fed by the stream. */
+export interface RecorderWindowCapture extends WindowCapture {
+  recorder: FlightRecorder;
+}
+
+export function createWindowCapture(opts: WindowCaptureOptions = {}): RecorderWindowCapture {
   const recorder = new FlightRecorder(opts.recorder);
   const ww = new WorstWindows(recorder, opts);
-  return { recorder, observer: ww, windows: ww };
+  return { source: recorder, recorder, observer: ww, windows: ww };
+}
+
+/** A capture whose events come from another source (a seekable trace file read back). */
+export function windowCaptureFrom(source: WindowSource, opts: WindowCaptureOptions = {}): WindowCapture {
+  const ww = new WorstWindows(source, opts);
+  return { source, observer: ww, windows: ww };
 }
 
 export const EVENT_NAMES: readonly string[] = [
