@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import type { Histogram } from "hdr-histogram-js";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
-import { createWindowCapture } from "../analysis/worst-windows.ts";
+import type { WindowSource } from "../analysis/window-source.ts";
+import { createWindowCapture, windowCaptureFrom } from "../analysis/worst-windows.ts";
 import type { DiagnosticEntry } from "../model/diagnostics.ts";
 import type { MetricKey, Report, SloBounds } from "../model/report.ts";
 import type { Selection } from "../model/selection.ts";
@@ -72,6 +73,15 @@ interface SourcesModule {
   ): Promise<TraceSource>;
 }
 
+/**
+ * The source's own worst-window reader when it has one (a seekable trace.dat reads windows
+ * back from the file: no flight recorder copying every event).
+ */
+function windowReadBack(source: TraceSource): WindowSource | undefined {
+  const s = source as TraceSource & { windowSource?: () => WindowSource };
+  return typeof s.windowSource === "function" ? s.windowSource() : undefined;
+}
+
 async function loadModule<T>(relPath: string, what: string): Promise<T> {
   const url = new URL(relPath, import.meta.url);
   if (!existsSync(fileURLToPath(url)))
@@ -102,10 +112,14 @@ export async function analyzeTrace(
   try {
     const info = source.info;
     if (o.samples !== undefined) samples = new SamplesCsvWriter(o.samples, info.tsBase);
+    const windowOptions = { tsBase: info.tsBase, symbols: source.symbols, ...o.windowSettings };
+    const readBack = o.windows === false ? undefined : windowReadBack(source);
     const capture =
       o.windows === false
         ? undefined
-        : createWindowCapture({ tsBase: info.tsBase, symbols: source.symbols, ...o.windowSettings });
+        : readBack !== undefined
+          ? windowCaptureFrom(readBack, windowOptions)
+          : createWindowCapture(windowOptions);
     const analysis = new Analysis({
       ...defaultAnalysisOptions(o.selection),
       slo: { ...o.slo },
@@ -116,8 +130,9 @@ export async function analyzeTrace(
       windows: capture?.windows,
       sink: samples,
     });
-    // the recorder sees each event before the metrics, so a window's last event is in it
-    const pipeline = new Pipeline(capture ? [capture.recorder, ...analysis.analyzers] : analysis.analyzers);
+    // the window source (a recorder) sees each event before the metrics, so a window's last event is in it
+    const first = capture?.source.analyzer;
+    const pipeline = new Pipeline(first ? [first, ...analysis.analyzers] : analysis.analyzers);
     await source.run(pipeline, run);
     pipeline.finish();
     const report = analysis.report(info, source.diagnostics, pipeline);
