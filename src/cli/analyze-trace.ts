@@ -12,7 +12,7 @@ import type { WindowSource } from "../analysis/window-source.ts";
 import { createWindowCapture, windowCaptureFrom } from "../analysis/worst-windows.ts";
 import type { DiagnosticEntry } from "../model/diagnostics.ts";
 import type { MetricKey, Report, SloBounds } from "../model/report.ts";
-import type { Selection } from "../model/selection.ts";
+import { type Selection, selectionIsEmpty } from "../model/selection.ts";
 import type { RunOptions, TraceSource } from "../model/source.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
 import { SamplesCsvWriter } from "../output/samples-csv.ts";
@@ -113,7 +113,10 @@ export async function analyzeTrace(
     const info = source.info;
     if (o.samples !== undefined) samples = new SamplesCsvWriter(o.samples, info.tsBase);
     const windowOptions = { tsBase: info.tsBase, symbols: source.symbols, ...o.windowSettings };
-    const readBack = o.windows === false ? undefined : windowReadBack(source);
+    // Read back for a selection (few windows). Every thread's report keeps the recorder: its
+    // windows include responses spanning seconds, which the read-back decodes whole, each one.
+    const readBack =
+      o.windows === false || selectionIsEmpty(o.selection) ? undefined : windowReadBack(source);
     const capture =
       o.windows === false
         ? undefined
