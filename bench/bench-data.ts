@@ -1,5 +1,5 @@
-// The offline benchmark's recordings, cached under bench/data/ (git-ignored): a trace.dat of
-// a context-switch storm recorded through a private tracefs instance and `trace-cmd extract`
+// The offline benchmark's recordings, cached under bench/data/ (git-ignored, made on demand):
+// per load, a trace.dat recorded through a private tracefs instance and `trace-cmd extract`
 // (scripts/record-fixtures.sh --raw: `trace-cmd record` does not work on the development VM),
 // and a `perf sched record` of the same load for `perf sched timehist`.
 
@@ -10,9 +10,38 @@ import { join, resolve } from "node:path";
 export const BENCH_DIR = resolve(import.meta.dirname, "data");
 const RECORD_SCRIPT = resolve(import.meta.dirname, "../scripts/record-fixtures.sh");
 
-/** The load both recordings run; 12 s of stress-ng --switch gives 4-7 M sched events here (fewer when the machine is busy). */
-export const LOAD = ["stress-ng", "--switch", "2", "--timeout", "12"];
-export const MIN_EVENTS = 3_000_000;
+export interface BenchLoad {
+  name: string;
+  /** the command both recordings run */
+  command: string[];
+  /** tracepoints of the trace.dat: the scheduler's only, or every one rtscope reads (scripts/lib/rt-events.sh) */
+  events: "sched" | "all";
+  /** where its recordings live */
+  dir: string;
+  /** fewer events than this means the recording went wrong */
+  minEvents: number;
+}
+
+export const LOADS: readonly BenchLoad[] = [
+  {
+    // 12 s of a context-switch storm: 4-7 M sched events here (fewer when the machine is busy)
+    name: "switch",
+    command: ["stress-ng", "--switch", "2", "--timeout", "12"],
+    events: "sched",
+    dir: BENCH_DIR,
+    minEvents: 3_000_000,
+  },
+  {
+    // a fixed amount of work (not a duration): 40 processes in 2 groups passing 1,000 messages
+    // each, with scheduler, IRQ, softirq and timer events; a few million events whatever the
+    // machine's load
+    name: "hackbench",
+    command: ["hackbench", "-g", "2", "-l", "1000"],
+    events: "all",
+    dir: join(BENCH_DIR, "hackbench"),
+    minEvents: 1_000_000,
+  },
+];
 
 export interface BenchData {
   traceDat: string;
@@ -27,8 +56,6 @@ export interface BenchData {
   kernel: string;
 }
 
-const META = join(BENCH_DIR, "meta.json");
-
 function run(cmd: string, args: string[], what: string): string {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20 });
   if (r.error) throw new Error(`${what}: ${r.error.message}`);
@@ -36,20 +63,20 @@ function run(cmd: string, args: string[], what: string): string {
   return r.stdout;
 }
 
-function recordTrace(dir: string): { events: number; lost: number } {
+function recordTrace(load: BenchLoad): { events: number; lost: number } {
   const out = run(
     "bash",
     [
       RECORD_SCRIPT,
       "--raw",
-      dir,
+      load.dir,
       "--buffer-kb",
       "393216",
       "--events",
-      "sched",
+      load.events,
       "--full-kallsyms",
       "--",
-      ...LOAD,
+      ...load.command,
     ],
     "recording the trace.dat",
   );
@@ -58,32 +85,37 @@ function recordTrace(dir: string): { events: number; lost: number } {
   return { events, lost };
 }
 
-function recordPerf(file: string): number {
+function recordPerf(load: BenchLoad, file: string): number {
   rmSync(file, { force: true });
-  run("perf", ["sched", "record", "-o", file, "--", ...LOAD], "perf sched record");
+  run("perf", ["sched", "record", "-o", file, "--", ...load.command], "perf sched record");
   const stats = run("perf", ["report", "-i", file, "--stats"], "perf report --stats");
   // the first "SAMPLE events:" line is the total over every event
   const n = Number(/SAMPLE events:\s+(\d+)/.exec(stats)?.[1] ?? Number.NaN);
   return n;
 }
 
-/** Cached recordings, or new ones (root and tracefs needed) when absent or `force`. */
-export function ensureBenchData(force: boolean, log: (s: string) => void): BenchData {
-  if (!force && existsSync(META)) {
-    const meta = JSON.parse(readFileSync(META, "utf8")) as BenchData;
+/** Cached recordings of `load`, or new ones (root and tracefs needed) when absent or `force`. */
+export function ensureBenchData(load: BenchLoad, force: boolean, log: (s: string) => void): BenchData {
+  const metaFile = join(load.dir, "meta.json");
+  if (!force && existsSync(metaFile)) {
+    const meta = JSON.parse(readFileSync(metaFile, "utf8")) as BenchData;
     if (existsSync(meta.traceDat) && existsSync(meta.perfData)) return meta;
   }
   if (process.getuid?.() !== 0) throw new Error("recording the benchmark traces needs root (tracefs, perf)");
-  mkdirSync(BENCH_DIR, { recursive: true });
-  log(`recording ${LOAD.join(" ")} with sched events (tracefs instance + trace-cmd extract)...`);
-  const traceDat = join(BENCH_DIR, "trace.v7.dat");
+  mkdirSync(load.dir, { recursive: true });
+  log(
+    `recording ${load.command.join(" ")} with ${load.events} events (tracefs instance + trace-cmd extract)...`,
+  );
+  const traceDat = join(load.dir, "trace.v7.dat");
   rmSync(traceDat, { force: true });
-  const { events, lost } = recordTrace(BENCH_DIR);
-  if (!(events >= MIN_EVENTS)) throw new Error(`only ${events} events recorded (want >= ${MIN_EVENTS})`);
+  const { events, lost } = recordTrace(load);
+  if (!(events >= load.minEvents))
+    throw new Error(`only ${events} events recorded (want >= ${load.minEvents})`);
+  if (lost !== 0) throw new Error(`${lost} events lost while recording (raise --buffer-kb)`);
   log(`  ${events} events, ${lost} lost`);
   log(`recording the same load with perf sched record...`);
-  const perfData = join(BENCH_DIR, "perf.data");
-  const perfEvents = recordPerf(perfData);
+  const perfData = join(load.dir, "perf.data");
+  const perfEvents = recordPerf(load, perfData);
   log(`  ${perfEvents} perf samples`);
   const meta: BenchData = {
     traceDat,
@@ -91,10 +123,10 @@ export function ensureBenchData(force: boolean, log: (s: string) => void): Bench
     traceEvents: events,
     lostEvents: lost,
     perfEvents,
-    load: LOAD.join(" "),
+    load: load.command.join(" "),
     recordedAt: new Date().toISOString(),
     kernel: run("uname", ["-rv"], "uname").trim(),
   };
-  writeFileSync(META, `${JSON.stringify(meta, null, 2)}\n`);
+  writeFileSync(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
   return meta;
 }

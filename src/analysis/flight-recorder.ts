@@ -10,10 +10,11 @@
 // than `keepNs` of history and stays under `maxBytesPerCpu`; after that it overwrites
 // its oldest events, and remembers that it did so (a window reaching further back is cut).
 
-import { type EventRecord, StrSlot } from "../model/event.ts";
+import type { EventRecord } from "../model/event.ts";
 import { BYTES_PER_EVENT, EventColumns, PID_COLUMNS } from "../model/event-columns.ts";
 import { EVENT_TABLE, EventKind, LongWindow } from "../model/event-kind.ts";
 import type { Analyzer } from "./analyzer.ts";
+import { ThreadNames } from "./thread-names.ts";
 import type { PendingWindows, WindowSource } from "./window-source.ts";
 
 /** One CPU's ring. */
@@ -79,14 +80,6 @@ export interface WindowLimit {
   runCpu: number;
 }
 
-interface CommEntry {
-  comm: string;
-  checkedTs: number;
-  /** the name before the last change seen, and when the change was seen (windows are copied late) */
-  prev: string;
-  changedTs: number;
-}
-
 /** What the recorder holds (for memory accounting and tests). */
 export interface FlightRecorderData {
   /** events recorded (all CPUs) */
@@ -103,10 +96,8 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
   readonly maxBytesTotal: number;
   private readonly initialEvents: number;
   private totalBytes = 0;
-  private readonly commRefreshNs: number;
   private readonly rings: CpuRing[] = [];
-  private readonly comms = new Map<number, CommEntry>();
-  private readonly irqNames = new Map<number, string>();
+  private readonly names: ThreadNames;
   /** events recorded (all CPUs) */
   events = 0;
   /**
@@ -129,21 +120,7 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
     let n = 16;
     while (n < (opts.initialEvents ?? 4096)) n *= 2;
     this.initialEvents = n;
-    this.commRefreshNs = opts.commRefreshNs ?? 1e9;
-    if (opts.initialComms)
-      for (const [t, c] of opts.initialComms)
-        this.comms.set(t, {
-          comm: c,
-          checkedTs: Number.NEGATIVE_INFINITY,
-          prev: c,
-          changedTs: Number.NEGATIVE_INFINITY,
-        });
-    this.comms.set(0, {
-      comm: "<idle>",
-      checkedTs: Number.POSITIVE_INFINITY,
-      prev: "<idle>",
-      changedTs: Number.NEGATIVE_INFINITY,
-    });
+    this.names = new ThreadNames(opts.commRefreshNs ?? 1e9, opts.initialComms);
   }
 
   handle(rec: EventRecord): void {
@@ -181,7 +158,7 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
       ring.lostTs.push(rec.ts);
     }
     this.events++;
-    this.noteNames(rec);
+    this.names.note(rec);
   }
 
   data(): FlightRecorderData {
@@ -213,14 +190,12 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
    * change was seen after it (one change back).
    */
   comm(tid: number, atTs = Number.POSITIVE_INFINITY): string {
-    const e = this.comms.get(tid);
-    if (e === undefined) return "";
-    return e.changedTs > atTs ? e.prev : e.comm;
+    return this.names.comm(tid, atTs);
   }
 
   /** IRQ line name ("" when unknown). */
   irqName(irq: number): string {
-    return this.irqNames.get(irq) ?? "";
+    return this.names.irqName(irq);
   }
 
   /** Total bytes held by the rings. */
@@ -549,59 +524,6 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
     this.totalBytes += next.bytes - old.bytes;
     r.cols = next;
     r.head = 0;
-  }
-
-  /** Keeps the name tables current; reads strings only when a name may be new. */
-  private noteNames(rec: EventRecord): void {
-    switch (rec.kind) {
-      case EventKind.SchedSwitch:
-        this.noteComm(rec.prevTid, rec, StrSlot.Comm);
-        this.noteComm(rec.nextTid, rec, StrSlot.Comm2);
-        break;
-      case EventKind.SchedWakeup:
-      case EventKind.SchedWaking:
-      case EventKind.SchedWakeupNew:
-        this.noteComm(rec.tid, rec, StrSlot.Comm);
-        break;
-      case EventKind.SchedProcessFork:
-        this.setComm(rec.tid, rec.str(StrSlot.Comm), rec.ts);
-        break;
-      case EventKind.SchedProcessExec:
-      case EventKind.SchedProcessExit: {
-        // the name changes at exec (and the tid may be reused after exit): re-read at next sight
-        const e = this.comms.get(rec.tid);
-        if (e !== undefined) e.checkedTs = Number.NEGATIVE_INFINITY;
-        break;
-      }
-      case EventKind.IrqHandlerEntry:
-        if (!this.irqNames.has(rec.irq)) this.irqNames.set(rec.irq, rec.str(StrSlot.IrqName));
-        break;
-    }
-  }
-
-  private noteComm(tid: number, rec: EventRecord, slot: StrSlot): void {
-    if (tid === 0) return;
-    const e = this.comms.get(tid);
-    if (e === undefined || rec.ts - e.checkedTs > this.commRefreshNs) {
-      // prctl(PR_SET_NAME) renames leave no event of their own: look again now and then
-      const s = rec.str(slot);
-      if (s) this.setComm(tid, s, rec.ts);
-      else if (e !== undefined) e.checkedTs = rec.ts;
-    }
-  }
-
-  private setComm(tid: number, comm: string, ts: number): void {
-    const e = this.comms.get(tid);
-    if (e === undefined) {
-      this.comms.set(tid, { comm, checkedTs: ts, prev: comm, changedTs: Number.NEGATIVE_INFINITY });
-      return;
-    }
-    if (e.comm !== comm) {
-      e.prev = e.comm;
-      e.changedTs = ts;
-      e.comm = comm;
-    }
-    e.checkedTs = ts;
   }
 }
 

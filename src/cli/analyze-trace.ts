@@ -7,9 +7,11 @@ import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Histogram } from "hdr-histogram-js";
 import { createAnalysisPipeline } from "../analysis/pipeline.ts";
+import type { WindowSource } from "../analysis/window-source.ts";
+import { windowCaptureFrom } from "../analysis/worst-windows.ts";
 import type { DiagnosticEntry } from "../model/diagnostics.ts";
 import type { MetricKey, Report, SloBounds } from "../model/report.ts";
-import type { Selection } from "../model/selection.ts";
+import { type Selection, selectionIsEmpty } from "../model/selection.ts";
 import type { RunOptions, TraceSource } from "../model/source.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
 import { SamplesCsvWriter } from "../output/samples-csv.ts";
@@ -70,6 +72,15 @@ interface SourcesModule {
   ): Promise<TraceSource>;
 }
 
+/**
+ * The source's own worst-window reader when it has one (a seekable trace.dat reads windows
+ * back from the file: no flight recorder copying every event).
+ */
+function windowReadBack(source: TraceSource): WindowSource | undefined {
+  const s = source as TraceSource & { windowSource?: () => WindowSource };
+  return typeof s.windowSource === "function" ? s.windowSource() : undefined;
+}
+
 async function loadModule<T>(relPath: string, what: string): Promise<T> {
   const url = new URL(relPath, import.meta.url);
   if (!existsSync(fileURLToPath(url)))
@@ -100,13 +111,20 @@ export async function analyzeTrace(
   try {
     const info = source.info;
     if (o.samples !== undefined) samples = new SamplesCsvWriter(o.samples, info.tsBase);
+    // Read back for a selection (few windows). Every thread's report keeps the recorder: its
+    // windows include responses spanning seconds, which the read-back decodes whole, each one.
+    const readBack =
+      o.windows === false || selectionIsEmpty(o.selection) ? undefined : windowReadBack(source);
     const { analysis, pipeline } = createAnalysisPipeline({
       selection: o.selection,
       slo: o.slo,
       worstN: o.worstN,
       wakeupEvent: o.wakeupEvent,
       source,
-      windows: o.windows !== false && { ...o.windowSettings },
+      windows:
+        readBack !== undefined
+          ? windowCaptureFrom(readBack, { tsBase: info.tsBase, symbols: source.symbols, ...o.windowSettings })
+          : o.windows !== false && { ...o.windowSettings },
       sink: samples,
     });
     await source.run(pipeline, run);

@@ -20,6 +20,7 @@ import {
 } from "../model/source.ts";
 import { CpuMerge, type PageRef, type PageSource } from "./cpu-merge.ts";
 import { type BufferInfo, type CpuPageReader, TraceDatFile } from "./trace-dat-container.ts";
+import { PageIndex, TraceDatWindows } from "./trace-dat-windows.ts";
 
 export interface TraceDatOptions {
   /** instance (buffer) to read by name ("" = top); default: the buffer with sched events, else the top one */
@@ -46,15 +47,18 @@ class ReaderPages implements PageSource {
   };
   private readonly regionOffset: number;
   private readonly compressed: boolean;
+  private readonly index: PageIndex | undefined;
   consumed = 0;
-  constructor(reader: CpuPageReader, regionOffset: number, compressed: boolean) {
+  constructor(reader: CpuPageReader, regionOffset: number, compressed: boolean, index?: PageIndex) {
     this.reader = reader;
     this.regionOffset = regionOffset;
     this.compressed = compressed;
+    this.index = index;
   }
   nextPage(): PageRef | null {
     const p = this.reader.nextPage();
     if (p === null) return null;
+    if (this.index !== undefined) this.index.add(p);
     const r = this.ref;
     r.data = p.page;
     r.start = 0;
@@ -133,6 +137,9 @@ export class TraceDatSource implements TraceSource {
   private ran = false;
   /** run()'s page readers, closed with the source (an aborted run leaves them mid-stream) */
   private readers: CpuPageReader[] = [];
+  /** per CPU of the buffer, the pages run() read (when windows are read back) */
+  private pageIndexes: PageIndex[] | undefined;
+  private windows: TraceDatWindows | undefined;
 
   constructor(path: string, opts: TraceDatOptions = {}) {
     this.path = path;
@@ -252,12 +259,38 @@ export class TraceDatSource implements TraceSource {
     return false;
   }
 
+  /**
+   * Worst windows read back from this file (call before run()): run() then indexes the
+   * pages it reads, and the windows are decoded again from there when copied.
+   */
+  windowSource(): TraceDatWindows {
+    if (this.ran) throw new Error(`${this.path}: windowSource() must come before run()`);
+    if (this.windows !== undefined) return this.windows;
+    const buffer = this.buffer;
+    const layout = this.layout;
+    const indexes = buffer.cpus.map(() => new PageIndex(this.file.meta.littleEndian, this.base));
+    this.pageIndexes = indexes;
+    this.windows = new TraceDatWindows({
+      path: this.path,
+      layout,
+      compressed: buffer.compressed,
+      base: this.base,
+      cpus: this.file.meta.cpuCount,
+      cpuNumbers: buffer.cpus.map((c) => c.cpu),
+      indexes,
+      openReader: (q) => this.file.cpuPages(buffer, buffer.cpus[q].cpu),
+      makeCatalog: () => new EventCatalog(formatTexts(this.file), layout, this.path, new Diagnostics()),
+      initialComms: this.initialComms,
+    });
+    return this.windows;
+  }
+
   async run(sink: EventSink, opts: RunOptions = {}): Promise<void> {
     if (this.ran) throw new Error(`${this.path}: run() may be called once per opened source`);
     this.ran = true;
     const compressed = this.buffer.compressed;
     const sources = this.buffer.cpus.map(
-      (c) =>
+      (c, i) =>
         new ReaderPages(
           this.file.cpuPages(
             this.buffer,
@@ -266,6 +299,7 @@ export class TraceDatSource implements TraceSource {
           ),
           c.offset,
           compressed,
+          this.pageIndexes?.[i],
         ),
     );
     this.readers = sources.map((s) => s.reader);
@@ -306,6 +340,7 @@ export class TraceDatSource implements TraceSource {
   }
 
   close(): void {
+    this.windows?.close();
     for (const r of this.readers) r.close();
     this.file.close();
   }

@@ -47,7 +47,14 @@ export interface TraceDatPage {
   index: number;
   /** byte offset of this page within the CPU's uncompressed stream */
   streamOffset: number;
+  /** compressed data: number of the chunk holding the page (-1 uncompressed) */
+  chunk: number;
+  /** compressed data: byte offset of the page within its decompressed chunk */
+  inChunk: number;
 }
+
+/** Where a page starts, for CpuPageReader.seek (the fields of a TraceDatPage yielded before). */
+export type PagePosition = Pick<TraceDatPage, "fileOffset" | "index" | "streamOffset" | "chunk" | "inChunk">;
 
 export class CpuPageReader {
   readonly cpu: number;
@@ -76,6 +83,10 @@ export class CpuPageReader {
   private readBuf: Uint8Array | null = null;
   private chunksLeft = -1;
   private chunkIndex = 0;
+  /** chunks of this CPU (-1: count not read yet) */
+  private chunkCount = -1;
+  /** number of the chunk in `block` */
+  private blockChunk = -1;
   /** compressed data read ahead: file bytes [windowAt, windowAt + windowLength) */
   private window = new Uint8Array(0);
   private windowView = new DataView(this.window.buffer);
@@ -112,7 +123,7 @@ export class CpuPageReader {
     // trace-cmd's per-CPU size of a chunk stream leaves out the leading u32 chunk count
     // (observed: size = sum of 8 + compressed size over the chunks).
     this.end = region.offset + region.size + (this.compressed ? 4 : 0);
-    this.out = { page: this.block, fileOffset: 0, index: -1, streamOffset: 0 };
+    this.out = { page: this.block, fileOffset: 0, index: -1, streamOffset: 0, chunk: -1, inChunk: 0 };
     if (this.end > fileSize)
       throw truncatedAt(
         path,
@@ -130,12 +141,37 @@ export class CpuPageReader {
     const out = this.out;
     out.page = this.block.subarray(this.blockPos, this.blockPos + len);
     out.fileOffset = this.compressed ? this.blockFileOffset : this.blockFileOffset + this.blockPos;
+    out.chunk = this.blockChunk;
+    out.inChunk = this.blockPos;
     out.index++;
     out.streamOffset = this.bytesYielded;
     this.blockPos += len;
     this.bytesYielded += len;
     if (len < this.pageSize) this.partialPages++;
     return out;
+  }
+
+  /**
+   * Goes to a page yielded before (by this reader or another over the same data): the next
+   * nextPage() returns it again. Reads at most the page's chunk.
+   */
+  seek(at: PagePosition): void {
+    this.block = EMPTY;
+    this.blockPos = 0;
+    this.windowLength = 0;
+    this.readAheadBytes = FIRST_CHUNK_READ_BYTES;
+    this.out.index = at.index - 1;
+    this.bytesYielded = at.streamOffset;
+    if (!this.compressed) {
+      this.next = at.fileOffset;
+      return;
+    }
+    if (this.chunkCount < 0) this.loadChunkCount();
+    this.next = at.fileOffset;
+    this.chunkIndex = at.chunk;
+    this.chunksLeft = this.chunkCount - at.chunk;
+    if (!this.loadChunk()) this.fail(at.fileOffset, `no chunk ${at.chunk} to go back to`);
+    this.blockPos = at.inChunk;
   }
 
   /** Frees the decompression context now (it is freed at the end of the data anyway). */
@@ -167,13 +203,8 @@ export class CpuPageReader {
     while (true) {
       if (this.chunksLeft < 0) {
         if (this.region.size === 0) return false;
-        const at = this.next;
-        if (at + 4 > this.end) this.fail(at, "chunk count runs past the CPU's data");
-        this.chunksLeft = this.u32(at);
-        // Each chunk needs at least its 8-byte header.
-        if (this.chunksLeft * 8 > this.end - at - 4) {
-          this.fail(at, `chunk count ${this.chunksLeft} is absurd for ${this.region.size} bytes of data`);
-        }
+        this.loadChunkCount();
+        this.chunksLeft = this.chunkCount;
         this.next += 4;
       }
       if (this.chunksLeft === 0) {
@@ -191,6 +222,7 @@ export class CpuPageReader {
         );
       }
       const index = this.chunkIndex;
+      this.blockChunk = index;
       // the chunk's framing is sound: whatever is wrong inside it, the next chunk is found
       this.next = at + 8 + csize;
       this.chunksLeft--;
@@ -211,6 +243,17 @@ export class CpuPageReader {
       }
       if (this.block.length > 0) return true;
     }
+  }
+
+  /** Reads the chunk count at the start of the CPU's data. */
+  private loadChunkCount(): void {
+    const at = this.region.offset;
+    if (at + 4 > this.end) this.fail(at, "chunk count runs past the CPU's data");
+    const n = this.u32(at);
+    // Each chunk needs at least its 8-byte header.
+    if (n * 8 > this.end - at - 4)
+      this.fail(at, `chunk count ${n} is absurd for ${this.region.size} bytes of data`);
+    this.chunkCount = n;
   }
 
   private u32(at: number): number {

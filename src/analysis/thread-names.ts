@@ -1,0 +1,111 @@
+// Thread and IRQ line names as the stream has shown them so far, for the worst windows'
+// listings: a window is copied some time after its events, so a name keeps one change back
+// with the time it was seen. Strings are read only when a name may be new (the first sight
+// of a thread, or after `commRefreshNs` of trace time), not per event.
+
+import { type EventRecord, StrSlot } from "../model/event.ts";
+import { EventKind } from "../model/event-kind.ts";
+
+interface CommEntry {
+  comm: string;
+  checkedTs: number;
+  /** the name before the last change seen, and when the change was seen (windows are copied late) */
+  prev: string;
+  changedTs: number;
+}
+
+export class ThreadNames {
+  private readonly commRefreshNs: number;
+  private readonly comms = new Map<number, CommEntry>();
+  private readonly irqNames = new Map<number, string>();
+
+  /**
+   * `commRefreshNs`: re-read a thread's name when it was last checked this long ago;
+   * `initialComms`: names known before the first event (saved cmdlines).
+   */
+  constructor(commRefreshNs: number, initialComms?: ReadonlyMap<number, string>) {
+    this.commRefreshNs = commRefreshNs;
+    if (initialComms)
+      for (const [t, c] of initialComms)
+        this.comms.set(t, {
+          comm: c,
+          checkedTs: Number.NEGATIVE_INFINITY,
+          prev: c,
+          changedTs: Number.NEGATIVE_INFINITY,
+        });
+    this.comms.set(0, {
+      comm: "<idle>",
+      checkedTs: Number.POSITIVE_INFINITY,
+      prev: "<idle>",
+      changedTs: Number.NEGATIVE_INFINITY,
+    });
+  }
+
+  /**
+   * Thread name as last seen ("" when unknown); with `atTs`, as it was then if the last
+   * change was seen after it (one change back).
+   */
+  comm(tid: number, atTs = Number.POSITIVE_INFINITY): string {
+    const e = this.comms.get(tid);
+    if (e === undefined) return "";
+    return e.changedTs > atTs ? e.prev : e.comm;
+  }
+
+  /** IRQ line name ("" when unknown). */
+  irqName(irq: number): string {
+    return this.irqNames.get(irq) ?? "";
+  }
+
+  /** Keeps the name tables current; reads strings only when a name may be new. */
+  note(rec: EventRecord): void {
+    switch (rec.kind) {
+      case EventKind.SchedSwitch:
+        this.noteComm(rec.prevTid, rec, StrSlot.Comm);
+        this.noteComm(rec.nextTid, rec, StrSlot.Comm2);
+        break;
+      case EventKind.SchedWakeup:
+      case EventKind.SchedWaking:
+      case EventKind.SchedWakeupNew:
+        this.noteComm(rec.tid, rec, StrSlot.Comm);
+        break;
+      case EventKind.SchedProcessFork:
+        this.setComm(rec.tid, rec.str(StrSlot.Comm), rec.ts);
+        break;
+      case EventKind.SchedProcessExec:
+      case EventKind.SchedProcessExit: {
+        // the name changes at exec (and the tid may be reused after exit): re-read at next sight
+        const e = this.comms.get(rec.tid);
+        if (e !== undefined) e.checkedTs = Number.NEGATIVE_INFINITY;
+        break;
+      }
+      case EventKind.IrqHandlerEntry:
+        if (!this.irqNames.has(rec.irq)) this.irqNames.set(rec.irq, rec.str(StrSlot.IrqName));
+        break;
+    }
+  }
+
+  private noteComm(tid: number, rec: EventRecord, slot: StrSlot): void {
+    if (tid === 0) return;
+    const e = this.comms.get(tid);
+    if (e === undefined || rec.ts - e.checkedTs > this.commRefreshNs) {
+      // prctl(PR_SET_NAME) renames leave no event of their own: look again now and then
+      const s = rec.str(slot);
+      if (s) this.setComm(tid, s, rec.ts);
+      else if (e !== undefined) e.checkedTs = rec.ts;
+    }
+  }
+
+  private setComm(tid: number, comm: string, ts: number): void {
+    const e = this.comms.get(tid);
+    if (e === undefined) {
+      this.comms.set(tid, { comm, checkedTs: ts, prev: comm, changedTs: Number.NEGATIVE_INFINITY });
+      return;
+    }
+    if (e.comm !== comm) {
+      e.prev = e.comm;
+      e.changedTs = ts;
+      e.comm = comm;
+    }
+    e.checkedTs = ts;
+  }
+}
