@@ -86,6 +86,10 @@ API (JSON; bad input gets 4xx with a message naming the field, and changes nothi
   GET /api/runs   GET /api/runs/ID   GET /api/compare?base=ID&new=ID (rtscope compare's JSON)
   GET /api/stream (server-sent events)   GET /metrics (Prometheus)
 
+Web dashboard: http://127.0.0.1:9464/ in a browser (the --listen address): live task table,
+histograms and percentiles, SLO editing, worst windows and their timelines. It needs no
+token to load; with --token-file it asks for the token and sends it with each API request.
+
 Examples:
   sudo rtscope serve
   sudo rtscope serve --listen 0.0.0.0:9464 --token-file /etc/rtscope/token --cpu 0

@@ -22,6 +22,7 @@ import { formatWindowsJson } from "../output/window-json.ts";
 import { formatWorstWindow } from "../output/window-text.ts";
 import type { RunStore } from "../store/run-store.ts";
 import { type AccessPolicy, checkAccess } from "./access.ts";
+import { isDashboardPath, registerDashboard } from "./dashboard.ts";
 import { type Daemon, DaemonError, type TaskEntry } from "./daemon.ts";
 import type { DaemonMetrics } from "./metrics.ts";
 import type { EventStream } from "./stream.ts";
@@ -200,6 +201,7 @@ export function buildApi(o: ApiOptions): Api {
     const refusal = checkAccess(
       { headers: req.headers, remoteAddress: req.raw.socket.remoteAddress },
       policy,
+      (req.method === "GET" || req.method === "HEAD") && isDashboardPath(req.url),
     );
     if (refusal !== null) {
       if (refusal.status === 401) reply.header("www-authenticate", 'Bearer realm="rtscope"');
@@ -365,6 +367,8 @@ export function buildApi(o: ApiOptions): Api {
     stream.attach(reply.raw);
     req.raw.socket.setTimeout(0);
   });
+
+  registerDashboard(app);
 
   app.get("/metrics", async (_req, reply) => {
     const text = await metrics.scrape();
