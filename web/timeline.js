@@ -80,7 +80,8 @@ export function layoutTimeline(w, cpus, range) {
   }
   const close = (/** @type {number} */ cpu, /** @type {number} */ at) => {
     const r = running[cpu];
-    if (r !== null && r.tid !== 0 && at > r.from) lanes[cpu].segments.push({ ...r, to: at });
+    // a switch-in at the very end (a latency window ends there) is kept as a sliver
+    if (r !== null && r.tid !== 0 && (at > r.from || at === t1)) lanes[cpu].segments.push({ ...r, to: at });
     running[cpu] = null;
   };
   for (const e of events) {
