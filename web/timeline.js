@@ -278,10 +278,11 @@ export function timelineSvg(l, tid) {
       s(
         "text",
         {
-          x: mx + (label === "wakeup" ? -3 : 3),
+          // labels point away from each other, and inwards at the right edge
+          x: mx + (label === "wakeup" || mx > X1 - 70 ? -3 : 3),
           y: y + LANE_H + 14,
           class: `mark-label ${label}`,
-          "text-anchor": label === "wakeup" ? "end" : "start",
+          "text-anchor": label === "wakeup" || mx > X1 - 70 ? "end" : "start",
         },
         [label],
       ),
