@@ -8,8 +8,10 @@
 //   than the tolerance (a fraction, and at least `minDeltaNs`), or it has violations where
 //   the baseline had none;
 // - the newcomer's *share* of a worst case is the time of the causes that name one of its
-//   threads (interference, blocking) over the worst case's value. IRQ and softirq time is not
-//   attributed: the events do not say on whose behalf a softirq ran.
+//   threads (interference, blocking, migration) plus the softirq time done on its behalf
+//   (softirqs raised in its context, analysis/softirq-behalf.ts), over the worst case's
+//   value. Hard IRQs and threaded IRQ handlers are never the newcomer's: the trace does not
+//   tie a device's interrupt to the task whose I/O caused it.
 // - rejected: any violation; or a regression in which the newcomer has a share. A regression
 //   without any share is "worse, not because of the newcomer" (short phases' maxima vary a
 //   lot on a busy box) and rejects only when strict.
@@ -23,6 +25,7 @@ import {
   type TaskReport,
   type WorstWindow,
 } from "../model/report.ts";
+import { type SoftirqTime, softirqKey } from "./softirq-behalf.ts";
 
 export interface AdmissionRules {
   /** allowed worsening of max and p99, as a fraction (0.1 = 10 %) */
@@ -52,8 +55,11 @@ export interface Attribution {
   newcomerTime: number;
   /** newcomerTime / value, 0..1 */
   newcomerShare: number;
-  /** the newcomer's threads that took part, with their time */
-  culprits: { tid: number; name: string; kind: string; time: number }[];
+  /**
+   * the newcomer's part, with its time: its threads (tid; kind thread, blocking, migration)
+   * and softirqs run on its behalf (kind softirq, no tid; cpu and vec)
+   */
+  culprits: { tid?: number; name: string; kind: string; time: number; cpu?: number; vec?: number }[];
 }
 
 export type MetricVerdict = "ok" | "violated" | "regressed" | "worse-not-newcomer" | "no-data";
@@ -88,11 +94,37 @@ function figures(m: MetricSummary | undefined): PhaseFigures | undefined {
   return { count: m.count, max: m.max, p99: m.p99, violations: m.slo?.violations ?? 0 };
 }
 
-/** How much of a window's time names one of `newcomer`'s threads. */
-export function attribute(w: WorstWindow, role: string, newcomer: ReadonlySet<number>): Attribution {
+/**
+ * How much of a window's time is the newcomer's: the causes that name one of its threads,
+ * and of each softirq cause the part run on its behalf (`softirq`: softirqBehalf over the
+ * window's span; a cause's time is the vector's run time on that CPU while it delayed the
+ * task, so it takes the vector's on-behalf fraction on that CPU).
+ */
+export function attribute(
+  w: WorstWindow,
+  role: string,
+  newcomer: ReadonlySet<number>,
+  softirq?: ReadonlyMap<number, SoftirqTime>,
+): Attribution {
   const culprits: Attribution["culprits"] = [];
   let time = 0;
   for (const c of w.causes) {
+    if (c.kind === "softirq") {
+      const s =
+        c.cpu !== undefined && c.vec !== undefined ? softirq?.get(softirqKey(c.cpu, c.vec)) : undefined;
+      if (s === undefined || s.behalf <= 0 || s.time <= 0) continue;
+      const t = Math.round((c.time * Math.min(s.behalf, s.time)) / s.time);
+      if (t <= 0) continue;
+      time += t;
+      culprits.push({
+        name: `${c.name} softirq raised by the newcomer`,
+        kind: c.kind,
+        time: t,
+        cpu: c.cpu,
+        vec: c.vec,
+      });
+      continue;
+    }
     if (c.tid === undefined || !newcomer.has(c.tid)) continue;
     if (c.kind !== "thread" && c.kind !== "blocking" && c.kind !== "migration") continue;
     time += c.time;
@@ -142,8 +174,14 @@ function judge(
     : { verdict: "worse-not-newcomer", reason: `${reason}; the newcomer took no part in its worst cases` };
 }
 
-/** Captured windows of phase 2 for one task and metric, by role. */
-export type WindowsOf = (tid: number, metric: MetricKey) => { role: string; window: WorstWindow }[];
+/**
+ * Captured windows of phase 2 for one task and metric, by role, each with its softirq time
+ * done on the newcomer's behalf (softirqBehalf; absent: none known).
+ */
+export type WindowsOf = (
+  tid: number,
+  metric: MetricKey,
+) => { role: string; window: WorstWindow; softirq?: ReadonlyMap<number, SoftirqTime> }[];
 
 const RANK: Record<MetricVerdict, number> = {
   violated: 0,
@@ -180,7 +218,9 @@ export function admissionVerdict(
       if (b === undefined && n === undefined) continue;
       const bound = next?.metrics[metric]?.slo?.bound ?? bounds[metric];
       const attributions =
-        n === undefined ? [] : windowsOf(tid, metric).map((x) => attribute(x.window, x.role, newcomer));
+        n === undefined
+          ? []
+          : windowsOf(tid, metric).map((x) => attribute(x.window, x.role, newcomer, x.softirq));
       const share = attributions.reduce((s, a) => Math.max(s, a.newcomerShare), 0);
       const { verdict, reason } = judge(b, n, bound, share, rules);
       metrics.push({

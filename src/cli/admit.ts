@@ -11,7 +11,8 @@ import { readFileSync } from "node:fs";
 import { admissionVerdict, type WindowsOf } from "../analysis/admission.ts";
 import { Analysis, defaultAnalysisOptions, sourceAnalysisOptions } from "../analysis/analyze.ts";
 import { Pipeline } from "../analysis/analyzer.ts";
-import { createWindowCapture, type WindowCapture } from "../analysis/worst-windows.ts";
+import { softirqBehalf } from "../analysis/softirq-behalf.ts";
+import { type CapturedWindow, createWindowCapture, type WindowCapture } from "../analysis/worst-windows.ts";
 import type { MetricKey, SloBounds } from "../model/report.ts";
 import { describeSelection, emptySelection, type Selection, selectionIsEmpty } from "../model/selection.ts";
 import { parseDuration } from "../model/units.ts";
@@ -23,6 +24,7 @@ import {
   formatAdmitText,
 } from "../output/admit-report.ts";
 import { writeOutputFile } from "../output/output-file.ts";
+import { defaultDbPath, type RunInput, RunStore, StoreError } from "../store/run-store.ts";
 import { CaptureSession } from "../tracefs/capture-session.ts";
 import { procTaskInfo } from "../tracefs/proc-tasks.ts";
 import { checkLaunchable } from "./launch-check.ts";
@@ -46,6 +48,7 @@ import {
   WINDOW_OPTIONS,
 } from "./options.ts";
 import { LIVE_OPTIONS, parseLiveValues } from "./record.ts";
+import { DB_HELP, DB_OPTIONS } from "./stored-runs.ts";
 
 export const summary =
   "does the workload still meet its bounds when a new task joins? (exit 0 admitted, 3 rejected)";
@@ -53,15 +56,20 @@ export const summary =
 const FORMATS = ["text", "json", "junit"] as const;
 
 export const help = `Usage: rtscope admit [SELECTION] --slo ... [--baseline 30s] [--duration 30s] [--tolerance 10%]
-                     [--strict] [--format text|json|junit] [-o FILE] -- NEWCOMER ARGS
+                     [--strict] [--format text|json|junit] [-o FILE] [--db PATH|--no-store]
+                     -- NEWCOMER ARGS
        rtscope admit [SELECTION] --slo ... --newcomer-pid PID [...]
 
 Measures the selected workload (the tasks already running) for --baseline, then starts the
 newcomer and measures the workload again for --duration (or until the newcomer exits), in
 one live capture with no gap. Then the verdict, per workload thread and metric: baseline vs
 with the newcomer (max, p99, violations), and for each worst case and SLO violation of the
-second phase the share of its time the newcomer caused (its threads interfering, blocking or
-moving the task). Needs root.
+second phase the share of its time the newcomer caused: its threads interfering, blocking or
+moving the task, and softirqs raised in its context (or by such softirqs) that delayed the
+task. Hard IRQs and threaded IRQ handlers are never counted as the newcomer's: the trace does
+not tie a device's interrupt to the task whose I/O caused it. Needs root. While it runs, a
+progress line on stderr (when it is a terminal, and not with -- NEWCOMER, which keeps the
+terminal) gives the phase, the time left, samples and violations so far.
 
 Rejected when a bound is violated with the newcomer, or when a metric got worse than the
 baseline by more than the tolerance and the newcomer took part in its worst case. A metric
@@ -89,6 +97,13 @@ ${SLO_HELP}
 Output:
   --format, -f F         text (default), json, junit
   -o, --output FILE      write the result to FILE (use it when the newcomer prints)
+
+Stored runs:
+  Both phases are stored as runs (origin admit), linked, with the verdict: rtscope runs show
+  ID shows the link and the verdict, rtscope compare BASE NEW compares them. A database that
+  cannot be written is a warning; the verdict stands.
+  --no-store             do not store the phases
+${DB_HELP}
 
 Live capture:
   --buffer-size KB, --cpu LIST, --priority N, --no-syscalls   as for record
@@ -124,6 +139,8 @@ const OPTIONS = {
   tolerance: { type: "string" },
   strict: { type: "boolean" },
   "newcomer-pid": { type: "string" },
+  ...DB_OPTIONS,
+  "no-store": { type: "boolean" },
 } as const;
 
 export interface AdmitOptions {
@@ -140,9 +157,12 @@ export interface AdmitOptions {
   wakeupEvent: "wakeup" | "waking";
   live: ReturnType<typeof parseLiveValues>;
   window: ReturnType<typeof parseWindowSettings>;
+  /** the run database (--db or the default); undefined with --no-store */
+  db?: string;
 }
 
-function phaseLength(text: string | undefined, option: string): number {
+/** A phase's length: a duration ("20s", "500ms") or bare seconds. */
+export function phaseLength(text: string | undefined, option: string): number {
   if (text === undefined) return 30e9;
   let ns: number;
   try {
@@ -154,7 +174,8 @@ function phaseLength(text: string | undefined, option: string): number {
   return ns;
 }
 
-function parseTolerance(text: string | undefined): number {
+/** "10%" as 0.1. */
+export function parseTolerance(text: string | undefined): number {
   if (text === undefined) return 0.1;
   const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
   if (!m) throw new UsageError(`--tolerance expects a percentage like 10%, got '${text}'`, "admit");
@@ -167,6 +188,8 @@ export function parseAdmitArgs(argv: string[]): AdmitOptions | "help" {
   const selection = selectionFromValues(values, "admit");
   if (selectionIsEmpty(selection))
     throw new UsageError("name the workload: --pid, --tgid, --comm, --rt or --irq-threads", "admit");
+  if (values["no-store"] && values.db !== undefined)
+    throw new UsageError("--no-store and --db contradict each other: give one", "admit");
   const newcomerPid =
     values["newcomer-pid"] === undefined
       ? undefined
@@ -192,6 +215,7 @@ export function parseAdmitArgs(argv: string[]): AdmitOptions | "help" {
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], "admit"),
     live: parseLiveValues(values, "admit"),
     window: parseWindowSettings(values, "admit"),
+    db: values["no-store"] ? undefined : (values.db ?? defaultDbPath()),
   };
 }
 
@@ -205,7 +229,16 @@ function processState(pid: number): string | undefined {
   }
 }
 
-class RuntimeError extends Error {}
+function onlineCpus(): string {
+  try {
+    return readFileSync("/sys/devices/system/cpu/online", "utf8").trim();
+  } catch (e) {
+    throw new NewcomerError(`the newcomer could not be placed: ${(e as Error).message}`);
+  }
+}
+
+/** The newcomer cannot be found, started or resumed (exit 2; the API's 4xx). */
+export class NewcomerError extends Error {}
 
 /**
  * The newcomer: a command spawned before the capture but held (a shell waiting on a pipe,
@@ -224,10 +257,17 @@ class Newcomer {
 
   readonly command: string[];
   readonly givenPid: number | undefined;
+  private readonly embedded: boolean;
 
-  constructor(command: string[], givenPid: number | undefined) {
+  /**
+   * `embedded`: launched by the daemon, whose SCHED_FIFO priority and CPU list a child would
+   * inherit (the CLI spawns it before placing itself): the shell resets both before it execs
+   * the command, and the command gets no terminal (the daemon's stderr is its log).
+   */
+  constructor(command: string[], givenPid: number | undefined, embedded = false) {
     this.command = command;
     this.givenPid = givenPid;
+    this.embedded = embedded;
   }
 
   /**
@@ -237,9 +277,9 @@ class Newcomer {
   prepare(): void {
     if (this.givenPid !== undefined) {
       const state = processState(this.givenPid);
-      if (state === undefined) throw new RuntimeError(`--newcomer-pid ${this.givenPid}: no such process`);
+      if (state === undefined) throw new NewcomerError(`--newcomer-pid ${this.givenPid}: no such process`);
       if (state !== "T" && state !== "t")
-        throw new RuntimeError(
+        throw new NewcomerError(
           `--newcomer-pid ${this.givenPid} is running (state ${state}): start it stopped (kill -STOP ${this.givenPid}) so that the baseline is measured without it`,
         );
       this.pid = this.givenPid;
@@ -248,13 +288,21 @@ class Newcomer {
     try {
       checkLaunchable(this.command[0]);
     } catch (e) {
-      throw new RuntimeError(`the newcomer could not be started: ${(e as Error).message}`);
+      throw new NewcomerError(`the newcomer could not be started: ${(e as Error).message}`);
     }
     // on EOF (admit ended before the baseline did) the shell exits without running it
+    const reset = this.embedded
+      ? 'chrt -o -p 0 $$ >/dev/null && taskset -a -p -c "$RTSCOPE_CPUS" $$ >/dev/null || exit 126; '
+      : "";
     const child = spawn(
       "/bin/sh",
-      ["-c", 'read -r _ <&3 || exit 127; exec 3<&-; exec "$@"', "rtscope-newcomer", ...this.command],
-      { stdio: ["inherit", "inherit", "inherit", "pipe"] },
+      ["-c", `read -r _ <&3 || exit 127; exec 3<&-; ${reset}exec "$@"`, "rtscope-newcomer", ...this.command],
+      {
+        stdio: this.embedded
+          ? ["ignore", "ignore", "ignore", "pipe"]
+          : ["inherit", "inherit", "inherit", "pipe"],
+        env: this.embedded ? { ...process.env, RTSCOPE_CPUS: onlineCpus() } : process.env,
+      },
     );
     this.child = child;
     (child.stdio[3] as NodeJS.ReadWriteStream | null)?.on("error", () => {});
@@ -313,17 +361,25 @@ class Newcomer {
   }
 }
 
-function windowsOf(capture: WindowCapture | undefined): WindowsOf {
+/**
+ * Phase 2's captured windows of a task's metric (max, then first and worst violation, each
+ * window once), each with its softirq time done on the newcomer's behalf.
+ */
+function windowsOf(capture: WindowCapture, newcomer: ReadonlySet<number>): WindowsOf {
+  const inGroup = (tid: number) => newcomer.has(tid);
   return (tid: number, metric: MetricKey) => {
-    if (capture === undefined) return [];
     const w = capture.windows;
     const out: ReturnType<WindowsOf> = [];
-    const max = w.worst(tid, metric);
-    if (max) out.push({ role: "max", window: max });
-    for (const which of ["first", "worst"] as const) {
-      const v = w.violation(tid, metric, which);
-      if (v && !(max && v.start === max.start && v.end === max.end))
-        out.push({ role: `${which}-violation`, window: v });
+    const seen = new Set<CapturedWindow>();
+    for (const role of ["max", "first-violation", "worst-violation"] as const) {
+      const c = w.captured(tid, metric, role);
+      if (c === undefined || seen.has(c)) continue;
+      seen.add(c);
+      out.push({
+        role,
+        window: w.render(c),
+        softirq: softirqBehalf(c.events, c.sample.start, c.sample.end, inGroup),
+      });
     }
     return out;
   };
@@ -357,8 +413,25 @@ function progressLine(phase: string, leftNs: number, baseline: Analysis, withNew
   return `\radmit: ${phase}, ${(leftNs / 1e9).toFixed(0)} s left, ${samples} samples, ${violations} violations\x1b[K`;
 }
 
-export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exit: number }> {
-  const newcomer = new Newcomer(o.newcomerCommand, o.newcomerPid);
+/** Where admit runs: the CLI (default), or inside the daemon (POST /api/admit). */
+export interface AdmitHost {
+  /** inside the daemon: its own tracefs instance beside the daemon's, no signal handling or placement */
+  embedded?: boolean;
+  /** ends the admission early (the daemon stopping, the client gone): a partial verdict */
+  signal?: AbortSignal;
+  /** the progress line on stderr */
+  progress?: boolean;
+}
+
+/** What admit found, and each phase as a run for the store. */
+export interface AdmitOutcome {
+  result: AdmitResult;
+  exit: number;
+  phases: { baseline: RunInput; withNewcomer: RunInput };
+}
+
+export async function admit(o: AdmitOptions, host: AdmitHost = {}): Promise<AdmitOutcome> {
+  const newcomer = new Newcomer(o.newcomerCommand, o.newcomerPid, host.embedded === true);
   newcomer.prepare();
   // The capture must see the newcomer's events too: it is rtscope's child (launched) or the
   // given process, so widen the event plan accordingly (no pid-only in-kernel filter).
@@ -373,16 +446,22 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
       selection: captureSel,
       wakeupEvent: o.wakeupEvent,
       syscalls: o.live.syscalls,
+      // who raised each softirq: the newcomer's share of softirq time
+      softirqRaise: true,
       bufferSizeKb: o.live.bufferSizeKb,
       cpuList: o.live.cpuList,
       priority: o.live.priority,
+      embedded: host.embedded,
+      instanceSuffix: host.embedded ? "admit" : undefined,
     });
   } catch (e) {
     await newcomer.end();
     throw e;
   }
+  const abort = () => session.stop("requested");
+  host.signal?.addEventListener("abort", abort);
   const src = session.source;
-  const tty = process.stderr.isTTY && o.newcomerCommand.length === 0;
+  const tty = host.progress === true;
   let progress: NodeJS.Timeout | null = null;
   let phaseTimer: NodeJS.Timeout | null = null;
   try {
@@ -417,11 +496,15 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
     const second: AdmitPhase = { plannedNs: o.durationNs, actualNs: 0, ended: "not-started" };
     let t0 = 0n;
     let t1 = 0n;
+    // wall clock of the phases' starts, for the stored runs
+    let wall0 = 0;
+    let wall1 = 0;
     let phase2 = false;
     const startPhase2 = () => {
       phaseTimer = null;
       if (session.stopReason !== null) return; // Ctrl-C in the baseline: no newcomer
       t1 = process.hrtime.bigint();
+      wall1 = Date.now();
       base.actualNs = Number(t1 - t0);
       base.ended = "planned";
       const splitTs = src.nowTs();
@@ -459,6 +542,7 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
     const running = src.run(pipeline, { signal: session.signal });
     session.begin();
     t0 = process.hrtime.bigint();
+    wall0 = Date.now();
     phaseTimer = setTimeout(startPhase2, Math.max(1, Math.round(o.baselineNs / 1e6)));
     if (tty)
       progress = setInterval(() => {
@@ -472,6 +556,7 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
     if (phaseTimer) clearTimeout(phaseTimer);
     phaseTimer = null;
     const tEnd = process.hrtime.bigint();
+    const wallEnd = Date.now();
     if (phase2) second.actualNs = Number(tEnd - t1);
     else base.actualNs = Number(tEnd - t0);
     pipeline.finish();
@@ -490,12 +575,13 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
             withNewcomerReport.tasks.map((t) => t.tid),
           )
         : [];
+    const newcomerSet = new Set(newcomerTids);
     const verdict = admissionVerdict(
       baselineReport.tasks,
       withNewcomerReport.tasks,
-      new Set(newcomerTids),
+      newcomerSet,
       o.slo,
-      windowsOf(phases[1].capture),
+      windowsOf(phases[1].capture, newcomerSet),
       { tolerance: o.tolerance, minDeltaNs: 1000, strict: o.strict },
     );
     // the newcomer exiting ends phase 2 as planned; Ctrl-C does not
@@ -518,6 +604,7 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
       strict: o.strict,
       baselineReport,
       withNewcomerReport,
+      runs: null,
     };
     // fail closed: only a complete, measured, unrejected run admits
     const exit = /could not be/.test(newcomer.status)
@@ -527,8 +614,22 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
         : !verdict.measured || !complete
           ? 4
           : 0;
-    return { result, exit };
+    const command = o.newcomerCommand.length > 0 ? o.newcomerCommand : undefined;
+    const phaseRun = (i: number, startedAt: number, endedAt: number): RunInput => ({
+      report: reports[i],
+      meta: { origin: "admit", startedAt, endedAt, command },
+      histogram: (t, _index, m) => analyses[i].histogram(t.tid, m),
+    });
+    return {
+      result,
+      exit,
+      phases: {
+        baseline: phaseRun(0, wall0, phase2 ? wall1 : wallEnd),
+        withNewcomer: phaseRun(1, phase2 ? wall1 : wallEnd, wallEnd),
+      },
+    };
   } finally {
+    host.signal?.removeEventListener("abort", abort);
     if (progress) {
       clearInterval(progress);
       process.stderr.write("\r\x1b[K");
@@ -538,23 +639,64 @@ export async function admit(o: AdmitOptions): Promise<{ result: AdmitResult; exi
   }
 }
 
+/**
+ * Stores both phases as runs (origin admit), linked, with the verdict and the result (which
+ * then names the two runs). A StoreError leaves the database as it was and the result
+ * saying why it was not stored.
+ */
+export function storeAdmission(
+  store: RunStore,
+  outcome: AdmitOutcome,
+): { baseline: number; withNewcomer: number } {
+  const r = outcome.result;
+  try {
+    return store.saveAdmission(outcome.phases.baseline, outcome.phases.withNewcomer, {
+      verdict: outcome.exit === 0 ? "admitted" : outcome.exit === 3 ? "rejected" : "not-admitted",
+      result: (ids) => {
+        r.runs = ids;
+        return { json: formatAdmitJson(r), text: formatAdmitText(r) };
+      },
+    });
+  } catch (e) {
+    r.runs = null;
+    if (e instanceof StoreError) r.storeWarning = e.message;
+    throw e;
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const o = parseAdmitArgs(argv);
   if (o === "help") {
     process.stdout.write(help);
     return 0;
   }
-  let outcome: Awaited<ReturnType<typeof admit>>;
+  let outcome: AdmitOutcome;
   try {
-    outcome = await admit(o);
+    // not with a launched newcomer: it keeps the terminal, and the line would garble its output
+    outcome = await admit(o, { progress: process.stderr.isTTY && o.newcomerCommand.length === 0 });
   } catch (e) {
-    if (e instanceof RuntimeError) {
+    if (e instanceof NewcomerError) {
       process.stderr.write(`rtscope admit: ${e.message}\n`);
       return 2;
     }
     throw e;
   }
   const { result, exit } = outcome;
+  if (o.db !== undefined) {
+    let store: RunStore | undefined;
+    try {
+      store = RunStore.open(o.db);
+      const ids = storeAdmission(store, outcome);
+      process.stderr.write(
+        `rtscope admit: stored as runs ${ids.baseline} (baseline) and ${ids.withNewcomer} (with the newcomer) in ${store.path} (rtscope compare ${ids.baseline} ${ids.withNewcomer})\n`,
+      );
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+      process.stderr.write(`rtscope admit: warning: the admission was not stored: ${e.message}\n`);
+    } finally {
+      store?.close();
+    }
+  }
   const text =
     o.format === "json"
       ? formatAdmitJson(result)

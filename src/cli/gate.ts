@@ -1,15 +1,18 @@
 // The exit status of a run that produced reports (record, hist, report), so that a CI job
 // gating on it never passes by accident (SPEC §1): 3 when a bound was violated, 4 when a
-// bound's metric has no sample in the whole selection (nothing was measured), 5 when the
-// launched command failed or was killed (unless --ignore-command-status). A failed
-// workload wins (its numbers are not those of the workload meant), then 3, then 4; the
-// message on stderr names every reason, so that the one the status hides is still said.
+// bound's metric has no sample in the whole selection (nothing was measured) or when the bounds
+// were not checked over the whole run (a live capture gap, or lost events that cut a selected
+// thread's activations: the violation may be among them), 5 when the launched command failed
+// or was killed (unless --ignore-command-status). A failed workload wins (its numbers are not
+// those of the workload meant), then 3, then 4; the message on stderr names every reason, so
+// that the one the status hides is still said.
 
 import {
   type CommandStatus,
   commandEndText,
   commandFailed,
   type Report,
+  uncheckedReasons,
   unmeasuredMetrics,
   violatedMetrics,
 } from "../model/report.ts";
@@ -37,8 +40,16 @@ export function gateVerdict(
   const violated = new Set<string>();
   const several = reports.length > 1;
   let unmeasured = false;
+  let unchecked = false;
   for (const r of reports) {
     for (const k of violatedMetrics(r)) violated.add(k);
+    const partly = uncheckedReasons(r);
+    if (partly.length > 0) {
+      unchecked = true;
+      lines.push(
+        `bounds not checked over the whole run${several ? ` in ${r.source.path}` : ""}: ${partly.join("; ")}`,
+      );
+    }
     const none = unmeasuredMetrics(r);
     if (none.length === 0) continue;
     unmeasured = true;
@@ -54,16 +65,17 @@ export function gateVerdict(
         (failed && o.ignoreCommandStatus ? " (ignored: --ignore-command-status)" : ""),
     );
   let code = EXIT_OK;
-  if (unmeasured) code = EXIT_NOTHING_MEASURED;
+  const why4 = unmeasured ? "nothing measured" : "not checked over the whole run";
+  if (unmeasured || unchecked) code = EXIT_NOTHING_MEASURED;
   if (violated.size > 0) {
     code = EXIT_SLO;
-    if (unmeasured)
+    if (unmeasured || unchecked)
       lines.push(
-        `SLO bound violated (${[...violated].join(", ")}): exit status 3, which wins over 4 (nothing measured)`,
+        `SLO bound violated (${[...violated].join(", ")}): exit status 3, which wins over 4 (${why4})`,
       );
   }
   if (failed && !o.ignoreCommandStatus) {
-    const others = [violated.size > 0 ? "3 (SLO violated)" : "", unmeasured ? "4 (nothing measured)" : ""]
+    const others = [violated.size > 0 ? "3 (SLO violated)" : "", unmeasured || unchecked ? `4 (${why4})` : ""]
       .filter(Boolean)
       .join(" and ");
     lines.push(

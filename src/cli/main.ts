@@ -4,8 +4,9 @@
 // not built yet never stops the others.
 //
 // Exit status (SPEC §1): 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated
-// (compare: a regression; admit: rejected), 4 a bound's metric has no sample in the selection
-// (admit: not admitted for lack of evidence), 5 the launched command failed (gate.ts).
+// (compare: a regression; admit: rejected), 4 a bound was not checked: its metric has no sample
+// in the selection, or part of the run was not seen (a capture gap, lost events cutting a
+// selected thread's activations; admit: not admitted for lack of evidence), 5 the launched command failed (gate.ts).
 // The codes live in gate.ts: a command importing this file would wait on its top-level await.
 
 import { existsSync, readFileSync } from "node:fs";
@@ -135,8 +136,8 @@ Examples:
   rtscope compare 3 4 --tolerance 5%
 
 Exit status: 0 ok, 1 usage error, 2 runtime error, 3 an SLO bound was violated (compare: a
-regression; admit: rejected), 4 a bound was set but nothing was measured for it, 5 the launched
-command failed.
+regression; admit: rejected), 4 a bound was set but not checked (nothing measured for it, or
+part of the run unseen: a capture gap or lost events), 5 the launched command failed.
 Set RTSCOPE_DEBUG=1 to see stack traces of errors.
 `;
 }

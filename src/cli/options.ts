@@ -450,8 +450,10 @@ export function exitHelp(launches: boolean): string {
   1  usage error (the message names the option)
   2  runtime error (bad or missing file, tracefs or permission problem)
   3  an SLO bound was violated
-  4  a bound was set but its metric has no sample in the whole selection: nothing was
-     measured (a --comm typo, an empty buffer...); 3 wins over 4, the message says both${
+  4  a bound was set but not checked: its metric has no sample in the whole selection
+     (a --comm typo, an empty buffer...), or part of the run was not seen (a live capture
+     gap, or lost events that cut a selected thread's activations: the violation may be
+     among them); 3 wins over 4, the message says both${
        launches
          ? `
   5  the launched command (-- CMD ARGS) exited non-zero or was killed (wins over 3 and 4;

@@ -5,7 +5,7 @@
 import { stringifyJson } from "../output/json-report.ts";
 import { writeOutputFile } from "../output/output-file.ts";
 import { countCell, durationText, renderTable } from "../output/table.ts";
-import type { RunStore } from "../store/run-store.ts";
+import type { RunStore, StoredAdmission } from "../store/run-store.ts";
 import { loadWindowRenderer } from "./analyze-trace.ts";
 import {
   HELP_OPTIONS,
@@ -40,7 +40,8 @@ their HDR histograms, and the worst-case windows.
 
   list                   one line per run (default): id, start, duration, origin, host,
                          kernel, preemption model, tasks, SLO violations, lost events, selection
-  show ID                the run's report, as \`rtscope report\` prints it
+  show ID                the run's report, as \`rtscope report\` prints it; a phase of
+                         \`rtscope admit\` first names its linked run and the stored verdict
   rm ID...               remove runs (their ids are never given to another run)
   --format, -f F         list: text (default), json; show: text (default), json, junit, hist
   -o, --output FILE      show: write the report to FILE
@@ -104,11 +105,13 @@ export async function run(argv: string[]): Promise<number> {
           { format, hist: parseHistSettings(values, "runs") },
           { width, windowRenderer },
         );
+        const admission = store.admissionOf(id);
         const head =
           format === "text"
             ? `Run ${id}: ${r.meta.origin} on ${r.meta.host}, kernel ${r.meta.kernel}, preemption ${r.meta.preemption}\n` +
               `  ${wallClock(r.meta.startedAt)} for ${durationText((r.meta.endedAt - r.meta.startedAt) * 1e6)}` +
-              `${r.meta.command ? `, command: ${r.meta.command.join(" ")}` : ""}\n\n`
+              `${r.meta.command ? `, command: ${r.meta.command.join(" ")}` : ""}\n` +
+              (admission ? `${admissionText(id, admission)}\n` : "\n")
             : "";
         const out = typeof text === "string" ? head + text : text;
         if (values.output !== undefined) writeOutputFile(values.output, out);
@@ -137,6 +140,17 @@ export async function run(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown action '${action}'; use list, show ID or rm ID`, "runs");
   }
+}
+
+/** The admission a run is a phase of: the link, then admit's stored result. */
+function admissionText(id: number, a: StoredAdmission): string {
+  const phase = id === a.baselineRun ? "baseline" : "with-newcomer phase";
+  const other =
+    id === a.baselineRun ? `run ${a.withNewcomerRun} (with the newcomer)` : `run ${a.baselineRun} (baseline)`;
+  return (
+    `  admit ${phase}, linked with ${other}: ${a.verdict.toUpperCase()} ` +
+    `(rtscope compare ${a.baselineRun} ${a.withNewcomerRun})\n\n${a.text}`
+  );
 }
 
 function list(db: string | undefined, format: "text" | "json"): number {

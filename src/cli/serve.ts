@@ -85,6 +85,14 @@ API (JSON; bad input gets 4xx with a message naming the field, and changes nothi
   GET /api/tasks/PID/worst/METRIC[?format=json|text|tracedat|perfetto&window=max|first|worst]
   GET /api/runs   GET /api/runs/ID   GET /api/compare?base=ID&new=ID (rtscope compare's JSON)
   GET /api/stream (server-sent events)   GET /metrics (Prometheus)
+  POST /api/admit {selection, newcomerPid, slo?, baseline?, duration?, tolerance?, strict?}
+                    rtscope admit through the daemon (its JSON result, after both phases);
+                    one at a time (409), in an instance of its own beside the daemon's
+
+Admit:
+  --allow-admit-commands POST /api/admit may start a command ({command: [...]}) instead of
+                         resuming a stopped pid; needs --token-file, and the request the token
+                         (on the unix socket too). Without it, only a newcomer pid is taken
 
 Web dashboard: http://127.0.0.1:9464/ in a browser (the --listen address): live task table,
 histograms and percentiles, SLO editing, worst windows and their timelines. It needs no
@@ -113,6 +121,7 @@ const OPTIONS = {
   "max-stream-clients": { type: "string" },
   db: { type: "string" },
   "no-store": { type: "boolean" },
+  "allow-admit-commands": { type: "boolean" },
 } as const;
 
 interface ListenAddress {
@@ -164,6 +173,11 @@ export async function run(argv: string[]): Promise<number> {
   if (listen === null && socketPath === null)
     throw new UsageError("--listen off and --socket off leave nothing to listen on", "serve");
   const token = values["token-file"] !== undefined ? readToken(values["token-file"]) : null;
+  if (values["allow-admit-commands"] === true && token === null)
+    throw new UsageError(
+      "--allow-admit-commands needs --token-file (commands only for who holds the token)",
+      "serve",
+    );
   if (listen !== null && !isLoopbackHost(listen.host) && token === null)
     throw new UsageError(
       `listening on ${listen.host} (not loopback) needs a bearer token: --token-file PATH`,
@@ -219,7 +233,20 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`rtscope serve: ${p.message}\n`);
     stream.send("tracefs", p);
   };
-  const api = buildApi({ daemon, metrics, stream, policy, store, storeProblem });
+  const api = buildApi({
+    daemon,
+    metrics,
+    stream,
+    policy,
+    store,
+    storeProblem,
+    admit: {
+      allowCommands: values["allow-admit-commands"] === true,
+      live,
+      window,
+      wakeupEvent: parseWakeupEvent(values["wakeup-event"], "serve"),
+    },
+  });
   let unixServer: Server | null = null;
   let unregisterSocket = () => {};
   const tick = setInterval(() => {
@@ -259,6 +286,7 @@ export async function run(argv: string[]): Promise<number> {
       `rtscope serve: listening on ${where.join(" and ")} (tracefs instance ${daemon.run.session.source.instance.path})\n`,
     );
     const report = await daemon.finished;
+    api.abortAdmission();
     const stopped = `rtscope serve: stopped (${daemon.run.session.stopReason ?? "end"}); ${daemon.list().length} task(s) tracked`;
     if (store === null) {
       process.stderr.write(`${stopped}\n`);

@@ -399,3 +399,30 @@ export function unmeasuredMetrics(r: Report): MetricKey[] {
     (k) => r.slo[k] !== undefined && !r.tasks.some((t) => (t.metrics[k]?.count ?? 0) > 0),
   );
 }
+
+/**
+ * Why a report's bounds were not checked over the whole run although something was measured:
+ * the live capture had a gap (a stretch not recorded at all), or lost events cut activations of
+ * a selected task (one of them may have been the violation). A CI gate must not take "no
+ * violation seen" for a pass then (exit status 4). Empty when no bound is set.
+ */
+export function uncheckedReasons(r: Report): string[] {
+  if (!METRIC_KEYS.some((k) => r.slo[k] !== undefined)) return [];
+  const out: string[] = [];
+  const gap = r.diagnostics.find((d) => d.key === "live_capture_gap");
+  if (gap !== undefined) out.push(`the capture had a gap (${gap.details[0] ?? gap.message})`);
+  let tasks = 0;
+  let cut = 0;
+  for (const t of r.tasks) {
+    const n = t.counters.cut?.lostEvents ?? 0;
+    if (n > 0) {
+      tasks++;
+      cut += n;
+    }
+  }
+  if (cut > 0)
+    out.push(
+      `lost events cut ${cut} activation${cut === 1 ? "" : "s"} of ${tasks} selected thread${tasks === 1 ? "" : "s"}`,
+    );
+  return out;
+}

@@ -38,6 +38,10 @@ export interface AdmitResult {
   /** phase reports (the workload's and, in phase 2, the newcomer's tasks) */
   baselineReport: Report;
   withNewcomerReport: Report;
+  /** the phases' stored runs (rtscope runs show ID, compare BASE NEW); null when not stored */
+  runs: { baseline: number; withNewcomer: number } | null;
+  /** why the phases were not stored (the database could not be written) */
+  storeWarning?: string;
 }
 
 const us = (ns: number): string => (ns / 1000).toFixed(ns < 100_000 ? 1 : 0);
@@ -88,6 +92,11 @@ export function formatAdmitText(r: AdmitResult): string {
   out.push(
     `  rules       worse than baseline by > ${pct(r.tolerance)} and 1 us${r.strict ? ", strict" : ""}`,
   );
+  if (r.runs !== null)
+    out.push(
+      `  stored      runs ${r.runs.baseline} (baseline) and ${r.runs.withNewcomer} (with newcomer): rtscope compare ${r.runs.baseline} ${r.runs.withNewcomer}`,
+    );
+  else if (r.storeWarning !== undefined) out.push(`  stored      not stored: ${r.storeWarning}`);
   const rejecting = v.metrics.filter((m) => m.verdict === "violated" || m.verdict === "regressed");
   const worse = v.metrics.filter((m) => m.verdict === "worse-not-newcomer");
   if (rejecting.length) {
@@ -140,6 +149,8 @@ export function admitJsonObject(r: AdmitResult): object {
     strict: r.strict,
     newcomer: r.newcomer,
     phases: { baseline: r.baseline, withNewcomer: r.withNewcomer },
+    runs: r.runs,
+    ...(r.storeWarning !== undefined ? { storeWarning: r.storeWarning } : {}),
     metrics: r.verdict.metrics.map((m) => ({
       tid: m.tid,
       tgid: m.tgid,

@@ -9,6 +9,7 @@ import {
   type MetricKey,
   type Report,
   type TaskReport,
+  uncheckedReasons,
   unmeasuredMetrics,
 } from "../model/report.ts";
 import { countCell, durationText, timestampText } from "./table.ts";
@@ -28,7 +29,7 @@ interface Case {
   name: string;
   classname: string;
   failure?: { message: string; body: string };
-  error?: { message: string; body: string };
+  error?: { message: string; body: string; type: "nothing-measured" | "incomplete" };
   skipped?: string;
 }
 
@@ -71,9 +72,21 @@ function casesOf(r: Report): Case[] {
       error: {
         message: `nothing measured: no ${k} sample in the selection`,
         body: why,
+        type: "nothing-measured",
       },
     });
   }
+  const partly = uncheckedReasons(r);
+  if (partly.length > 0)
+    cases.push({
+      name: `selection (${r.selection}) measured over the whole run`,
+      classname: "rtscope.selection",
+      error: {
+        message: "bounds not checked over the whole run",
+        body: partly.join("\n"),
+        type: "incomplete",
+      },
+    });
   return cases;
 }
 
@@ -108,7 +121,7 @@ function suite(
     } else if (c.error) {
       out.push(`${open}>`);
       out.push(
-        `      <error message="${xmlEscape(c.error.message)}" type="nothing-measured">${xmlEscape(c.error.body)}</error>`,
+        `      <error message="${xmlEscape(c.error.message)}" type="${c.error.type}">${xmlEscape(c.error.body)}</error>`,
       );
       out.push("    </testcase>");
     } else if (c.skipped) {

@@ -22,6 +22,7 @@ import { formatWindowsJson } from "../output/window-json.ts";
 import { formatWorstWindow } from "../output/window-text.ts";
 import type { RunStore } from "../store/run-store.ts";
 import { type AccessPolicy, checkAccess } from "./access.ts";
+import { type AdmitRouteOptions, registerAdmitRoute } from "./admit-route.ts";
 import { type Daemon, DaemonError, type TaskEntry } from "./daemon.ts";
 import { isDashboardPath, registerDashboard } from "./dashboard.ts";
 import type { DaemonMetrics } from "./metrics.ts";
@@ -90,6 +91,8 @@ const COMPARE_QUERY = {
 
 export interface ApiOptions {
   daemon: Daemon;
+  /** POST /api/admit's settings (absent: no admit route) */
+  admit?: Pick<AdmitRouteOptions, "allowCommands" | "live" | "window" | "wakeupEvent">;
   /** the run history, null when it could not be opened (`storeProblem` says why) or --no-store */
   store: RunStore | null;
   storeProblem: string;
@@ -100,6 +103,8 @@ export interface ApiOptions {
 
 export interface Api {
   app: FastifyInstance;
+  /** ends a running admission (the daemon stopping) */
+  abortAdmission(): void;
   /** a second server (the unix socket) answering through the same routes, without the TCP checks */
   createUnixServer(): Server;
 }
@@ -150,18 +155,18 @@ function pidOf(req: FastifyRequest): number {
 }
 
 /** A bound as the API takes it: integer ns or a duration text ("50us"), 1 ns to 10 s. */
-export function parseBound(v: number | string): number {
+export function parseBound(v: number | string, field = "body.bound"): number {
   let ns: number;
   if (typeof v === "number") ns = v;
   else {
     try {
-      ns = parseDuration(v, "body.bound");
+      ns = parseDuration(v, field);
     } catch (e) {
       throw new DaemonError(400, (e as Error).message);
     }
   }
   if (!(ns >= 1 && ns <= MAX_BOUND_NS))
-    throw new DaemonError(400, `body.bound must be between 1 ns and 10 s, got ${JSON.stringify(v)}`);
+    throw new DaemonError(400, `${field} must be between 1 ns and 10 s, got ${JSON.stringify(v)}`);
   return ns;
 }
 
@@ -345,7 +350,13 @@ export function buildApi(o: ApiOptions): Api {
     const id = Number((req.params as { id: string }).id);
     const run = store().getRun(id);
     if (run === undefined) throw new DaemonError(404, `no run ${id} in ${store().path}`);
-    return send(reply, 200, { id: run.id, meta: run.meta, report: reportToJsonObject(run.report) });
+    const admission = store().admissionOf(id);
+    return send(reply, 200, {
+      id: run.id,
+      meta: run.meta,
+      report: reportToJsonObject(run.report),
+      ...(admission ? { admission } : {}),
+    });
   });
   // compare's rules (rtscope compare) on two stored runs: the JSON of `compare --format json`
   app.get("/api/compare", { schema: { querystring: COMPARE_QUERY } }, async (req, reply) => {
@@ -369,6 +380,10 @@ export function buildApi(o: ApiOptions): Api {
   });
 
   registerDashboard(app);
+  const admitRoute =
+    o.admit === undefined
+      ? null
+      : registerAdmitRoute(app, { ...o.admit, token: policy.token, store: o.store, parseBound, send });
 
   app.get("/metrics", async (_req, reply) => {
     const text = await metrics.scrape();
@@ -377,6 +392,7 @@ export function buildApi(o: ApiOptions): Api {
 
   return {
     app,
+    abortAdmission: () => admitRoute?.abort(),
     createUnixServer(): Server {
       if (handler === null) throw new Error("the API is not ready");
       const h = handler;

@@ -100,6 +100,8 @@ export interface LiveOptions {
   /** poll interval bounds, ms (default 5..50, adaptive) */
   minPollMs?: number;
   maxPollMs?: number;
+  /** softirq_raise events too (admit: softirqs raised on the newcomer's behalf); default false */
+  softirqRaise?: boolean;
   /** events to enable instead of the plan (tests, benchmarks) */
   events?: PlannedEvent[];
   /** remove stale instances of dead rtscopes first (default true) */
@@ -317,6 +319,7 @@ export class LiveSource implements TraceSource {
           wakeupEvent: opts.wakeupEvent ?? "wakeup",
           syscalls: opts.syscalls !== false,
           hrtimerWakeupAddr: hwAddr,
+          softirqRaise: opts.softirqRaise === true,
         });
       const formats: EventFormat[] = [];
       for (const p of plan) {

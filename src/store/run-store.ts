@@ -81,6 +81,24 @@ export interface StoredRun {
   histogram(taskIndex: number, metric: MetricKey): Histogram | undefined;
 }
 
+/** An admission (`rtscope admit`): its two runs and its verdict. */
+export interface StoredAdmission {
+  id: number;
+  baselineRun: number;
+  withNewcomerRun: number;
+  /** "admitted", "rejected" or "not-admitted" */
+  verdict: string;
+  /** admit's result: --format json (parsed) and the text */
+  result: unknown;
+  text: string;
+}
+
+/** What saveAdmission stores besides the two runs; a function of their ids (the result names them). */
+export interface AdmissionInput {
+  verdict: string;
+  result: (ids: { baseline: number; withNewcomer: number }) => { json: string; text: string };
+}
+
 /** A database problem, said plainly with the file and what to do. */
 export class StoreError extends Error {
   /** SQLite's primary result code (SQLITE_FULL = 13, ...), 0 when not from SQLite */
@@ -284,39 +302,85 @@ export class RunStore {
 
   /** Stores a run in one transaction; returns its id. Throws a StoreError (the database unchanged). */
   saveRun(input: RunInput): number {
+    try {
+      return this.transaction(() => this.insertRun(input));
+    } catch (e) {
+      throw storeError(e, this.path, "store the run");
+    }
+  }
+
+  /**
+   * Stores an admission in one transaction: both phases as runs, linked, with the verdict.
+   * Returns the two run ids. Throws a StoreError (the database unchanged).
+   */
+  saveAdmission(
+    baseline: RunInput,
+    withNewcomer: RunInput,
+    a: AdmissionInput,
+  ): { baseline: number; withNewcomer: number } {
+    try {
+      return this.transaction(() => {
+        const ids = { baseline: this.insertRun(baseline), withNewcomer: this.insertRun(withNewcomer) };
+        const r = a.result(ids);
+        this.stmt(
+          "INSERT INTO admissions (baseline_run, newcomer_run, verdict, result, text) VALUES (?, ?, ?, ?, ?)",
+        ).run(ids.baseline, ids.withNewcomer, a.verdict, r.json, r.text);
+        return ids;
+      });
+    } catch (e) {
+      throw storeError(e, this.path, "store the admission");
+    }
+  }
+
+  /** The admission run `id` is a phase of, or undefined. */
+  admissionOf(id: number): StoredAdmission | undefined {
+    try {
+      const row = this.stmt("SELECT * FROM admissions WHERE baseline_run = ? OR newcomer_run = ?").get(
+        id,
+        id,
+      ) as Row | undefined;
+      if (row === undefined) return undefined;
+      return {
+        id: num(row.id),
+        baselineRun: num(row.baseline_run),
+        withNewcomerRun: num(row.newcomer_run),
+        verdict: row.verdict as string,
+        result: parseJsonExact(row.result as string),
+        text: row.text as string,
+      };
+    } catch (e) {
+      throw storeError(e, this.path, `read the admission of run ${id}`);
+    }
+  }
+
+  private insertRun(input: RunInput): number {
     const r = input.report;
     const m = input.meta;
     const facts =
       m.host === undefined || m.kernel === undefined || m.preemption === undefined ? hostFacts() : null;
-    try {
-      return this.transaction(() => {
-        const res = this.stmt(
-          `INSERT INTO runs (origin, host, kernel, preemption, selection, slo, started_at, ended_at,
+    const res = this.stmt(
+      `INSERT INTO runs (origin, host, kernel, preemption, selection, slo, started_at, ended_at,
              command, version, source, diagnostics, irq_lines, command_status)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          m.origin,
-          m.host ?? facts?.host ?? "",
-          m.kernel ?? facts?.kernel ?? "",
-          m.preemption ?? facts?.preemption ?? "",
-          r.selection,
-          JSON.stringify(r.slo),
-          Math.round(m.startedAt),
-          Math.round(m.endedAt),
-          m.command === undefined ? null : JSON.stringify(m.command),
-          r.version,
-          stringifyJson(r.source, 0),
-          stringifyJson(r.diagnostics, 0),
-          r.irqLines === undefined ? null : stringifyJson(r.irqLines, 0),
-          r.command === undefined ? null : stringifyJson(r.command, 0),
-        );
-        const id = Number(res.lastInsertRowid);
-        for (let i = 0; i < r.tasks.length; i++) this.saveTask(id, i, r.tasks[i], input.histogram);
-        return id;
-      });
-    } catch (e) {
-      throw storeError(e, this.path, "store the run");
-    }
+    ).run(
+      m.origin,
+      m.host ?? facts?.host ?? "",
+      m.kernel ?? facts?.kernel ?? "",
+      m.preemption ?? facts?.preemption ?? "",
+      r.selection,
+      JSON.stringify(r.slo),
+      Math.round(m.startedAt),
+      Math.round(m.endedAt),
+      m.command === undefined ? null : JSON.stringify(m.command),
+      r.version,
+      stringifyJson(r.source, 0),
+      stringifyJson(r.diagnostics, 0),
+      r.irqLines === undefined ? null : stringifyJson(r.irqLines, 0),
+      r.command === undefined ? null : stringifyJson(r.command, 0),
+    );
+    const id = Number(res.lastInsertRowid);
+    for (let i = 0; i < r.tasks.length; i++) this.saveTask(id, i, r.tasks[i], input.histogram);
+    return id;
   }
 
   private saveTask(runId: number, idx: number, t: TaskReport, histogram: RunInput["histogram"]): void {

@@ -9,6 +9,9 @@
 // metrics  one row per task and metric: the summary's aggregates, the SLO verdict and the
 //          HDR histogram (HdrHistogram V2 encoding, src/store/histogram-codec.ts)
 //
+// admissions  one row per `rtscope admit`: its two phases (runs of origin admit), the verdict
+//          and admit's result as JSON and as text, so that it can be read again
+//
 // Timestamps (max_at, first_at, worst_at) are trace timestamps in ns, 64-bit integers.
 
 export const MIGRATIONS: readonly string[] = [
@@ -92,5 +95,17 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN command_status TEXT;
   ALTER TABLE tasks ADD COLUMN cut TEXT;
   ALTER TABLE tasks ADD COLUMN irq_coalesced INTEGER;
+  `,
+  // an admission links its baseline and with-newcomer runs; removing either run removes the
+  // link (the other run stays)
+  `
+  CREATE TABLE admissions (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    baseline_run INTEGER NOT NULL UNIQUE REFERENCES runs(id) ON DELETE CASCADE,
+    newcomer_run INTEGER NOT NULL UNIQUE REFERENCES runs(id) ON DELETE CASCADE,
+    verdict      TEXT    NOT NULL,     -- admitted | rejected | not-admitted
+    result       TEXT    NOT NULL,     -- admit --format json
+    text         TEXT    NOT NULL      -- admit's text result
+  );
   `,
 ];

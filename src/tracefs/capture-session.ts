@@ -29,6 +29,11 @@ export interface SessionOptions extends LiveOptions {
   cpuList?: string;
   /** SCHED_FIFO priority for rtscope itself, "normal" for SCHED_OTHER (default: see readerPlacement) */
   priority?: number | "normal";
+  /**
+   * a second capture inside a process that already handles the signals and its own placement
+   * (the daemon's admit): no stop handler, no pinning, no priority change
+   */
+  embedded?: boolean;
 }
 
 /**
@@ -138,9 +143,11 @@ export class CaptureSession {
   private begun = false;
   /** the launched command's argv (-- CMD ARGS) */
   command: string[] = [];
+  private readonly embedded: boolean;
 
   private constructor(o: SessionOptions) {
     this.selection = o.selection;
+    this.embedded = o.embedded === true;
     this.source = LiveSource.open(o);
   }
 
@@ -151,8 +158,10 @@ export class CaptureSession {
   static start(o: SessionOptions): CaptureSession {
     const s = new CaptureSession(o);
     try {
-      setStopHandler((sig) => s.stop("signal", sig));
+      s.durationNs = o.durationNs;
+      if (!o.embedded) setStopHandler((sig) => s.stop("signal", sig));
       if (o.command && o.command.length > 0) s.launch(o.command);
+      if (o.embedded) return s;
       const place = placementHere(o.priority, o.cpuList);
       if (place.cpuList !== null) pinSelf(place.cpuList);
       if (place.priority !== null) {
@@ -168,7 +177,6 @@ export class CaptureSession {
         }
       }
       s.notes = place.notes;
-      s.durationNs = o.durationNs;
     } catch (e) {
       s.close();
       throw e;
@@ -260,7 +268,7 @@ export class CaptureSession {
     if (this.exitWait) clearTimeout(this.exitWait);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    setStopHandler(null);
+    if (!this.embedded) setStopHandler(null);
     this.source.close();
     // a command still running at --duration keeps running on its own: rtscope must not
     // wait for it to exit

@@ -28,6 +28,8 @@ export interface EventPlanOptions {
   syscalls: boolean;
   /** kernel address of hrtimer_wakeup as hex "0x...", or "" when unknown */
   hrtimerWakeupAddr: string;
+  /** softirq_raise too: who raised each softirq (admit's attribution; several per tick and CPU) */
+  softirqRaise?: boolean;
 }
 
 function fixedTids(s: Selection): number[] | null {
@@ -120,6 +122,14 @@ export function planEvents(o: EventPlanOptions): PlannedEvent[] {
       why: "activation start (--wakeup-event waking)",
     });
   }
+  if (o.softirqRaise)
+    plan.push({
+      system: "irq",
+      event: "softirq_raise",
+      filter: "",
+      required: false,
+      why: "softirqs raised on a task's behalf (admit)",
+    });
   if (o.syscalls) {
     for (const ev of [
       "sys_enter_clock_nanosleep",

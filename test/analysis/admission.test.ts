@@ -1,10 +1,16 @@
 // The admission rules on hand-made phase results: every verdict kind, the tolerance and its
 // 1 µs floor, the newcomer's share from the causes that name its threads, fail-closed when
-// nothing was measured with the newcomer.
+// nothing was measured with the newcomer; and the softirq time done on the newcomer's behalf,
+// on an event script whose expected share is worked out by hand.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { admissionVerdict, attribute, type WindowsOf } from "../../src/analysis/admission.ts";
+import { Analysis, defaultAnalysisOptions } from "../../src/analysis/analyze.ts";
+import { Pipeline } from "../../src/analysis/analyzer.ts";
+import { softirqBehalf } from "../../src/analysis/softirq-behalf.ts";
+import { createWindowCapture } from "../../src/analysis/worst-windows.ts";
 import type { Cause, MetricSummary, TaskReport, WorstWindow } from "../../src/model/report.ts";
+import { EventScript, pids, SCRIPT_SYMBOLS } from "./event-script.ts";
 
 function metric(max: number, p99: number, count = 100, violations?: number, bound?: number): MetricSummary {
   return {
@@ -144,5 +150,73 @@ describe("admission verdict", () => {
       a.culprits.map((c) => c.tid),
       [9, 10],
     );
+  });
+
+  it("softirqs raised in the newcomer's context are its share; a device's are not", () => {
+    // CPU 0. The newcomer N (SCHED_OTHER) runs; the workload thread W (RT) is woken at 4000
+    // and waits until N is switched out at 6300: a latency of 2300 ns. Meanwhile:
+    //   2000        N raises NET_TX in task context                      -> weight 1
+    //   3000-3500   hard IRQ eth0, which raises NET_RX                   -> weight 0
+    //   4100-5100   NET_TX runs (serves N's raise), with a hard IRQ at 4500-4600 inside it
+    //   5100-5700   NET_RX runs (the device's); at 5300 it raises NET_TX -> weight 0
+    //   5750        N raises NET_TX in task context                      -> weight 1
+    //   5800-6200   NET_TX runs, serving the raise at 5300 and N's at 5750: half N's
+    // By hand, W's 2300 ns: N blocking 4000-4100, 5700-5800, 6200-6300 = 300; NET_TX
+    // 900 (1000 less the 100 of the hard IRQ) + 400 = 1300, of which N's 900 + 400/2 = 1100;
+    // NET_RX 600 and the hard IRQ 100 are not N's. N's share: (300 + 1100) / 2300.
+    const W = 100;
+    const N = 200;
+    const s = new EventScript(1);
+    s.name(W, "workload").name(N, "newcomer");
+    s.at(1000).cpu(0).switch({ prev: 0, next: N, prevState: "R" });
+    s.at(2000).flags(0).softirqRaise(2);
+    s.at(3000).irqEntry(30, "eth0");
+    s.at(3200).flags(0x08).softirqRaise(3);
+    s.at(3500).irqExit(30);
+    s.at(4000).flags(0).wakeup({ tid: W, prio: 19 });
+    s.at(4100).softirqEntry(2);
+    s.at(4500).irqEntry(30, "eth0");
+    s.at(4600).irqExit(30);
+    s.at(5100).softirqExit(2);
+    s.at(5100).softirqEntry(3);
+    s.at(5300).flags(0x10).softirqRaise(2);
+    s.at(5700).softirqExit(3);
+    s.at(5750).flags(0).softirqRaise(2);
+    s.at(5800).softirqEntry(2);
+    s.at(6200).softirqExit(2);
+    s.at(6300).switch({ prev: N, next: W, prevState: "R", nextPrio: 19 });
+    s.at(9000).switch({ prev: W, next: N, prevPrio: 19 });
+
+    const capture = createWindowCapture({ tsBase: 0n, symbols: SCRIPT_SYMBOLS });
+    const analysis = new Analysis({
+      ...defaultAnalysisOptions(pids(W)),
+      symbols: SCRIPT_SYMBOLS,
+      cpus: 1,
+      validFromTs: 0,
+      observer: capture.observer,
+      windows: capture.windows,
+    });
+    const pipeline = new Pipeline([capture.recorder, ...analysis.analyzers]);
+    for (const r of s.records) pipeline.handle(r);
+    pipeline.finish();
+    const c = capture.windows.captured(W, "latency", "max");
+    assert.ok(c, "the latency window was captured");
+    assert.equal(c.sample.value, 2300);
+
+    const behalf = softirqBehalf(c.events, c.sample.start, c.sample.end, (t) => t === N);
+    assert.deepEqual(Object.fromEntries(behalf), {
+      2: { time: 1300, behalf: 1100 },
+      3: { time: 600, behalf: 0 },
+    });
+    const a = attribute(capture.windows.render(c), "max", new Set([N]), behalf);
+    assert.equal(a.newcomerTime, 1400);
+    assert.equal(a.newcomerShare, 1400 / 2300);
+    assert.deepEqual(a.culprits.map((x) => [x.kind, x.tid, x.vec, x.time]).sort(), [
+      ["blocking", N, undefined, 300],
+      ["softirq", undefined, 2, 1100],
+    ]);
+    // without the raises' owners nothing of the softirqs is the newcomer's
+    const none = attribute(capture.windows.render(c), "max", new Set([N]));
+    assert.equal(none.newcomerTime, 300);
   });
 });

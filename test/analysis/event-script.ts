@@ -56,7 +56,7 @@ export class EventScript {
     this.override = tid;
     return this;
   }
-  /** common_flags of the next event (0x08 hardirq) */
+  /** common_flags of the next event (0x08 hardirq, 0x10 softirq, 0 task context) */
   flags(f: number): this {
     this.flagsNext = f;
     return this;
@@ -178,6 +178,22 @@ export class EventScript {
     return this.push(EventKind.IrqHandlerExit, (r) => {
       r.irq = irq;
       r.irqRet = ret;
+    });
+  }
+
+  softirqRaise(vec: number): this {
+    return this.push(EventKind.SoftirqRaise, (r) => {
+      r.vec = vec;
+    });
+  }
+  softirqEntry(vec: number): this {
+    return this.push(EventKind.SoftirqEntry, (r) => {
+      r.vec = vec;
+    });
+  }
+  softirqExit(vec: number): this {
+    return this.push(EventKind.SoftirqExit, (r) => {
+      r.vec = vec;
     });
   }
 

@@ -4,7 +4,8 @@
 // sched_switch lines by the small reader below.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "node:test";
 import { rtscope } from "../helpers/cli.ts";
@@ -171,4 +172,68 @@ test("window eviction keeps the only SLO violation's window and names what it dr
   // the text report says so where the window would be
   const text = rtscope(...args);
   assert.match(text.stdout, /worst-case window not captured \(memory bound\)/);
+});
+
+// A hand-written text trace: `loop` (FIFO) is woken twice on CPU 0; the second wakeup's
+// switch-in comes after the kernel dropped events, so rtscope cannot measure it (it is cut).
+// Read by eye from the lines: that hidden latency is 100.001900 − 100.001101 = 799 µs, over a
+// 100 µs bound; the one measured is 49 µs. Without the loss marker the same lines violate.
+function lossTrace(withLoss: boolean): string {
+  const sw = (
+    ts: string,
+    prev: string,
+    pp: number,
+    pprio: number,
+    st: string,
+    next: string,
+    np: number,
+    nprio: number,
+  ) =>
+    `${prev.padStart(16)}-${String(pp).padEnd(6)}[000] d..2.   ${ts}: sched_switch: prev_comm=${prev} prev_pid=${pp} prev_prio=${pprio} prev_state=${st} ==> next_comm=${next} next_pid=${np} next_prio=${nprio}`;
+  const wake = (ts: string, ev: string) =>
+    `            work-500   [000] d..3.   ${ts}: ${ev}: comm=loop pid=600 prio=19 target_cpu=000`;
+  const lines = [
+    "# tracer: nop",
+    sw("100.000000", "<idle>", 0, 120, "R", "work", 500, 120),
+    wake("100.000100", "sched_waking"),
+    wake("100.000101", "sched_wakeup"),
+    sw("100.000150", "work", 500, 120, "R", "loop", 600, 19),
+    sw("100.000200", "loop", 600, 19, "S", "work", 500, 120),
+    wake("100.001100", "sched_waking"),
+    wake("100.001101", "sched_wakeup"),
+    ...(withLoss ? ["CPU:0 [LOST 7 EVENTS]"] : []),
+    sw("100.001900", "work", 500, 120, "R", "loop", 600, 19),
+    sw("100.001950", "loop", 600, 19, "S", "work", 500, 120),
+  ];
+  const file = join(mkdtempSync(join(tmpdir(), "rtscope-gate-")), "loss.txt");
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+test("lost events that cut a bounded thread's activation: exit 4, not a pass (the violation may be the one cut)", () => {
+  const seen = rtscope("report", lossTrace(false), "--comm", "loop", "--slo", "latency=100us");
+  assert.equal(seen.code, 3, "without the loss the 799 µs wakeup is measured and violates");
+  const r = rtscope("report", lossTrace(true), "--comm", "loop", "--slo", "latency=100us");
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(
+    r.stderr,
+    /bounds not checked over the whole run: lost events cut 1 activation of 1 selected thread/,
+  );
+  const j = rtscope(
+    "report",
+    lossTrace(true),
+    "--comm",
+    "loop",
+    "--slo",
+    "latency=100us",
+    "--format",
+    "junit",
+  );
+  assert.equal(j.code, 4);
+  assert.match(
+    j.stdout,
+    /<error message="bounds not checked over the whole run" type="incomplete">lost events cut 1 activation/,
+  );
+  // no bound, nothing to gate: the loss is reported, the status stays 0
+  assert.equal(rtscope("report", lossTrace(true), "--comm", "loop").code, 0);
 });

@@ -86,7 +86,12 @@ function runAdmit(args: string[], interrupt?: Interrupt, cpus?: string): { pid: 
   let pid = 0;
   const out = join(tmp, `result-${++runs}`);
   const dash = args.indexOf("--");
-  const argv = dash < 0 ? [...args, "-o", out] : [...args.slice(0, dash), "-o", out, ...args.slice(dash)];
+  // never the machine's run database
+  const own = args.includes("--db") ? [] : ["--no-store"];
+  const argv =
+    dash < 0
+      ? [...args, ...own, "-o", out]
+      : [...args.slice(0, dash), ...own, "-o", out, ...args.slice(dash)];
   const done = new Promise<Run>((resolve) => {
     const cmd = [process.execPath, rtscopeBin, "admit", ...argv];
     const child = spawn(cpus ? "taskset" : cmd[0], cpus ? ["-c", cpus, ...cmd] : cmd.slice(1), {

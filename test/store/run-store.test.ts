@@ -297,3 +297,42 @@ test("cut activations by reason and coalesced IRQs read back as they were stored
   assert.equal(encodeJsonReport(run.report).toString(), encodeJsonReport(report).toString());
   store.close();
 });
+
+test("an admission stores its two phases linked, all or nothing; removing a phase removes the link", async () => {
+  const a = await analysed;
+  const store = RunStore.open(join(tmp, "admission.db"));
+  const phase = { report: a.report, meta: { ...meta, origin: "admit" } };
+  const ids = store.saveAdmission(phase, phase, {
+    verdict: "rejected",
+    result: (ids) => ({
+      json: JSON.stringify({ runs: ids }),
+      text: `runs ${ids.baseline} ${ids.withNewcomer}\n`,
+    }),
+  });
+  assert.equal(ids.withNewcomer, ids.baseline + 1);
+  for (const id of [ids.baseline, ids.withNewcomer])
+    assert.deepEqual(store.admissionOf(id), {
+      id: 1,
+      baselineRun: ids.baseline,
+      withNewcomerRun: ids.withNewcomer,
+      verdict: "rejected",
+      result: { runs: ids },
+      text: `runs ${ids.baseline} ${ids.withNewcomer}\n`,
+    });
+  // a failure inside the transaction stores neither run
+  assert.throws(
+    () =>
+      store.saveAdmission(phase, phase, {
+        verdict: "admitted",
+        result: () => {
+          throw new StoreError("no");
+        },
+      }),
+    StoreError,
+  );
+  assert.equal(store.listRuns().length, 2);
+  assert.ok(store.deleteRun(ids.withNewcomer));
+  assert.equal(store.admissionOf(ids.baseline), undefined);
+  assert.ok(store.getRun(ids.baseline));
+  store.close();
+});
