@@ -94,6 +94,10 @@ Admit:
                          resuming a stopped pid; needs --token-file, and the request the token
                          (on the unix socket too). Without it, only a newcomer pid is taken
 
+Web dashboard: http://127.0.0.1:9464/ in a browser (the --listen address): live task table,
+histograms and percentiles, SLO editing, worst windows and their timelines. It needs no
+token to load; with --token-file it asks for the token and sends it with each API request.
+
 Examples:
   sudo rtscope serve
   sudo rtscope serve --listen 0.0.0.0:9464 --token-file /etc/rtscope/token --cpu 0

@@ -7,6 +7,9 @@
 //   header must name a loopback host (or one given with --allow-host), and a request a
 //   browser marks as coming from another site (Origin not this host, Sec-Fetch-Site
 //   cross-site/same-site) is refused whatever the token.
+// The dashboard's page and scripts (publicAsset) hold no data and need no token: the page
+// asks the user for it and sends it with each API request (a browser cannot put a header on
+// the navigation that loads the page). The cross-site and loopback rules still apply.
 
 import { timingSafeEqual } from "node:crypto";
 
@@ -49,7 +52,7 @@ function header(req: AccessRequest, name: string): string | undefined {
 }
 
 /** null when the TCP request may proceed, else why not. */
-export function checkAccess(req: AccessRequest, policy: AccessPolicy): Refusal | null {
+export function checkAccess(req: AccessRequest, policy: AccessPolicy, publicAsset = false): Refusal | null {
   const host = header(req, "host");
   const origin = header(req, "origin");
   if (origin !== undefined) {
@@ -66,6 +69,7 @@ export function checkAccess(req: AccessRequest, policy: AccessPolicy): Refusal |
   if (site === "cross-site" || site === "same-site")
     return { status: 403, message: `cross-site request refused (Sec-Fetch-Site ${site})` };
   if (policy.token !== null) {
+    if (publicAsset) return null;
     const auth = header(req, "authorization") ?? "";
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
     if (m === null || !sameSecret(m[1], policy.token))

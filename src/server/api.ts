@@ -24,6 +24,7 @@ import { mergeWindowEvents } from "../windows/window-merge.ts";
 import { type AccessPolicy, checkAccess } from "./access.ts";
 import { type AdmitRouteOptions, registerAdmitRoute } from "./admit-route.ts";
 import { type Daemon, DaemonError, type TaskEntry } from "./daemon.ts";
+import { isDashboardPath, registerDashboard } from "./dashboard.ts";
 import type { DaemonMetrics } from "./metrics.ts";
 import type { EventStream } from "./stream.ts";
 import { taskDetail, taskSummary } from "./views.ts";
@@ -205,6 +206,7 @@ export function buildApi(o: ApiOptions): Api {
     const refusal = checkAccess(
       { headers: req.headers, remoteAddress: req.raw.socket.remoteAddress },
       policy,
+      (req.method === "GET" || req.method === "HEAD") && isDashboardPath(req.url),
     );
     if (refusal !== null) {
       if (refusal.status === 401) reply.header("www-authenticate", 'Bearer realm="rtscope"');
@@ -377,6 +379,7 @@ export function buildApi(o: ApiOptions): Api {
     req.raw.socket.setTimeout(0);
   });
 
+  registerDashboard(app);
   const admitRoute =
     o.admit === undefined
       ? null
