@@ -56,7 +56,7 @@ test("hist --help lists no --format (hist refuses it) and has examples and exit 
   assert.equal(rtscope("hist", "--format", "json").code, 1);
   assert.match(h, /^Examples:$/m);
   assert.match(h, /^Exit status \(for CI\):$/m);
-  assert.match(h, /^ {2}4 {2}a bound was set but its metric has no sample/m);
+  assert.match(h, /^ {2}4 {2}a bound was set but not checked: its metric has no sample/m);
   assert.match(h, /^ {2}5 {2}the launched command/m);
 });
 
