@@ -87,6 +87,13 @@ export const DIAGNOSTICS = {
     meaning: "events have a timestamp earlier than an event before them; they were passed on in file order",
     remedy: "use a trace clock that is monotonic across CPUs (mono, global)",
   },
+  cpu_events_out_of_order: {
+    severity: "warning",
+    meaning:
+      "events of one CPU have a timestamp earlier than that CPU's previous event (a CPU's buffer is written in time order, so its clock went back or the timestamps are damaged); they were passed on in the CPU's order, after later events of other CPUs, and times measured across them may be wrong",
+    remedy:
+      "check the events at the offsets given (trace-cmd report shows their timestamps); do not change the trace clock while recording, and re-record if the file was damaged",
+  },
   live_out_of_order: {
     severity: "warning",
     meaning:
