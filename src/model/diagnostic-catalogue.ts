@@ -267,6 +267,19 @@ export const DIAGNOSTICS = {
       "worst-case windows were dropped to stay under --window-memory (windows of violated bounds are kept first): the report cannot explain those worst cases",
     remedy: "raise --window-memory (default 64MiB)",
   },
+  cause_analysis_failed: {
+    severity: "error",
+    meaning:
+      "the cause analysis of a worst window failed (a bug in rtscope): that window is shown without its causes; every other figure of the report is unaffected",
+    remedy:
+      "report it to the rtscope developers with the detail and the window's events (rtscope export TRACE writes them); the rest of the report stands",
+  },
+  window_render_failed: {
+    severity: "warning",
+    meaning:
+      "a worst window's cause breakdown could not be rendered as text (a bug in rtscope): its brief cause list is printed instead; every figure of the report is unaffected",
+    remedy: "report it to the rtscope developers with the detail; --format json gives the window in full",
+  },
 } as const satisfies Record<string, DiagnosticSpec>;
 
 export type DiagnosticKey = keyof typeof DIAGNOSTICS;

@@ -133,6 +133,7 @@ const WINDOW_KEYS = [
   "migrations",
   "incomplete",
   "memoryOmitted",
+  "causeError",
   "causes",
   "events",
 ];
