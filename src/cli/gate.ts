@@ -4,6 +4,8 @@
 // launched command failed or was killed (unless --ignore-command-status). A failed
 // workload wins (its numbers are not those of the workload meant), then 3, then 4; the
 // message on stderr names every reason, so that the one the status hides is still said.
+// Every command returns its status as a literal, the numbers README's "Exit status for CI"
+// documents: 0 success, 1 usage error, 2 runtime error, and 3-5 decided here.
 
 import {
   type CommandStatus,
@@ -13,13 +15,6 @@ import {
   unmeasuredMetrics,
   violatedMetrics,
 } from "../model/report.ts";
-
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 1;
-export const EXIT_RUNTIME = 2;
-export const EXIT_SLO = 3;
-export const EXIT_NOTHING_MEASURED = 4;
-export const EXIT_COMMAND_FAILED = 5;
 
 export interface GateOptions {
   /** the launched command, when there was one */
@@ -53,10 +48,10 @@ export function gateVerdict(
       `the command '${o.command.argv.join(" ")}' ${commandEndText(o.command)}` +
         (failed && o.ignoreCommandStatus ? " (ignored: --ignore-command-status)" : ""),
     );
-  let code = EXIT_OK;
-  if (unmeasured) code = EXIT_NOTHING_MEASURED;
+  let code = 0;
+  if (unmeasured) code = 4;
   if (violated.size > 0) {
-    code = EXIT_SLO;
+    code = 3;
     if (unmeasured)
       lines.push(
         `SLO bound violated (${[...violated].join(", ")}): exit status 3, which wins over 4 (nothing measured)`,
@@ -69,7 +64,7 @@ export function gateVerdict(
     lines.push(
       `the launched command failed: exit status 5${others ? `, which wins over ${others}` : ""} (--ignore-command-status to gate on the measurements alone)`,
     );
-    code = EXIT_COMMAND_FAILED;
+    code = 5;
   }
   return { code, lines };
 }
