@@ -6,7 +6,10 @@ import { irqLineOf, SelectionMatcher } from "../../src/analysis/selection-matche
 import { TaskState } from "../../src/analysis/task-state.ts";
 import { emptySelection, type Selection } from "../../src/model/selection.ts";
 
-function task(tid: number, p: Partial<Pick<TaskState, "tgid" | "comm" | "everRt" | "parentTid">> = {}): TaskState {
+function task(
+  tid: number,
+  p: Partial<Pick<TaskState, "tgid" | "comm" | "everRt" | "parentTid">> = {},
+): TaskState {
   const t = new TaskState(tid, 0, 1);
   Object.assign(t, p);
   t.irqLine = irqLineOf(t.comm);
@@ -88,5 +91,9 @@ test("remove narrows tids and groups; an everything selection stays everything",
   assert.equal(m.matches(task(21, { tgid: 20 }), noParents), false);
   const narrowed = new SelectionMatcher(sel({ tids: [10] }));
   narrowed.add(emptySelection());
-  assert.equal(narrowed.matches(task(99), noParents), false, "adding an empty selection to a narrow one keeps it narrow");
+  assert.equal(
+    narrowed.matches(task(99), noParents),
+    false,
+    "adding an empty selection to a narrow one keeps it narrow",
+  );
 });

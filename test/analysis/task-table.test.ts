@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SelectionMatcher } from "../../src/analysis/selection-matcher.ts";
-import { TaskTable } from "../../src/analysis/task-table.ts";
 import { RunState } from "../../src/analysis/task-state.ts";
+import { TaskTable } from "../../src/analysis/task-table.ts";
 import { emptySelection, type Selection } from "../../src/model/selection.ts";
 
 function table(p: Partial<Selection>, comms: [number, string][] = [], tgids?: [number, number][]): TaskTable {

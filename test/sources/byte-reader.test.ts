@@ -33,10 +33,24 @@ function fails(f: () => unknown, offset: number, message: RegExp): void {
 
 const NUMBERS = Uint8Array.from([
   0x01, // u8
-  0x34, 0x12, // u16 LE 0x1234
-  0x78, 0x56, 0x34, 0x12, // u32 LE 0x12345678
-  0xff, 0xff, 0xff, 0xff, // u32 LE 0xffffffff (unsigned)
-  0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, // u64 LE 0x0102030405060708
+  0x34,
+  0x12, // u16 LE 0x1234
+  0x78,
+  0x56,
+  0x34,
+  0x12, // u32 LE 0x12345678
+  0xff,
+  0xff,
+  0xff,
+  0xff, // u32 LE 0xffffffff (unsigned)
+  0x08,
+  0x07,
+  0x06,
+  0x05,
+  0x04,
+  0x03,
+  0x02,
+  0x01, // u64 LE 0x0102030405060708
 ]);
 
 test("reads little- and big-endian numbers as the bytes spell them", () => {
@@ -47,7 +61,13 @@ test("reads little- and big-endian numbers as the bytes spell them", () => {
   assert.equal(r.u32("d"), 4294967295);
   assert.equal(r.u64big("e"), 0x0102030405060708n);
   assert.equal(r.remaining(), 0);
-  const be = new BlockByteReader("x.dat", Uint8Array.from([0x12, 0x34, 0xde, 0xad, 0xbe, 0xef]), 0, "b", false);
+  const be = new BlockByteReader(
+    "x.dat",
+    Uint8Array.from([0x12, 0x34, 0xde, 0xad, 0xbe, 0xef]),
+    0,
+    "b",
+    false,
+  );
   assert.equal(be.u16("x"), 0x1234);
   assert.equal(be.u32("y"), 0xdeadbeef);
   withFile(NUMBERS, (f) => {
@@ -62,13 +82,24 @@ test("reads little- and big-endian numbers as the bytes spell them", () => {
 test("a u64 beyond 2^53, a count beyond its limit or beyond the bytes left: errors at the value's offset", () => {
   const big = new Uint8Array(12);
   new DataView(big.buffer).setBigUint64(4, 2n ** 53n, true);
-  withFile(big, (f) => fails(() => f.u64("section size"), 4, /section size: value 9007199254740992 is absurd/), 4);
+  withFile(
+    big,
+    (f) => fails(() => f.u64("section size"), 4, /section size: value 9007199254740992 is absurd/),
+    4,
+  );
   const counts = new Uint8Array(8);
   new DataView(counts.buffer).setUint32(0, 70_000, true);
   new DataView(counts.buffer).setUint32(4, 3, true);
-  withFile(counts, (f) => fails(() => f.count("events", 65_536, 4), 0, /events is 70000: absurd \(limit 65536\)/));
+  withFile(counts, (f) =>
+    fails(() => f.count("events", 65_536, 4), 0, /events is 70000: absurd \(limit 65536\)/),
+  );
   // 3 items of at least 4 bytes after offset 8: 12 bytes needed, none left
-  withFile(counts, (f) => fails(() => f.count("events", 10, 4), 8, /truncated at byte 8 while reading the 3 items of "events"/), 4);
+  withFile(
+    counts,
+    (f) =>
+      fails(() => f.count("events", 10, 4), 8, /truncated at byte 8 while reading the 3 items of "events"/),
+    4,
+  );
 });
 
 test("sized text: the length is checked against its limit before anything is read", () => {
@@ -76,9 +107,17 @@ test("sized text: the length is checked against its limit before anything is rea
   new DataView(b.buffer).setUint32(0, 5, true);
   b.set(new TextEncoder().encode("hello"), 4);
   assert.equal(new BlockByteReader("x.dat", b, 0, "s", true).sizedText(4, "name", 16), "hello");
-  fails(() => new BlockByteReader("x.dat", b, 200, "s", true).sizedText(4, "name", 4), 200, /name of 5 bytes: more than it can be \(at most 4\).*\(at byte 4 of s\)/);
+  fails(
+    () => new BlockByteReader("x.dat", b, 200, "s", true).sizedText(4, "name", 4),
+    200,
+    /name of 5 bytes: more than it can be \(at most 4\).*\(at byte 4 of s\)/,
+  );
   // a block reader names its block and the byte in it
-  fails(() => new BlockByteReader("x.dat", b.subarray(0, 6), 300, "kallsyms", true).sizedText(4, "name", 16), 300, /name: 5 bytes needed but the kallsyms ends 2 bytes further/);
+  fails(
+    () => new BlockByteReader("x.dat", b.subarray(0, 6), 300, "kallsyms", true).sizedText(4, "name", 16),
+    300,
+    /name: 5 bytes needed but the kallsyms ends 2 bytes further/,
+  );
 });
 
 test("C strings: one that crosses the file reader's 64 KiB window, one never terminated, one too long", () => {
@@ -92,7 +131,11 @@ test("C strings: one that crosses the file reader's 64 KiB window, one never ter
     assert.equal(f.cstring("name", 64), "aaaaaaaaaa");
     assert.equal(f.where(), start + 11);
     // from there, 'a' up to the end of the file: not terminated
-    fails(() => f.cstring("name", 100_000), n, /truncated at byte 70000 while reading name \(a NUL-terminated string from offset 65541\)/);
+    fails(
+      () => f.cstring("name", 100_000),
+      n,
+      /truncated at byte 70000 while reading name \(a NUL-terminated string from offset 65541\)/,
+    );
     f.seek(start + 11);
     fails(() => f.cstring("name", 100), start + 11, /name: string longer than 100 bytes/);
   });
@@ -107,7 +150,11 @@ test("C strings: one that crosses the file reader's 64 KiB window, one never ter
 test("reads past the end of the file are truncation errors naming where the file ends", () => {
   withFile(NUMBERS, (f) => {
     f.seek(17);
-    fails(() => f.u32("header"), 17, /truncated at byte 19 while reading header \(4 bytes needed from offset 17/);
+    fails(
+      () => f.u32("header"),
+      17,
+      /truncated at byte 19 while reading header \(4 bytes needed from offset 17/,
+    );
     fails(() => f.take(-1, "x"), 17, /x: invalid length -1/);
   });
 });

@@ -70,17 +70,43 @@ for (const le of [true, false]) {
   test(`v6 BUFFER, CPUCOUNT, TSC2NSEC, TRACEID, v7 section offsets, BUFFER_TEXT (${order})`, () => {
     const st = newOptionState();
     applyOption(st, OptionId.BUFFER, new Bytes(le).u64(777n).str("inst").bytes, 0, 6, "t.dat", le);
-    assert.deepEqual(st.buffers[0], { name: "inst", offset: 777, clock: "", pageSize: 0, cpus: [], optionOffset: 0 });
+    assert.deepEqual(st.buffers[0], {
+      name: "inst",
+      offset: 777,
+      clock: "",
+      pageSize: 0,
+      cpus: [],
+      optionOffset: 0,
+    });
     applyOption(st, OptionId.CPUCOUNT, new Bytes(le).u32(8).bytes, 0, 6, "t.dat", le);
     assert.equal(st.cpuCount, 8);
-    applyOption(st, OptionId.TSC2NSEC, new Bytes(le).u32(1_000_000).u32(21).u64(2n ** 63n).bytes, 0, 7, "t.dat", le);
+    applyOption(
+      st,
+      OptionId.TSC2NSEC,
+      new Bytes(le)
+        .u32(1_000_000)
+        .u32(21)
+        .u64(2n ** 63n).bytes,
+      0,
+      7,
+      "t.dat",
+      le,
+    );
     assert.deepEqual(st.tsc2nsec, { mult: 1_000_000, shift: 21, offset: 2n ** 63n });
     applyOption(st, OptionId.TRACEID, new Bytes(le).u64(0xfedc_ba98_7654_3210n).bytes, 0, 7, "t.dat", le);
     assert.equal(st.traceId, 0xfedc_ba98_7654_3210n);
     applyOption(st, OptionId.KALLSYMS, new Bytes(le).u64(40_960n).bytes, 0, 7, "t.dat", le);
     applyOption(st, OptionId.HEADER_INFO, new Bytes(le).u64(100n).bytes, 0, 6, "t.dat", le);
     assert.deepEqual([...st.sectionOffsets], [[OptionId.KALLSYMS, 40_960]], "section offsets are v7 only");
-    applyOption(st, OptionId.BUFFER_TEXT, new Bytes(le).u64(9000n).str("lat").str("local").bytes, 0, 7, "t.dat", le);
+    applyOption(
+      st,
+      OptionId.BUFFER_TEXT,
+      new Bytes(le).u64(9000n).str("lat").str("local").bytes,
+      0,
+      7,
+      "t.dat",
+      le,
+    );
     applyOption(st, OptionId.BUFFER_TEXT, new Bytes(le).u64(9100n).str("noclock").bytes, 0, 7, "t.dat", le);
     assert.deepEqual(st.latencyBuffers, [
       { name: "lat", clock: "local", offset: 9000 },
@@ -115,9 +141,19 @@ test("an absurd CPU count, a CPU table longer than its payload, a name without N
       () => applyOption(newOptionState(), id, p, 4242, version, "t.dat", true),
       (e: unknown) => e instanceof TraceFormatError && e.offset === 4242 && message.test(e.message),
     );
-  fails(OptionId.CPUCOUNT, new Bytes(true).u32(MAX_CPUS + 1).bytes, 6, /CPUCOUNT option says 65537 CPUs: absurd/);
+  fails(
+    OptionId.CPUCOUNT,
+    new Bytes(true).u32(MAX_CPUS + 1).bytes,
+    6,
+    /CPUCOUNT option says 65537 CPUs: absurd/,
+  );
   // 3 CPUs announced, 20 bytes each needed, 20 given
   const short = new Bytes(true).u64(0n).str("b").str("mono").u32(4096).u32(3).u32(0).u64(0n).u64(0n).bytes;
   fails(OptionId.BUFFER, short, 7, /the 3 items of "BUFFER option CPU count": 60 bytes needed/);
-  fails(OptionId.BUFFER, new Bytes(true).u64(0n).bytes.slice(0, 8), 6, /BUFFER option name: string not terminated/);
+  fails(
+    OptionId.BUFFER,
+    new Bytes(true).u64(0n).bytes.slice(0, 8),
+    6,
+    /BUFFER option name: string not terminated/,
+  );
 });
