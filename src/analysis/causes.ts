@@ -141,9 +141,9 @@ export function analyzeCauses(inp: CauseInput): CauseBreakdown {
 function sweepCauses(inp: CauseInput): CauseBreakdown {
   const ev = inp.events;
   // The input's fields are read once, and each pass over the events is a function of its
-  // own: with loads from the input object inside the loops, and several loops in one
-  // function, the optimized code deoptimized on nearly every window (an input map that
-  // varies; a later loop with no type feedback yet when an earlier one was optimized).
+  // own, so that V8 keeps each loop optimized across windows: loads from an input object
+  // whose shape varies, or a loop without type feedback in a function already optimized
+  // for an earlier one, deoptimize it.
   const { start, end, tid, wakeTs, wakeCpu, metric } = inp;
   const prioOf = prioTable(ev);
   const wake = wakeEventsOf(ev, tid, wakeTs, Number.isNaN(inp.switchInTs) ? end : inp.switchInTs);
