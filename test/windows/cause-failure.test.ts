@@ -6,17 +6,15 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Analysis, defaultAnalysisOptions } from "../../src/analysis/analyze.ts";
-import { Pipeline } from "../../src/analysis/analyzer.ts";
 import { analyzeCauses } from "../../src/analysis/causes.ts";
 import { EventColumns } from "../../src/analysis/flight-recorder.ts";
-import { type CapturedWindow, createWindowCapture } from "../../src/analysis/worst-windows.ts";
+import type { CapturedWindow } from "../../src/analysis/worst-windows.ts";
 import type { Report } from "../../src/model/report.ts";
 import { emptySelection } from "../../src/model/selection.ts";
 import { formatTextReport } from "../../src/output/text-report.ts";
 import { formatWorstWindow } from "../../src/output/window-text.ts";
-import { openTraceDat } from "../../src/sources/trace-dat.ts";
 import { fixturesDir } from "../helpers/paths.ts";
+import { engineReport } from "./engine-report.ts";
 
 const FILE = join(fixturesDir, "causes", "thread.dat");
 
@@ -34,30 +32,17 @@ function breakCauses(w: CapturedWindow): void {
 }
 
 async function report(fail: boolean): Promise<{ rep: Report; failedTid: number }> {
-  const src = await openTraceDat(FILE);
-  const cap = createWindowCapture({ tsBase: src.info.tsBase, symbols: src.symbols });
   const sel = emptySelection();
   sel.comms.push(/^cyclictest$/);
-  const an = new Analysis({
-    ...defaultAnalysisOptions(sel),
-    symbols: src.symbols,
-    initialComms: src.initialComms,
-    cpus: src.info.cpus,
-    tsBase: src.info.tsBase,
-    observer: cap.observer,
-    windows: cap.windows,
+  let failedTid = -1;
+  const { rep } = await engineReport(FILE, sel, (cap) => {
+    // the worst latency window of the first thread that has one
+    const windows = cap.windows.all().filter((w) => w.metric === "latency" && w.roles.has("max"));
+    assert.ok(windows.length >= 2, "at least two threads with a worst latency window");
+    failedTid = windows[0].tid;
+    if (fail) breakCauses(windows[0]);
   });
-  const p = new Pipeline([cap.recorder, ...an.analyzers]);
-  await src.run(p);
-  p.finish();
-  // the worst latency window of the thread with the most activations
-  const windows = cap.windows.all().filter((w) => w.metric === "latency" && w.roles.has("max"));
-  assert.ok(windows.length >= 2, "at least two threads with a worst latency window");
-  const victim = windows[0];
-  if (fail) breakCauses(victim);
-  const rep = an.report(src.info, src.diagnostics, p);
-  src.close();
-  return { rep, failedTid: victim.tid };
+  return { rep, failedTid };
 }
 
 test("analyzeCauses returns the failure instead of throwing", () => {
