@@ -18,7 +18,7 @@ const N = Number(process.argv[2] ?? 5_000_000);
 const SUB_HALF_MAGNITUDE = 10;
 const SUB_HALF = 1 << SUB_HALF_MAGNITUDE;
 /** counts array length of a 1 ns..10 s, 3-digit layout (= hdr's countsArrayLength) */
-const LENGTH = newHistogram(32).countsArrayLength as unknown as number;
+const LENGTH = (newHistogram(32) as unknown as { countsArrayLength: number }).countsArrayLength;
 
 function index(v: number): number {
   let bucket = 31 - Math.clz32(v) - SUB_HALF_MAGNITUDE;
