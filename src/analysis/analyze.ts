@@ -45,7 +45,7 @@ import { nothingMeasuredMessage } from "./nothing-measured.ts";
 import type { DroppedWindow, SampleObserver, SampleSink, WorstWindowProvider } from "./sample-observer.ts";
 import { SelectionMatcher } from "./selection-matcher.ts";
 import { applyTaskInfo, type TaskInfoLookup } from "./task-info.ts";
-import { buildTaskReport, compareTasks } from "./task-report.ts";
+import { buildTaskReport, causeFailures, compareTasks } from "./task-report.ts";
 import { METRIC_COUNT, type TaskState } from "./task-state.ts";
 import { type TaskListener, TaskTable } from "./task-table.ts";
 import { TimerClock, TimerClockMode, UNSEEN_DELAY_ALLOWANCE } from "./timer-clock.ts";
@@ -458,6 +458,7 @@ export class Analysis implements LiveAnalysis {
       tasks: this.snapshot(),
       diagnostics: [],
     };
+    causeFailures(report.tasks, diags);
     const unmeasured = unmeasuredMetrics(report);
     if (unmeasured.length > 0)
       diags.add(

@@ -89,11 +89,13 @@ export interface CauseBreakdown {
   /** metric-specific split: timer {irq, thread}; irq {hardirq, wakeup, handling}; others {latency, running...} */
   parts: Record<string, number>;
   total: number;
+  /** the analysis failed on this window (then there are no causes): what it threw */
+  error?: string;
 }
 
 const HARDIRQ_UNKNOWN = -2;
 
-// How a new cause is named (analyzeCauses: `name`).
+// How a new cause is named (sweepCauses: `name`).
 const NAME_IRQ = 1;
 const NAME_SOFTIRQ = 2;
 const NAME_RUNNING = 3;
@@ -122,13 +124,26 @@ const WAITING = 1;
 const RUNNING = 2;
 const SLEEPING = 3;
 
-/** Breaks the metric of one window into additive causes. */
+/**
+ * Breaks the metric of one window into additive causes. Never throws: a window the analysis
+ * fails on (a bug) gets no causes and the failure in `error`, which the report turns into a
+ * cause_analysis_failed diagnostic, so that one window cannot sink the whole report.
+ */
 export function analyzeCauses(inp: CauseInput): CauseBreakdown {
+  try {
+    return sweepCauses(inp);
+  } catch (e) {
+    const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return { causes: [], preemptions: [], parts: {}, total: inp.end - inp.start, error };
+  }
+}
+
+function sweepCauses(inp: CauseInput): CauseBreakdown {
   const ev = inp.events;
   // The input's fields are read once, and each pass over the events is a function of its
-  // own: with loads from the input object inside the loops, and several loops in one
-  // function, the optimized code deoptimized on nearly every window (an input map that
-  // varies; a later loop with no type feedback yet when an earlier one was optimized).
+  // own, so that V8 keeps each loop optimized across windows: loads from an input object
+  // whose shape varies, or a loop without type feedback in a function already optimized
+  // for an earlier one, deoptimize it.
   const { start, end, tid, wakeTs, wakeCpu, metric } = inp;
   const prioOf = prioTable(ev);
   const wake = wakeEventsOf(ev, tid, wakeTs, Number.isNaN(inp.switchInTs) ? end : inp.switchInTs);
@@ -318,7 +333,7 @@ function hardIrqPart(ev: EventColumns, start: number): { end: number; line: numb
   return { end: start, line };
 }
 
-/** The window's landmarks (analyzeCauses' first passes). */
+/** The window's landmarks (sweepCauses' first passes). */
 interface SweepSetup {
   /** tid → first prio the window shows */
   prioOf: Map<number, number>;
@@ -335,7 +350,7 @@ interface SweepSetup {
 
 /**
  * The sweep over one window's events that gives each elementary interval to a cause. A class
- * rather than closures inside analyzeCauses: new closures per window made every call site
+ * rather than closures inside sweepCauses: new closures per window made every call site
  * inside the sweep polymorphic ("wrong call target" deoptimizations on each window).
  */
 class CauseSweep {
@@ -346,7 +361,7 @@ class CauseSweep {
   private readonly end: number;
   private readonly tid: number;
   private readonly total: number;
-  // copied from the input (not read through it in the loops: see analyzeCauses)
+  // copied from the input (not read through it in the loops: see sweepCauses)
   private readonly wakeTs: number;
   private readonly runCpu: number;
   private readonly switchInTs: number;

@@ -14,8 +14,8 @@
 // dependency is pinned to one exact version in package.json and nothing outside this file
 // touches them; the tests compare every fast path with the library's own calls, so an
 // upgrade that moves a field fails there, not as a wrong percentile. Why not our own
-// histogram: the library's packed buckets keep thousands of mostly idle task metrics at a
-// few hundred bytes each, which a flat typed array (100 KB at 3 digits) cannot.
+// histogram: the library's packed buckets keep thousands of mostly idle task metrics small,
+// which neither a flat typed array nor a paged one can (bench/README.md, "Histograms").
 
 import type { Histogram } from "hdr-histogram-js";
 import { constructorFromBucketSize } from "hdr-histogram-js/dist/JsHistogramFactory.js";
@@ -29,9 +29,8 @@ export const HIST_DIGITS = 3;
 export const SUMMARY_PERCENTILES: readonly number[] = [50, 90, 99, 99.9, 99.99];
 
 /**
- * A new empty 1 ns..10 s, 3-digit histogram. Bucket size, measured (bench/analysis-speed.ts):
- * a packed histogram holding a few values is ~320 B against ~100 KB with 32-bit buckets, but
- * records 5-6x slower; MetricStats chooses.
+ * A new empty 1 ns..10 s, 3-digit histogram: packed buckets keep a histogram of a few values
+ * small, 32-bit buckets record fast (bench/README.md, "Histograms"); MetricStats chooses.
  */
 export function newHistogram(bucket: "packed" | 32 = "packed"): Histogram {
   const Ctor = constructorFromBucketSize(bucket) as unknown as new (

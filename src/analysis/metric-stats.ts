@@ -23,10 +23,9 @@ export const WORST_VIOLATION = 4;
 export const VIOLATION = 8;
 
 /**
- * Samples buffered before the histogram is built (and its bucket size chosen). Measured
- * (bench/analysis-speed.ts): recording is 5-6x slower into packed buckets, but a packed
- * 1 ns..10 s histogram holding a few values is ~320 B against ~100 KB with 32-bit buckets.
- * So the first HISTOGRAM_AT samples wait here (a metric with fewer never gets a histogram:
+ * Samples buffered before the histogram is built (and its bucket size chosen). Packed
+ * buckets are small for a few values but slow to record into; 32-bit buckets are fast but
+ * take 100 KB each (bench/README.md, "Histograms"). So the first HISTOGRAM_AT samples wait here (a metric with fewer never gets a histogram:
  * its percentiles come from the samples); a metric that gets that many is busy and gets
  * 32-bit buckets while the per-analysis budget lasts, else packed ones.
  */
@@ -176,7 +175,7 @@ export class MetricStats {
     const p = this.pending as Float64Array;
     p[this.count - 1] = v;
     if (this.count < HISTOGRAM_AT) return;
-    // a busy metric: 32-bit buckets (5x faster to record) while the budget lasts
+    // a busy metric: 32-bit buckets (fast to record into) while the budget lasts
     const b = this.budget;
     let bucket: "packed" | 32 = "packed";
     if (b !== null && b.remainingBytes >= HIST32_BYTES) {

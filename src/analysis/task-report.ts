@@ -1,5 +1,6 @@
 // TaskState → the JSON report's task object (SPEC §2), and the report's task order.
 
+import type { Diagnostics } from "../model/diagnostics.ts";
 import { METRIC_KEYS, type MetricKey, type TaskReport, type Timestamp } from "../model/report.ts";
 import { absoluteTs } from "../model/units.ts";
 import type { WorstWindowProvider } from "./sample-observer.ts";
@@ -141,4 +142,17 @@ export function compareTasks(a: TaskReport, b: TaskReport): number {
 function withinLife(t: TaskState, tsBase: bigint, ts: Timestamp): boolean {
   const rel = Number(BigInt(ts) - tsBase);
   return !(rel < t.startTs || rel > t.exitTs);
+}
+
+/** One cause_analysis_failed occurrence per reported window whose cause analysis failed. */
+export function causeFailures(tasks: readonly TaskReport[], d: Diagnostics): void {
+  for (const t of tasks)
+    for (const k of METRIC_KEYS) {
+      const w = t.worst?.[k];
+      if (w?.causeError !== undefined)
+        d.add(
+          "cause_analysis_failed",
+          `${t.comm || "?"}:${t.tid} ${k} window at ${(Number(w.start) / 1e9).toFixed(6)} s: ${w.causeError}`,
+        );
+    }
 }

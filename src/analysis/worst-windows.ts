@@ -315,6 +315,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
       parts: b.parts,
       reasons: [...w.roles],
     };
+    if (b.error !== undefined) out.causeError = b.error;
     if (!Number.isNaN(s.switchInTs)) out.switchInTs = abs(s.switchInTs);
     if (wake) {
       if (wake.ontoCpu >= 0) out.ontoCpu = wake.ontoCpu;

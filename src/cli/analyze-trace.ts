@@ -143,14 +143,10 @@ export async function analyzeTrace(
 
 /**
  * The worst-window renderer for text reports: the cause breakdown of each window (the
- * event listing is what `rtscope export` is for). Returns undefined if it fails to load,
- * so that the text report falls back to its brief causes list.
+ * event listing is what `rtscope export` is for). Loaded only for text output; it is part
+ * of rtscope, so a failure to load it is a bug and is thrown, never hidden.
  */
-export async function loadWindowRenderer(): Promise<WindowRenderer | undefined> {
-  try {
-    const { formatWorstWindow } = await import("../output/window-text.ts");
-    return (w, task, metric) => formatWorstWindow(w, task, metric, { events: false });
-  } catch {
-    return undefined;
-  }
+export async function loadWindowRenderer(): Promise<WindowRenderer> {
+  const { formatWorstWindow } = await import("../output/window-text.ts");
+  return (w, task, metric) => formatWorstWindow(w, task, metric, { events: false });
 }

@@ -6,6 +6,8 @@
 // or was killed (unless --ignore-command-status). A failed workload wins (its numbers are not
 // those of the workload meant), then 3, then 4; the message on stderr names every reason, so
 // that the one the status hides is still said.
+// Every command returns its status as a literal, the numbers README's "Exit status for CI"
+// documents: 0 success, 1 usage error, 2 runtime error, and 3-5 decided here.
 
 import {
   type CommandStatus,
@@ -16,13 +18,6 @@ import {
   unmeasuredMetrics,
   violatedMetrics,
 } from "../model/report.ts";
-
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 1;
-export const EXIT_RUNTIME = 2;
-export const EXIT_SLO = 3;
-export const EXIT_NOTHING_MEASURED = 4;
-export const EXIT_COMMAND_FAILED = 5;
 
 export interface GateOptions {
   /** the launched command, when there was one */
@@ -64,11 +59,11 @@ export function gateVerdict(
       `the command '${o.command.argv.join(" ")}' ${commandEndText(o.command)}` +
         (failed && o.ignoreCommandStatus ? " (ignored: --ignore-command-status)" : ""),
     );
-  let code = EXIT_OK;
+  let code = 0;
   const why4 = unmeasured ? "nothing measured" : "not checked over the whole run";
-  if (unmeasured || unchecked) code = EXIT_NOTHING_MEASURED;
+  if (unmeasured || unchecked) code = 4;
   if (violated.size > 0) {
-    code = EXIT_SLO;
+    code = 3;
     if (unmeasured || unchecked)
       lines.push(
         `SLO bound violated (${[...violated].join(", ")}): exit status 3, which wins over 4 (${why4})`,
@@ -81,7 +76,7 @@ export function gateVerdict(
     lines.push(
       `the launched command failed: exit status 5${others ? `, which wins over ${others}` : ""} (--ignore-command-status to gate on the measurements alone)`,
     );
-    code = EXIT_COMMAND_FAILED;
+    code = 5;
   }
   return { code, lines };
 }

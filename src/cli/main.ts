@@ -11,7 +11,6 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from "./gate.ts";
 import { UsageError } from "./options.ts";
 
 export interface CommandModule {
@@ -145,7 +144,7 @@ Set RTSCOPE_DEBUG=1 to see stack traces of errors.
 function usageError(err: UsageError): number {
   const hint = err.command ? `rtscope ${err.command} --help` : "rtscope --help";
   process.stderr.write(`rtscope: ${err.message}\nTry '${hint}'.\n`);
-  return EXIT_USAGE;
+  return 1;
 }
 
 /** Runs the command line (without node and script); resolves to the exit status. */
@@ -159,16 +158,16 @@ export async function runMain(argv: string[]): Promise<number> {
     const [first, ...rest] = argv;
     if (first === undefined || first === "--help" || first === "-h") {
       process.stdout.write(mainHelp());
-      return first === undefined ? EXIT_USAGE : EXIT_OK;
+      return first === undefined ? 1 : 0;
     }
     if (first === "--version" || first === "-V" || first === "version") {
       process.stdout.write(`rtscope ${version()}\n`);
-      return EXIT_OK;
+      return 0;
     }
     if (first === "help") {
       if (rest.length === 0) {
         process.stdout.write(mainHelp());
-        return EXIT_OK;
+        return 0;
       }
       return await dispatch(rest[0], ["--help"]);
     }
@@ -185,14 +184,14 @@ async function dispatch(name: string, argv: string[]): Promise<number> {
   const mod = await loadCommand(name);
   if (!mod) {
     process.stderr.write(`rtscope: the '${name}' command is not available in this build.\n`);
-    return EXIT_USAGE;
+    return 1;
   }
   // `--help` after `--` belongs to the launched command (record -- CMD --help)
   const dash = argv.indexOf("--");
   const own = dash >= 0 ? argv.slice(0, dash) : argv;
   if (mod.help && (own.includes("--help") || own.includes("-h"))) {
     process.stdout.write(mod.help.endsWith("\n") ? mod.help : `${mod.help}\n`);
-    return EXIT_OK;
+    return 0;
   }
   return await mod.run(argv);
 }
@@ -203,7 +202,7 @@ export function reportError(e: unknown): number {
   const err = e instanceof Error ? e : new Error(String(e));
   if (process.env.RTSCOPE_DEBUG === "1" && err.stack) process.stderr.write(`${err.stack}\n`);
   process.stderr.write(`rtscope: ${oneLine(err)}\n`);
-  return EXIT_RUNTIME;
+  return 2;
 }
 
 function oneLine(err: Error): string {

@@ -87,6 +87,13 @@ export const DIAGNOSTICS = {
     meaning: "events have a timestamp earlier than an event before them; they were passed on in file order",
     remedy: "use a trace clock that is monotonic across CPUs (mono, global)",
   },
+  cpu_events_out_of_order: {
+    severity: "warning",
+    meaning:
+      "events of one CPU have a timestamp earlier than that CPU's previous event (a CPU's buffer is written in time order, so its clock went back or the timestamps are damaged); they were passed on in the CPU's order, after later events of other CPUs, and times measured across them may be wrong",
+    remedy:
+      "check the events at the offsets given (trace-cmd report shows their timestamps); do not change the trace clock while recording, and re-record if the file was damaged",
+  },
   live_out_of_order: {
     severity: "warning",
     meaning:
@@ -265,6 +272,19 @@ export const DIAGNOSTICS = {
     meaning:
       "worst-case windows were dropped to stay under --window-memory (windows of violated bounds are kept first): the report cannot explain those worst cases",
     remedy: "raise --window-memory (default 64MiB)",
+  },
+  cause_analysis_failed: {
+    severity: "error",
+    meaning:
+      "the cause analysis of a worst window failed (a bug in rtscope): that window is shown without its causes; every other figure of the report is unaffected",
+    remedy:
+      "report it to the rtscope developers with the detail and the window's events (rtscope export TRACE writes them); the rest of the report stands",
+  },
+  window_render_failed: {
+    severity: "warning",
+    meaning:
+      "a worst window's cause breakdown could not be rendered as text (a bug in rtscope): its brief cause list is printed instead; every figure of the report is unaffected",
+    remedy: "report it to the rtscope developers with the detail; --format json gives the window in full",
   },
 } as const satisfies Record<string, DiagnosticSpec>;
 

@@ -214,6 +214,8 @@ export interface WorstWindow {
   truncated?: number;
   /** oldest events left out to keep all windows under --window-memory */
   memoryOmitted?: number;
+  /** the cause analysis failed on this window (a bug; then `causes` is empty): what it threw */
+  causeError?: string;
   causes: Cause[];
   events: WindowEvent[];
   /** the wakeup (absolute), the switch-in (absolute, absent when unknown) */

@@ -1,16 +1,6 @@
-// Branded units. A bare number in the analysis could be a time, a thread id or a CPU;
-// brands keep them apart at compile time and cost nothing at run time.
-
-/** Nanoseconds: a duration, or a timestamp relative to the stream's `tsBase`. */
-export type Nanoseconds = number & { readonly __unit: "ns" };
-/** A kernel thread id (what the kernel calls pid). */
-export type Tid = number & { readonly __unit: "tid" };
-/** A CPU number. */
-export type Cpu = number & { readonly __unit: "cpu" };
-
-export const ns = (v: number): Nanoseconds => v as Nanoseconds;
-export const tid = (v: number): Tid => v as Tid;
-export const cpu = (v: number): Cpu => v as Cpu;
+// Time units: absolute trace timestamps for output, durations parsed from and formatted for
+// people. Inside the analysis every time is a number of nanoseconds relative to the stream's
+// `tsBase`.
 
 // the last base absoluteTs saw, as a number, and whether that number is exact
 let lastBase = 0n;
@@ -41,14 +31,14 @@ export function absoluteTs(tsBase: bigint, rel: number): number | bigint {
 const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
 
 /** Parses "50us", "2ms", "1.5s", "1200" (ns) into nanoseconds; throws a readable error. */
-export function parseDuration(text: string, what = "duration"): Nanoseconds {
+export function parseDuration(text: string, what = "duration"): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)?\s*$/.exec(text);
   if (!m)
     throw new RangeError(
       `invalid ${what} '${text}': expected a number with a unit (ns, us, ms, s), e.g. 50us`,
     );
   const v = Number(m[1]) * UNIT_NS[m[2] ?? "ns"];
-  return ns(Math.round(v));
+  return Math.round(v);
 }
 
 /** Formats nanoseconds for people: 812 ns, 20.9 us, 1.25 ms, 2.000 s. */

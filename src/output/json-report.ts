@@ -133,6 +133,7 @@ const WINDOW_KEYS = [
   "migrations",
   "incomplete",
   "memoryOmitted",
+  "causeError",
   "causes",
   "events",
 ];
@@ -231,8 +232,8 @@ function fieldText(key: string, v: string | number, strings: JsonStrings): strin
 
 /** One window event as a line of compact JSON, keys in EVENT_KEYS order (as JSON.stringify writes it). */
 function eventLine(r: WindowEventRow, strings: JsonStrings): string {
-  // a template per field count: built with += a line is a deep rope (120 k lines of 7
-  // fields: ~0.7 s against ~0.25 s in a micro-benchmark)
+  // a template per field count: a line built with += is a deep rope, slow to flatten when
+  // it is encoded
   const keys = r.keys;
   const values = r.values;
   const head = `{"ts":${r.ts},"rel":${num(r.rel)},"cpu":${num(r.cpu)},"event":${strings.of(r.event)},"currentTid":${num(r.currentTid)},"fields":{`;
@@ -256,10 +257,9 @@ function eventLine(r: WindowEventRow, strings: JsonStrings): string {
 }
 
 /**
- * Output bytes in 1 MiB chunks, filled by UTF-8 encoding pieces of text as they come. The
- * 26 MB report of the bench trace built as one string took 0.85-0.95 CPU s to format and
- * write against 0.52-0.56 s (the lines were kept alive until joined, then the whole text
- * was flattened and encoded again to be written).
+ * Output bytes in 1 MiB chunks, filled by UTF-8 encoding pieces of text as they come: a
+ * report built as one string keeps every line alive until it is joined, then flattens and
+ * encodes the whole text again to write it (bench/README.md has the figures).
  */
 class ByteChunks {
   private static readonly SIZE = 1 << 20;

@@ -2,6 +2,7 @@
 // compact table with one row per metric (µs), the task's counters, its worst windows,
 // and the diagnostics at the end. A dash where there is no data, as rtla prints.
 
+import { type DiagnosticEntry, Diagnostics } from "../model/diagnostics.ts";
 import {
   commandEndText,
   METRIC_KEYS,
@@ -22,7 +23,7 @@ import {
   timestampText,
   usCell,
 } from "./table.ts";
-import { wakeText } from "./window-text.ts";
+import { causeErrorText, wakeText } from "./window-text.ts";
 
 /** Renders one worst window (the windows engineer's renderer, when present). */
 export type WindowRenderer = (window: WorstWindow, task: TaskReport, metric: MetricKey) => string;
@@ -49,6 +50,8 @@ const SHORT_NAME: Record<MetricKey, string> = {
 export function formatTextReport(report: Report, opts: TextReportOptions = {}): string {
   const width = opts.width ?? 100;
   const out: string[] = [];
+  // what goes wrong while rendering (a window renderer that throws) joins the report's own list
+  const rendering = new Diagnostics();
   header(report, out);
   if (report.tasks.length === 0) {
     out.push("");
@@ -65,10 +68,10 @@ export function formatTextReport(report: Report, opts: TextReportOptions = {}): 
         ? `process ${leader.comm} (pid ${leader.tgid}): ${group.length} thread${group.length > 1 ? "s" : ""}`
         : `process ${leader.comm} (pid ${leader.tgid})`,
     );
-    for (const task of group) taskSection(report, task, width, opts, out);
+    for (const task of group) taskSection(report, task, width, opts, rendering, out);
   }
   irqLinesSection(report, out);
-  diagnosticsSection(report, out);
+  diagnosticsSection([...report.diagnostics, ...rendering.list()], out);
   return `${out.join("\n")}\n`;
 }
 
@@ -185,7 +188,14 @@ const METRIC_COLUMNS: MetricColumn[] = [
   },
 ];
 
-function taskSection(r: Report, t: TaskReport, width: number, opts: TextReportOptions, out: string[]): void {
+function taskSection(
+  r: Report,
+  t: TaskReport,
+  width: number,
+  opts: TextReportOptions,
+  rendering: Diagnostics,
+  out: string[],
+): void {
   out.push("");
   const reused = r.tasks.some((o) => o !== t && o.tid === t.tid);
   const life = [
@@ -222,7 +232,7 @@ function taskSection(r: Report, t: TaskReport, width: number, opts: TextReportOp
       (c.incomplete > 0 ? `, ${countCell(c.incomplete)} activations cut (${cutReasons(c)})` : "") +
       (c.irqCoalesced ? `, ${countCell(c.irqCoalesced)} hard IRQs served by a run in progress` : ""),
   );
-  worstSection(t, opts, out);
+  worstSection(t, opts, rendering, out);
 }
 
 /** "3 by lost events, 1 CPU without data", the non-zero reasons of a task's cut activations. */
@@ -262,7 +272,7 @@ function metricNotes(k: MetricKey, m: MetricSummary): string {
   return parts.join("; ");
 }
 
-function worstSection(t: TaskReport, opts: TextReportOptions, out: string[]): void {
+function worstSection(t: TaskReport, opts: TextReportOptions, rendering: Diagnostics, out: string[]): void {
   for (const k of METRIC_KEYS) {
     const list = t.worstList?.[k];
     if (list && list.length > 0) {
@@ -303,12 +313,14 @@ function worstSection(t: TaskReport, opts: TextReportOptions, out: string[]): vo
     if (!w) continue;
     out.push("");
     if (opts.windowRenderer) {
-      // one window that cannot be rendered must not sink the report: fall back to the brief list
+      // one window that cannot be rendered must not sink the report: the brief list stands in
+      // for it, and the failure is reported
       let text: string | undefined;
       try {
         text = opts.windowRenderer(w, t, k);
-      } catch {
-        text = undefined;
+      } catch (e) {
+        const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        rendering.add("window_render_failed", `${t.comm || "?"}:${t.tid} ${k}: ${why}`);
       }
       if (text !== undefined) {
         out.push(
@@ -330,6 +342,10 @@ function briefWindow(w: WorstWindow, k: MetricKey): string[] {
   const lines = [
     `    worst ${METRIC_TITLES[k]}: ${usCell(w.value)} us at ${timestampText(w.start)}, ${where}${w.incomplete ? " (window cut by lost events)" : ""}`,
   ];
+  if (w.causeError !== undefined) {
+    lines.push(`    ${causeErrorText(w.causeError)}`);
+    return lines;
+  }
   if (w.causes.length === 0) {
     lines.push("      no cause recorded");
     return lines;
@@ -391,11 +407,11 @@ function irqLinesSection(r: Report, out: string[]): void {
   );
 }
 
-function diagnosticsSection(r: Report, out: string[]): void {
-  if (r.diagnostics.length === 0) return;
+function diagnosticsSection(diagnostics: readonly DiagnosticEntry[], out: string[]): void {
+  if (diagnostics.length === 0) return;
   out.push("");
   out.push("diagnostics:");
-  const sorted = [...r.diagnostics].sort(
+  const sorted = [...diagnostics].sort(
     (a, b) => rank(a.severity) - rank(b.severity) || a.key.localeCompare(b.key) || a.cpu - b.cpu,
   );
   for (const d of sorted) {

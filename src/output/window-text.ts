@@ -143,6 +143,11 @@ export function wakeText(w: WorstWindow): string {
 }
 
 /** One worst window as text: header, cause breakdown, event listing. */
+/** In place of the causes of a window the cause analysis failed on. */
+export function causeErrorText(error: string): string {
+  return `  causes not analysed (${error}): see cause_analysis_failed in the diagnostics`;
+}
+
 export function formatWorstWindow(
   w: WorstWindow,
   task: Pick<TaskReport, "tid" | "comm">,
@@ -163,7 +168,7 @@ export function formatWorstWindow(
     out.push(
       `  ${w.memoryOmitted} oldest events of this window not captured (memory bound: raise --window-memory); the causes are those of the events kept`,
     );
-  out.push(formatCauseBreakdown(w));
+  out.push(w.causeError === undefined ? formatCauseBreakdown(w) : causeErrorText(w.causeError));
   if (opts.events !== false && w.events.length) {
     out.push(`  events (${w.events.length}, us relative to the wakeup at ${sec(w.wakeTs ?? w.start)}):`);
     out.push(formatWindowEvents(w, opts.comms));

@@ -199,6 +199,7 @@ export class CpuMerge {
         catalog.fill(rec, c.data, c.view, c.payloadOffset, c.payloadLength, at);
         rec.cpu = s.cpu;
         rec.ts = s.key;
+        if (s.key < s.lastTs) this.backwards(s, at);
         s.lastTs = s.key;
         this.ids.check(rec, at);
       }
@@ -210,6 +211,16 @@ export class CpuMerge {
       else this.popTop();
     }
     return emitted;
+  }
+
+  /**
+   * An event earlier than its own CPU's previous one: a CPU's buffer is written in time order,
+   * so the clock went back or the timestamps are damaged. It is passed on where it stands (the
+   * CPU's order), behind events already emitted, and counted with where it is.
+   */
+  private backwards(s: CpuStream, at: number): void {
+    const behind = `${s.lastTs - s.key} ns before the CPU's previous event`;
+    this.diagnostics.add("cpu_events_out_of_order", at < 0 ? behind : `offset ${at}: ${behind}`, 1, s.cpu);
   }
 
   /** True when some stream holds events not yet emitted (push mode: below any watermark). */

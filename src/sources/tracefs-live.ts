@@ -542,7 +542,7 @@ export class LiveSource implements TraceSource {
     if (rec.ts < this.lastTs) {
       // rare by construction (the merge's watermark); never silently reordered
       this.outOfOrder++;
-      this.diagnostics.add("live_out_of_order", `${rec.ts - this.lastTs} ns behind`, 1, rec.cpu);
+      this.diagnostics.add("live_out_of_order", `${this.lastTs - rec.ts} ns behind`, 1, rec.cpu);
     } else this.lastTs = rec.ts;
     if (rec.kind === EventKind.LostEvents) this.onLostFlag(rec);
     else {

@@ -38,11 +38,11 @@ export interface SessionOptions extends LiveOptions {
 
 /**
  * rtscope's own SCHED_FIFO priority when root and not told otherwise. The reader must not
- * starve behind the SCHED_OTHER load it measures (measured: 60 s of `record --rt` beside
- * hackbench lost events at 8 % of one CPU, i.e. waiting, not busy); 1 is above every normal
+ * starve behind the SCHED_OTHER load it measures (at normal priority it loses events while
+ * waiting for a CPU, not while busy); 1 is above every normal
  * task and below every real RT task (IRQ threads run at 50, cyclictest at 80-99), which
- * rtscope therefore never delays. The price: rtscope's own CPU time (about 0.4 us per event)
- * is taken from normal tasks first, and RT throttling and the fair server still bound it.
+ * rtscope therefore never delays. The price: rtscope's own CPU time is taken from normal tasks
+ * first, and RT throttling and the fair server still bound it.
  */
 export const DEFAULT_READER_PRIORITY = 1;
 

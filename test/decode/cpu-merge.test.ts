@@ -127,6 +127,45 @@ describe("CPU merge", () => {
     assert.equal(diag.get("lost_events", 0)?.severity, "data-loss");
   });
 
+  it("passes on an event earlier than its own CPU's previous one where it stands, and counts it per CPU with its offset", () => {
+    // page i of a CPU at file offset 4096 * i: a page header is 16 bytes (u64 timestamp, u64
+    // commit), an event header 4 (delta 0 here), so the first event's payload is at +20
+    class FilePages implements PageSource {
+      private i = 0;
+      private readonly pages: Uint8Array[];
+      constructor(pages: Uint8Array[]) {
+        this.pages = pages;
+      }
+      nextPage(): PageRef | null {
+        const p = this.pages[this.i];
+        return p ? { data: p, start: 0, length: p.length, fileOffset: 4096 * this.i++ } : null;
+      }
+    }
+    const out: string[] = [];
+    const diag = new Diagnostics();
+    merge(
+      [
+        { cpu: 0, source: new FilePages([page([10, 20, 30]), page([25, 40])]) },
+        { cpu: 1, source: new FilePages([page([22, 35])]) },
+      ],
+      diag,
+    ).run(collect(out));
+    assert.deepEqual(out, [
+      "cpu0@10:10",
+      "cpu0@20:20",
+      "cpu1@22:22",
+      "cpu0@30:30",
+      "cpu0@25:25",
+      "cpu1@35:35",
+      "cpu0@40:40",
+    ]);
+    const d = diag.get("cpu_events_out_of_order", 0);
+    assert.equal(d?.count, 1);
+    assert.deepEqual(d?.details, ["offset 4116: 5 ns before the CPU's previous event"]);
+    assert.equal(diag.total("cpu_events_out_of_order"), 1);
+    assert.ok(d?.remedy);
+  });
+
   it("push mode: drains up to the watermark; a quiet CPU does not stall the others", () => {
     const { q0, q1, m, out, sink } = pushMerge();
     q0.append(page([10, 20, 30]));

@@ -16,7 +16,6 @@ import { describe, test } from "node:test";
 import {
   analyzeFile,
   CASES,
-  type CaseName,
   type Engine,
   engineMissing,
   loadCase,
@@ -30,13 +29,6 @@ const TOLERANCE_NS = 5000;
 const MAX_RELATIVE = 0.02;
 const skip = engineMissing();
 
-/**
- * Engine gaps found by these tests and reported to the analysis owner. The test still runs
- * and prints its failure, as a TODO so that it does not fail the suite; remove the entry
- * once the engine passes.
- */
-const KNOWN_GAPS: Partial<Record<CaseName, string>> = {};
-
 describe("timer metric vs cyclictest -v", { skip: skip || false }, () => {
   let engine: Engine;
   test.before(async () => {
@@ -44,7 +36,7 @@ describe("timer metric vs cyclictest -v", { skip: skip || false }, () => {
   });
 
   for (const name of CASES) {
-    test(`${name}: every cycle, and the max`, { todo: KNOWN_GAPS[name] ?? false }, async (t) => {
+    test(`${name}: every cycle, and the max`, async (t) => {
       const c = loadCase(name);
       const file = join(c.dir, "trace.v7.dat");
       const tids = c.threads.map((x) => x.tid);

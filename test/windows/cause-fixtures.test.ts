@@ -12,7 +12,6 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
 import { type Analyzer, Pipeline } from "../../src/analysis/analyzer.ts";
-import { createAnalysisPipeline } from "../../src/analysis/pipeline.ts";
 import { createWindowCapture } from "../../src/analysis/worst-windows.ts";
 import { type EventRecord, StrSlot } from "../../src/model/event.ts";
 import { EventKind } from "../../src/model/event-kind.ts";
@@ -21,6 +20,7 @@ import { emptySelection } from "../../src/model/selection.ts";
 import type { TraceSource } from "../../src/model/source.ts";
 import { openTraceDat } from "../../src/sources/trace-dat.ts";
 import { fixturesDir, recordedTraces } from "../helpers/paths.ts";
+import { engineReport } from "./engine-report.ts";
 
 const dir = resolve(fixturesDir, "causes");
 
@@ -229,24 +229,10 @@ async function windowsFor(file: string, lats: Lat[]): Promise<WorstWindow[]> {
 }
 
 /** The metrics engine's report of one thread of `file`, with worst windows. */
-async function engineReport(file: string, tid: number): Promise<{ rep: Report; tsBase: bigint }> {
-  const src = await openTraceDat(file);
-  const cap = createWindowCapture({ tsBase: src.info.tsBase, symbols: src.symbols });
+function engineReportOf(file: string, tid: number): Promise<{ rep: Report; tsBase: bigint }> {
   const sel = emptySelection();
   sel.tids.push(tid);
-  const { analysis: an, pipeline: p } = createAnalysisPipeline({
-    selection: sel,
-    symbols: src.symbols,
-    initialComms: src.initialComms,
-    cpus: src.info.cpus,
-    tsBase: src.info.tsBase,
-    windows: cap,
-  });
-  await src.run(p);
-  p.finish();
-  const rep = an.report(src.info, src.diagnostics, p);
-  src.close();
-  return { rep, tsBase: src.info.tsBase };
+  return engineReport(file, sel);
 }
 
 /** Time per occupant in the causes: idle exit for the idle task, else the causes naming the thread. */
@@ -303,7 +289,7 @@ test("thread interference: cyclictest (prio 22) behind a FIFO 90 hog", {
   assert.ok(Math.abs(top.time - hogNs) <= irq, `hog time ${top.time} vs raw ${hogNs} (IRQs ${irq})`);
 
   // the real metrics engine finds the same worst case and the same answer
-  const { rep, tsBase } = await engineReport(file, tid);
+  const { rep, tsBase } = await engineReportOf(file, tid);
   const ew = rep.tasks.find((t) => t.tid === tid)?.worst?.latency;
   assert.ok(ew, "engine captured the worst latency window");
   assert.equal(ew.value, worst.value);
@@ -500,7 +486,7 @@ test("placement at wakeup: cyclictest 28861 of the cpu-load fixture waited on CP
   const tid = 28861;
   const ev = await rawEvents(cpuLoad);
   const worst = latencies(ev, tid).reduce((a, b) => (b.value > a.value ? b : a));
-  const { rep } = await engineReport(cpuLoad, tid);
+  const { rep } = await engineReportOf(cpuLoad, tid);
   const w = rep.tasks.find((t) => t.tid === tid)?.worst?.latency;
   assert.ok(w);
   assert.equal(w.value, worst.value);

@@ -133,8 +133,8 @@ export class ChunkDecompressor {
     const out = this.out;
     this.error = null;
     // A zstd context is ready for the next frame once one has ended (every successful call
-    // ends one: Node reports an unfinished frame as an error); resetting it costs ~13 us, more
-    // than decompressing a 10-page chunk. An inflate context must be reset after its stream end.
+    // ends one: Node reports an unfinished frame as an error), and resetting it costs more than
+    // decompressing a small chunk. An inflate context must be reset after its stream end.
     if (this.algo === "zlib") handle.reset();
     handle.writeSync(
       this.algo === "zstd" ? constants.ZSTD_e_end : constants.Z_FINISH,
