@@ -76,6 +76,9 @@ async function runTree(tree: string, out: string): Promise<void> {
   const { runMain } = (await import(pathToFileURL(join(tree, "src/cli/main.ts")).href)) as {
     runMain(argv: string[]): Promise<number>;
   };
+  // each runMain adds an error listener to stdout/stderr: no leak warning (it names the pid)
+  process.stdout.setMaxListeners(0);
+  process.stderr.setMaxListeners(0);
   const stdoutWrite = process.stdout.write.bind(process.stdout);
   const stderrWrite = process.stderr.write.bind(process.stderr);
   const list = traces();
@@ -101,8 +104,14 @@ async function runTree(tree: string, out: string): Promise<void> {
         process.stdout.write = stdoutWrite;
         process.stderr.write = stderrWrite;
       }
-      // paths differ between the two trees and output folders only
-      const text = `${buf}exit ${code}\n`.split(out).join("OUT").split(tree).join("TREE");
+      // paths differ between the two trees and output folders only (the traces are the checkout's)
+      const text = `${buf}exit ${code}\n`
+        .split(out)
+        .join("OUT")
+        .split(tree)
+        .join("TREE")
+        .split(repo)
+        .join("TREE");
       writeFileSync(join(out, `${tag}.${name}`), text);
     }
     stderrWrite(`\r  ${basename(tree)}: ${i}/${list.length} traces`);
