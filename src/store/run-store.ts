@@ -4,7 +4,7 @@
 // saving leaves the database as it was before that run. Errors are StoreErrors naming the
 // file and saying what to do (a full disk, a read-only file system, a newer schema).
 
-import { accessSync, constants, mkdirSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { hostname, machine, release } from "node:os";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
@@ -152,6 +152,19 @@ function storeError(e: unknown, path: string, doing: string): StoreError {
 }
 
 /** Why `path` cannot be written, as far as the file system tells (its first existing ancestor). */
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync never returns on a file system
+ * that answers ENOENT to every mkdir (e.g. under /proc).
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let p = dir; !existsSync(p); p = dirname(p)) {
+    missing.push(p);
+    if (dirname(p) === p) break;
+  }
+  for (let i = missing.length - 1; i >= 0; i--) mkdirSync(missing[i], { mode: 0o755 });
+}
+
 function whyNotWritable(path: string): string {
   for (let p = path; ; p = dirname(p)) {
     try {
@@ -223,7 +236,7 @@ export class RunStore {
     let db: DatabaseSync;
     if (!o.readOnly) {
       try {
-        mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+        makeDirectories(dirname(path));
       } catch {
         throw new StoreError(
           `${path}: cannot create the directory ${dirname(path)} (${whyNotWritable(dirname(path))}): give a writable --db`,

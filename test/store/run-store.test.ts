@@ -336,3 +336,16 @@ test("an admission stores its two phases linked, all or nothing; removing a phas
   assert.ok(store.getRun(ids.baseline));
   store.close();
 });
+
+test("a database path whose directories cannot be made is a StoreError, also under /proc (where Node's recursive mkdir never returns)", () => {
+  const nested = join(mkdtempSync(join(tmpdir(), "rtscope-store-")), "a/b/c/runs.db");
+  RunStore.open(nested).close(); // missing levels are made, one at a time
+  assert.throws(
+    () => RunStore.open("/proc/rtscope-nope/runs.db"),
+    (e: unknown) => {
+      assert.ok(e instanceof StoreError);
+      assert.match(e.message, /cannot create the directory \/proc\/rtscope-nope/);
+      return true;
+    },
+  );
+});
