@@ -14,8 +14,9 @@ import type { PendingWindows, WindowSource } from "../analysis/window-source.ts"
 import type { EventCatalog } from "../decode/event-catalog.ts";
 import type { PageLayout } from "../decode/header-page.ts";
 import type { EventRecord } from "../model/event.ts";
-import { CpuMerge, type PageRef, type PageSource } from "./cpu-merge.ts";
+import { CpuMerge } from "./cpu-merge.ts";
 import type { CpuPageReader, PagePosition, TraceDatPage } from "./trace-dat/cpu-page-reader.ts";
+import { ReaderPages } from "./trace-dat/reader-pages.ts";
 
 /** One CPU's pages as the stream read them: position and first (header) timestamp of each. */
 export class PageIndex {
@@ -124,33 +125,6 @@ export interface TraceDatReadBack {
   initialComms?: ReadonlyMap<number, string>;
 }
 
-/** Pages of one CPU for the scratch merge. */
-class ReadBackPages implements PageSource {
-  readonly reader: CpuPageReader;
-  private readonly ref: PageRef = {
-    data: new Uint8Array(0),
-    start: 0,
-    length: 0,
-    fileOffset: 0,
-    inChunk: false,
-  };
-  private readonly compressed: boolean;
-  constructor(reader: CpuPageReader, compressed: boolean) {
-    this.reader = reader;
-    this.compressed = compressed;
-  }
-  nextPage(): PageRef | null {
-    const p = this.reader.nextPage();
-    if (p === null) return null;
-    const r = this.ref;
-    r.data = p.page;
-    r.length = p.page.length;
-    r.fileOffset = p.fileOffset;
-    r.inChunk = this.compressed;
-    return r;
-  }
-}
-
 /** The names and the copy hook ride on the stream; the windows' events come from the file. */
 export class TraceDatWindows implements WindowSource, Analyzer<TraceDatWindows> {
   readonly name = "trace.dat window read-back";
@@ -247,7 +221,7 @@ export class TraceDatWindows implements WindowSource, Analyzer<TraceDatWindows> 
       const i = index.lastBefore(fromTs) - 1;
       if (i > 0) reader.seek(index.position(i));
       this.readers.push(reader);
-      return { cpu, source: new ReadBackPages(reader, compressed) };
+      return { cpu, source: new ReaderPages(reader, 0, compressed) };
     });
     // diagnostics of what is read again were counted by the stream
     this.merge = new CpuMerge(inputs, rb.layout, this.catalog, this.catalog.diagnostics, rb.path, rb.base, {

@@ -18,7 +18,8 @@ import {
   TraceFormatError,
   type TraceSource,
 } from "../model/source.ts";
-import { CpuMerge, type PageRef, type PageSource } from "./cpu-merge.ts";
+import { CpuMerge } from "./cpu-merge.ts";
+import { ReaderPages } from "./trace-dat/reader-pages.ts";
 import { type BufferInfo, type CpuPageReader, TraceDatFile } from "./trace-dat-container.ts";
 import { PageIndex, TraceDatWindows } from "./trace-dat-windows.ts";
 
@@ -34,42 +35,6 @@ export interface TraceDatOptions {
 const NS_CLOCKS = new Set(["local", "global", "perf", "mono", "mono_raw", "boot", "tai"]);
 /** events per merge slice between progress / abort checks */
 const SLICE_EVENTS = 1 << 16;
-
-/** Page source over a CpuPageReader, tracking consumed file bytes for progress. */
-class ReaderPages implements PageSource {
-  readonly reader: CpuPageReader;
-  private readonly ref: PageRef = {
-    data: new Uint8Array(0),
-    start: 0,
-    length: 0,
-    fileOffset: 0,
-    inChunk: false,
-  };
-  private readonly regionOffset: number;
-  private readonly compressed: boolean;
-  private readonly index: PageIndex | undefined;
-  consumed = 0;
-  constructor(reader: CpuPageReader, regionOffset: number, compressed: boolean, index?: PageIndex) {
-    this.reader = reader;
-    this.regionOffset = regionOffset;
-    this.compressed = compressed;
-    this.index = index;
-  }
-  nextPage(): PageRef | null {
-    const p = this.reader.nextPage();
-    if (p === null) return null;
-    if (this.index !== undefined) this.index.add(p);
-    const r = this.ref;
-    r.data = p.page;
-    r.start = 0;
-    r.length = p.page.length;
-    // compressed pages only know their chunk's offset
-    r.fileOffset = p.fileOffset;
-    r.inChunk = this.compressed;
-    this.consumed = p.fileOffset - this.regionOffset + (this.compressed ? 0 : p.page.length);
-    return r;
-  }
-}
 
 function parseCmdlines(text: string): Map<number, string> {
   const m = new Map<number, string>();

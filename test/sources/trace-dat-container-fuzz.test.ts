@@ -20,6 +20,7 @@ import {
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, test } from "node:test";
+import { prng } from "../../scripts/fuzz/mutations.ts";
 import { TraceFormatError } from "../../src/model/source.ts";
 import { TraceDatFile, type TraceDatMeta } from "../../src/sources/trace-dat-container.ts";
 import { publicTraces, recordedTraces, sharedAvailable } from "../helpers/paths.ts";
@@ -30,18 +31,6 @@ const SEED = Number(process.env.RTSCOPE_FUZZ_SEED ?? 0x5eed_2026);
 const MUTATIONS_PER_FILE = Number(process.env.RTSCOPE_FUZZ_N ?? 60);
 // A hang guard, not a benchmark: generous for a loaded 2-core CI machine.
 const MAX_ITERATION_MS = 15000;
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const files = [
   join(publicTraces, "lisa_example_rtapp.v6.dat"),
