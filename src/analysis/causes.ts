@@ -112,6 +112,53 @@ const NAME_FAIR_SERVER = 13;
 const NAME_UNKNOWN = 14;
 const NAME_WAKEUP_PATH = 15;
 
+// Cause kinds and metric parts as small integers: `add` runs for every elementary interval
+// of every window, and a cause is found again by a number made of part, kind and key (a
+// string key built per interval cost ~200 ns, the largest item of the sweep).
+const KIND_NAMES: readonly CauseKind[] = [
+  "unknown",
+  "irq",
+  "softirq",
+  "running",
+  "other",
+  "idle-exit",
+  "fair-server",
+  "thread",
+  "blocking",
+  "migration",
+  "sleep",
+];
+const K_UNKNOWN = 0;
+const K_IRQ = 1;
+const K_SOFTIRQ = 2;
+const K_RUNNING = 3;
+const K_OTHER = 4;
+const K_IDLE_EXIT = 5;
+const K_FAIR_SERVER = 6;
+const K_THREAD = 7;
+const K_BLOCKING = 8;
+const K_MIGRATION = 9;
+const K_SLEEP = 10;
+
+const PART_NAMES = ["irq", "thread", "hardirq", "handling", "wakeup", "running", "latency"] as const;
+const P_IRQ = 0;
+const P_THREAD = 1;
+const P_HARDIRQ = 2;
+const P_HANDLING = 3;
+const P_WAKEUP = 4;
+const P_RUNNING = 5;
+const P_LATENCY = 6;
+
+// Keys of a cause within its part and kind: a number (tid, IRQ line, vector, CPU) is stored
+// as itself + NUM_KEY (numbers are >= -2); the fixed keys below it; a CPU pair above 2^33.
+const KEY_NONE = 0;
+const KEY_TIMER = 1;
+const KEY_HANDLER = 2;
+const KEY_WAKEUP = 3;
+const KEY_RETURN = 4;
+const NUM_KEY = 8;
+const PAIR_KEY = 2 ** 33;
+
 // common_flags bits (include/linux/trace_events.h)
 const FLAG_HARDIRQ = 0x08;
 const FLAG_SOFTIRQ = 0x10;
@@ -380,17 +427,23 @@ class CauseSweep {
   // per CPU, from the events so far: current tid (absent: unknown), hard IRQ line (-1
   // none), softirq vector (-1 none), inside an hrtimer callback, the SCHED_OTHER task the
   // fair server runs there (-1 none), and the end of an unknown span once looked up
-  private readonly curTid = new Map<number, number>();
-  private readonly hardirq = new Map<number, number>();
-  private readonly softirq = new Map<number, number>();
-  private readonly inTimer = new Set<number>();
-  private readonly fairRun = new Map<number, number>();
-  private readonly unknownEnd = new Map<number, number>();
+  // (typed arrays indexed by CPU, -1 or NaN for none: these are read and written at every
+  // event; CPUs outside [0, ncpu) are never written and read as none)
+  private readonly ncpu: number;
+  private readonly curTid: Int32Array;
+  private readonly hardirq: Int32Array;
+  private readonly softirq: Int32Array;
+  private readonly inTimer: Uint8Array;
+  private readonly fairRun: Int32Array;
+  private readonly unknownEnd: Float64Array;
   /** tid → prio as of the events so far */
   private readonly prioNow = new Map<number, number>();
 
-  private readonly causes = new Map<string, Cause>();
-  private readonly parts: Record<string, number> = {};
+  /** causes by part, kind and key (see add); an unknown span's key is a string */
+  private readonly causes = new Map<number | string, Cause>();
+  /** time per part (PART_NAMES), and the parts in the order first seen */
+  private readonly partTime = new Float64Array(PART_NAMES.length);
+  private readonly partOrder: number[] = [];
   private readonly preemptions: Preemption[] = [];
   private readonly migrations: WakeSummary["migrations"] = [];
   private wakerContext = "";
@@ -446,6 +499,29 @@ class CauseSweep {
     this.waitCpu = s.wake.onto >= 0 ? s.wake.onto : inp.runCpu;
     this.taskCpu = inp.runCpu;
     this.taskPrio = inp.prio;
+    let ncpu = Math.max(inp.runCpu, inp.wakeCpu, s.wakerCpu, s.timerCpu, s.wake.onto, 0) + 1;
+    for (let i = 0; i < this.n; i++) if (ev.cpu[i] >= ncpu) ncpu = ev.cpu[i] + 1;
+    this.ncpu = ncpu;
+    this.curTid = new Int32Array(ncpu).fill(-1);
+    this.hardirq = new Int32Array(ncpu).fill(-1);
+    this.softirq = new Int32Array(ncpu).fill(-1);
+    this.inTimer = new Uint8Array(ncpu);
+    this.fairRun = new Int32Array(ncpu).fill(-1);
+    this.unknownEnd = new Float64Array(ncpu).fill(Number.NaN);
+  }
+
+  /** The tid current on `cpu` (-1 unknown). */
+  private currentOn(cpu: number): number {
+    return cpu >= 0 && cpu < this.ncpu ? this.curTid[cpu] : -1;
+  }
+
+  /** The hard IRQ line or softirq vector running on `cpu` (-1 none). */
+  private irqOn(cpu: number): number {
+    return cpu >= 0 && cpu < this.ncpu ? this.hardirq[cpu] : -1;
+  }
+
+  private softirqOn(cpu: number): number {
+    return cpu >= 0 && cpu < this.ncpu ? this.softirq[cpu] : -1;
   }
 
   private nameCause(c: Cause, code: number): void {
@@ -520,15 +596,21 @@ class CauseSweep {
     }
   }
 
-  private add(kind: CauseKind, key: string, part: string, dur: number, code: number): void {
+  /**
+   * Adds `dur` to the cause (`part`, `kind`, `key`); `key` is a KEY_* constant, a number +
+   * NUM_KEY, a CPU pair + PAIR_KEY, or a string (an unknown span). One number per cause:
+   * key * 256 + part * 16 + kind.
+   */
+  private add(kind: number, key: number | string, part: number, dur: number, code: number): void {
     if (dur <= 0) return;
-    this.parts[part] = (this.parts[part] ?? 0) + dur;
-    const id = `${part}/${kind}/${key}`;
+    if (this.partTime[part] === 0 && !this.partOrder.includes(part)) this.partOrder.push(part);
+    this.partTime[part] += dur;
+    const id = typeof key === "number" ? key * 256 + part * 16 + kind : `${part}/${kind}/${key}`;
     let c = this.causes.get(id);
-    if (!c) {
-      c = { kind, name: "", time: 0 };
+    if (c === undefined) {
+      c = { kind: KIND_NAMES[kind], name: "", time: 0 };
       this.nameCause(c, code);
-      if (part) c.part = part;
+      c.part = PART_NAMES[part];
       this.causes.set(id, c);
     }
     c.time += dur;
@@ -542,62 +624,68 @@ class CauseSweep {
   }
 
   /** the context of `cpu` over [a, a + dur), as a cause */
-  private attributeCpu(cpu: number, a: number, dur: number, part: string, runningSelf: boolean): void {
+  private attributeCpu(cpu: number, a: number, dur: number, part: number, runningSelf: boolean): void {
     this.nCpu = cpu;
+    const inRange = cpu >= 0 && cpu < this.ncpu;
     if (!runningSelf) {
       const stale = this.unknownUntil.get(cpu);
-      if (!this.curTid.has(cpu) || (stale !== undefined && a < stale)) {
-        let u = this.unknownEnd.get(cpu);
-        if (u === undefined) {
+      if (this.currentOn(cpu) === -1 || (stale !== undefined && a < stale)) {
+        let u = inRange ? this.unknownEnd[cpu] : Number.NaN;
+        if (Number.isNaN(u)) {
           u = stale !== undefined && a < stale ? stale : this.nextOn(cpu);
-          this.unknownEnd.set(cpu, u);
+          if (inRange) this.unknownEnd[cpu] = u;
         }
         this.nUntil = u;
-        this.add("unknown", `${cpu}/${u}`, part, dur, NAME_UNKNOWN);
+        this.add(K_UNKNOWN, `${cpu}/${u}`, part, dur, NAME_UNKNOWN);
         return;
       }
     }
-    const hi = this.hardirq.get(cpu) ?? -1;
+    const hi = this.irqOn(cpu);
     if (hi !== -1) {
       this.nIrq = hi;
-      this.add("irq", `${hi}`, part, dur, NAME_IRQ);
+      this.add(K_IRQ, hi + NUM_KEY, part, dur, NAME_IRQ);
       return;
     }
-    const si = this.softirq.get(cpu) ?? -1;
+    const si = this.softirqOn(cpu);
     if (si !== -1) {
       this.nIrq = si;
-      this.add("softirq", `${si}`, part, dur, NAME_SOFTIRQ);
+      this.add(K_SOFTIRQ, si + NUM_KEY, part, dur, NAME_SOFTIRQ);
       return;
     }
     if (runningSelf) {
-      this.add("running", "", part, dur, NAME_RUNNING);
+      this.add(K_RUNNING, KEY_NONE, part, dur, NAME_RUNNING);
       return;
     }
-    const cur = this.curTid.get(cpu);
-    if (cur === undefined || cur === this.tid) {
-      this.add("other", "", part, dur, NAME_OTHER);
+    const cur = this.currentOn(cpu);
+    if (cur === -1 || cur === this.tid) {
+      this.add(K_OTHER, KEY_NONE, part, dur, NAME_OTHER);
       return;
     }
     if (cur === 0) {
-      this.add("idle-exit", `${cpu}`, part, dur, NAME_IDLE);
+      this.add(K_IDLE_EXIT, cpu + NUM_KEY, part, dur, NAME_IDLE);
       return;
     }
     const p = this.prioNow.get(cur) ?? this.prioOf.get(cur);
     this.nTid = cur;
     this.nPrio = p;
-    if (this.taskPrio < FAIR_PRIO && this.fairRun.get(cpu) === cur) {
-      this.add("fair-server", `${cur}`, part, dur, NAME_FAIR_SERVER);
+    if (this.taskPrio < FAIR_PRIO && inRange && this.fairRun[cpu] === cur) {
+      this.add(K_FAIR_SERVER, cur + NUM_KEY, part, dur, NAME_FAIR_SERVER);
       return;
     }
-    const kind: CauseKind = p !== undefined && p < this.taskPrio ? "thread" : "blocking";
-    this.add(kind, `${cur}`, part, dur, NAME_THREAD);
+    this.add(
+      p !== undefined && p < this.taskPrio ? K_THREAD : K_BLOCKING,
+      cur + NUM_KEY,
+      part,
+      dur,
+      NAME_THREAD,
+    );
   }
 
-  private partOf(t0: number): string {
-    if (this.metric === "timer") return t0 < this.irqPartEnd ? "irq" : "thread";
+  private partOf(t0: number): number {
+    if (this.metric === "timer") return t0 < this.irqPartEnd ? P_IRQ : P_THREAD;
     if (this.metric === "irq")
-      return t0 < this.hardPartEnd ? "hardirq" : this.switchedIn ? "handling" : "wakeup";
-    return this.switchedIn ? "running" : "latency";
+      return t0 < this.hardPartEnd ? P_HARDIRQ : this.switchedIn ? P_HANDLING : P_WAKEUP;
+    return this.switchedIn ? P_RUNNING : P_LATENCY;
   }
 
   private attribute(t0: number, t1: number): void {
@@ -608,22 +696,22 @@ class CauseSweep {
     if (this.open) this.open.time += dur;
     const part = this.partOf(a);
     if (this.metric === "timer" && a < this.irqPartEnd) {
-      this.nIdle = this.curTid.get(this.timerCpu) === 0;
+      this.nIdle = this.currentOn(this.timerCpu) === 0;
       this.nCpu = this.timerCpu;
-      this.add(this.nIdle ? "idle-exit" : "irq", "timer", part, dur, NAME_TIMER_IRQ);
+      this.add(this.nIdle ? K_IDLE_EXIT : K_IRQ, KEY_TIMER, part, dur, NAME_TIMER_IRQ);
       return;
     }
     if (this.metric === "irq" && a < this.hardPartEnd) {
       this.nIrq = this.irqLine;
       this.nCpu = this.wakerCpu;
-      this.add("irq", `${this.irqLine}`, part, dur, NAME_HARD_IRQ);
+      this.add(K_IRQ, this.irqLine + NUM_KEY, part, dur, NAME_HARD_IRQ);
       return;
     }
     switch (this.state) {
       case PRE:
         // between the IRQ part and the wakeup: the handler that wakes the task
         this.nCpu = this.wakerCpu;
-        this.add("irq", "handler", part, dur, NAME_WAKING_HANDLER);
+        this.add(K_IRQ, KEY_HANDLER, part, dur, NAME_WAKING_HANDLER);
         return;
       case WAITING:
         if (!this.queued) {
@@ -632,14 +720,20 @@ class CauseSweep {
           if (this.queuedRemotely) this.attributeCpu(this.wake.onto, a, dur, part, false);
           else {
             this.nCpu = this.wakerCpu;
-            this.add("other", "wakeup", part, dur, NAME_WAKEUP_PATH);
+            this.add(K_OTHER, KEY_WAKEUP, part, dur, NAME_WAKEUP_PATH);
           }
           return;
         }
         if (this.pullCpu >= 0) {
           this.nCpu = this.pullCpu;
           this.nFrom = this.pullFrom;
-          this.add("migration", `${this.pullFrom}/${this.pullCpu}`, part, dur, NAME_MIGRATION);
+          this.add(
+            K_MIGRATION,
+            PAIR_KEY + (this.pullFrom + 1) * 2 ** 17 + (this.pullCpu + 1),
+            part,
+            dur,
+            NAME_MIGRATION,
+          );
           return;
         }
         this.attributeCpu(this.waitCpu, a, dur, part, false);
@@ -648,13 +742,13 @@ class CauseSweep {
         if (this.metric === "timer") {
           // switch-in → return to user space (sys_exit_clock_nanosleep)
           this.nCpu = this.taskCpu;
-          this.add("other", "return", part, dur, NAME_RETURN);
+          this.add(K_OTHER, KEY_RETURN, part, dur, NAME_RETURN);
           return;
         }
         this.attributeCpu(this.taskCpu, a, dur, part, true);
         return;
       default:
-        this.add("sleep", "", part, dur, NAME_SLEEP);
+        this.add(K_SLEEP, KEY_NONE, part, dur, NAME_SLEEP);
     }
   }
 
@@ -670,10 +764,10 @@ class CauseSweep {
   /** The waker's context when it wrote the event: hrtimer callback, IRQ line, softirq, or task. */
   private contextOf(i: number): string {
     const cpu = this.ev.cpu[i];
-    if (this.inTimer.has(cpu)) return "hrtimer callback";
-    const hi = this.hardirq.get(cpu) ?? -1;
+    if (cpu < this.ncpu && this.inTimer[cpu] !== 0) return "hrtimer callback";
+    const hi = this.irqOn(cpu);
     if (hi >= 0) return `IRQ ${hi} ${this.inp.irqName(hi)}`.trim();
-    const si = this.softirq.get(cpu) ?? -1;
+    const si = this.softirqOn(cpu);
     if (si >= 0) return `softirq ${SOFTIRQ_NAMES[si] ?? si}`;
     const f = this.ev.flags[i];
     if (f >= 0 && (f & FLAG_HARDIRQ) !== 0) return "hard IRQ";
@@ -700,8 +794,7 @@ class CauseSweep {
         ts >= this.wakeTs;
       served = prevRtPreempted || overQueuedTask;
     }
-    if (served) this.fairRun.set(cpu, next);
-    else this.fairRun.delete(cpu);
+    this.fairRun[cpu] = served ? next : -1;
   }
 
   run(): CauseBreakdown {
@@ -729,7 +822,7 @@ class CauseSweep {
 
       const cpu = ev.cpu[i];
       const k = ev.kind[i];
-      this.unknownEnd.delete(cpu);
+      this.unknownEnd[cpu] = Number.NaN;
       if (this.pullCpu === cpu) this.pullCpu = -1;
       if (i === this.wake.waker) this.wakerContext = this.contextOf(i);
       switch (k) {
@@ -737,7 +830,7 @@ class CauseSweep {
           const prev = ev.a[i];
           const next = ev.d[i];
           this.noteFairServer(i, cpu, ts);
-          this.curTid.set(cpu, next);
+          this.curTid[cpu] = next;
           this.prioNow.set(prev, ev.b[i]);
           this.prioNow.set(next, ev.e[i]);
           if (prev === this.tid) this.taskPrio = ev.b[i];
@@ -788,30 +881,30 @@ class CauseSweep {
           }
           break;
         case EventKind.IrqHandlerEntry:
-          this.hardirq.set(cpu, ev.a[i]);
+          this.hardirq[cpu] = ev.a[i];
           break;
         case EventKind.IrqHandlerExit:
-          this.hardirq.set(cpu, -1);
+          this.hardirq[cpu] = -1;
           break;
         case EventKind.SoftirqEntry:
-          this.softirq.set(cpu, ev.a[i]);
+          this.softirq[cpu] = ev.a[i];
           break;
         case EventKind.SoftirqExit:
-          this.softirq.set(cpu, -1);
+          this.softirq[cpu] = -1;
           break;
         case EventKind.HrtimerExpireEntry:
-          this.inTimer.add(cpu);
+          this.inTimer[cpu] = 1;
           break;
         case EventKind.HrtimerExpireExit:
-          this.inTimer.delete(cpu);
+          this.inTimer[cpu] = 0;
           break;
         case EventKind.LostEvents:
           // what happened on this CPU meanwhile is gone: unknown until its next event
-          this.curTid.delete(cpu);
-          this.hardirq.set(cpu, -1);
-          this.softirq.set(cpu, -1);
-          this.inTimer.delete(cpu);
-          this.fairRun.delete(cpu);
+          this.curTid[cpu] = -1;
+          this.hardirq[cpu] = -1;
+          this.softirq[cpu] = -1;
+          this.inTimer[cpu] = 0;
+          this.fairRun[cpu] = -1;
           break;
         default:
           break;
@@ -823,16 +916,16 @@ class CauseSweep {
         ts >= this.wakeTs &&
         k !== EventKind.SchedSwitch
       ) {
-        this.curTid.set(cpu, this.tid);
+        this.curTid[cpu] = this.tid;
         this.switchIn(cpu);
       } else if (
         k !== EventKind.SchedSwitch &&
         k !== EventKind.LostEvents &&
-        ev.currentTid[i] !== this.curTid.get(cpu)
+        ev.currentTid[i] !== this.curTid[cpu]
       ) {
         // common_pid is the ground truth of who runs; it repairs a missed switch
-        this.curTid.set(cpu, ev.currentTid[i]);
-        this.fairRun.delete(cpu);
+        this.curTid[cpu] = ev.currentTid[i];
+        this.fairRun[cpu] = -1;
       }
     }
     this.i = this.n;
@@ -852,10 +945,12 @@ class CauseSweep {
     const partOrder = ["irq", "hardirq", "latency", "wakeup", "thread", "running", "handling"];
     out.sort((x, y) => partOrder.indexOf(x.part ?? "") - partOrder.indexOf(y.part ?? "") || y.time - x.time);
     for (const c of out) c.percent = this.total > 0 ? Math.round((c.time / this.total) * 1000) / 10 : 0;
+    const parts: Record<string, number> = {};
+    for (const p of this.partOrder) parts[PART_NAMES[p]] = this.partTime[p];
     const res: CauseBreakdown = {
       causes: out,
       preemptions: this.preemptions,
-      parts: this.parts,
+      parts,
       total: this.total,
     };
     const w = this.wake;
