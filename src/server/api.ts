@@ -238,6 +238,8 @@ export function buildApi(o: ApiOptions): Api {
       },
       lostEvents: s.lostEvents,
       events: s.events,
+      // the kernel's count, so that the loss rate is read from the reply itself
+      written: s.written,
       eventsPerSec: Math.round(s.eventsPerSec),
       cpuPercent: Math.round(s.cpuPercent * 10) / 10,
       tasks: d.list().length,

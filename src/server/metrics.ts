@@ -7,7 +7,7 @@
 //   rtscope_task_slo_bound_seconds{...}                        gauge (tasks with a bound)
 //   rtscope_task_slo_violations_total{...}                     counter (restarts when the bound changes)
 //   rtscope_task_exited{pid,process,tid,comm}                  gauge 1 when the thread has exited
-//   rtscope_events_total, rtscope_lost_events_total, rtscope_tracked_threads,
+//   rtscope_events_total, rtscope_lost_events_total, rtscope_events_written_total, rtscope_tracked_threads,
 //   rtscope_series_threads_aggregated, rtscope_tracefs_problems_total, rtscope_build_info
 // Labels name the process and the thread (thread ids change at every restart; dashboards
 // group by name). Cardinality is bounded: past `maxThreads` threads, the rest are summed
@@ -95,6 +95,11 @@ export class DaemonMetrics {
   );
   private readonly events = new Family("rtscope_events_total", "Trace events read", "counter");
   private readonly lost = new Family("rtscope_lost_events_total", "Trace events the kernel lost", "counter");
+  private readonly written = new Family(
+    "rtscope_events_written_total",
+    "Trace events the kernel wrote into rtscope's buffers (read + lost + not read yet), at the last stats poll",
+    "counter",
+  );
   private readonly threads = new Family("rtscope_tracked_threads", "Threads of tracked tasks", "gauge");
   private readonly aggregated = new Family(
     "rtscope_series_threads_aggregated",
@@ -120,6 +125,7 @@ export class DaemonMetrics {
       this.exited,
       this.events,
       this.lost,
+      this.written,
       this.threads,
       this.aggregated,
       this.problems,
@@ -225,6 +231,7 @@ export class DaemonMetrics {
     const stats = this.d.run.session.source.stats();
     this.events.values = [{ labels: {}, value: stats.events }];
     this.lost.values = [{ labels: {}, value: Math.max(0, stats.lostEvents) }];
+    this.written.values = [{ labels: {}, value: stats.written }];
     this.threads.values = [{ labels: {}, value: seen }];
     this.aggregated.values = [{ labels: {}, value: aggregatedThreads }];
     this.problems.values = [{ labels: {}, value: this.d.watch.count }];

@@ -109,6 +109,11 @@ describe("Prometheus", () => {
         `rtscope_task_latency_seconds_bucket{pid="${pid}",metric="timer",le=~"0.000037|3.7e-05"}`,
       );
       assert.ok(bucket.length >= 2, `le=3.7e-05 buckets: ${JSON.stringify(bucket)}`);
+      // the kernel's count of events written beside those read: the loss rate from the metrics
+      const written = await query('rtscope_events_written_total{job="rtscope"} > 0');
+      assert.equal(written.length, 1, "rtscope_events_written_total is exported and counts");
+      const lossOver = await query('rtscope_lost_events_total{job="rtscope"} > rtscope_events_written_total');
+      assert.equal(lossOver.length, 0, "lost <= written");
       const up = await query('up{job="rtscope"}');
       assert.equal(up.length, 1);
     } finally {
