@@ -61,8 +61,29 @@ export const STALL_COVER_S = 1;
 
 export function defaultBufferSizeKb(cpus: number, memTotalKb: number): number {
   const want = Math.ceil((PLANNED_RATE_PER_CPU * BYTES_PER_EVENT * STALL_COVER_S) / 1024);
-  const cap = Math.floor(memTotalKb / 64 / Math.max(1, cpus));
-  return Math.max(1024, Math.min(want, cap));
+  return Math.max(1024, Math.min(want, bufferCapKb(cpus, memTotalKb)));
+}
+
+/** The most a default (and a grown) per-CPU buffer takes: 1/64 of the memory in all. */
+export function bufferCapKb(cpus: number, memTotalKb: number): number {
+  return Math.floor(memTotalKb / 64 / Math.max(1, cpus));
+}
+
+/**
+ * The per-CPU buffer a measured rate asks for (KiB): room for a STALL_COVER_S stall at the
+ * busiest CPU's rate, with a quarter more for bursts, of events of the measured mean size;
+ * `currentKb` when it is enough. Grows at least twofold, so that a rising rate is followed by
+ * a few resizes, not one per stats poll; never beyond `capKb`, never shrinks.
+ */
+export function grownBufferKb(
+  currentKb: number,
+  ratePerCpu: number,
+  bytesPerEvent: number,
+  capKb: number,
+): number {
+  const wantKb = Math.ceil((ratePerCpu * bytesPerEvent * STALL_COVER_S * 1.25) / 1024);
+  if (wantKb <= currentKb || currentKb >= capKb) return currentKb;
+  return Math.min(capKb, Math.max(wantKb, currentKb * 2));
 }
 
 /** How long a stall a per-CPU buffer of `kb` covers at `ratePerCpu` events/s (s). */
@@ -89,8 +110,16 @@ export interface LiveOptions {
   wakeupEvent?: "wakeup" | "waking";
   /** clock_nanosleep/nanosleep syscall events (timer metric to user space); default true */
   syscalls?: boolean;
-  /** per-CPU ring buffer size in KiB (default: defaultBufferSizeHere()) */
+  /**
+   * per-CPU ring buffer size in KiB, kept as given; default: defaultBufferSizeHere(), grown
+   * while the capture runs when the measured rate needs more (see adaptBuffer)
+   */
   bufferSizeKb?: number;
+  /**
+   * grow the per-CPU buffer to cover a STALL_COVER_S stall at the measured rate, up to 1/64
+   * of the memory in all (default: true when bufferSizeKb is not given)
+   */
+  adaptBuffer?: boolean;
   /** tracefs directory (default: found/mounted) */
   tracefs?: string;
   /** instance name suffix: rtscope-<pid>-<suffix> (tests, several captures in one process) */
@@ -250,8 +279,12 @@ export class LiveSource implements TraceSource {
   readonly layout: PageLayout;
   /** absolute mono time (ns) that relative timestamps count from */
   readonly base: bigint;
-  /** per-CPU ring buffer size requested, KiB */
-  readonly bufferSizeKb: number;
+  /** per-CPU ring buffer size, KiB (as requested at start; grows with adaptBuffer) */
+  bufferSizeKb: number;
+  /** the buffer's growths (adaptBuffer), in order */
+  readonly bufferGrowths: { fromKb: number; toKb: number; at: number; ratePerCpu: number }[] = [];
+  private readonly adaptBuffer: boolean;
+  private readonly bufferCapKb: number;
 
   private readonly channels: CpuChannel[];
   /** channel by CPU number */
@@ -300,6 +333,11 @@ export class LiveSource implements TraceSource {
       inst.write("options/overwrite", "1");
       this.bufferSizeKb = opts.bufferSizeKb ?? defaultBufferSizeHere();
       inst.setBufferSizeKb(this.bufferSizeKb);
+      this.adaptBuffer = opts.adaptBuffer ?? opts.bufferSizeKb === undefined;
+      this.bufferCapKb = Math.max(
+        this.bufferSizeKb,
+        bufferCapKb(readCpuList("/sys/devices/system/cpu/possible").length || 1, memTotalKb()),
+      );
 
       let kallsyms = "";
       try {
@@ -470,7 +508,7 @@ export class LiveSource implements TraceSource {
     const minPoll = this.opts.minPollMs ?? 5;
     const maxPoll = this.opts.maxPollMs ?? 50;
     const marginNs = (this.opts.watermarkMarginMs ?? 10) * 1e6;
-    const bufferPages = Math.max(8, Math.floor((this.bufferSizeKb * 1024) / this.layout.subBufferSize));
+    let bufferPages = this.bufferPages();
     let lastProgress = 0n;
     try {
       while (!this.stopping) {
@@ -484,7 +522,10 @@ export class LiveSource implements TraceSource {
         }
         const n = this.readRound(bufferPages);
         this.drainTo(Number(t0 - this.base) - marginNs);
-        if (t0 - this.lastStatsAt >= 250_000_000n) this.pollStats(t0, false);
+        if (t0 - this.lastStatsAt >= 250_000_000n) {
+          this.pollStats(t0, false);
+          bufferPages = this.bufferPages();
+        }
         if (opts.onProgress && t0 - lastProgress >= 250_000_000n) {
           lastProgress = t0;
           opts.onProgress({ bytes: this.bytes, totalBytes: 0, events: this.events });
@@ -511,6 +552,38 @@ export class LiveSource implements TraceSource {
       opts.signal?.removeEventListener("abort", onAbort);
       this.userSink = null;
     }
+  }
+
+  private bufferPages(): number {
+    return Math.max(8, Math.floor((this.bufferSizeKb * 1024) / this.layout.subBufferSize));
+  }
+
+  /**
+   * Grows every CPU's buffer when the busiest CPU's rate over the last stats interval needs
+   * more room for a reader stall than it has. The kernel resizes a live buffer in place
+   * (pages are added, none of the buffered events is dropped), so the capture goes on; the
+   * instance watch is told, so that this is not taken for a resize from outside.
+   */
+  private maybeGrowBuffer(maxRatePerCpu: number, now: bigint): void {
+    if (!this.adaptBuffer || this.events === 0) return;
+    const bytesPerEvent = Math.max(16, this.bytes / this.events);
+    const kb = grownBufferKb(this.bufferSizeKb, maxRatePerCpu, bytesPerEvent, this.bufferCapKb);
+    if (kb === this.bufferSizeKb) return;
+    try {
+      this.instance.setBufferSizeKb(kb);
+    } catch {
+      // no memory for it, or the instance is going: keep reading with what there is
+      return;
+    }
+    const actual = this.instance.bufferSizeKb();
+    this.bufferGrowths.push({
+      fromKb: this.bufferSizeKb,
+      toKb: actual,
+      at: Number(now - this.base),
+      ratePerCpu: Math.round(maxRatePerCpu),
+    });
+    this.bufferSizeKb = actual;
+    this.watch.expect.bufferSizeKb = actual;
   }
 
   /** Relative timestamp of "now" on the trace clock. */
@@ -658,6 +731,16 @@ export class LiveSource implements TraceSource {
         gaps.map((g) => ({ from: base + g.from, to: base + to(g) })),
       );
     }
+    const gs = this.bufferGrowths;
+    if (gs.length > 0)
+      this.diagnostics.set(
+        "live_buffer_grown",
+        gs.map(
+          (g) =>
+            `${g.fromKb} → ${g.toKb} KiB per CPU at ${this.sinceStart(g.at)} (${Math.round(g.ratePerCpu / 1000)} k events/s on the busiest CPU)`,
+        ),
+        gs.length,
+      );
     const rs = this.watch.resizes;
     if (rs.length > 0)
       this.diagnostics.set(
@@ -669,6 +752,8 @@ export class LiveSource implements TraceSource {
 
   /** Kernel stats: losses that page flags do not carry; at the end, overrun not yet flagged. */
   private pollStats(now: bigint, final: boolean): void {
+    const dtStats = Number(now - this.lastStatsAt) / 1e9;
+    let maxRate = 0;
     for (const ch of this.channels) {
       let s: ReturnType<TracefsInstance["cpuStats"]>;
       try {
@@ -678,7 +763,10 @@ export class LiveSource implements TraceSource {
       }
       ch.statsOverrun = s.overrun;
       ch.statsOther = statsLost(s) - s.overrun;
-      ch.written = s.entries + s.overrun + s.readEvents;
+      const written = s.entries + s.overrun + s.readEvents;
+      if (dtStats > 0 && this.lastStatsAt !== 0n)
+        maxRate = Math.max(maxRate, (written - ch.written) / dtStats);
+      ch.written = written;
       let extra = ch.statsOther - ch.injectedOther;
       if (final && s.overrun > ch.attributedOverrun) {
         extra += s.overrun - ch.attributedOverrun;
@@ -699,6 +787,7 @@ export class LiveSource implements TraceSource {
     }
     this.lastStatsEvents = this.events;
     this.lastStatsAt = now;
+    if (!final) this.maybeGrowBuffer(maxRate, now);
   }
 
   private sleep(ms: number): Promise<void> {
