@@ -213,7 +213,6 @@ class CpuChannel {
   /** sum of known lost counts seen in page flags, and stats already accounted */
   flaggedLost = 0;
   publishedLost = 0;
-  statsOverrun = 0;
   statsOther = 0;
   injectedOther = 0;
   /** overrun counts already attributed to page flags (for flags without a count) */
@@ -631,13 +630,11 @@ export class LiveSource implements TraceSource {
     if (ch === undefined) return;
     let count = rec.lostCount;
     if (count < 0) {
-      // no room for the count on the page: the kernel's overrun counter has it
-      try {
-        ch.statsOverrun = this.instance.cpuStats(ch.cpu).overrun;
-      } catch {
-        // keep the last value
-      }
-      count = Math.max(1, ch.statsOverrun - ch.attributedOverrun);
+      // No room for the count on the page: at least one event. The rest is the part of the
+      // kernel's overrun counter that no page accounts for, known only at the end: read now,
+      // the counter already holds the losses of pages not read yet, which carry their own
+      // counts (taking it here counted those twice under a heavy load).
+      count = 1;
       rec.lostCount = count;
     }
     ch.attributedOverrun += count;
@@ -761,7 +758,6 @@ export class LiveSource implements TraceSource {
       } catch {
         continue;
       }
-      ch.statsOverrun = s.overrun;
       ch.statsOther = statsLost(s) - s.overrun;
       const written = s.entries + s.overrun + s.readEvents;
       if (dtStats > 0 && this.lastStatsAt !== 0n)

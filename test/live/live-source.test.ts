@@ -15,9 +15,20 @@ checkNoLeftoversAtEnd();
 
 function load(seconds: number): Promise<void> {
   // hackbench: many context switches and wakeups on every CPU
+  // in a process group of its own: its 20 sender and receiver processes go with it (killing
+  // the parent alone left them running, loading the machine for minutes)
   return new Promise((resolve) => {
-    const c = spawn("hackbench", ["-s", "64", "-l", "100000", "-g", "2", "-f", "5"], { stdio: "ignore" });
-    const t = setTimeout(() => c.kill("SIGKILL"), seconds * 1000);
+    const c = spawn("hackbench", ["-s", "64", "-l", "100000", "-g", "2", "-f", "5"], {
+      stdio: "ignore",
+      detached: true,
+    });
+    const t = setTimeout(() => {
+      try {
+        process.kill(-c.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, seconds * 1000);
     c.on("exit", () => {
       clearTimeout(t);
       resolve();
