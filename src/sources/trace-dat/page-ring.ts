@@ -37,8 +37,8 @@ const releasedAt = (ring: number) => 3 + 2 * ring;
 const MAX_ERROR_CHARS = 4096;
 /** Longest error record: texts beyond it are cut to 512 characters each (≤ 6 bytes a char in JSON). */
 const MAX_ERROR_BYTES = 16 << 10;
-/** How long the consumer waits without a sign of life from the worker before giving up. */
-export const STALL_MS = 60_000;
+/** How often a waiting consumer looks whether its worker failed. */
+const WAIT_SLICE_MS = 100;
 
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -214,8 +214,8 @@ export class RingPages implements PageSource {
   private unreleased = 0;
   private held = 0;
   private ended = false;
-  /** what the worker said when it could not go on (returned by stalled()) */
-  private readonly describe: () => string;
+  /** called while waiting, with the time since the worker's last sign of life: throws to give up */
+  private readonly watch: (quietMs: number) => void;
 
   constructor(
     buffer: SharedArrayBuffer,
@@ -224,7 +224,7 @@ export class RingPages implements PageSource {
     regionOffset: number,
     compressed: boolean,
     index: PageIndex | undefined,
-    describe: () => string,
+    watch: (quietMs: number) => void,
   ) {
     this.bytes = new Uint8Array(buffer);
     this.i32 = new Int32Array(buffer);
@@ -235,7 +235,7 @@ export class RingPages implements PageSource {
     this.regionOffset = regionOffset;
     this.compressed = compressed;
     this.index = index;
-    this.describe = describe;
+    this.watch = watch;
     this.ref = { data: this.bytes, start: 0, length: 0, fileOffset: 0, inChunk: compressed };
     this.page = { page: this.bytes, fileOffset: 0, index: 0, streamOffset: 0, chunk: -1, inChunk: 0 };
   }
@@ -321,14 +321,14 @@ export class RingPages implements PageSource {
     let beat = Atomics.load(c, CONTROL_HEARTBEAT);
     let since = performance.now();
     while (Atomics.load(c, at) === this.readTotal) {
-      Atomics.wait(c, at, this.readTotal, 1000);
+      // a worker that failed cannot wake this thread: look at it every slice
+      if (Atomics.wait(c, at, this.readTotal, WAIT_SLICE_MS) !== "timed-out") continue;
       const now = Atomics.load(c, CONTROL_HEARTBEAT);
       if (now !== beat) {
         beat = now;
         since = performance.now();
-      } else if (performance.now() - since > STALL_MS && Atomics.load(c, at) === this.readTotal) {
-        throw new Error(this.describe());
       }
+      if (Atomics.load(c, at) === this.readTotal) this.watch(performance.now() - since);
     }
   }
 }

@@ -5,12 +5,28 @@
 // still in a read when it is stopped never reads through a descriptor the file has reused.
 
 import { closeSync, openSync } from "node:fs";
-import { Worker } from "node:worker_threads";
+import module from "node:module";
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { PageIndex } from "../trace-dat-windows.ts";
 import type { CompressionName } from "./compression.ts";
 import type { CpuData } from "./options.ts";
-import { controlWords, RingPages, ringBytes, STALL_MS } from "./page-ring.ts";
+import { controlWords, RingPages, ringBytes } from "./page-ring.ts";
 import type { PageWorkerData } from "./page-worker.ts";
+
+/** A waiting main thread gives up on a worker that shows no sign of life for this long. */
+const STALL_MS = 60_000;
+
+/**
+ * The worker's first code: the compile cache of this process (when on: the launcher turns it
+ * on) also for the worker's modules, whose TypeScript would otherwise be stripped again in
+ * each worker (~0.12 CPU s); and a failure to load or run them said on the port, which a
+ * main thread blocked on a ring reads synchronously.
+ */
+const BOOT = `
+const { workerData } = require("node:worker_threads");
+if (workerData.cacheDir) require("node:module").enableCompileCache?.(workerData.cacheDir);
+import(workerData.entry).catch((e) => workerData.port.postMessage(String((e && e.message) || e)));
+`;
 
 /** Ring memory for all CPUs together (each ring at least 16 pages). */
 const RING_BUDGET = 16 << 20;
@@ -36,8 +52,12 @@ export class PageWorkers {
   readonly sources: RingPages[];
   private readonly workers: Worker[] = [];
   private readonly failures: string[] = [];
+  /** per worker, where it says that it failed */
+  private readonly ports: MessagePort[] = [];
+  private readonly path: string;
 
   constructor(spec: PageWorkersSpec) {
+    this.path = spec.path;
     const n = Math.max(1, Math.min(spec.threads, spec.regions.length));
     const ringSize = ringBytes(
       spec.pageSize,
@@ -51,6 +71,8 @@ export class PageWorkers {
     try {
       for (const group of groups) {
         const control = new SharedArrayBuffer(controlWords(group.length) * 4);
+        const { port1: port, port2: workerPort } = new MessageChannel();
+        this.ports.push(port);
         const controlWords32 = new Int32Array(control);
         const rings = group.map(() => new SharedArrayBuffer(ringSize));
         group.forEach((r, j) => {
@@ -62,13 +84,14 @@ export class PageWorkers {
             spec.regions[r].offset,
             spec.compressed,
             spec.indexes?.[r],
-            () =>
-              `${spec.path}: the decode worker for CPU ${cpu} gave no pages for ${STALL_MS / 1000} s` +
-              `${this.failures.length > 0 ? ` (${this.failures.join("; ")})` : ""}; --threads 0 reads without workers`,
+            (quietMs) => this.watch(port, cpu, quietMs),
           );
         });
         const fd = openSync(spec.path, "r");
-        const data: PageWorkerData = {
+        const data: PageWorkerData & { entry: string; cacheDir: string | undefined; port: MessagePort } = {
+          entry: new URL("./page-worker.ts", import.meta.url).href,
+          cacheDir: module.getCompileCacheDir?.(),
+          port: workerPort,
           path: spec.path,
           fd,
           fileSize: spec.fileSize,
@@ -82,12 +105,12 @@ export class PageWorkers {
         };
         let w: Worker;
         try {
-          w = new Worker(new URL("./page-worker.ts", import.meta.url), { workerData: data });
+          w = new Worker(BOOT, { eval: true, workerData: data, transferList: [workerPort] });
         } catch (e) {
           closeSync(fd);
           throw e;
         }
-        // heard only while the main thread is not blocked on a ring: the stall message names it
+        // heard only while the main thread is not blocked on a ring
         w.on("error", (e) => this.failures.push(e.message));
         w.once("exit", () => closeSync(fd));
         // a worker never keeps the process alive on its own
@@ -101,9 +124,22 @@ export class PageWorkers {
     this.sources = sources;
   }
 
+  /** Throws when the worker behind `port` failed, or has shown no sign of life for too long. */
+  private watch(port: MessagePort, cpu: number, quietMs: number): void {
+    const said = receiveMessageOnPort(port);
+    if (said !== undefined) this.failures.push(String(said.message));
+    if (said === undefined && this.failures.length === 0 && quietMs < STALL_MS) return;
+    const why =
+      this.failures.length > 0 ? `: ${this.failures.join("; ")}` : ` (no pages for ${STALL_MS / 1000} s)`;
+    throw new Error(
+      `${this.path}: the decode worker for CPU ${cpu} stopped${why}; --threads 0 reads without workers`,
+    );
+  }
+
   /** Stops every worker (done ones at once); resolves once they have exited. */
   async stop(): Promise<void> {
     const workers = this.workers.splice(0);
+    for (const p of this.ports.splice(0)) p.close();
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
