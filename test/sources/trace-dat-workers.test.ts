@@ -124,8 +124,24 @@ async function failure(path: string, threads: number): Promise<TraceFormatError>
   assert.fail("expected the strict read to fail");
 }
 
+/** Open file descriptors of this process (each worker has one, closed once it has exited). */
+const openFds = () => readdirSync("/proc/self/fd").length;
+
 describe("decode workers: errors", () => {
   const V7 = join(fixturesDir, "trace-dat/hackbench/trace.v7.dat");
+
+  it("the workers have exited once run() is over, after the end of the data or an error", async () => {
+    const before = openFds();
+    await decode(V7, { threads: 2 });
+    assert.equal(openFds(), before, "after a whole read");
+    const file = Buffer.from(readFileSync(V7));
+    const all = frames(file);
+    file[all[all.length - 5]] ^= 0xff;
+    const path = join(dir, "bad-chunk-fds.v7.dat");
+    writeFileSync(path, file);
+    await failure(path, 2);
+    assert.equal(openFds(), before, "after a failed read");
+  });
 
   it("a chunk that does not decompress: the same SkippedDataError with --strict, the same loss without", async () => {
     const file = Buffer.from(readFileSync(V7));
