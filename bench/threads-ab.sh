@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Interleaved A/B runs of `rtscope report` with and without trace.dat decode workers (--threads),
 # timed by GNU time, on the bench traces; prints every run and the medians of wall and CPU
-# (user + system) seconds and peak RSS. The order inside a pair alternates so that neither
-# side always runs first.
+# (user + system) seconds, of the main thread's CPU seconds (bench/thread-cpu.ts: the critical
+# path, what the wall time tends to with a core per thread) and of peak RSS. The order inside a
+# pair alternates so that neither side always runs first.
 #
 #   bench/threads-ab.sh [PAIRS] [A_THREADS] [B_THREADS]     (default 5 pairs, 0 against 1)
 #
@@ -21,23 +22,25 @@ for t in bench/data/trace.v7.dat bench/data/hackbench/trace.v7.dat; do
 done
 [ ${#TRACES[@]} -gt 0 ] || { echo "no trace in bench/data/" >&2; exit 2; }
 
-# one run: prints "wall cpu rss_mb"; the output goes to $OUT/<tag>.<threads>
+# one run: prints "wall cpu rss_mb main_cpu"; the output goes to $OUT/<tag>.<threads>
 run() {
   local trace=$1 cmd=$2 threads=$3 tag=$4 t
   t=$(mktemp)
   case $cmd in
-    json) /usr/bin/time -o "$t" -f "%e %U %S %M" node bin/rtscope.js report "$trace" --rt --format json \
-            -o "$OUT/$tag.$threads" --threads "$threads" ;;
-    slo) /usr/bin/time -o "$t" -f "%e %U %S %M" node bin/rtscope.js report "$trace" --slo latency=100us \
-            --threads "$threads" > "$OUT/$tag.$threads" || [ $? -eq 3 ] ;;
+    json) /usr/bin/time -o "$t" -f "%e %U %S %M" node --import ./bench/thread-cpu.ts bin/rtscope.js report \
+            "$trace" --rt --format json -o "$OUT/$tag.$threads" --threads "$threads" 2> "$t.err" ;;
+    slo) /usr/bin/time -o "$t" -f "%e %U %S %M" node --import ./bench/thread-cpu.ts bin/rtscope.js report \
+            "$trace" --slo latency=100us --threads "$threads" > "$OUT/$tag.$threads" 2> "$t.err" || [ $? -eq 3 ] ;;
   esac
-  tail -n 1 "$t" | awk '{ printf "%.2f %.2f %.0f\n", $1, $2 + $3, $4 / 1024 }'
-  rm -f "$t"
+  echo "$(tail -n 1 "$t" | awk '{ printf "%.2f %.2f %.0f", $1, $2 + $3, $4 / 1024 }') \
+$(sed -n 's/^thread-cpu: main \([0-9.]*\) s.*/\1/p' "$t.err")"
+  rm -f "$t" "$t.err"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-printf "%-34s %-5s %7s %7s %7s %7s %7s %7s\n" trace command "wall-$A" "wall-$B" "cpu-$A" "cpu-$B" "MB-$A" "MB-$B"
+printf "%-34s %-5s %7s %7s %7s %7s %7s %7s %7s %7s\n" trace command "wall-$A" "wall-$B" "cpu-$A" "cpu-$B" \
+  "main-$A" "main-$B" "MB-$A" "MB-$B"
 for trace in "${TRACES[@]}"; do
   for cmd in json slo; do
     tag=$(echo "$trace" | tr '/' '_').$cmd
@@ -51,7 +54,7 @@ for trace in "${TRACES[@]}"; do
     done
     sed "s|^|# $trace $cmd threads |" "$OUT/$tag.runs"
     col() { awk -v th="$1" -v c="$2" '$1 == th { print $c }' "$OUT/$tag.runs" | median; }
-    printf "%-34s %-5s %7s %7s %7s %7s %7s %7s\n" "$trace" "$cmd" "$(col "$A" 2)" "$(col "$B" 2)" \
-      "$(col "$A" 3)" "$(col "$B" 3)" "$(col "$A" 4)" "$(col "$B" 4)"
+    printf "%-34s %-5s %7s %7s %7s %7s %7s %7s %7s %7s\n" "$trace" "$cmd" "$(col "$A" 2)" "$(col "$B" 2)" \
+      "$(col "$A" 3)" "$(col "$B" 3)" "$(col "$A" 5)" "$(col "$B" 5)" "$(col "$A" 4)" "$(col "$B" 4)"
   done
 done

@@ -412,7 +412,8 @@ export const STRICT_HELP = `  --strict               a corrupt sub-buffer or an 
                          events (activations across it are cut), and a warning is printed`;
 
 export const THREADS_HELP = `  --threads N            trace.dat: worker threads that read and decompress the pages while
-                         the main thread analyses them (default 0: none); the output is the same`;
+                         the main thread decodes and analyses them (default 0: none; 1 is
+                         enough, and pays off where a core is free for it); same output`;
 
 /** --threads N: decode workers for a trace.dat (undefined: the reader's default). */
 export function parseThreads(value: string | undefined, command = ""): number | undefined {
