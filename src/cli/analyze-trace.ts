@@ -34,6 +34,8 @@ export interface TraceAnalysisOptions {
   windowSettings?: Partial<WindowSettings>;
   /** --strict: corrupt data is an error instead of a counted loss */
   strict?: boolean;
+  /** --threads: trace.dat decode workers (undefined: the reader's default) */
+  threads?: number;
   /** --samples: CSV file of every sample */
   samples?: string;
 }
@@ -68,7 +70,10 @@ export function corruptionWarning(file: string, diagnostics: readonly Diagnostic
 interface SourcesModule {
   openSource(
     path: string,
-    opts?: { traceDat?: { buffer?: string; strict?: boolean }; text?: { strict?: boolean } },
+    opts?: {
+      traceDat?: { buffer?: string; strict?: boolean; threads?: number };
+      text?: { strict?: boolean };
+    },
   ): Promise<TraceSource>;
 }
 
@@ -104,7 +109,11 @@ export async function analyzeTrace(
   const sources = await loadModule<SourcesModule>("../sources/open-source.ts", "trace reader");
   const strict = o.strict === true;
   const source = await sources.openSource(file, {
-    traceDat: o.buffer !== undefined ? { buffer: o.buffer, strict } : { strict },
+    traceDat: {
+      ...(o.buffer !== undefined && { buffer: o.buffer }),
+      strict,
+      ...(o.threads !== undefined && { threads: o.threads }),
+    },
     text: { strict },
   });
   let samples: SamplesCsvWriter | undefined;

@@ -28,6 +28,7 @@ import {
   parseFormat,
   parseIdList,
   parseSlo,
+  parseThreads,
   parseWakeupEvent,
   parseWindowSettings,
   refuseOutputOverInput,
@@ -36,6 +37,7 @@ import {
   SLO_OPTIONS,
   STRICT_HELP,
   selectionFromValues,
+  THREADS_HELP,
   UsageError,
   WINDOW_OPTIONS,
 } from "./options.ts";
@@ -69,6 +71,7 @@ case of each metric) are converted without the trace.
   --slo M=BOUND          SLO bounds, for --window first|worst
   --buffer NAME          the trace.dat buffer (instance) to read
 ${STRICT_HELP}
+${THREADS_HELP}
   --wakeup-event E       wakeup (default) or waking
 ${DB_HELP}
 
@@ -97,6 +100,7 @@ const OPTIONS = {
   ...DB_OPTIONS,
   buffer: { type: "string" },
   strict: { type: "boolean" },
+  threads: { type: "string" },
 } as const;
 
 const FORMATS = ["tracedat", "perfetto", "json", "text"] as const;
@@ -168,7 +172,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const strict = values.strict === true;
   const source = await openSource(file, {
-    traceDat: values.buffer !== undefined ? { buffer: values.buffer, strict } : { strict },
+    traceDat: {
+      ...(values.buffer !== undefined && { buffer: values.buffer }),
+      strict,
+      ...(values.threads !== undefined && { threads: parseThreads(values.threads, "export") }),
+    },
     text: { strict },
   });
   const progress = new ProgressLine({ label: file });

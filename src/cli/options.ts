@@ -411,6 +411,16 @@ export const STRICT_HELP = `  --strict               a corrupt sub-buffer or an 
                          is an error (exit 2); by default it is skipped, counted as lost
                          events (activations across it are cut), and a warning is printed`;
 
+export const THREADS_HELP = `  --threads N            trace.dat: worker threads that read and decompress the pages while
+                         the main thread decodes and analyses them (default 0: none; 1 is
+                         enough, and pays off where a core is free for it); same output`;
+
+/** --threads N: decode workers for a trace.dat (undefined: the reader's default). */
+export function parseThreads(value: string | undefined, command = ""): number | undefined {
+  if (value === undefined) return undefined;
+  return parseCount(value, "--threads", 0, { min: 0, max: 64 }, command);
+}
+
 export const ANALYSIS_HELP = `Analysis:
   --wakeup-event E       what starts an activation: 'wakeup' (sched_wakeup, default) or
                          'waking' (sched_waking, earlier: includes the wakeup path itself)`;

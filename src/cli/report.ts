@@ -34,6 +34,7 @@ import {
   parseHistSettings,
   parseMetricList,
   parseSlo,
+  parseThreads,
   parseWakeupEvent,
   parseWindowSettings,
   REPORT_FORMATS,
@@ -47,6 +48,7 @@ import {
   STRICT_HELP,
   selectionFromValues,
   showsWindows,
+  THREADS_HELP,
   UsageError,
   WINDOW_HELP,
   WINDOW_OPTIONS,
@@ -56,7 +58,7 @@ import {
 export const summary = "analyse recorded traces (trace.dat, ftrace text)";
 
 export const help = `Usage: rtscope report FILE... [SELECTION] [--slo ...] [--format text|json|junit|hist] [-o FILE]
-                      [--worst N] [--buffer NAME] [--strict] [--wakeup-event wakeup|waking]
+                      [--worst N] [--buffer NAME] [--strict] [--threads N] [--wakeup-event wakeup|waking]
                       [--margin T] [--window-memory SIZE]
 
 Analyses recorded traces: trace-cmd's trace.dat (v6, v7 with zlib/zstd) and ftrace text
@@ -91,6 +93,7 @@ Input:
                          holding scheduler events, else the top buffer; the report header
                          names the buffer read)
 ${STRICT_HELP}
+${THREADS_HELP}
 
 ${WINDOW_HELP}
 
@@ -118,6 +121,7 @@ const OPTIONS = {
   ...WINDOW_OPTIONS,
   buffer: { type: "string" },
   strict: { type: "boolean" },
+  threads: { type: "string" },
   windows: { type: "string" },
   metrics: { type: "string", multiple: true },
 } as const;
@@ -134,6 +138,8 @@ export interface ReportCommandOptions {
   buffer?: string;
   /** --strict: corrupt data is an error */
   strict: boolean;
+  /** --threads: trace.dat decode workers (undefined: the reader's default) */
+  threads?: number;
   wakeupEvent: "wakeup" | "waking";
   hist: HistSettings;
   windows: WindowChoice;
@@ -162,6 +168,7 @@ export function parseReportArgs(argv: string[]): ReportCommandOptions | "help" {
     samples: values.samples,
     buffer: values.buffer,
     strict: values.strict === true,
+    threads: parseThreads(values.threads, "report"),
     wakeupEvent: parseWakeupEvent(values["wakeup-event"], "report"),
     hist: parseHistSettings(values, "report"),
     metrics: parseMetricList(values.metrics, "--metrics", "report"),
@@ -241,6 +248,7 @@ export async function run(argv: string[]): Promise<number> {
             wakeupEvent: o.wakeupEvent,
             buffer: o.buffer,
             strict: o.strict,
+            threads: o.threads,
             windows: showsWindows(o),
             windowSettings: o.window,
             samples: o.samples,

@@ -18,7 +18,8 @@ import {
   TraceFormatError,
   type TraceSource,
 } from "../model/source.ts";
-import { CpuMerge } from "./cpu-merge.ts";
+import { CpuMerge, type PageSource } from "./cpu-merge.ts";
+import { PageWorkers } from "./trace-dat/page-workers.ts";
 import { ReaderPages } from "./trace-dat/reader-pages.ts";
 import { type BufferInfo, type CpuPageReader, TraceDatFile } from "./trace-dat-container.ts";
 import { PageIndex, TraceDatWindows } from "./trace-dat-windows.ts";
@@ -30,6 +31,11 @@ export interface TraceDatOptions {
   pagesPerRead?: number;
   /** a corrupt sub-buffer or event is an error (default: skipped and counted as lost events) */
   strict?: boolean;
+  /**
+   * worker threads that read and decompress the per-CPU pages while this thread merges and
+   * analyses them (0: none, everything on this thread)
+   */
+  threads?: number;
 }
 
 const NS_CLOCKS = new Set(["local", "global", "perf", "mono", "mono_raw", "boot", "tai"]);
@@ -98,10 +104,13 @@ export class TraceDatSource implements TraceSource {
   private readonly path: string;
   private readonly pagesPerRead: number | undefined;
   private readonly strict: boolean;
+  private readonly threads: number;
   private readonly base: bigint;
   private ran = false;
   /** run()'s page readers, closed with the source (an aborted run leaves them mid-stream) */
   private readers: CpuPageReader[] = [];
+  /** run()'s decode workers, stopped at its end or with the source */
+  private workers: PageWorkers | undefined;
   /** per CPU of the buffer, the pages run() read (when windows are read back) */
   private pageIndexes: PageIndex[] | undefined;
   private windows: TraceDatWindows | undefined;
@@ -110,6 +119,7 @@ export class TraceDatSource implements TraceSource {
     this.path = path;
     this.pagesPerRead = opts.pagesPerRead;
     this.strict = opts.strict === true;
+    this.threads = Math.max(0, Math.floor(opts.threads ?? 0));
     const file = TraceDatFile.open(path);
     this.file = file;
     try {
@@ -254,20 +264,51 @@ export class TraceDatSource implements TraceSource {
     if (this.ran) throw new Error(`${this.path}: run() may be called once per opened source`);
     this.ran = true;
     const compressed = this.buffer.compressed;
-    const sources = this.buffer.cpus.map(
-      (c, i) =>
-        new ReaderPages(
-          this.file.cpuPages(
-            this.buffer,
-            c.cpu,
-            this.pagesPerRead ? { pagesPerRead: this.pagesPerRead } : undefined,
+    const meta = this.file.meta;
+    let sources: (PageSource & { consumed: number })[];
+    if (this.threads > 0 && this.buffer.cpus.length > 0) {
+      this.workers = new PageWorkers({
+        path: this.path,
+        fileSize: meta.fileSize,
+        pageSize: this.buffer.pageSize,
+        algo: compressed ? meta.compression.name : "none",
+        littleEndian: meta.littleEndian,
+        pagesPerRead: this.pagesPerRead,
+        compressed,
+        regions: this.buffer.cpus,
+        indexes: this.pageIndexes,
+        threads: this.threads,
+      });
+      sources = this.workers.sources;
+    } else {
+      const readers = this.buffer.cpus.map(
+        (c, i) =>
+          new ReaderPages(
+            this.file.cpuPages(
+              this.buffer,
+              c.cpu,
+              this.pagesPerRead ? { pagesPerRead: this.pagesPerRead } : undefined,
+            ),
+            c.offset,
+            compressed,
+            this.pageIndexes?.[i],
           ),
-          c.offset,
-          compressed,
-          this.pageIndexes?.[i],
-        ),
-    );
-    this.readers = sources.map((s) => s.reader);
+      );
+      this.readers = readers.map((s) => s.reader);
+      sources = readers;
+    }
+    try {
+      await this.drainAll(sources, sink, opts);
+    } finally {
+      await this.workers?.stop();
+    }
+  }
+
+  private async drainAll(
+    sources: (PageSource & { consumed: number })[],
+    sink: EventSink,
+    opts: RunOptions,
+  ): Promise<void> {
     const totalBytes = this.buffer.cpus.reduce((s, c) => s + c.size, 0);
     const merge = new CpuMerge(
       this.buffer.cpus.map((c, i) => ({ cpu: c.cpu, source: sources[i] })),
@@ -305,6 +346,7 @@ export class TraceDatSource implements TraceSource {
   }
 
   close(): void {
+    void this.workers?.stop();
     this.windows?.close();
     for (const r of this.readers) r.close();
     this.file.close();
