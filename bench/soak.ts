@@ -10,9 +10,15 @@
 // its second half.
 //
 //   node bench/soak.ts [--minutes 30] [--modes record,top,serve] [--snapshots 5,25 --snapshot-dir DIR]
+//                      [--probe DIR] [--pause 3]
 //
 // --snapshots: heap snapshots of record and top at those minutes (node's
 // --heapsnapshot-signal), to diff what grows in Chrome DevTools; they pause the process.
+// --probe: bench/mem-probe.ts preloaded into record and top, writing DIR/<mode>.jsonl every
+// 10 s (JS heap, external, array buffers, V8 spaces, malloc arenas vs other anonymous memory).
+// --pause: seconds between hackbench runs (default 3; 0 makes ~10x the exited threads a
+// minute, to show what grows with them in a few minutes).
+// The environment is passed on (e.g. MALLOC_ARENA_MAX=2 to compare glibc's arenas).
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -27,6 +33,8 @@ const { values } = parseArgs({
     modes: { type: "string" },
     snapshots: { type: "string" },
     "snapshot-dir": { type: "string" },
+    probe: { type: "string" },
+    pause: { type: "string" },
   },
 });
 const minutes = Number(values.minutes ?? 30);
@@ -102,7 +110,12 @@ function launch(mode: string, args: string[], stdout: "ignore" | "pipe" = "ignor
     snapshotAt.size > 0 && mode !== "serve"
       ? [`--heapsnapshot-signal=SIGUSR2`, `--diagnostic-dir=${snapDir}`]
       : [];
-  const proc = spawn(process.execPath, [...node, main, ...args], { stdio: ["ignore", stdout, "pipe"] });
+  const probe = values.probe !== undefined && mode !== "serve";
+  if (probe) node.push("--import", join(import.meta.dirname, "mem-probe.ts"));
+  const env = probe
+    ? { ...process.env, MEM_PROBE_FILE: join(values.probe as string, `${mode}.jsonl`) }
+    : process.env;
+  const proc = spawn(process.execPath, [...node, main, ...args], { stdio: ["ignore", stdout, "pipe"], env });
   const s: Soaked = { mode, proc, rss: [], stderr: "" };
   proc.stderr?.on("data", (d) => {
     s.stderr += d;
@@ -111,16 +124,29 @@ function launch(mode: string, args: string[], stdout: "ignore" | "pipe" = "ignor
   return s;
 }
 
+// Ctrl-C ends the soak early, still through the cleanup below (children, instances, load)
+let interrupted = false;
+process.on("SIGINT", () => {
+  interrupted = true;
+});
+
 const running: Soaked[] = [];
 const loads: ChildProcess[] = [];
 try {
   if (snapshotAt.size > 0) mkdirSync(snapDir, { recursive: true });
+  if (values.probe !== undefined) mkdirSync(values.probe, { recursive: true });
   const load = spawn("cyclictest", ["-m", "-t2", "-p80", "-i1000", "-q"], { stdio: "ignore" });
   loads.push(load);
   loads.push(
     spawn(
       "nice",
-      ["-n", "19", "sh", "-c", "while :; do hackbench -l 200 -g 1 >/dev/null 2>&1; sleep 3; done"],
+      [
+        "-n",
+        "19",
+        "sh",
+        "-c",
+        `while :; do hackbench -l 200 -g 1 >/dev/null 2>&1; sleep ${Number(values.pause ?? 3)}; done`,
+      ],
       {
         stdio: "ignore",
         detached: true,
@@ -156,7 +182,7 @@ try {
     `minute  ${running.map((s) => `${s.mode}_rss_kib`.padStart(16)).join("  ")}  serve_events  serve_lost`,
   );
   let nextMinute = 1;
-  while (Date.now() - t0 < minutes * 60_000) {
+  while (Date.now() - t0 < minutes * 60_000 && !interrupted) {
     await sleep(5000);
     for (const s of running)
       if (s.proc.exitCode !== null)

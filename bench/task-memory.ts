@@ -1,27 +1,38 @@
 // What each tracked task costs in memory, and what the bound on exited tasks keeps
-// (`node --expose-gc bench/task-memory.ts [TASKS=20000] [ACTIVATIONS=200] [MAX_EXITED]`).
+// (`node --expose-gc bench/task-memory.ts [TASKS=20000] [ACTIVATIONS=200] [MAX_EXITED] [windows]`).
 // A synthetic stream of short-lived threads, as a loaded machine makes them (hackbench, a
 // build): each is forked, woken, runs ACTIVATIONS sleep/wakeup cycles with latencies spread
 // over 2-60 µs (enough for each to get a latency and a response histogram), exits and dies.
 // Everything is tracked (record/top with no selection). After every 10 % of the tasks: heap
 // used + array buffers after a full GC, the tasks the table holds and those it dropped.
 //
-// No flight recorder and no windows: their memory is bounded by --window-memory and the
-// rings, not by the number of tasks.
+// Without `windows`: no flight recorder and no windows (top), whose event memory is bounded
+// by --window-memory and the rings. With it, as record runs: the recorder, the worst windows
+// of every thread, and their per-thread slots and thread names, which must not grow with
+// the number of threads either. The last columns: V8's committed heap, the brk heap
+// (glibc's main malloc arena: ArrayBuffer backing stores) and RSS.
 
-import { Analysis, defaultAnalysisOptions } from "../src/analysis/analyze.ts";
 import { Pipeline } from "../src/analysis/analyzer.ts";
+import { createAnalysis } from "../src/analysis/pipeline.ts";
 import { EventRecord } from "../src/model/event.ts";
 import { EventKind } from "../src/model/event-kind.ts";
 import { emptySelection } from "../src/model/selection.ts";
+import { memorySample } from "./mem-probe.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with node --expose-gc");
 const TASKS = Number(process.argv[2] ?? 20_000);
 const ACTIVATIONS = Number(process.argv[3] ?? 200);
-const MAX_EXITED = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
+const MAX_EXITED =
+  process.argv[4] === undefined || process.argv[4] === "-" ? undefined : Number(process.argv[4]);
+const WINDOWS = process.argv[5] === "windows";
 
-const analysis = new Analysis({ ...defaultAnalysisOptions(emptySelection()), cpus: 2, validFromTs: 0 });
+const { analysis, capture } = createAnalysis({
+  selection: emptySelection(),
+  cpus: 2,
+  validFromTs: 0,
+  windows: WINDOWS && {},
+});
 if (MAX_EXITED !== undefined) analysis.table.maxExited = MAX_EXITED;
 const pipeline = new Pipeline(analysis.analyzers);
 const rec = new EventRecord();
@@ -71,7 +82,9 @@ const step = Math.max(1, Math.floor(TASKS / 10));
 console.log(
   `${TASKS} short-lived tasks, ${ACTIVATIONS} activations each, max exited ${analysis.table.maxExited}`,
 );
-console.log("tasks      MiB  bytes/task  held  dropped");
+console.log(
+  `tasks      MiB  bytes/task  held  dropped  heap_total_MiB  brk_MiB  rss_MiB${WINDOWS ? "  windows  windows_MiB" : ""}`,
+);
 for (let i = 0; i < TASKS; i++) {
   const tid = 1000 + (i % 4_000_000);
   emit(EventKind.SchedProcessFork, (r) => {
@@ -97,8 +110,10 @@ for (let i = 0; i < TASKS; i++) {
   if ((i + 1) % step === 0) {
     const b = used() - base;
     const held = analysis.table.trackedTasks().length;
+    const m = memorySample() as { heapTotalMiB: number; brkHeapKiB: number; rssKiB: number };
+    const w = capture?.windows.stats();
     console.log(
-      `${String(i + 1).padStart(5)}  ${(b / 2 ** 20).toFixed(1).padStart(7)}  ${String(Math.round(b / (i + 1))).padStart(10)}  ${String(held).padStart(4)}  ${analysis.table.exitedDropped}`,
+      `${String(i + 1).padStart(5)}  ${(b / 2 ** 20).toFixed(1).padStart(7)}  ${String(Math.round(b / (i + 1))).padStart(10)}  ${String(held).padStart(4)}  ${String(analysis.table.exitedDropped).padStart(7)}  ${String(m.heapTotalMiB).padStart(14)}  ${String(Math.round(m.brkHeapKiB / 1024)).padStart(7)}  ${String(Math.round(m.rssKiB / 1024)).padStart(7)}${w ? `  ${String(w.windows).padStart(7)}  ${(w.bytes / 2 ** 20).toFixed(1).padStart(11)}` : ""}`,
     );
   }
 }

@@ -160,6 +160,11 @@ export class Analysis implements LiveAnalysis {
       after: recorder === undefined ? [] : [recorder],
     });
     if (opts.tasks !== undefined) this.table.addListener(opts.tasks);
+    // a dropped thread has no row in the report: its windows (and their slots) would only
+    // accumulate, one set per short-lived thread
+    const windows = opts.windows;
+    if (windows?.forgetTask !== undefined)
+      this.table.addListener({ taskDropped: (t) => windows.forgetTask?.(t.tid) });
     this.analyzers =
       recorder === undefined
         ? [this.irqLines, this.activations]

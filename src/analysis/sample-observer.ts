@@ -58,6 +58,8 @@ export interface WorstWindowProvider {
   droppedWindows?(): DroppedWindow[];
   /** the memory bound of all windows, bytes */
   readonly windowMemoryBytes?: number;
+  /** drops every window of a thread no longer in the report (the exited-threads bound) */
+  forgetTask?(tid: number): void;
 }
 
 /** Why an activation was cut (never a sample): the `cut` column of --samples. */

@@ -32,6 +32,11 @@ export interface TaskListener {
   taskTracked?(t: TaskState): void;
   /** a tracked thread exited (sched_process_exit) */
   taskExited?(t: TaskState): void;
+  /**
+   * an exited tracked thread was dropped for the `maxExited` bound while still the owner of
+   * its tid: whatever is kept per tid for its report (worst windows) can go too
+   */
+  taskDropped?(t: TaskState): void;
 }
 
 export class TaskTable {
@@ -203,6 +208,7 @@ export class TaskTable {
       this.slotOfTid[t.tid] = 0;
       this.tasks[t.slot] = null;
       this.freeSlots.push(t.slot);
+      for (const l of this.listeners) l.taskDropped?.(t);
     } else {
       // retired since (its tid was reused), or already dropped from the retired rows
       const i = this.retired.indexOf(t);

@@ -2,9 +2,20 @@
 // listings: a window is copied some time after its events, so a name keeps one change back
 // with the time it was seen. Strings are read only when a name may be new (the first sight
 // of a thread, or after `commRefreshNs` of trace time), not per event.
+//
+// Bound: the name of a thread that exited is kept for windows copied after its exit, then
+// forgotten once MAX_EXITED_NAMES threads exited after it and it exited more than
+// EXITED_NAME_KEEP_NS ago (far longer than the recorder's rings usually span under such
+// churn, 2 s by default); a listing then shows such a thread by its tid alone, like a thread
+// never named. Without the bound the table held every tid the capture ever saw.
 
 import { type EventRecord, StrSlot } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
+
+/** Exited threads whose names are kept at least (see the header). */
+export const MAX_EXITED_NAMES = 4096;
+/** ...and for at least this long after their exit (trace ns). */
+export const EXITED_NAME_KEEP_NS = 10e9;
 
 interface CommEntry {
   comm: string;
@@ -12,6 +23,8 @@ interface CommEntry {
   /** the name before the last change seen, and when the change was seen (windows are copied late) */
   prev: string;
   changedTs: number;
+  /** sequence number of its last exit in `exited` (0: not exited since last seen forked) */
+  exitSeq: number;
 }
 
 /**
@@ -31,6 +44,14 @@ export class ThreadNames {
    */
   private checked = new Float64Array(256).fill(Number.NEGATIVE_INFINITY);
   private readonly irqNames = new Map<number, string>();
+  /** exited threads in exit order from `exitedHead` on: tid, exit sequence number, exit ts */
+  private exitedTid: number[] = [];
+  private exitedSeq: number[] = [];
+  private exitedTs: number[] = [];
+  private exitedHead = 0;
+  private exitSeq = 0;
+  /** names of exited threads forgotten for the bound */
+  forgotten = 0;
 
   /**
    * `commRefreshNs`: re-read a thread's name when it was last checked this long ago;
@@ -46,12 +67,14 @@ export class ThreadNames {
           checkedTs: Number.NEGATIVE_INFINITY,
           prev: c,
           changedTs: Number.NEGATIVE_INFINITY,
+          exitSeq: 0,
         });
     this.comms.set(0, {
       comm: "<idle>",
       checkedTs: Number.POSITIVE_INFINITY,
       prev: "<idle>",
       changedTs: Number.NEGATIVE_INFINITY,
+      exitSeq: 0,
     });
   }
 
@@ -82,19 +105,58 @@ export class ThreadNames {
       case EventKind.SchedWakeupNew:
         this.noteComm(rec.tid, rec, StrSlot.Comm);
         break;
-      case EventKind.SchedProcessFork:
+      case EventKind.SchedProcessFork: {
         this.setComm(rec.tid, rec.str(StrSlot.Comm), rec.ts);
+        // a new thread under a tid seen exit: its entry is no longer an exited thread's
+        const e = this.comms.get(rec.tid);
+        if (e !== undefined) e.exitSeq = 0;
         break;
+      }
       case EventKind.SchedProcessExec:
       case EventKind.SchedProcessExit: {
         // the name changes at exec (and the tid may be reused after exit): re-read at next sight
         const e = this.comms.get(rec.tid);
-        if (e !== undefined) this.setChecked(rec.tid, e, Number.NEGATIVE_INFINITY);
+        if (e !== undefined) {
+          this.setChecked(rec.tid, e, Number.NEGATIVE_INFINITY);
+          if (rec.kind === EventKind.SchedProcessExit && rec.tid !== 0) this.exited(rec.tid, e, rec.ts);
+        }
         break;
       }
       case EventKind.IrqHandlerEntry:
         if (!this.irqNames.has(rec.irq)) this.irqNames.set(rec.irq, rec.str(StrSlot.IrqName));
         break;
+    }
+  }
+
+  /** Number of names held (tests, benchmarks). */
+  get size(): number {
+    return this.comms.size;
+  }
+
+  private exited(tid: number, e: CommEntry, ts: number): void {
+    e.exitSeq = ++this.exitSeq;
+    this.exitedTid.push(tid);
+    this.exitedSeq.push(e.exitSeq);
+    this.exitedTs.push(ts);
+    while (
+      this.exitedTid.length - this.exitedHead > MAX_EXITED_NAMES &&
+      ts - this.exitedTs[this.exitedHead] > EXITED_NAME_KEEP_NS
+    ) {
+      const h = this.exitedHead++;
+      const old = this.comms.get(this.exitedTid[h]);
+      // only if not seen forked again (or exited again) since
+      if (old !== undefined && old.exitSeq === this.exitedSeq[h]) {
+        this.comms.delete(this.exitedTid[h]);
+        // and from the mirror, or a reused tid would skip its first look
+        this.mirror(this.exitedTid[h], Number.NEGATIVE_INFINITY);
+        this.forgotten++;
+      }
+    }
+    if (this.exitedHead >= 1024 && this.exitedHead * 2 >= this.exitedTid.length) {
+      this.exitedTid = this.exitedTid.slice(this.exitedHead);
+      this.exitedSeq = this.exitedSeq.slice(this.exitedHead);
+      this.exitedTs = this.exitedTs.slice(this.exitedHead);
+      this.exitedHead = 0;
     }
   }
 
@@ -130,7 +192,13 @@ export class ThreadNames {
   private setComm(tid: number, comm: string, ts: number): void {
     const e = this.comms.get(tid);
     if (e === undefined) {
-      this.comms.set(tid, { comm, checkedTs: ts, prev: comm, changedTs: Number.NEGATIVE_INFINITY });
+      this.comms.set(tid, {
+        comm,
+        checkedTs: ts,
+        prev: comm,
+        changedTs: Number.NEGATIVE_INFINITY,
+        exitSeq: 0,
+      });
       this.mirror(tid, ts);
       return;
     }

@@ -230,6 +230,27 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
     if (this.bytesNow > this.peak) this.peak = this.bytesNow;
   }
 
+  /**
+   * Drops a thread's slots and frees their windows: its row left the report (the bound on
+   * exited threads), so nothing would read them, and a slot per thread and metric would grow
+   * with every short-lived thread the capture sees.
+   */
+  forgetTask(tid: number): void {
+    for (let m = 0; m < METRIC_KEYS.length; m++) {
+      const key = slotKey(tid, METRIC_KEYS[m]);
+      const slot = this.slots.get(key);
+      if (slot === undefined) continue;
+      for (const w of [slot.max, slot.first, slot.worst])
+        if (w !== undefined) {
+          w.roles.clear();
+          this.free(w);
+        }
+      const i = this.pendingSlots.indexOf(slot);
+      if (i >= 0) this.pendingSlots.splice(i, 1);
+      this.slots.delete(key);
+    }
+  }
+
   /** The window of a task's maximum for a metric, rendered for reports (absolute timestamps). */
   worst(tid: number, metric: MetricKey): WorstWindow | undefined {
     if (this.pendingSlots.length) this.flush();

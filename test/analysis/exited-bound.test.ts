@@ -5,7 +5,11 @@
 // (which thread, its start and its latency) come from the script's own timestamps.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { analyzeScript, EventScript } from "./event-script.ts";
+import { Pipeline } from "../../src/analysis/analyzer.ts";
+import { createAnalysis } from "../../src/analysis/pipeline.ts";
+import { Diagnostics } from "../../src/model/diagnostics.ts";
+import { emptySelection } from "../../src/model/selection.ts";
+import { analyzeScript, EventScript, SCRIPT_INFO, SCRIPT_SYMBOLS } from "./event-script.ts";
 
 /**
  * Short-lived "worker" threads one after the other on CPU 0, each: forked by tid 1, runs,
@@ -98,4 +102,39 @@ test("below the bound every exited thread keeps its row and nothing is reported"
     report.diagnostics.find((x) => x.key === "exited_tasks_dropped"),
     undefined,
   );
+});
+
+test("a dropped thread's worst windows go with its row (record's windows stay bounded)", () => {
+  const s = new EventScript(2);
+  s.name(1, "init");
+  s.at(0).cpu(1).switch({ prev: 0, next: 1, prevState: "R" });
+  const threads = Array.from({ length: 20 }, (_, i) => ({ tid: 100 + i, latency: 1000 + 10 * i }));
+  lifetimes(s, threads, 1000);
+  const { analysis, capture } = createAnalysis({
+    selection: emptySelection(),
+    symbols: SCRIPT_SYMBOLS,
+    cpus: s.cpus,
+    validFromTs: 0,
+    maxExitedTasks: 3,
+    windows: { marginNs: 500 },
+  });
+  const pipeline = new Pipeline(analysis.analyzers);
+  for (const r of s.records) pipeline.handle(r);
+  pipeline.finish();
+  const windows = capture?.windows;
+  assert.ok(windows);
+  // every worker measured a latency: one window each (its maximum); only the 3 kept remain
+  const held = [...new Set(windows.all().map((w) => w.tid))].sort((a, b) => a - b);
+  assert.deepEqual(held, [117, 118, 119]);
+  assert.equal(windows.stats().windows, windows.all().length);
+  for (const tid of [100, 116]) assert.equal(windows.worst(tid, "latency"), undefined);
+  const report = analysis.report(SCRIPT_INFO(s.cpus), new Diagnostics(), pipeline);
+  const rows = report.tasks.filter((t) => t.comm === "worker");
+  assert.deepEqual(
+    rows.map((t) => t.tid).sort((a, b) => a - b),
+    [117, 118, 119],
+  );
+  for (const t of rows) assert.equal(windows.worst(t.tid, "latency")?.value, t.metrics.latency?.max);
+  // nothing reported as dropped for memory: these windows left with their threads
+  assert.deepEqual(windows.droppedWindows(), []);
 });
