@@ -36,6 +36,18 @@ function load(seconds: number): Promise<void> {
   });
 }
 
+/** The kernel's own account of the instance, every CPU: events read, and lost (overwritten, dropped). */
+function kernelAccount(src: LiveSource): { read: number; lost: number } {
+  let read = 0;
+  let lost = 0;
+  for (const cpu of src.instance.cpus()) {
+    const st = src.instance.cpuStats(cpu);
+    read += st.readEvents;
+    lost += st.overrun + st.droppedEvents + st.commitOverrun;
+  }
+  return { read, lost };
+}
+
 describe("live source", { skip: skipLive }, () => {
   it("delivers every event the kernel handed out, in time order", async () => {
     const src = LiveSource.open({ selection: emptySelection(), instanceSuffix: "count" });
@@ -57,13 +69,7 @@ describe("live source", { skip: skipLive }, () => {
         },
       });
       await loadDone;
-      let kernelRead = 0;
-      let kernelLost = 0;
-      for (const cpu of src.instance.cpus()) {
-        const s = src.instance.cpuStats(cpu);
-        kernelRead += s.readEvents;
-        kernelLost += s.overrun + s.droppedEvents + s.commitOverrun;
-      }
+      const { read: kernelRead, lost: kernelLost } = kernelAccount(src);
       assert.equal(kernelLost, 0, "default buffer must not lose events under hackbench");
       assert.equal(n, kernelRead);
       assert.equal(backwards, 0);
@@ -114,11 +120,7 @@ describe("live source", { skip: skipLive }, () => {
         },
       });
       await loadDone;
-      let kernelLost = 0;
-      for (const cpu of src.instance.cpus()) {
-        const s = src.instance.cpuStats(cpu);
-        kernelLost += s.overrun + s.droppedEvents + s.commitOverrun;
-      }
+      const kernelLost = kernelAccount(src).lost;
       assert.ok(kernelLost > 0, "the kernel should have overwritten events");
       assert.ok(lostRecords > 0);
       assert.equal(src.lostEvents, kernelLost);
@@ -168,13 +170,7 @@ describe("live source", { skip: skipLive }, () => {
       assert.equal(src.bufferSizeKb, g.at(-1)!.toKb);
       // the kernel's own account: every event it says was read reached the sink, and what it
       // overwrote (before the growth, if at all) is what rtscope counts lost
-      let kernelRead = 0;
-      let kernelLost = 0;
-      for (const cpu of src.instance.cpus()) {
-        const st = src.instance.cpuStats(cpu);
-        kernelRead += st.readEvents;
-        kernelLost += st.overrun + st.droppedEvents + st.commitOverrun;
-      }
+      const { read: kernelRead, lost: kernelLost } = kernelAccount(src);
       assert.equal(n, kernelRead);
       assert.equal(src.lostEvents, kernelLost);
       assert.equal(backwards, 0);
