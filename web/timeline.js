@@ -31,20 +31,6 @@ const TRACKED_COLOUR = "#c0392b";
  *   switchIn: { ts: number, cpu: number } | null }} Layout
  */
 
-/** Softirq vector names (the kernel's softirq_to_name). */
-const SOFTIRQS = [
-  "HI",
-  "TIMER",
-  "NET_TX",
-  "NET_RX",
-  "BLOCK",
-  "IRQ_POLL",
-  "TASKLET",
-  "SCHED",
-  "HRTIMER",
-  "RCU",
-];
-
 /**
  * Lanes, segments and marks of a window between t0 and t1 (absolute ns; default: all its
  * events, the wakeup and the switch-in).
@@ -140,11 +126,12 @@ function handlerOf(e) {
     }
     case "softirq_entry":
     case "softirq_exit": {
-      const vec = Number(e.fields.vec);
+      // the listing names the vector (its `action` field, as trace-cmd prints it); "" past the known ones
+      const action = e.fields.action || String(e.fields.vec);
       return {
         kind: "softirq",
-        key: `softirq:${SOFTIRQS[vec] ?? vec}`,
-        name: `softirq ${SOFTIRQS[vec] ?? vec}`,
+        key: `softirq:${action}`,
+        name: `softirq ${action}`,
         entry: e.event === "softirq_entry",
       };
     }

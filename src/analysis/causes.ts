@@ -603,7 +603,8 @@ class CauseSweep {
    */
   private add(kind: number, key: number | string, part: number, dur: number, code: number): void {
     if (dur <= 0) return;
-    if (this.partTime[part] === 0 && !this.partOrder.includes(part)) this.partOrder.push(part);
+    // dur > 0 here: a part's time is 0 until its first interval
+    if (this.partTime[part] === 0) this.partOrder.push(part);
     this.partTime[part] += dur;
     const id = typeof key === "number" ? key * 256 + part * 16 + kind : `${part}/${kind}/${key}`;
     let c = this.causes.get(id);

@@ -99,10 +99,18 @@ function memTotalKb(): number {
   }
 }
 
+function possibleCpus(): number {
+  return readCpuList("/sys/devices/system/cpu/possible").length || 1;
+}
+
 /** This machine's default (possible CPUs, /proc/meminfo). */
 export function defaultBufferSizeHere(): number {
-  const cpus = readCpuList("/sys/devices/system/cpu/possible").length || 1;
-  return defaultBufferSizeKb(cpus, memTotalKb());
+  return defaultBufferSizeKb(possibleCpus(), memTotalKb());
+}
+
+/** This machine's cap for a grown buffer. */
+function bufferCapHere(): number {
+  return bufferCapKb(possibleCpus(), memTotalKb());
 }
 
 export interface LiveOptions {
@@ -333,10 +341,7 @@ export class LiveSource implements TraceSource {
       this.bufferSizeKb = opts.bufferSizeKb ?? defaultBufferSizeHere();
       inst.setBufferSizeKb(this.bufferSizeKb);
       this.adaptBuffer = opts.adaptBuffer ?? opts.bufferSizeKb === undefined;
-      this.bufferCapKb = Math.max(
-        this.bufferSizeKb,
-        bufferCapKb(readCpuList("/sys/devices/system/cpu/possible").length || 1, memTotalKb()),
-      );
+      this.bufferCapKb = Math.max(this.bufferSizeKb, bufferCapHere());
 
       let kallsyms = "";
       try {
@@ -749,7 +754,7 @@ export class LiveSource implements TraceSource {
 
   /** Kernel stats: losses that page flags do not carry; at the end, overrun not yet flagged. */
   private pollStats(now: bigint, final: boolean): void {
-    const dtStats = Number(now - this.lastStatsAt) / 1e9;
+    const dt = Number(now - this.lastStatsAt) / 1e9;
     let maxRate = 0;
     for (const ch of this.channels) {
       let s: ReturnType<TracefsInstance["cpuStats"]>;
@@ -760,8 +765,7 @@ export class LiveSource implements TraceSource {
       }
       ch.statsOther = statsLost(s) - s.overrun;
       const written = s.entries + s.overrun + s.readEvents;
-      if (dtStats > 0 && this.lastStatsAt !== 0n)
-        maxRate = Math.max(maxRate, (written - ch.written) / dtStats);
+      if (dt > 0) maxRate = Math.max(maxRate, (written - ch.written) / dt);
       ch.written = written;
       let extra = ch.statsOther - ch.injectedOther;
       if (final && s.overrun > ch.attributedOverrun) {
@@ -774,7 +778,6 @@ export class LiveSource implements TraceSource {
         this.publish(ch, ch.flaggedLost + ch.injectedOther);
       }
     }
-    const dt = Number(now - this.lastStatsAt) / 1e9;
     if (dt > 0) {
       this.eventsPerSec = (this.events - this.lastStatsEvents) / dt;
       const cpu = process.cpuUsage(this.lastCpu);

@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { instanceOwner } from "../../src/tracefs/instance.ts";
 import { rtscopeBin } from "../helpers/cli.ts";
-import { checkNoLeftoversAtEnd, rtscopeInstances, skipLive, trackPid } from "./live-helpers.ts";
+import { checkNoLeftoversAtEnd, installed, rtscopeInstances, skipLive, trackPid } from "./live-helpers.ts";
 
-const haveCyclictest = existsSync("/usr/bin/cyclictest") || existsSync("/usr/local/bin/cyclictest");
+const haveCyclictest = installed("cyclictest");
 const skip = skipLive || (haveCyclictest ? false : "cyclictest (rt-tests) is not installed");
 
 checkNoLeftoversAtEnd();

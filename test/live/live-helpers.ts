@@ -1,7 +1,7 @@
 // Shared by the live tests: skip without root/tracefs, run rtscope as a tracked child, and
 // check that no rtscope instance is left behind at the end of every test file.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after } from "node:test";
@@ -10,6 +10,11 @@ import { liveUsable } from "../../src/tracefs/live-usable.ts";
 import { repoRoot } from "../helpers/paths.ts";
 
 export const live = liveUsable();
+/** Whether a command the tests compare against or drive is installed (on the PATH and runs). */
+export function installed(cmd: string): boolean {
+  return spawnSync(cmd, ["--help"], { stdio: "ignore" }).error === undefined;
+}
+
 /** `skip` option for tests that need live tracefs. */
 export const skipLive: string | false = live.ok ? false : `live tracefs unavailable: ${live.why}`;
 

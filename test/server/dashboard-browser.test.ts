@@ -9,19 +9,19 @@
 // SPEC's rules: the last sched_wakeup of the thread, then the first sched_switch to it or
 // the first event it is seen running in).
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { checkNoLeftoversAtEnd, skipLive } from "../live/live-helpers.ts";
+import { checkNoLeftoversAtEnd, installed, skipLive } from "../live/live-helpers.ts";
 import { raw, type Served, sleep, startServe, stopServe, tempDir, waitFor } from "./serve-helpers.ts";
 
 checkNoLeftoversAtEnd();
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
-const haveCyclictest = spawnSync("cyclictest", ["--help"]).error === undefined;
+const haveCyclictest = installed("cyclictest");
 const skip =
   skipLive ||
   (haveCyclictest ? false : "cyclictest not installed") ||

@@ -10,12 +10,11 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { repoRoot } from "../helpers/paths.ts";
-import { checkNoLeftoversAtEnd, skipLive } from "../live/live-helpers.ts";
+import { checkNoLeftoversAtEnd, installed, skipLive } from "../live/live-helpers.ts";
 import { raw, startServe, stopServe, tempDir, waitFor } from "./serve-helpers.ts";
 
 checkNoLeftoversAtEnd();
 
-const has = (cmd: string) => spawnSync(cmd, ["--version"]).error === undefined;
 const tmp = tempDir("rtscope-prom-");
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -31,7 +30,7 @@ function freePort(): Promise<number> {
 
 describe("Prometheus", () => {
   it("promtool accepts the shipped alert rules", {
-    skip: has("promtool") ? false : "promtool not installed",
+    skip: installed("promtool") ? false : "promtool not installed",
   }, () => {
     const r = spawnSync("promtool", ["check", "rules", join(repoRoot, "deploy/prometheus/alerts.yml")], {
       encoding: "utf8",
@@ -42,8 +41,8 @@ describe("Prometheus", () => {
 
   const skip =
     skipLive ||
-    (has("prometheus") ? false : "prometheus not installed") ||
-    (has("cyclictest") ? false : "cyclictest not installed");
+    (installed("prometheus") ? false : "prometheus not installed") ||
+    (installed("cyclictest") ? false : "cyclictest not installed");
   it("a real Prometheus scrapes the daemon; PromQL returns the tracked threads", { skip }, async () => {
     const served = await startServe(join(tmp, "prom.sock"));
     const load = spawn("cyclictest", ["-m", "-t2", "-p80", "-i1000", "-q"], { stdio: "ignore" });

@@ -7,10 +7,10 @@
 // cyclictest's own cycle count, which the two phases' samples add up to.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { checkNoLeftoversAtEnd, skipLive, trackPid } from "../live/live-helpers.ts";
+import { checkNoLeftoversAtEnd, installed, skipLive, trackPid } from "../live/live-helpers.ts";
 import {
   cyclictestSummary,
   raw,
@@ -24,7 +24,7 @@ import {
 
 checkNoLeftoversAtEnd();
 
-const haveCyclictest = existsSync("/usr/bin/cyclictest") || existsSync("/usr/local/bin/cyclictest");
+const haveCyclictest = installed("cyclictest");
 const skip = skipLive || (haveCyclictest ? false : "cyclictest (rt-tests) is not installed");
 
 const tmp = tempDir("rtscope-serve-admit-");

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { checkNoLeftoversAtEnd, skipLive } from "../live/live-helpers.ts";
+import { checkNoLeftoversAtEnd, installed, skipLive } from "../live/live-helpers.ts";
 import {
   cyclictestSummary,
   heldCyclictest,
@@ -23,7 +23,7 @@ import {
 
 checkNoLeftoversAtEnd();
 
-const haveCyclictest = spawnSync("cyclictest", ["--help"]).error === undefined;
+const haveCyclictest = installed("cyclictest");
 const skip = skipLive || (haveCyclictest ? false : "cyclictest not installed");
 const tmp = tempDir("rtscope-serve-ctl-");
 after(() => rmSync(tmp, { recursive: true, force: true }));

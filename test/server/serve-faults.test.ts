@@ -5,11 +5,11 @@
 // readable), and a run database on a tiny full tmpfs (a clear error; the capture goes on).
 // (A tracked process exiting, its statistics kept and marked exited, is in serve-ctl.)
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { checkNoLeftoversAtEnd, skipLive } from "../live/live-helpers.ts";
+import { checkNoLeftoversAtEnd, installed, skipLive } from "../live/live-helpers.ts";
 import {
   cyclictestSummary,
   heldCyclictest,
@@ -25,7 +25,7 @@ checkNoLeftoversAtEnd();
 
 const tmp = tempDir("rtscope-serve-faults-");
 after(() => rmSync(tmp, { recursive: true, force: true }));
-const haveCyclictest = spawnSync("cyclictest", ["--help"]).error === undefined;
+const haveCyclictest = installed("cyclictest");
 const INSTANCES = "/sys/kernel/tracing/instances";
 
 /** A held cyclictest whose pid is `want` (pids are handed out in order: ns_last_pid), or null. */

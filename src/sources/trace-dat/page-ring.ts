@@ -85,18 +85,14 @@ function errorOf(r: ErrorRecord): Error {
   return e;
 }
 
-/** Worker side of one ring. */
-export class RingWriter {
-  private readonly bytes: Uint8Array;
-  private readonly i32: Int32Array;
-  private readonly f64: Float64Array;
-  private readonly control: Int32Array;
-  private readonly cap: number;
-  private readonly ring: number;
-  private write = 0;
-  private produced = 0;
-  /** size of the record being written, WRAP tail included */
-  private pendingBytes = 0;
+/** What both sides of one ring hold: views of its buffer, the control array, its number. */
+class RingSide {
+  protected readonly bytes: Uint8Array;
+  protected readonly i32: Int32Array;
+  protected readonly f64: Float64Array;
+  protected readonly control: Int32Array;
+  protected readonly cap: number;
+  protected readonly ring: number;
 
   constructor(buffer: SharedArrayBuffer, control: Int32Array, ring: number) {
     this.bytes = new Uint8Array(buffer);
@@ -106,6 +102,14 @@ export class RingWriter {
     this.cap = buffer.byteLength;
     this.ring = ring;
   }
+}
+
+/** Worker side of one ring. */
+export class RingWriter extends RingSide {
+  private write = 0;
+  private produced = 0;
+  /** size of the record being written, WRAP tail included */
+  private pendingBytes = 0;
 
   /** Bytes written and not yet released by the consumer. */
   get used(): number {
@@ -194,14 +198,8 @@ export class RingWriter {
  * consumed file bytes for progress and the page index for the window read-back, as
  * ReaderPages keeps them for a reader on this thread.
  */
-export class RingPages implements PageSource {
+export class RingPages extends RingSide implements PageSource {
   consumed = 0;
-  private readonly bytes: Uint8Array;
-  private readonly i32: Int32Array;
-  private readonly f64: Float64Array;
-  private readonly control: Int32Array;
-  private readonly cap: number;
-  private readonly ring: number;
   private readonly regionOffset: number;
   private readonly compressed: boolean;
   private readonly index: PageIndex | undefined;
@@ -226,12 +224,7 @@ export class RingPages implements PageSource {
     index: PageIndex | undefined,
     watch: (quietMs: number) => void,
   ) {
-    this.bytes = new Uint8Array(buffer);
-    this.i32 = new Int32Array(buffer);
-    this.f64 = new Float64Array(buffer);
-    this.control = control;
-    this.cap = buffer.byteLength;
-    this.ring = ring;
+    super(buffer, control, ring);
     this.regionOffset = regionOffset;
     this.compressed = compressed;
     this.index = index;
