@@ -68,8 +68,7 @@ export const LIVE_HELP = `Live capture:
                          exited, 2 s at most; a second Ctrl-C quits without a report)
   --buffer-size KB       per-CPU ring buffer in KiB (default: room for a ${STALL_COVER_S} s stall of the reader
                          at ${PLANNED_RATE_PER_CPU / 1000} k events/s per CPU, ${defaultBufferSizeKb(1, 1 << 30)} KiB, at most 1/64 of
-                         the memory; the start-up line says how long a stall it covers; grown
-                         while tracing when the measured rate needs more: live_buffer_grown)
+                         the memory; the start-up line says how long a stall it covers)
   --cpu LIST             pin rtscope itself to these CPUs (housekeeping CPUs, e.g. 0 or 0-1)
   --priority N|normal    rtscope itself as SCHED_FIFO N, or at normal priority (default as root:
                          SCHED_FIFO ${DEFAULT_READER_PRIORITY}, so that no normal-priority load can starve the reader into

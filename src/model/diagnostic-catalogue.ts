@@ -125,12 +125,6 @@ export const DIAGNOSTICS = {
       "the live capture's per-CPU buffer was resized from outside; events buffered at that moment may be lost and activations open across it were cut",
     remedy: "leave instances/rtscope-<pid>/buffer_size_kb alone; use rtscope record --buffer-size KB",
   },
-  live_buffer_grown: {
-    severity: "info",
-    meaning:
-      "the events came faster than the per-CPU buffer could hold through a 1 s stall of the reader, so rtscope grew it while tracing (the kernel keeps what is buffered; up to 1/64 of the memory)",
-    remedy: "give --buffer-size KB to keep one size from the start",
-  },
   live_event_missing: {
     severity: "warning",
     meaning: "an event rtscope wanted is not available on this kernel; what it measures will be missing",

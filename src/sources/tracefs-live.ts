@@ -49,6 +49,10 @@ import { findTracefs, TracefsError } from "../tracefs/tracefs-root.ts";
 import { CpuMerge, PageQueue, type PageRef } from "./cpu-merge.ts";
 
 /**
+ * The buffer is sized once, at the start, and never resized while tracing: on this VM's
+ * kernel (6.18) growing a live buffer (1 -> 8 -> 32 -> 128 MiB) held a cyclictest thread at
+ * prio 80 off its CPU for 4 to 108 ms (bench/README.md), the very latency rtscope measures.
+ *
  * Default per-CPU buffer: what a reader that stalls for STALL_COVER_S needs at
  * PLANNED_RATE_PER_CPU events/s (SPEC's live bar, 200 k events/s on a 2-CPU machine) of
  * BYTES_PER_EVENT (sched_switch is 68 bytes with its header, sched_wakeup 40, hrtimer and
@@ -61,29 +65,8 @@ export const STALL_COVER_S = 1;
 
 export function defaultBufferSizeKb(cpus: number, memTotalKb: number): number {
   const want = Math.ceil((PLANNED_RATE_PER_CPU * BYTES_PER_EVENT * STALL_COVER_S) / 1024);
-  return Math.max(1024, Math.min(want, bufferCapKb(cpus, memTotalKb)));
-}
-
-/** The most a default (and a grown) per-CPU buffer takes: 1/64 of the memory in all. */
-export function bufferCapKb(cpus: number, memTotalKb: number): number {
-  return Math.floor(memTotalKb / 64 / Math.max(1, cpus));
-}
-
-/**
- * The per-CPU buffer a measured rate asks for (KiB): room for a STALL_COVER_S stall at the
- * busiest CPU's rate, with a quarter more for bursts, of events of the measured mean size;
- * `currentKb` when it is enough. Grows at least twofold, so that a rising rate is followed by
- * a few resizes, not one per stats poll; never beyond `capKb`, never shrinks.
- */
-export function grownBufferKb(
-  currentKb: number,
-  ratePerCpu: number,
-  bytesPerEvent: number,
-  capKb: number,
-): number {
-  const wantKb = Math.ceil((ratePerCpu * bytesPerEvent * STALL_COVER_S * 1.25) / 1024);
-  if (wantKb <= currentKb || currentKb >= capKb) return currentKb;
-  return Math.min(capKb, Math.max(wantKb, currentKb * 2));
+  const cap = Math.floor(memTotalKb / 64 / Math.max(1, cpus));
+  return Math.max(1024, Math.min(want, cap));
 }
 
 /** How long a stall a per-CPU buffer of `kb` covers at `ratePerCpu` events/s (s). */
@@ -99,18 +82,10 @@ function memTotalKb(): number {
   }
 }
 
-function possibleCpus(): number {
-  return readCpuList("/sys/devices/system/cpu/possible").length || 1;
-}
-
 /** This machine's default (possible CPUs, /proc/meminfo). */
 export function defaultBufferSizeHere(): number {
-  return defaultBufferSizeKb(possibleCpus(), memTotalKb());
-}
-
-/** This machine's cap for a grown buffer. */
-function bufferCapHere(): number {
-  return bufferCapKb(possibleCpus(), memTotalKb());
+  const cpus = readCpuList("/sys/devices/system/cpu/possible").length || 1;
+  return defaultBufferSizeKb(cpus, memTotalKb());
 }
 
 export interface LiveOptions {
@@ -118,16 +93,8 @@ export interface LiveOptions {
   wakeupEvent?: "wakeup" | "waking";
   /** clock_nanosleep/nanosleep syscall events (timer metric to user space); default true */
   syscalls?: boolean;
-  /**
-   * per-CPU ring buffer size in KiB, kept as given; default: defaultBufferSizeHere(), grown
-   * while the capture runs when the measured rate needs more (see adaptBuffer)
-   */
+  /** per-CPU ring buffer size in KiB (default: defaultBufferSizeHere()) */
   bufferSizeKb?: number;
-  /**
-   * grow the per-CPU buffer to cover a STALL_COVER_S stall at the measured rate, up to 1/64
-   * of the memory in all (default: true when bufferSizeKb is not given)
-   */
-  adaptBuffer?: boolean;
   /** tracefs directory (default: found/mounted) */
   tracefs?: string;
   /** instance name suffix: rtscope-<pid>-<suffix> (tests, several captures in one process) */
@@ -286,12 +253,8 @@ export class LiveSource implements TraceSource {
   readonly layout: PageLayout;
   /** absolute mono time (ns) that relative timestamps count from */
   readonly base: bigint;
-  /** per-CPU ring buffer size, KiB (as requested at start; grows with adaptBuffer) */
-  bufferSizeKb: number;
-  /** the buffer's growths (adaptBuffer), in order */
-  readonly bufferGrowths: { fromKb: number; toKb: number; at: number; ratePerCpu: number }[] = [];
-  private readonly adaptBuffer: boolean;
-  private readonly bufferCapKb: number;
+  /** per-CPU ring buffer size requested, KiB */
+  readonly bufferSizeKb: number;
 
   private readonly channels: CpuChannel[];
   /** channel by CPU number */
@@ -340,8 +303,6 @@ export class LiveSource implements TraceSource {
       inst.write("options/overwrite", "1");
       this.bufferSizeKb = opts.bufferSizeKb ?? defaultBufferSizeHere();
       inst.setBufferSizeKb(this.bufferSizeKb);
-      this.adaptBuffer = opts.adaptBuffer ?? opts.bufferSizeKb === undefined;
-      this.bufferCapKb = Math.max(this.bufferSizeKb, bufferCapHere());
 
       let kallsyms = "";
       try {
@@ -512,7 +473,7 @@ export class LiveSource implements TraceSource {
     const minPoll = this.opts.minPollMs ?? 5;
     const maxPoll = this.opts.maxPollMs ?? 50;
     const marginNs = (this.opts.watermarkMarginMs ?? 10) * 1e6;
-    let bufferPages = this.bufferPages();
+    const bufferPages = Math.max(8, Math.floor((this.bufferSizeKb * 1024) / this.layout.subBufferSize));
     let lastProgress = 0n;
     try {
       while (!this.stopping) {
@@ -526,10 +487,7 @@ export class LiveSource implements TraceSource {
         }
         const n = this.readRound(bufferPages);
         this.drainTo(Number(t0 - this.base) - marginNs);
-        if (t0 - this.lastStatsAt >= 250_000_000n) {
-          this.pollStats(t0, false);
-          bufferPages = this.bufferPages();
-        }
+        if (t0 - this.lastStatsAt >= 250_000_000n) this.pollStats(t0, false);
         if (opts.onProgress && t0 - lastProgress >= 250_000_000n) {
           lastProgress = t0;
           opts.onProgress({ bytes: this.bytes, totalBytes: 0, events: this.events });
@@ -556,38 +514,6 @@ export class LiveSource implements TraceSource {
       opts.signal?.removeEventListener("abort", onAbort);
       this.userSink = null;
     }
-  }
-
-  private bufferPages(): number {
-    return Math.max(8, Math.floor((this.bufferSizeKb * 1024) / this.layout.subBufferSize));
-  }
-
-  /**
-   * Grows every CPU's buffer when the busiest CPU's rate over the last stats interval needs
-   * more room for a reader stall than it has. The kernel resizes a live buffer in place
-   * (pages are added, none of the buffered events is dropped), so the capture goes on; the
-   * instance watch is told, so that this is not taken for a resize from outside.
-   */
-  private maybeGrowBuffer(maxRatePerCpu: number, now: bigint): void {
-    if (!this.adaptBuffer || this.events === 0) return;
-    const bytesPerEvent = Math.max(16, this.bytes / this.events);
-    const kb = grownBufferKb(this.bufferSizeKb, maxRatePerCpu, bytesPerEvent, this.bufferCapKb);
-    if (kb === this.bufferSizeKb) return;
-    try {
-      this.instance.setBufferSizeKb(kb);
-    } catch {
-      // no memory for it, or the instance is going: keep reading with what there is
-      return;
-    }
-    const actual = this.instance.bufferSizeKb();
-    this.bufferGrowths.push({
-      fromKb: this.bufferSizeKb,
-      toKb: actual,
-      at: Number(now - this.base),
-      ratePerCpu: Math.round(maxRatePerCpu),
-    });
-    this.bufferSizeKb = actual;
-    this.watch.expect.bufferSizeKb = actual;
   }
 
   /** Relative timestamp of "now" on the trace clock. */
@@ -733,16 +659,6 @@ export class LiveSource implements TraceSource {
         gaps.map((g) => ({ from: base + g.from, to: base + to(g) })),
       );
     }
-    const gs = this.bufferGrowths;
-    if (gs.length > 0)
-      this.diagnostics.set(
-        "live_buffer_grown",
-        gs.map(
-          (g) =>
-            `${g.fromKb} → ${g.toKb} KiB per CPU at ${this.sinceStart(g.at)} (${Math.round(g.ratePerCpu / 1000)} k events/s on the busiest CPU)`,
-        ),
-        gs.length,
-      );
     const rs = this.watch.resizes;
     if (rs.length > 0)
       this.diagnostics.set(
@@ -754,8 +670,6 @@ export class LiveSource implements TraceSource {
 
   /** Kernel stats: losses that page flags do not carry; at the end, overrun not yet flagged. */
   private pollStats(now: bigint, final: boolean): void {
-    const dt = Number(now - this.lastStatsAt) / 1e9;
-    let maxRate = 0;
     for (const ch of this.channels) {
       let s: ReturnType<TracefsInstance["cpuStats"]>;
       try {
@@ -764,9 +678,7 @@ export class LiveSource implements TraceSource {
         continue;
       }
       ch.statsOther = statsLost(s) - s.overrun;
-      const written = s.entries + s.overrun + s.readEvents;
-      if (dt > 0) maxRate = Math.max(maxRate, (written - ch.written) / dt);
-      ch.written = written;
+      ch.written = s.entries + s.overrun + s.readEvents;
       let extra = ch.statsOther - ch.injectedOther;
       if (final && s.overrun > ch.attributedOverrun) {
         extra += s.overrun - ch.attributedOverrun;
@@ -778,6 +690,7 @@ export class LiveSource implements TraceSource {
         this.publish(ch, ch.flaggedLost + ch.injectedOther);
       }
     }
+    const dt = Number(now - this.lastStatsAt) / 1e9;
     if (dt > 0) {
       this.eventsPerSec = (this.events - this.lastStatsEvents) / dt;
       const cpu = process.cpuUsage(this.lastCpu);
@@ -786,7 +699,6 @@ export class LiveSource implements TraceSource {
     }
     this.lastStatsEvents = this.events;
     this.lastStatsAt = now;
-    if (!final) this.maybeGrowBuffer(maxRate, now);
   }
 
   private sleep(ms: number): Promise<void> {
