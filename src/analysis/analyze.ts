@@ -287,10 +287,21 @@ export class Analysis implements LiveAnalysis {
 
   /** Every tracked thread, report order. Summaries are cached per metric until a new sample. */
   snapshot(): TaskReport[] {
-    const out: TaskReport[] = [];
-    for (const t of this.table.trackedTasks()) out.push(this.buildTask(t));
-    out.sort(compareTasks);
-    return out;
+    return this.firstTasks(Number.POSITIVE_INFINITY).rows;
+  }
+
+  /**
+   * The first `limit` tracked threads in report order, and how many are tracked: only the
+   * rows shown are built (a top frame shows a screenful of thousands, and building a row
+   * reads /proc and the thread's percentiles).
+   */
+  firstTasks(limit: number): { rows: TaskReport[]; total: number } {
+    const tasks = this.table.trackedTasks();
+    tasks.sort(compareTasks);
+    const n = Math.min(limit, tasks.length);
+    const rows: TaskReport[] = new Array(n);
+    for (let i = 0; i < n; i++) rows[i] = this.buildTask(tasks[i]);
+    return { rows, total: tasks.length };
   }
 
   irqLineReports(): IrqLineReport[] {

@@ -36,6 +36,8 @@ export interface LiveAnalysis {
   reportOf(t: TaskState): TaskReport;
   /** Every tracked thread, report order. */
   snapshot(): TaskReport[];
+  /** The first `limit` tracked threads in report order (only those built), and how many are tracked. */
+  firstTasks(limit: number): { rows: TaskReport[]; total: number };
   /** The HDR histogram of a thread's metric, if it has samples. */
   histogram(tid: number, metric: MetricKey): Histogram | undefined;
 }

@@ -130,7 +130,10 @@ export function buildTaskReport(
 }
 
 /** Processes, then their threads: by tgid, the group leader first, then by tid. */
-export function compareTasks(a: TaskReport, b: TaskReport): number {
+export function compareTasks(
+  a: Pick<TaskReport, "tid" | "tgid">,
+  b: Pick<TaskReport, "tid" | "tgid">,
+): number {
   if (a.tgid !== b.tgid) return a.tgid - b.tgid;
   const al = a.tid === a.tgid ? 0 : 1;
   const bl = b.tid === b.tgid ? 0 : 1;

@@ -123,6 +123,8 @@ export async function run(argv: string[]): Promise<number> {
   const unregister = onCleanup(restore);
   const frame = (): string[] => {
     const s = r.session.source.stats();
+    const maxRows = tty ? Math.max(1, (out.rows ?? 40) - 7) : 1000;
+    const { rows, total } = r.analysis.firstTasks(maxRows);
     return renderTopFrame(
       {
         title,
@@ -133,12 +135,13 @@ export async function run(argv: string[]): Promise<number> {
         written: s.written,
         captureProblem: s.captureProblem,
         captureGaps: s.captureGaps,
+        threads: total,
       },
-      r.analysis.snapshot(),
+      rows,
       metrics,
       memory,
       tty ? (out.columns ?? 160) : 1000,
-      tty ? Math.max(1, (out.rows ?? 40) - 7) : 1000,
+      maxRows,
     );
   };
   const draw = () => {

@@ -19,6 +19,8 @@ export interface TopHeader {
   captureProblem?: string;
   /** stretches not covered so far (tracing switched off from outside...) */
   captureGaps?: number;
+  /** threads tracked, when `tasks` holds only the first of them (default: tasks.length) */
+  threads?: number;
 }
 
 /** What the previous frame saw of a thread's metric, to give "cur" (mean of the last interval). */
@@ -63,12 +65,13 @@ export function renderTopFrame(
   maxRows = 1000,
 ): string[] {
   const lines: string[] = [];
+  const threads = Math.max(header.threads ?? 0, tasks.length);
   lines.push(`${header.title}   elapsed ${clock(header.elapsedSec)}`);
   let lost = header.lostEvents < 0 ? "unknown" : String(header.lostEvents);
   if (header.written && header.lostEvents >= 0)
     lost += ` of ${header.written} written (${((100 * header.lostEvents) / header.written).toFixed(2)} %)`;
   lines.push(
-    `events ${rate(header.eventsPerSec)}/s   lost events ${lost}   rtscope CPU ${header.cpuPercent.toFixed(1)} %   threads ${tasks.length}   (q or Ctrl-C to quit)`,
+    `events ${rate(header.eventsPerSec)}/s   lost events ${lost}   rtscope CPU ${header.cpuPercent.toFixed(1)} %   threads ${threads}   (q or Ctrl-C to quit)`,
   );
   if (header.captureProblem)
     lines.push(`!! NOT RECORDING: ${header.captureProblem} (the figures below stop here)`);
@@ -116,8 +119,8 @@ export function renderTopFrame(
     row += ` |${cell(String(over), 6)}`;
     lines.push(row);
   }
-  if (tasks.length > shown) lines.push(`  ... ${tasks.length - shown} more threads (enlarge the terminal)`);
-  if (tasks.length === 0) lines.push("  (no tracked thread has run yet)");
+  if (threads > shown) lines.push(`  ... ${threads - shown} more threads (enlarge the terminal)`);
+  if (threads === 0) lines.push("  (no tracked thread has run yet)");
   for (const k of memory.counts.keys()) if (!seen.has(k)) memory.counts.delete(k);
   return lines.map((l) => (l.length > width ? l.slice(0, width) : l));
 }
