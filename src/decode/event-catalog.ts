@@ -243,6 +243,11 @@ export class EventDecoder {
   readonly str: (FormatField | null)[] = [null, null, null, null];
   /** every numeric field of the kind is a 4-byte int: fill() takes its straight path */
   readonly wordFields: boolean;
+  /**
+   * The common fields sit where every kernel since 2.6.3x puts them (flags u8 at 2, preempt
+   * count u8 at 3, pid s32 at 4): fill() reads them without looking up offsets and sizes.
+   */
+  readonly standardCommon: boolean;
   /** smallest payload length holding every needed field */
   readonly minLength: number;
   readonly byName: Map<string, FormatField>;
@@ -273,12 +278,22 @@ export class EventDecoder {
     }
     this.minLength = Math.max(min, 4);
     // (pids keep their format's signedness on the generic path: the straight path reads them signed)
+    // prev_state is a long (8 bytes on 64-bit kernels): its low 32 bits hold every state bit
     this.wordFields = numericNames(kind).every(
       ([slot]) =>
         this.off[slot] < 0 ||
+        (slot === N.PrevState && this.size[slot] === 8) ||
         (this.size[slot] === 4 &&
           (this.sgn[slot] === 1 || (slot !== N.Tid && slot !== N.PrevPid && slot !== N.NextPid))),
     );
+    this.standardCommon =
+      this.off[N.CommonFlags] === 2 &&
+      this.size[N.CommonFlags] === 1 &&
+      this.off[N.CommonPreempt] === 3 &&
+      this.size[N.CommonPreempt] === 1 &&
+      this.off[N.CommonPid] === 4 &&
+      this.size[N.CommonPid] === 4 &&
+      this.sgn[N.CommonPid] === 1;
     // a format without the fields its kind cannot do without is decoded generically
     const required = REQUIRED[kind];
     this.kind = required?.some((slot) => this.off[slot] < 0) ? EventKind.Other : kind;
@@ -410,7 +425,8 @@ export class EventCatalog implements StringDecoder {
   }
 
   /**
-   * Decodes the record at data[offset, offset+length) into `rec` (after clearing it);
+   * Decodes the record at data[offset, offset+length) into `rec` (after clearDecoded: a record
+   * that only binary sources fill);
    * rec.cpu and rec.ts are the caller's. `fileOffset` (of the payload) is for errors.
    */
   fill(
@@ -421,13 +437,16 @@ export class EventCatalog implements StringDecoder {
     length: number,
     fileOffset = -1,
   ): void {
-    rec.clear();
-    rec.data = data;
-    rec.view = view;
+    rec.clearDecoded();
+    // the same chunk's buffer for many records: a pointer store costs a GC write barrier, a compare does not
+    if (rec.data !== data) {
+      rec.data = data;
+      rec.view = view;
+    }
     rec.offset = offset;
     rec.length = length;
-    rec.strings = this;
-    this.lastData = data;
+    if (rec.strings !== this) rec.strings = this;
+    if (this.lastData !== data) this.lastData = data;
     this.lastOffset = offset;
     this.lastFileOffset = fileOffset;
     if (length < 8) {
@@ -464,12 +483,18 @@ export class EventCatalog implements StringDecoder {
     const size = d.size;
     const sgn = d.sgn;
     rec.kind = d.kind;
-    if (off[N.CommonFlags] >= 0) rec.flags = data[offset + off[N.CommonFlags]];
-    if (off[N.CommonPreempt] >= 0) rec.preemptCount = data[offset + off[N.CommonPreempt]];
-    rec.currentTid =
-      off[N.CommonPid] >= 0
-        ? readNum(view, offset + off[N.CommonPid], size[N.CommonPid], sgn[N.CommonPid], le)
-        : 0;
+    if (d.standardCommon) {
+      rec.flags = data[offset + 2];
+      rec.preemptCount = data[offset + 3];
+      rec.currentTid = view.getInt32(offset + 4, le);
+    } else {
+      if (off[N.CommonFlags] >= 0) rec.flags = data[offset + off[N.CommonFlags]];
+      if (off[N.CommonPreempt] >= 0) rec.preemptCount = data[offset + off[N.CommonPreempt]];
+      rec.currentTid =
+        off[N.CommonPid] >= 0
+          ? readNum(view, offset + off[N.CommonPid], size[N.CommonPid], sgn[N.CommonPid], le)
+          : 0;
+    }
     switch (d.kind) {
       case EventKind.Other:
         return;
@@ -550,8 +575,8 @@ export class EventCatalog implements StringDecoder {
   }
 
   /**
-   * sched_switch when every field is a 4-byte int (every kernel so far): straight reads,
-   * no size dispatch. prev_state is 4 bytes here, its low 32 bits on any kernel.
+   * sched_switch when every field but prev_state is a 4-byte int (every kernel so far):
+   * straight reads, no size dispatch. prev_state (4 or 8 bytes) is read by its low 32 bits.
    */
   private fillSwitchWords(rec: EventRecord, d: EventDecoder, view: DataView, offset: number): void {
     const off = d.off;
@@ -563,6 +588,7 @@ export class EventCatalog implements StringDecoder {
     at = off[N.NextPrio];
     rec.nextPrio = at >= 0 ? view.getInt32(offset + at, le) : 0;
     at = off[N.PrevState];
+    if (at >= 0 && !le && d.size[N.PrevState] === 8) at += 4;
     rec.prevState = at >= 0 ? this.prevState.normalise(view.getUint32(offset + at, le)) : 0;
   }
 

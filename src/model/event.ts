@@ -8,6 +8,7 @@
 // hot path never builds a string unless an analyzer asks, e.g. when a task is first seen.
 
 import { EventKind } from "./event-kind.ts";
+import { DOUBLE_ZERO } from "./units.ts";
 
 /** String slots an event may carry; which are valid depends on the kind. */
 export const StrSlot = {
@@ -34,7 +35,7 @@ export class EventRecord {
   id = -1;
   cpu = 0;
   /** Timestamp, ns relative to the stream's tsBase. */
-  ts = 0;
+  ts = DOUBLE_ZERO;
   /** common_pid: the task running on `cpu` when the event fired. */
   currentTid = 0;
   /** thread group of the current task, when the source shows it (text TGID column); -1 unknown */
@@ -73,14 +74,14 @@ export class EventRecord {
 
   // --- hrtimer ---
   /** Identity of the hrtimer object (address folded into 53 bits; stable within a trace). */
-  timerKey = 0;
+  timerKey = DOUBLE_ZERO;
   /** Callback address folded into 53 bits; compare with SymbolTable keys (e.g. hrtimerWakeupKey). */
-  timerFn = 0;
+  timerFn = DOUBLE_ZERO;
   /** hrtimer_start expires / softexpires, ns relative to tsBase (same clock base as ts when the trace clock is mono). */
-  expires = 0;
-  softExpires = 0;
+  expires = DOUBLE_ZERO;
+  softExpires = DOUBLE_ZERO;
   /** hrtimer_expire_entry now, ns relative to tsBase. */
-  now = 0;
+  now = DOUBLE_ZERO;
   timerMode = 0;
 
   // --- syscalls (clock_nanosleep / nanosleep) ---
@@ -98,7 +99,7 @@ export class EventRecord {
    * End of the gap: the CPU's first event after the loss (relative ns). The record's own
    * `ts` is the gap's start (the CPU's last event before it); equal when unknown.
    */
-  lostUntil = 0;
+  lostUntil = DOUBLE_ZERO;
 
   // --- raw payload, for binary sources (generic field access, exports) ---
   data: Uint8Array | null = null;
@@ -132,6 +133,26 @@ export class EventRecord {
     this.text[1] = null;
     this.text[2] = null;
     this.text[3] = null;
+  }
+
+  /**
+   * clear() for a record only binary sources fill (CpuMerge's own): they never set
+   * `currentTgid` or `text`, so those keep their reset values and are not stored again.
+   */
+  clearDecoded(): void {
+    this.kind = EventKind.Other;
+    this.id = -1;
+    this.flags = -1;
+    this.preemptCount = -1;
+    this.tid = 0;
+    this.prio = 0;
+    this.targetCpu = -1;
+    this.origCpu = -1;
+    this.parentTid = 0;
+    this.irq = -1;
+    this.vec = -1;
+    this.lostCount = 0;
+    this.lostUntil = 0;
   }
 
   /** Decodes a string slot ("" when the event has none). */
