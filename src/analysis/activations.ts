@@ -53,6 +53,7 @@ import { type EventRecord, StrSlot } from "../model/event.ts";
 import { EVENT_KIND_COUNT, EventKind } from "../model/event-kind.ts";
 import { assertIdInRange } from "../model/id-limits.ts";
 import { METRIC_KEYS } from "../model/report.ts";
+import { DOUBLE_ZERO } from "../model/units.ts";
 import type { Analyzer } from "./analyzer.ts";
 import type { CpuCoverage } from "./cpu-coverage.ts";
 import type { IrqLines } from "./irq-lines.ts";
@@ -72,6 +73,7 @@ import {
   M_RESPONSE,
   M_TIMER,
   METRIC_COUNT,
+  NO_TIMER_KEY,
   RunState,
   type TaskState,
 } from "./task-state.ts";
@@ -248,7 +250,7 @@ export class Activations implements Analyzer<ActivationCounters>, TaskListener {
   }
 
   /** timestamp of the event being handled (where a cut activation ends) */
-  private eventTs = 0;
+  private eventTs = DOUBLE_ZERO;
 
   handle(rec: EventRecord): void {
     const cpu = rec.cpu;
@@ -660,7 +662,7 @@ export class Activations implements Analyzer<ActivationCounters>, TaskListener {
     if (
       t.inSleepSyscall &&
       ts >= this.coverage.lossUntil &&
-      t.wakeTimerKey !== -1 &&
+      t.wakeTimerKey !== NO_TIMER_KEY &&
       t.wakeTimerKey === t.armedKey &&
       !Number.isNaN(t.armedSoftExpires) &&
       !Number.isNaN(t.wakeTimerOffset) &&
@@ -680,7 +682,7 @@ export class Activations implements Analyzer<ActivationCounters>, TaskListener {
         t.inTs = Number.NaN;
       }
     }
-    t.wakeTimerKey = -1;
+    t.wakeTimerKey = NO_TIMER_KEY;
   }
 
   private startActivation(t: TaskState, rec: EventRecord, cpu: number, ts: number): void {
@@ -707,7 +709,7 @@ export class Activations implements Analyzer<ActivationCounters>, TaskListener {
     t.timerEntryTs = Number.NaN;
     if (
       !t.cut &&
-      t.wakeTimerKey !== -1 &&
+      t.wakeTimerKey !== NO_TIMER_KEY &&
       t.wakeTimerKey === t.armedKey &&
       t.wakeTimerEntryTs >= t.lastSleepTs &&
       !Number.isNaN(t.armedSoftExpires) &&
@@ -717,7 +719,7 @@ export class Activations implements Analyzer<ActivationCounters>, TaskListener {
       t.timerEntryTs = t.wakeTimerEntryTs;
       t.timerToSyscallExit = t.lastSleepSyscall;
     }
-    t.wakeTimerKey = -1;
+    t.wakeTimerKey = NO_TIMER_KEY;
     // irq thread: a run continues across D sleeps; else the IRQ whose handler woke it
     // (linkIrq), else the handler of its line that completed last, after its previous sleep
     if (t.irqLine >= 0) {
@@ -879,9 +881,9 @@ export class Activations implements Analyzer<ActivationCounters>, TaskListener {
       t.timerEntryTs = Number.NaN;
       t.irqEntryTs = Number.NaN;
       // the lost events may have re-armed or fired its timer: the expiry we hold is stale
-      t.armedKey = -1;
+      t.armedKey = NO_TIMER_KEY;
       t.armedSoftExpires = Number.NaN;
-      t.wakeTimerKey = -1;
+      t.wakeTimerKey = NO_TIMER_KEY;
     }
     this.armedTimers.clear();
   }

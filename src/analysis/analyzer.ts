@@ -62,8 +62,11 @@ export class Pipeline implements EventSink {
   firstTs = Number.NaN;
   lastTs = Number.NaN;
 
+  private readonly feed: EventSink;
+
   constructor(analyzers: readonly Analyzer[]) {
     this.analyzers = orderAnalyzers(analyzers);
+    this.feed = feedOf(this.analyzers);
   }
 
   /** The feeding order. */
@@ -75,12 +78,73 @@ export class Pipeline implements EventSink {
     if (this.events === 0) this.firstTs = rec.ts;
     this.events++;
     this.lastTs = rec.ts;
-    const list = this.analyzers;
-    for (let i = 0; i < list.length; i++) list[i].handle(rec);
+    this.feed.handle(rec);
   }
 
   finish(): void {
     const endTs = Number.isNaN(this.lastTs) ? 0 : this.lastTs;
     for (const a of this.analyzers) a.finish?.(endTs);
+  }
+}
+
+// One call site per analyzer position instead of one loop site for all: a site that always
+// calls the same analyzer class can inline it, a loop site calling three cannot do as well.
+class Feed1 implements EventSink {
+  private readonly a0: Analyzer;
+  constructor(list: readonly Analyzer[]) {
+    this.a0 = list[0];
+  }
+  handle(rec: EventRecord): void {
+    this.a0.handle(rec);
+  }
+}
+class Feed2 implements EventSink {
+  private readonly a0: Analyzer;
+  private readonly a1: Analyzer;
+  constructor(list: readonly Analyzer[]) {
+    this.a0 = list[0];
+    this.a1 = list[1];
+  }
+  handle(rec: EventRecord): void {
+    this.a0.handle(rec);
+    this.a1.handle(rec);
+  }
+}
+class Feed3 implements EventSink {
+  private readonly a0: Analyzer;
+  private readonly a1: Analyzer;
+  private readonly a2: Analyzer;
+  constructor(list: readonly Analyzer[]) {
+    this.a0 = list[0];
+    this.a1 = list[1];
+    this.a2 = list[2];
+  }
+  handle(rec: EventRecord): void {
+    this.a0.handle(rec);
+    this.a1.handle(rec);
+    this.a2.handle(rec);
+  }
+}
+class FeedAll implements EventSink {
+  private readonly list: readonly Analyzer[];
+  constructor(list: readonly Analyzer[]) {
+    this.list = list;
+  }
+  handle(rec: EventRecord): void {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) list[i].handle(rec);
+  }
+}
+
+function feedOf(list: readonly Analyzer[]): EventSink {
+  switch (list.length) {
+    case 1:
+      return new Feed1(list);
+    case 2:
+      return new Feed2(list);
+    case 3:
+      return new Feed3(list);
+    default:
+      return new FeedAll(list);
   }
 }

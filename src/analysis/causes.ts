@@ -27,6 +27,7 @@
 import type { EventColumns } from "../model/event-columns.ts";
 import { EventKind, SOFTIRQ_NAMES } from "../model/event-kind.ts";
 import type { Cause, CauseKind, MetricKey } from "../model/report.ts";
+import { DOUBLE_ZERO } from "../model/units.ts";
 
 export interface CauseInput {
   /** the window's events, merged in time order (relative ns) */
@@ -468,8 +469,8 @@ class CauseSweep {
   private nTid = 0;
   private nPrio: number | undefined = undefined;
   private nIdle = false;
-  private nFrom = 0;
-  private nUntil = 0;
+  private nFrom = DOUBLE_ZERO;
+  private nUntil = DOUBLE_ZERO;
 
   constructor(inp: CauseInput, s: SweepSetup) {
     this.inp = inp;
@@ -609,7 +610,7 @@ class CauseSweep {
     const id = typeof key === "number" ? key * 256 + part * 16 + kind : `${part}/${kind}/${key}`;
     let c = this.causes.get(id);
     if (c === undefined) {
-      c = { kind: KIND_NAMES[kind], name: "", time: 0 };
+      c = { kind: KIND_NAMES[kind], name: "", time: DOUBLE_ZERO };
       this.nameCause(c, code);
       c.part = PART_NAMES[part];
       this.causes.set(id, c);

@@ -5,7 +5,7 @@
 
 import type { Histogram } from "hdr-histogram-js";
 import type { MetricSummary, SloResult, Timestamp } from "../model/report.ts";
-import { absoluteTs } from "../model/units.ts";
+import { absoluteTs, DOUBLE_ZERO } from "../model/units.ts";
 import {
   countsOf,
   HIST_HIGHEST_NS,
@@ -90,10 +90,10 @@ export class MetricStats {
   count = 0;
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
-  sum = 0;
+  sum = DOUBLE_ZERO;
   /** relative ts of the end of the max sample, and its start */
-  maxAt = 0;
-  maxStart = 0;
+  maxAt = DOUBLE_ZERO;
+  maxStart = DOUBLE_ZERO;
   inferred = 0;
   /** samples above HIST_HIGHEST_NS (histogram clamped) or below 0 (recorded as 0) */
   clamped = 0;

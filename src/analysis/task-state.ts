@@ -4,7 +4,14 @@
 // place by the hot path (never allocated per event).
 
 import { assertIdInRange } from "../model/id-limits.ts";
+import { DOUBLE_ZERO } from "../model/units.ts";
 import type { MetricStats } from "./metric-stats.ts";
+
+/**
+ * No timer (armedKey, wakeTimerKey): a timer key is a folded kernel address (>= 0); a double
+ * sentinel keeps those fields double from the start (see DOUBLE_ZERO).
+ */
+export const NO_TIMER_KEY = -0.5;
 
 /** What the analysis believes the thread is doing. */
 export const RunState = {
@@ -81,7 +88,7 @@ export class TaskState {
   migrations = 0;
   /** CPU changes seen at switch-in (used when the trace has no sched_migrate_task) */
   cpuChanges = 0;
-  runtime = 0;
+  runtime = DOUBLE_ZERO;
   /** activations cut (no samples): the sum of the reasons below */
   incomplete = 0;
   /** cut by lost events during the activation (any CPU) */
@@ -103,7 +110,7 @@ export class TaskState {
    * was not running; seen running first, it is dropped.
    */
   tentative = false;
-  wakeTs = 0;
+  wakeTs = DOUBLE_ZERO;
   wakeCpu = -1;
   wakePrio = 0;
   /** switch-in that ended the latency, NaN while pending */
@@ -116,7 +123,7 @@ export class TaskState {
   // --- timer sleeps and timer wakeups ---
   /** armed an hrtimer_wakeup timer since the last sleep, not cancelled */
   armedSinceSleep = false;
-  armedKey = -1;
+  armedKey = NO_TIMER_KEY;
   armedSoftExpires = Number.NaN;
   /** inside clock_nanosleep/nanosleep (syscall events on) */
   inSleepSyscall = false;
@@ -126,7 +133,7 @@ export class TaskState {
   lastSleepSyscall = false;
   /** woken inside the expiry of an hrtimer_wakeup timer: the timer's key, expire_entry ts, and
    *  what puts that timer's expiry on the trace clock (TimerClock.offsetAt) */
-  wakeTimerKey = -1;
+  wakeTimerKey = NO_TIMER_KEY;
   wakeTimerEntryTs = Number.NaN;
   wakeTimerOffset = Number.NaN;
   /** TimerClock slot of that offset (-1 = direct) */

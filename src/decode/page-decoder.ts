@@ -7,6 +7,7 @@
 // the committed data; a bad page throws TraceFormatError with the absolute file offset.
 
 import { TraceFormatError } from "../model/source.ts";
+import { DOUBLE_ZERO } from "../model/units.ts";
 import type { PageLayout } from "./header-page.ts";
 
 const TYPE_PADDING = 29;
@@ -40,7 +41,7 @@ export class SubBufferCursor {
   commitSize = 0;
 
   /** current event: timestamp relative to the base, payload offset in `data` and length */
-  ts = 0;
+  ts = DOUBLE_ZERO;
   payloadOffset = 0;
   payloadLength = 0;
 

@@ -8,6 +8,17 @@ let lastBaseNum = 0;
 let lastBaseSafe = true;
 
 /**
+ * Initial value of a number field that will hold values beyond 2^31: nanosecond timestamps
+ * and sums, folded kernel addresses. -0 equals 0 wherever rtscope reads it (arithmetic,
+ * comparisons, JSON and text output), but it is not a small integer, so V8 gives the field a
+ * double representation from the start. A field started at 0 changes representation when its
+ * value first passes 2^31 (2.1 s into a trace): that deprecates the hidden class of every object
+ * of its class and deoptimizes the code built on it, mid-run (seen with --trace-generalization
+ * and --trace-deopt on the bench traces).
+ */
+export const DOUBLE_ZERO = -0;
+
+/**
  * An absolute trace timestamp for output: `tsBase + rel`. Trace clocks pass 2^53 ns after
  * 104 days of uptime, so the hot path works on numbers relative to a per-stream base
  * and only output converts back. Returns a number when exact, else a bigint.

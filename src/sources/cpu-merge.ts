@@ -32,6 +32,7 @@ import type { Diagnostics } from "../model/diagnostics.ts";
 import { EventRecord } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
 import { type EventSink, SkippedDataError, TraceFormatError } from "../model/source.ts";
+import { DOUBLE_ZERO } from "../model/units.ts";
 import { IdCheck } from "./id-check.ts";
 
 /**
@@ -83,11 +84,11 @@ class CpuStream {
   readonly source: PageSource;
   readonly cursor: SubBufferCursor;
   /** timestamp of the current item */
-  key = 0;
+  key = DOUBLE_ZERO;
   /** current item is a lost-events marker (count in `lost`, gap end in `lostUntil`) */
   isLost = false;
   lost = 0;
-  lostUntil = 0;
+  lostUntil = DOUBLE_ZERO;
   /** timestamp of the last event emitted from this stream (-Infinity: none) */
   lastTs = Number.NEGATIVE_INFINITY;
   /** the marker stands for data skipped as corrupt (counted as such, not as a kernel loss) */
