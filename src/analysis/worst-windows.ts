@@ -70,8 +70,14 @@ export interface CapturedWindow {
   omitted: number;
   /** events left out to keep all windows under windowMemoryBytes */
   memoryOmitted: number;
-  /** causes computed at capture from more events than the window keeps (its latency part was cut) */
-  readonly breakdown?: CauseBreakdown;
+  /** causes computed from more events than the window keeps (its latency part was cut) */
+  breakdown?: CauseBreakdown;
+  /**
+   * Those events, kept until the window is rendered (its causes are computed then, from the
+   * same events and names as at capture) or freed (a window replaced by a worse one is never
+   * rendered: most of them); null once used, or when they were analysed at capture.
+   */
+  forCauses: EventColumns | null;
   /** names of the threads and IRQ lines seen in the window, as known at capture */
   readonly comms: ReadonlyMap<number, string>;
   readonly irqNames: ReadonlyMap<number, string>;
@@ -147,6 +153,8 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
   private readonly rendered = new WeakMap<CapturedWindow, WorstWindow>();
   private seq = 0;
   private bytesNow = 0;
+  /** bytes of the windows' forCauses columns held for later (bounded by windowMemoryBytes apart) */
+  private forCausesBytes = 0;
   private peak = 0;
   private evictedCount = 0;
   private truncatedCount = 0;
@@ -321,6 +329,10 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
     const s = w.sample;
     const comm = (t: number): string => w.comms.get(t) ?? "";
     const irqName = (irq: number): string => w.irqNames.get(irq) ?? "";
+    if (w.breakdown === undefined && w.forCauses !== null) {
+      w.breakdown = causesOf(w.forCauses, s, w.from, comm, irqName);
+      this.dropForCauses(w);
+    }
     const b = w.breakdown ?? causesOf(w.events, s, w.from, comm, irqName);
     const abs = (rel: number) => absoluteTs(this.tsBase, rel);
     const wake = b.wake;
@@ -420,15 +432,23 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
       forColumns(ev, i, PID_COLUMNS[ev.kind[i]], note);
       forColumns(ev, i, IRQ_COLUMNS[ev.kind[i]], noteIrq);
     }
-    const breakdown = copy.forCauses
-      ? causesOf(
-          copy.forCauses,
+    // the cause sweep waits until the window is rendered, while the held events fit in their own bound
+    let forCauses = copy.forCauses ?? null;
+    let breakdown: CauseBreakdown | undefined;
+    if (forCauses !== null) {
+      if (this.forCausesBytes + forCauses.bytes <= this.windowMemoryBytes)
+        this.forCausesBytes += forCauses.bytes;
+      else {
+        breakdown = causesOf(
+          forCauses,
           s,
           from,
           (t) => comms.get(t) ?? "",
           (irq) => irqNames.get(irq) ?? "",
-        )
-      : undefined;
+        );
+        forCauses = null;
+      }
+    }
     return {
       id: ++this.seq,
       tid: s.tid,
@@ -438,6 +458,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
       to,
       events: copy.events,
       breakdown,
+      forCauses,
       incomplete: copy.cut,
       omitted: copy.omitted,
       memoryOmitted: 0,
@@ -463,6 +484,13 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
 
   private free(w: CapturedWindow): void {
     if (this.live.delete(w)) this.bytesNow -= w.bytes;
+    this.dropForCauses(w);
+  }
+
+  private dropForCauses(w: CapturedWindow): void {
+    if (w.forCauses === null) return;
+    this.forCausesBytes -= w.forCauses.bytes;
+    w.forCauses = null;
   }
 
   private enforceBound(keep: CapturedWindow): void {
