@@ -23,13 +23,7 @@
 // analyzer runs before the activations (declared dependency), `observer` is what they call,
 // `windows` what the report builder reads.
 
-import {
-  BYTES_PER_EVENT,
-  EventColumns,
-  forColumns,
-  IRQ_COLUMNS,
-  PID_COLUMNS,
-} from "../model/event-columns.ts";
+import { BYTES_PER_EVENT, EventColumns, IRQ_COLUMNS, PID_COLUMNS } from "../model/event-columns.ts";
 import {
   METRIC_KEYS,
   type MetricKey,
@@ -420,18 +414,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
     const ev = copy.forCauses ?? copy.events;
     const comms = new Map<number, string>();
     const irqNames = new Map<number, string>();
-    const note = (t: number) => {
-      if (!comms.has(t)) comms.set(t, this.source.comm(t, to));
-    };
-    note(s.tid);
-    const noteIrq = (irq: number) => {
-      if (!irqNames.has(irq)) irqNames.set(irq, this.source.irqName(irq));
-    };
-    for (let i = 0; i < ev.length; i++) {
-      note(ev.currentTid[i]);
-      forColumns(ev, i, PID_COLUMNS[ev.kind[i]], note);
-      forColumns(ev, i, IRQ_COLUMNS[ev.kind[i]], noteIrq);
-    }
+    this.nameThreads(ev, s.tid, to, comms, irqNames);
     // the cause sweep waits until the window is rendered, while the held events fit in their own bound
     let forCauses = copy.forCauses ?? null;
     let breakdown: CauseBreakdown | undefined;
@@ -468,6 +451,43 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
       bytes: copy.events.length * BYTES_PER_EVENT,
       seq: this.seq,
     };
+  }
+
+  /**
+   * The names, as known at `to`, of `tid` and of every thread and IRQ line the events name, in
+   * that order (the window's first mention first). A window has thousands of events naming a
+   * few threads: a thread named by the event before is not looked up again.
+   */
+  private nameThreads(
+    ev: EventColumns,
+    tid: number,
+    to: number,
+    comms: Map<number, string>,
+    irqNames: Map<number, string>,
+  ): void {
+    const src = this.source;
+    comms.set(tid, src.comm(tid, to));
+    let last = tid;
+    for (let i = 0; i < ev.length; i++) {
+      const kind = ev.kind[i];
+      const t = ev.currentTid[i];
+      if (t !== last) {
+        if (!comms.has(t)) comms.set(t, src.comm(t, to));
+        last = t;
+      }
+      const pids = PID_COLUMNS[kind];
+      for (let c = 0; pids >> c !== 0; c++) {
+        if ((pids & (1 << c)) === 0) continue;
+        const p = ev.byIndex[c][i];
+        if (p !== last && !comms.has(p)) comms.set(p, src.comm(p, to));
+      }
+      const irqs = IRQ_COLUMNS[kind];
+      for (let c = 0; irqs >> c !== 0; c++) {
+        if ((irqs & (1 << c)) === 0) continue;
+        const irq = ev.byIndex[c][i];
+        if (!irqNames.has(irq)) irqNames.set(irq, src.irqName(irq));
+      }
+    }
   }
 
   private assign(slot: Slots, role: WindowRole, w: CapturedWindow): void {
