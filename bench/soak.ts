@@ -124,11 +124,13 @@ function launch(mode: string, args: string[], stdout: "ignore" | "pipe" = "ignor
   return s;
 }
 
-// Ctrl-C ends the soak early, still through the cleanup below (children, instances, load)
+// Ctrl-C or a kill ends the soak early, still through the cleanup below (children, instances,
+// load): without it a killed soak left rtscope, cyclictest and the hackbench loop running
 let interrupted = false;
-process.on("SIGINT", () => {
-  interrupted = true;
-});
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.on(signal, () => {
+    interrupted = true;
+  });
 
 const running: Soaked[] = [];
 const loads: ChildProcess[] = [];
