@@ -23,7 +23,11 @@ if (file === undefined) {
 const source = await openSource(file);
 let events = 0;
 if (values.analysis) {
-  const p = createAnalysisPipeline({ selection: emptySelection(), source, windows: values.windows ? {} : false });
+  const p = createAnalysisPipeline({
+    selection: emptySelection(),
+    source,
+    windows: values.windows ? {} : false,
+  });
   await source.run(p.pipeline);
   p.pipeline.finish();
   events = p.pipeline.events;
