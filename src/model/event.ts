@@ -115,19 +115,7 @@ export class EventRecord {
 
   /** Resets the per-event fields a source may leave untouched. Call before filling. */
   clear(): void {
-    this.kind = EventKind.Other;
-    this.id = -1;
-    this.flags = -1;
-    this.preemptCount = -1;
-    this.tid = 0;
-    this.prio = 0;
-    this.targetCpu = -1;
-    this.origCpu = -1;
-    this.parentTid = 0;
-    this.irq = -1;
-    this.vec = -1;
-    this.lostCount = 0;
-    this.lostUntil = 0;
+    this.clearDecoded();
     this.currentTgid = -1;
     this.text[0] = null;
     this.text[1] = null;
