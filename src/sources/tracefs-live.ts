@@ -41,7 +41,12 @@ import { onCleanup } from "../tracefs/cleanup.ts";
 import { readCpuList } from "../tracefs/cpu-list.ts";
 import { statsLost } from "../tracefs/cpu-stats.ts";
 import { type PlannedEvent, planEvents } from "../tracefs/event-plan.ts";
-import { removeStaleInstances, staleCleanupNotices, TracefsInstance } from "../tracefs/instance.ts";
+import {
+  instanceOwner,
+  removeStaleInstances,
+  staleCleanupNotices,
+  TracefsInstance,
+} from "../tracefs/instance.ts";
 import { type CaptureGap, InstanceWatch, type WatchChange } from "../tracefs/instance-watch.ts";
 import { snapshotTasks } from "../tracefs/proc-tasks.ts";
 import { RawCpuReader } from "../tracefs/raw-reader.ts";
@@ -290,8 +295,12 @@ export class LiveSource implements TraceSource {
     const root = findTracefs({ path: opts.tracefs });
     const notice = opts.notice ?? ((line: string) => process.stderr.write(`rtscope: ${line}\n`));
     this.notice = notice;
-    if (opts.removeStale !== false)
-      for (const line of staleCleanupNotices(root, removeStaleInstances(root))) notice(line);
+    if (opts.removeStale !== false) {
+      const stale = removeStaleInstances(root);
+      for (const line of staleCleanupNotices(root, stale)) notice(line);
+      const others = [...new Set(stale.kept.map(instanceOwner).filter((pid) => pid !== process.pid))];
+      if (others.length > 0) notice(othersCapturingNotice(others));
+    }
     this.instance = TracefsInstance.create(root, opts.instanceSuffix);
     const inst = this.instance;
     // from here on, the instance must go whatever happens
@@ -732,4 +741,18 @@ export class LiveSource implements TraceSource {
       this.unregisterCleanup();
     }
   }
+}
+
+/**
+ * Said at start-up when another rtscope captures on this machine: both readers run at the same
+ * SCHED_FIFO priority by default, and FIFO threads of one priority share a CPU only when the
+ * one running yields, so a busy reader can starve the other into losing events (seen on a
+ * 2-CPU VM: a 6 s record beside two other captures took 37-177 s and lost up to 70 %).
+ */
+export function othersCapturingNotice(pids: readonly number[]): string {
+  const who =
+    pids.length === 1
+      ? `another rtscope (pid ${pids[0]}) is`
+      : `other rtscopes (pids ${pids.join(", ")}) are`;
+  return `${who} capturing on this machine: readers at the same SCHED_FIFO priority can starve each other into losing events; run one capture at a time (serve can track several workloads), or set a different --priority`;
 }

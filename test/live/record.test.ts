@@ -223,6 +223,14 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
       );
       assert.equal(existsSync(alive), true, "an instance of a running process must be kept");
       assert.doesNotMatch(next.stderr, new RegExp(`rtscope-${sleeper.pid}\\b`));
+      // and the run says that another capture shares the machine (readers can starve each other);
+      // other captures running on this machine are named beside it
+      assert.match(
+        next.stderr,
+        new RegExp(
+          `rtscopes? \\(pids? (\\d+, )*${sleeper.pid}(, \\d+)*\\) (is|are) capturing on this machine: readers at the same SCHED_FIFO priority can starve each other`,
+        ),
+      );
     } finally {
       rmdirSync(alive);
       sleeper.kill();
