@@ -147,7 +147,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
   private readonly rendered = new WeakMap<CapturedWindow, WorstWindow>();
   private seq = 0;
   private bytesNow = 0;
-  /** bytes of the windows' forCauses columns held for later (bounded by windowMemoryBytes apart) */
+  /** bytes of the windows' forCauses columns held for later (at most a quarter of windowMemoryBytes) */
   private forCausesBytes = 0;
   private peak = 0;
   private evictedCount = 0;
@@ -415,11 +415,13 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
     const comms = new Map<number, string>();
     const irqNames = new Map<number, string>();
     this.nameThreads(ev, s.tid, to, comms, irqNames);
-    // the cause sweep waits until the window is rendered, while the held events fit in their own bound
+    // the cause sweep waits until the window is rendered, while the events held for it fit in a
+    // quarter of the window memory (a live run renders only at its end: the whole bound would
+    // stay allocated for the run, 64 MiB by default)
     let forCauses = copy.forCauses ?? null;
     let breakdown: CauseBreakdown | undefined;
     if (forCauses !== null) {
-      if (this.forCausesBytes + forCauses.bytes <= this.windowMemoryBytes)
+      if (this.forCausesBytes + forCauses.bytes <= this.windowMemoryBytes / 4)
         this.forCausesBytes += forCauses.bytes;
       else {
         breakdown = causesOf(
