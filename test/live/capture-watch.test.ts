@@ -47,8 +47,10 @@ describe("a live capture watches its instance", { skip: skipLive }, () => {
         offAt = mono();
         writeFileSync(`${inst}/tracing_on`, "0");
         await sleep(1000);
-        writeFileSync(`${inst}/tracing_on`, "1");
+        // the time before the write: rtscope's check on the other CPU may see it before this
+        // thread reads the clock again
         onAt = mono();
+        writeFileSync(`${inst}/tracing_on`, "1");
         await sleep(800);
         disabledAt = mono();
         writeFileSync(`${inst}/events/sched/sched_switch/enable`, "0");
