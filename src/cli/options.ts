@@ -427,7 +427,8 @@ export const ANALYSIS_HELP = `Analysis:
 
 export const WINDOW_HELP = `Worst-case windows:
   --margin T             time kept before the wakeup in each window (default 100us)
-  --window-memory SIZE   bound on the memory of all captured windows (default 64MiB; e.g. 512KiB)
+  --window-memory SIZE   bound on the memory of all captured windows (default 64MiB; e.g. 512KiB);
+                         up to a quarter more holds events for the causes of long windows
   Each window says who woke the thread (sched_waking's context), on which CPU, onto which CPU
   (target_cpu), where it ran, and splits the time into causes on the CPU it was queued on: IRQ,
   softirq, thread (higher priority), blocking (equal/lower), idle exit, fair server, migration
