@@ -284,8 +284,14 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
     for (const out of [outComm, outTgid]) {
       const report = JSON.parse(readFileSync(out, "utf8")) as Report;
       const threads = report.tasks.filter((t) => t.comm === "cyclictest" && t.tgid === late.pid);
-      // the main thread and the two measuring threads, all born after the capture started
-      assert.ok(threads.length >= 3, `${out}: ${threads.length} cyclictest threads`);
+      // the main thread and the two measuring threads, all born after the capture started; a
+      // failure says what the capture saw (losses, diagnostics, the cyclictest threads)
+      const seen = report.tasks
+        .filter((t) => t.comm === "cyclictest")
+        .map((t) => `${t.tid}/${t.tgid}`)
+        .join(" ");
+      const why = `lost ${report.source.lostEvents}, diagnostics ${report.diagnostics.map((d) => d.key).join(",")}, cyclictest tid/tgid ${seen}, workload ${late.pid}`;
+      assert.ok(threads.length >= 3, `${out}: ${threads.length} cyclictest threads (${why})`);
       const measuring = threads.filter((t) => (t.metrics.timer?.count ?? 0) > 500);
       assert.equal(measuring.length, 2, `${out}: ${measuring.length} threads with timer samples`);
     }
