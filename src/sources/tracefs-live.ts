@@ -749,7 +749,7 @@ export class LiveSource implements TraceSource {
  * one running yields, so a busy reader can starve the other into losing events (seen on a
  * 2-CPU VM: a 6 s record beside two other captures took 37-177 s and lost up to 70 %).
  */
-export function othersCapturingNotice(pids: readonly number[]): string {
+function othersCapturingNotice(pids: readonly number[]): string {
   const who =
     pids.length === 1
       ? `another rtscope (pid ${pids[0]}) is`

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -17,6 +17,7 @@ import {
   recordedTraces,
   sharedAvailable,
   skipWithoutShared,
+  traceDatFiles,
 } from "../helpers/paths.ts";
 import { skipWithoutTraceCmd } from "../helpers/trace-cmd.ts";
 
@@ -167,19 +168,12 @@ function dumpFacts(path: string): DumpFacts {
 const tmp = mkdtempSync(join(tmpdir(), "rtscope-tdc-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function listDat(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...listDat(p));
-    else if (e.name.endsWith(".dat")) out.push(p);
-  }
-  return out.sort();
-}
-
-const sharedFiles = sharedAvailable() ? [...listDat(publicTraces), ...listDat(recordedTraces)] : [];
-const fixtureFiles = listDat(join(fixturesDir, "trace-dat")).concat(listDat(join(fixturesDir, "causes")));
+const sharedFiles = sharedAvailable()
+  ? [...traceDatFiles(publicTraces), ...traceDatFiles(recordedTraces)]
+  : [];
+const fixtureFiles = traceDatFiles(join(fixturesDir, "trace-dat")).concat(
+  traceDatFiles(join(fixturesDir, "causes")),
+);
 
 /** Variants made by trace-cmd convert: [source, output name, convert args]. */
 const conversions: [string, string, string[]][] = [

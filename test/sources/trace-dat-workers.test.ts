@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -17,21 +17,16 @@ import { SkippedDataError, TraceFormatError } from "../../src/model/source.ts";
 import type { TraceDatPage } from "../../src/sources/trace-dat/cpu-page-reader.ts";
 import { controlWords, RingPages, RingWriter, ringBytes } from "../../src/sources/trace-dat/page-ring.ts";
 import { TraceDatSource } from "../../src/sources/trace-dat.ts";
-import { fixturesDir, publicTraces, recordedTraces, skipWithoutShared } from "../helpers/paths.ts";
+import {
+  fixturesDir,
+  publicTraces,
+  recordedTraces,
+  skipWithoutShared,
+  traceDatFiles,
+} from "../helpers/paths.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "rtscope-workers-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function datFiles(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const out: string[] = [];
-  for (const e of readdirSync(root, { withFileTypes: true })) {
-    const p = join(root, e.name);
-    if (e.isDirectory()) out.push(...datFiles(p));
-    else if (e.name.endsWith(".dat")) out.push(p);
-  }
-  return out.sort();
-}
 
 interface Decoded {
   events: number;
@@ -81,7 +76,7 @@ async function report(path: string, threads: number): Promise<string> {
 }
 
 describe("decode workers: the same events and reports", () => {
-  for (const f of datFiles(join(fixturesDir, "trace-dat"))) {
+  for (const f of traceDatFiles(join(fixturesDir, "trace-dat"))) {
     const name = f.slice(fixturesDir.length + 1);
     it(`${name}: events, diagnostics and --rt report with 0, 1 and 2 workers`, async () => {
       const base = await decode(f, { threads: 0 });
@@ -92,7 +87,7 @@ describe("decode workers: the same events and reports", () => {
       assert.equal(await report(f, 1), await report(f, 0));
     });
   }
-  for (const f of [...datFiles(publicTraces), ...datFiles(recordedTraces)]) {
+  for (const f of [...traceDatFiles(publicTraces), ...traceDatFiles(recordedTraces)]) {
     const name = f.slice(f.lastIndexOf("/") + 1);
     it(`shared ${name}: events, diagnostics and --rt report with and without workers`, {
       skip: skipWithoutShared,
