@@ -99,6 +99,9 @@ describe("trace.dat files against trace-cmd report -t", {
     });
     it(`${name}: the same with one sub-buffer per read`, async () => {
       const exp = expected(file);
+      // once in a clean-clone run trace-cmd's reading came back without events (rtscope's had
+      // them all): say that, not a decode difference at event 0
+      assert.ok(exp.keys.length > 0, `trace-cmd report -t ${name} printed no event line`);
       const got = await decode(file, 1);
       assert.equal(firstDifference(got.keys, exp.keys), "");
     });
