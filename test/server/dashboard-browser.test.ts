@@ -116,11 +116,17 @@ describe("the web dashboard in headless Chromium", { skip, timeout: 600_000 }, (
     served = await startServe(socket, ["--token-file", tokenFile]);
     cyc = spawn("cyclictest", ["-m", "-t1", "-p80", "-i1000", "-d0", "-q", "-D600"], { stdio: "ignore" });
     const pid = cyc.pid ?? -1;
+    // the thread the wait saw: reading /proc again could see none (a clean-clone run got
+    // undefined here and failed every page test after it)
+    let seen: number[] = [];
     assert.ok(
-      await waitFor(() => fifoThreads(pid).length === 1, 20_000),
+      await waitFor(() => {
+        seen = fifoThreads(pid);
+        return seen.length === 1;
+      }, 20_000),
       "cyclictest's SCHED_FIFO thread did not appear",
     );
-    tid = fifoThreads(pid)[0];
+    tid = seen[0];
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // root cannot use Chromium's sandbox; the page is our own, served from loopback
