@@ -49,6 +49,8 @@ function commands(f: string, out: string, tag: string): [string, string[]][] {
     ["report.json", ["report", f, "--format", "json"]],
     ["report-slo.txt", ["report", f, "--rt", "--slo", "latency=50us", "--slo", "timer=100us"]],
     ["report-slo.json", ["report", f, "--rt", "--format", "json", "--slo", "latency=50us"]],
+    // every thread's text with bounds: only the violations' windows are captured
+    ["report-all-slo.txt", ["report", f, "--slo", "latency=50us", "--slo", "response=1ms"]],
     ["report-all.json", ["report", f, "--format", "json", "--windows", "all", "--worst", "3"]],
     ["export.perfetto", ["export", f, "--rt", "--metric", "latency", "--format", "perfetto"]],
     ["export.json", ["export", f, "--rt", "--metric", "latency", "--format", "json"]],

@@ -38,6 +38,23 @@ export interface SampleObserver {
   onSample(s: SampleEvent): void;
 }
 
+/**
+ * Passes on only the samples over their SLO bound (an SLO's first or worst violation): the
+ * windows a text report with `--windows violations` shows. A new maximum within its bound is
+ * never shown there, and copying its window is most of a capture's work on every thread
+ * (responses spanning seconds). A violating maximum keeps its max role: a metric's maximum
+ * is its worst violation once it has one.
+ */
+export class ViolationWindows implements SampleObserver {
+  private readonly inner: SampleObserver;
+  constructor(inner: SampleObserver) {
+    this.inner = inner;
+  }
+  onSample(s: SampleEvent): void {
+    if (s.isFirstViolation || s.isWorstViolation) this.inner.onSample(s);
+  }
+}
+
 export type WindowRole = "max" | "first-violation" | "worst-violation";
 
 /** A window evicted to stay under the memory bound, which no later capture replaced. */

@@ -7,6 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Histogram } from "hdr-histogram-js";
 import { createAnalysisPipeline } from "../analysis/pipeline.ts";
+import { type SampleObserver, ViolationWindows } from "../analysis/sample-observer.ts";
 import type { WindowSource } from "../analysis/window-source.ts";
 import { windowCaptureFrom } from "../analysis/worst-windows.ts";
 import type { DiagnosticEntry } from "../model/diagnostics.ts";
@@ -28,8 +29,11 @@ export interface TraceAnalysisOptions {
   wakeupEvent: "wakeup" | "waking";
   /** trace.dat buffer (instance) name */
   buffer?: string;
-  /** capture worst-case windows with their causes (default true) */
-  windows?: boolean;
+  /**
+   * capture worst-case windows with their causes (default true); "violations": only those of
+   * samples over their SLO bound (what a text report with --windows violations shows)
+   */
+  windows?: boolean | "violations";
   /** --margin / --window-memory (defaults: 100 µs, 64 MiB) */
   windowSettings?: Partial<WindowSettings>;
   /** --strict: corrupt data is an error instead of a counted loss */
@@ -135,6 +139,9 @@ export async function analyzeTrace(
           ? windowCaptureFrom(readBack, { tsBase: info.tsBase, symbols: source.symbols, ...o.windowSettings })
           : o.windows !== false && { ...o.windowSettings },
       sink: samples,
+      ...(o.windows === "violations" && {
+        observer: (w: SampleObserver | undefined) => (w === undefined ? w : new ViolationWindows(w)),
+      }),
     });
     await source.run(pipeline, run);
     pipeline.finish();

@@ -260,17 +260,28 @@ export const REPORT_FORMATS = ["text", "json", "junit", "hist"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /**
- * Whether a report (report, record) shows worst-case windows, so that they must be
- * captured: JSON always (unless --windows none); text with --windows all, or violations
- * when some SLO bound is set (without a bound nothing is a violation); hist and JUnit
- * never. Capturing runs the flight recorder over every event: a text report of every
- * thread without bounds skips it (bench trace: 1.6-2.2 instead of 3.3 CPU s).
+ * Which worst-case windows a report (report, record) shows, so that they must be captured:
+ * JSON all of them (unless --windows none); text all with --windows all, or those of SLO
+ * violations when some bound is set (without a bound nothing is a violation); hist and JUnit
+ * none. Capturing runs the flight recorder over every event: a text report of every thread
+ * without bounds skips it (bench trace: 1.6-2.2 instead of 3.3 CPU s), and one that shows
+ * violations only does not copy the windows of maxima within their bound (most of them).
  */
-export function showsWindows(o: { format: ReportFormat; windows: WindowChoice; slo: SloBounds }): boolean {
+export function capturedWindows(o: {
+  format: ReportFormat;
+  windows: WindowChoice;
+  slo: SloBounds;
+}): false | "all" | "violations" {
   if (o.windows === "none") return false;
-  if (o.format === "json") return true;
+  if (o.format === "json") return "all";
   if (o.format !== "text") return false;
-  return o.windows === "all" || Object.values(o.slo).some((b) => b !== undefined);
+  if (o.windows === "all") return "all";
+  return Object.values(o.slo).some((b) => b !== undefined) ? "violations" : false;
+}
+
+/** Whether a report shows any worst-case window (capturedWindows). */
+export function showsWindows(o: { format: ReportFormat; windows: WindowChoice; slo: SloBounds }): boolean {
+  return capturedWindows(o) !== false;
 }
 
 export function parseFormat<F extends string>(

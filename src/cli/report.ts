@@ -22,6 +22,7 @@ import { gateExit } from "./gate.ts";
 import {
   ANALYSIS_HELP,
   ANALYSIS_OPTIONS,
+  capturedWindows,
   exitHelp,
   HELP_OPTIONS,
   HIST_OPTIONS,
@@ -47,7 +48,6 @@ import {
   SLO_OPTIONS,
   STRICT_HELP,
   selectionFromValues,
-  showsWindows,
   THREADS_HELP,
   UsageError,
   WINDOW_HELP,
@@ -235,6 +235,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const analysed: AnalysedFile[] = [];
+  const captured = capturedWindows(o);
   for (const file of o.files) {
     const progress = new ProgressLine({ label: basename(file) });
     try {
@@ -249,7 +250,7 @@ export async function run(argv: string[]): Promise<number> {
             buffer: o.buffer,
             strict: o.strict,
             threads: o.threads,
-            windows: showsWindows(o),
+            windows: captured === "all" || captured,
             windowSettings: o.window,
             samples: o.samples,
           },

@@ -110,3 +110,53 @@ test("windows are captured only where the report shows them", async () => {
   assert.match(String(withWindows), /cyclictest/);
   assert.equal(await text(false), withWindows);
 });
+
+test("a text report of violations captures only their windows, and reads the same", async () => {
+  const { capturedWindows } = await import("../../src/cli/options.ts");
+  const bound = { latency: 50_000 };
+  assert.equal(capturedWindows({ format: "text", windows: "violations", slo: bound }), "violations");
+  assert.equal(capturedWindows({ format: "text", windows: "all", slo: bound }), "all");
+  assert.equal(capturedWindows({ format: "json", windows: "violations", slo: bound }), "all");
+  assert.equal(capturedWindows({ format: "text", windows: "violations", slo: {} }), false);
+  const { analyzeTrace } = await import("../../src/cli/analyze-trace.ts");
+  const { renderReports } = await import("../../src/cli/report.ts");
+  const { emptySelection } = await import("../../src/model/selection.ts");
+  const analyse = (windows: boolean | "violations") =>
+    analyzeTrace(trace, {
+      selection: emptySelection(),
+      slo: { latency: 20_000 },
+      worstN: 0,
+      wakeupEvent: "wakeup",
+      windows,
+    });
+  const all = await analyse(true);
+  const violations = await analyse("violations");
+  const text = (a: Awaited<ReturnType<typeof analyse>>) =>
+    renderReports([a], {
+      format: "text",
+      hist: { bucketNs: 1000, entries: 256, withZeros: false },
+      windows: "violations",
+    });
+  const shown = String(await text(all));
+  assert.match(shown, /scheduling latency \(wakeup → running\)/, "the fixture has latency violations");
+  assert.equal(String(await text(violations)), shown);
+  // the full capture has windows of maxima within their bound (responses, latencies of threads
+  // that kept it); the violations capture has exactly those of the violated latencies
+  let others = 0;
+  let violated = 0;
+  for (const t of all.report.tasks) {
+    const v = violations.report.tasks.find((x) => x.tid === t.tid);
+    for (const [metric, w] of Object.entries(t.worst ?? {})) {
+      const over = (t.metrics[metric as "latency"]?.slo?.violations ?? 0) > 0;
+      if (!over) {
+        others++;
+        assert.equal(v?.worst?.[metric as "latency"], undefined, `${t.tid} ${metric}: not a violation`);
+        continue;
+      }
+      violated++;
+      assert.deepEqual(v?.worst?.[metric as "latency"]?.causes, (w as { causes: unknown }).causes);
+      assert.equal(v?.worst?.[metric as "latency"]?.value, (w as { value: number }).value);
+    }
+  }
+  assert.ok(violated > 0 && others > violated, `${violated} violated, ${others} other windows`);
+});
