@@ -131,6 +131,19 @@ export function percentiles(h: Histogram, ps: readonly number[] = SUMMARY_PERCEN
 let indexer: Histogram | null = null;
 
 /**
+ * The counts-array index of value `v` (an integer 0..HIST_HIGHEST_NS) in a histogram of
+ * newHistogram's layout: record32's arithmetic below 2^32, the library's above.
+ */
+export function countsIndex(v: number): number {
+  if (v >= 4294967296) {
+    indexer ??= newHistogram("packed");
+    return (indexer as unknown as { countsArrayIndex(v: number): number }).countsArrayIndex(v);
+  }
+  let bucket = 31 - Math.clz32(v) - SUB_HALF_MAGNITUDE;
+  if (bucket < 0) bucket = 0;
+  return ((bucket + 1) << SUB_HALF_MAGNITUDE) + (v >>> bucket) - SUB_HALF;
+}
+/**
  * What percentiles() would return for a histogram holding `samples` (integers in
  * 0..HIST_HIGHEST_NS, in any order; the array is sorted in place), without building one.
  */

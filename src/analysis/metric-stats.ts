@@ -198,6 +198,14 @@ export class MetricStats {
     return this.hist ?? this.fill(newHistogram("packed"));
   }
 
+  /**
+   * What a stored run keeps of the distribution: the histogram, or while the samples are
+   * still buffered, a copy of them (the store encodes those directly: store/histogram-codec.ts).
+   */
+  stored(): Histogram | Float64Array {
+    return this.hist ?? (this.pending as Float64Array).slice(0, this.count);
+  }
+
   /** Records the additive parts of the sample just added (call right after `add`). */
   addParts(flags: number, a: number, b: number, c = 0): void {
     const p = this.parts;

@@ -610,7 +610,7 @@ export async function admit(o: AdmitOptions, host: AdmitHost = {}): Promise<Admi
     const phaseRun = (i: number, startedAt: number, endedAt: number): RunInput => ({
       report: reports[i],
       meta: { origin: "admit", startedAt, endedAt, command },
-      histogram: (t, _index, m) => analyses[i].histogram(t.tid, m),
+      histogram: (t, _index, m) => analyses[i].storedHistogram(t.tid, m),
     });
     return {
       result,

@@ -19,8 +19,8 @@ import { SamplesCsvWriter } from "../output/samples-csv.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
 import type { WindowSettings } from "./options.ts";
 
-/** A thread's metric histogram itself (what the store encodes). */
-export type HdrHistogramLookup = (tid: number, metric: MetricKey) => Histogram | undefined;
+/** What a stored run keeps of a thread's metric: its histogram, or its few samples (MetricStats.stored). */
+export type StoredHistogramLookup = (tid: number, metric: MetricKey) => Histogram | Float64Array | undefined;
 
 export interface TraceAnalysisOptions {
   selection: Selection;
@@ -107,7 +107,7 @@ export async function analyzeTrace(
   file: string,
   o: TraceAnalysisOptions,
   run: RunOptions = {},
-): Promise<{ report: Report; histograms: HistogramLookup; histogram: HdrHistogramLookup }> {
+): Promise<{ report: Report; histograms: HistogramLookup; histogram: StoredHistogramLookup }> {
   // A missing or unreadable file is the user's problem to fix: say so before anything else.
   if (statSync(file).isDirectory()) throw new Error(`${file}: is a directory, expected a trace file`);
   const sources = await loadModule<SourcesModule>("../sources/open-source.ts", "trace reader");
@@ -149,7 +149,7 @@ export async function analyzeTrace(
     return {
       report,
       histograms: (tid, metric) => analysis.histogram(tid, metric) as unknown as HdrLike | undefined,
-      histogram: (tid, metric) => analysis.histogram(tid, metric),
+      histogram: (tid, metric) => analysis.storedHistogram(tid, metric),
     };
   } finally {
     samples?.close();

@@ -25,7 +25,7 @@ import { defaultDbPath, type RunInput, RunStore, StoreError } from "../store/run
 import { CaptureSession, DEFAULT_READER_PRIORITY } from "../tracefs/capture-session.ts";
 import type { PlannedEvent } from "../tracefs/event-plan.ts";
 import { procTaskInfo } from "../tracefs/proc-tasks.ts";
-import type { HdrHistogramLookup } from "./analyze-trace.ts";
+import type { StoredHistogramLookup } from "./analyze-trace.ts";
 import { gateExit } from "./gate.ts";
 import { checkLaunchable } from "./launch-check.ts";
 import {
@@ -414,14 +414,14 @@ export function liveStatusLine(source: LiveSource): () => void {
 export async function captureAndAnalyze(o: RecordOptions): Promise<{
   report: Report;
   histograms: HistogramLookup;
-  histogram: HdrHistogramLookup;
+  histogram: StoredHistogramLookup;
 }> {
   // record's text report explains every worst case (there is no --windows here)
   const r = startLiveRun({ ...o, windows: showsWindows({ format: o.format, windows: "all", slo: o.slo }) });
   const stopStatus = o.command.length === 0 ? liveStatusLine(r.session.source) : () => {};
   try {
     const report = await finishLiveRun(r);
-    const histogram: HdrHistogramLookup = (tid, metric) => r.analysis.histogram(tid, metric);
+    const histogram: StoredHistogramLookup = (tid, metric) => r.analysis.storedHistogram(tid, metric);
     return { report, histograms: histogramLookup(r.analysis), histogram };
   } finally {
     stopStatus();

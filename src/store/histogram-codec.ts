@@ -11,7 +11,14 @@
 // A 1 ns..10 s histogram with a few hundred occupied buckets takes a few hundred bytes.
 
 import type { Histogram } from "hdr-histogram-js";
-import { HIST_DIGITS, HIST_HIGHEST_NS, HIST_LOWEST_NS, newHistogram } from "../analysis/histogram.ts";
+import {
+  countsIndex,
+  countsOf,
+  HIST_DIGITS,
+  HIST_HIGHEST_NS,
+  HIST_LOWEST_NS,
+  newHistogram,
+} from "../analysis/histogram.ts";
 
 const V2_COOKIE = 0x1c849313;
 const HEADER_BYTES = 40;
@@ -21,9 +28,6 @@ interface HdrIndexing {
   countsArrayIndex(value: number): number;
   getCountAtIndex(i: number): number;
   valueFromIndex(i: number): number;
-  lowestDiscernibleValue: number;
-  highestTrackableValue: number;
-  numberOfSignificantValueDigits: number;
 }
 
 /** ZigZag LEB128, HdrHistogram's 64-bit variant (the 9th byte carries 8 bits). */
@@ -46,29 +50,66 @@ export function encodeHistogram(h: Histogram): Uint8Array {
   const payload: number[] = [];
   if (h.totalCount > 0) {
     const limit = x.countsArrayIndex(h.maxValue) + 1;
+    // 32-bit buckets are read in place; a packed array answers each index through its
+    // tree (~200 ns: 3 ms for a histogram reaching milliseconds)
+    const counts = countsOf(h);
     let i = 0;
     while (i < limit) {
-      const c = x.getCountAtIndex(i++);
+      const c = counts !== null ? counts[i] : x.getCountAtIndex(i);
+      i++;
       if (c !== 0) {
         putZigZag(payload, c);
         continue;
       }
       let zeros = 1;
-      while (i < limit && x.getCountAtIndex(i) === 0) {
+      while (i < limit && (counts !== null ? counts[i] : x.getCountAtIndex(i)) === 0) {
         zeros++;
         i++;
       }
       putZigZag(payload, zeros > 1 ? -zeros : 0);
     }
   }
+  return withHeader(payload);
+}
+
+/**
+ * The encoding of a histogram holding the first `n` of `values` (integers 0..HIST_HIGHEST_NS),
+ * byte for byte what encodeHistogram gives for it, without building it: a metric with few
+ * samples keeps them instead of a histogram (MetricStats), and the packed copy it would make
+ * took milliseconds to encode.
+ */
+export function encodeSamples(values: ArrayLike<number>, n: number): Uint8Array {
+  const payload: number[] = [];
+  if (n > 0) {
+    const index = new Float64Array(n);
+    for (let i = 0; i < n; i++) index[i] = countsIndex(values[i]);
+    index.sort();
+    let next = 0;
+    for (let i = 0; i < n; ) {
+      const at = index[i];
+      let c = 0;
+      while (i < n && index[i] === at) {
+        c++;
+        i++;
+      }
+      const zeros = at - next;
+      if (zeros > 0) putZigZag(payload, zeros > 1 ? -zeros : 0);
+      putZigZag(payload, c);
+      next = at + 1;
+    }
+  }
+  return withHeader(payload);
+}
+
+function withHeader(payload: number[]): Uint8Array {
   const out = new Uint8Array(HEADER_BYTES + payload.length);
   const dv = new DataView(out.buffer);
   dv.setInt32(0, V2_COOKIE);
   dv.setInt32(4, payload.length);
   dv.setInt32(8, 0);
-  dv.setInt32(12, x.numberOfSignificantValueDigits);
-  dv.setBigInt64(16, BigInt(x.lowestDiscernibleValue));
-  dv.setBigInt64(24, BigInt(x.highestTrackableValue));
+  dv.setInt32(12, HIST_DIGITS);
+  dv.setBigInt64(16, BigInt(HIST_LOWEST_NS));
+  dv.setBigInt64(24, BigInt(HIST_HIGHEST_NS));
   dv.setFloat64(32, 1);
   out.set(payload, HEADER_BYTES);
   return out;

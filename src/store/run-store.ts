@@ -23,7 +23,7 @@ import {
 } from "../model/report.ts";
 import { encodeWorstWindows, parseJsonExact, stringifyJson } from "../output/json-report.ts";
 import { preemptionModel } from "../tracefs/doctor-checks.ts";
-import { decodeHistogram, encodeHistogram } from "./histogram-codec.ts";
+import { decodeHistogram, encodeHistogram, encodeSamples } from "./histogram-codec.ts";
 import { MIGRATIONS } from "./schema.ts";
 
 /** Where and when a run was made (a run's row, besides its report). */
@@ -58,8 +58,11 @@ export interface RunInput {
     kernel?: string;
     preemption?: string;
   };
-  /** the histogram of task `index`'s metric (Analysis.histogram(tid, metric)); absent: none stored */
-  histogram?: (task: TaskReport, index: number, metric: MetricKey) => Histogram | undefined;
+  /**
+   * the histogram of task `index`'s metric (Analysis.storedHistogram(tid, metric)), or its
+   * samples when it has no histogram yet; absent: none stored
+   */
+  histogram?: (task: TaskReport, index: number, metric: MetricKey) => Histogram | Float64Array | undefined;
 }
 
 /** One line of `runs list`. */
@@ -457,7 +460,7 @@ export class RunStore {
         m.slo?.firstAt ?? null,
         m.slo?.worstAt ?? null,
         Object.keys(parts).length > 0 ? JSON.stringify(parts) : null,
-        h === undefined ? null : encodeHistogram(h),
+        h === undefined ? null : h instanceof Float64Array ? encodeSamples(h, h.length) : encodeHistogram(h),
       );
     }
   }

@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import type { Histogram } from "hdr-histogram-js";
 import { newHistogram } from "../../src/analysis/histogram.ts";
-import { decodeHistogram, encodeHistogram } from "../../src/store/histogram-codec.ts";
+import { decodeHistogram, encodeHistogram, encodeSamples } from "../../src/store/histogram-codec.ts";
 
 const require = createRequire(import.meta.url);
 // the library's encoding module (not loaded by rtscope itself: it pulls in pako and base64-js)
@@ -85,4 +85,44 @@ test("corrupt encodings are errors naming the data and byte offset", () => {
   const open = good.slice();
   open[open.byteLength - 1] |= 0x80;
   assert.throws(() => decodeHistogram(open, "run 5"), /run 5: .*count cut by the end of the payload/);
+});
+
+test("a metric's few samples encode as the histogram holding them would, byte for byte", () => {
+  let seed = 777;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const sets: number[][] = [
+    [],
+    [0],
+    [1],
+    [10e9],
+    [5_000_000_000, 4_294_967_295, 4_294_967_296, 2047, 2048, 2049],
+  ];
+  for (let k = 0; k < 40; k++) {
+    const n = 1 + Math.floor(rand() * 64);
+    // log-spread values with repeats (a sub-bucket holding several samples)
+    const v = Array.from({ length: n }, () => Math.floor(10 ** (rand() * 10)));
+    for (let i = 0; i < n / 4; i++) v.push(v[Math.floor(rand() * n)]);
+    sets.push(v);
+  }
+  for (const values of sets) {
+    const h = newHistogram("packed");
+    for (const x of values) h.recordValue(x);
+    const fromSamples = encodeSamples(Float64Array.from(values), values.length);
+    assert.deepEqual(fromSamples, encodeHistogram(h), `values ${values.slice(0, 8).join(",")}...`);
+    assert.deepEqual(cells(lib.doDecode(fromSamples)), cells(h));
+  }
+  // only the first n of a longer buffer count
+  assert.deepEqual(
+    encodeSamples(Float64Array.from([5, 7, 900]), 2),
+    encodeSamples(Float64Array.from([7, 5]), 2),
+  );
+});
+
+test("32-bit buckets read in place encode as packed ones do", () => {
+  const a = filled(32);
+  const b = filled("packed");
+  assert.deepEqual(encodeHistogram(a), encodeHistogram(b));
 });
