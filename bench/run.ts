@@ -4,7 +4,8 @@
 //
 //   node bench/run.ts [--record] [--repeat N] [--load NAME]
 //     --record    record the traces again (root), instead of reusing bench/data/
-//     --repeat N  run each tool N times and keep the run of median CPU time (default 3)
+//     --repeat N  run each tool N times, in rounds (every tool once per round), and keep the
+//                 run of median CPU time (default 3)
 //     --load NAME only this load (switch, hackbench; default: every load)
 
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -32,20 +33,45 @@ function log(s: string): void {
   process.stderr.write(`${s}\n`);
 }
 
+/** One command timed by a benchmark (several runs; the one of median CPU time is kept). */
+interface Job {
+  cmd: string;
+  args: string[];
+  ok: number[];
+  runs: Measurement[];
+  /** the first failed run (kept as it is, and the command is not run again) */
+  failed?: Measurement;
+}
+
+const job = (cmd: string, args: string[], ok = [0]): Job => ({ cmd, args, ok, runs: [] });
+
 /**
- * `repeat` runs; the one of median CPU time (the machine is shared: wall time includes
- * waiting for a CPU, CPU time much less so). The first failed run is returned as it is.
+ * Runs every job `repeat` times, in rounds (each job once per round, the order rotating), so
+ * that a drift of the host's speed over minutes (tens of percent on this VM) falls on every
+ * tool alike instead of on whichever ran last. Each job's run of median CPU time is kept (the
+ * machine is shared: wall time includes waiting for a CPU, CPU time much less so).
  */
-async function median(cmd: string, args: string[], repeat: number, ok = [0]): Promise<Measurement> {
-  const runs: Measurement[] = [];
+async function timeInRounds(
+  jobs: Job[],
+  repeat: number,
+  onRound: (i: number) => void,
+): Promise<Measurement[]> {
   for (let i = 0; i < repeat; i++) {
-    const m = await measure(cmd, args);
-    if (!ok.includes(m.exitCode)) return m;
-    runs.push(m);
+    onRound(i);
+    for (let k = 0; k < jobs.length; k++) {
+      const j = jobs[(k + i) % jobs.length];
+      if (j.failed) continue;
+      const m = await measure(j.cmd, j.args);
+      if (!j.ok.includes(m.exitCode)) j.failed = m;
+      else j.runs.push(m);
+    }
   }
   const key = (m: Measurement) => (Number.isFinite(m.cpuS) ? m.cpuS : m.wallS);
-  runs.sort((a, b) => key(a) - key(b));
-  return runs[(runs.length - 1) >> 1];
+  return jobs.map((j) => {
+    if (j.failed) return j.failed;
+    const runs = [...j.runs].sort((a, b) => key(a) - key(b));
+    return runs[(runs.length - 1) >> 1];
+  });
 }
 
 /** Events rtscope read, from its JSON report (removed afterwards). */
@@ -62,23 +88,45 @@ function eventsOf(out: string): { events: number; mib: number } {
 // whole trace (lost events cut a thread's activations): the run read every event either way
 const RTSCOPE_OK = [0, 3, 4];
 
-async function rtscopeRows(data: BenchData, dir: string, repeat: number): Promise<Row[]> {
+function fmt(n: number, digits = 0): string {
+  return Number.isFinite(n)
+    ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : "?";
+}
+
+const perCpuS = (r: Row) => r.events / r.m.cpuS;
+const perS = (r: Row) => r.events / r.m.wallS;
+const met = (ok: boolean) => (ok ? "met" : "NOT met");
+
+async function benchLoad(load: BenchLoad, record: boolean, repeat: number): Promise<boolean> {
+  const data = ensureBenchData(load, record, log);
+  log(
+    `load ${load.name}: ${data.traceDat} (${fmt(data.traceEvents)} events, ${data.lostEvents} lost; ${data.load}; ${data.recordedAt})`,
+  );
+  log(`  perf: ${data.perfData} (${fmt(data.perfEvents)} samples)`);
   const cli = join(ROOT, "bin/rtscope.js");
-  const out = join(dir, "rtscope-report.json");
+  const out = join(load.dir, "rtscope-report.json");
+  const inProcOut = join(load.dir, "rtscope-analysis.json");
   rmSync(out, { force: true });
   const jsonArgs = [cli, "report", data.traceDat, "--rt", "--format", "json", "-o", out];
-  const json = await median(process.execPath, jsonArgs, repeat, RTSCOPE_OK);
-  const { events, mib } = eventsOf(out);
   const textArgs = [cli, "report", data.traceDat, "--slo", TEXT_SLO];
-  const text = await median(process.execPath, textArgs, repeat, RTSCOPE_OK);
-  const inProcOut = join(dir, "rtscope-analysis.json");
-  const analysis = await median(
-    process.execPath,
-    [join(ROOT, "bench/analyze-in-process.ts"), data.traceDat, inProcOut],
+  const [json, text, analysis, tcM, perfM] = await timeInRounds(
+    [
+      job(process.execPath, jsonArgs, RTSCOPE_OK),
+      job(process.execPath, textArgs, RTSCOPE_OK),
+      job(process.execPath, [join(ROOT, "bench/analyze-in-process.ts"), data.traceDat, inProcOut]),
+      job("trace-cmd", ["report", "-i", data.traceDat]),
+      job("perf", ["sched", "timehist", "-i", data.perfData]),
+    ],
     repeat,
+    (i) =>
+      log(
+        `  round ${i + 1} of ${repeat}: rtscope (JSON, --slo text, analysis only), trace-cmd report, perf sched timehist`,
+      ),
   );
+  const { events, mib } = eventsOf(out);
   rmSync(inProcOut, { force: true });
-  return [
+  const rows: Row[] = [
     {
       tool: "rtscope report --rt --format json",
       command: `node ${jsonArgs.slice(1).join(" ")} (worst windows and causes of the RT threads; JSON ${fmt(mib, 2)} MiB)`,
@@ -97,42 +145,19 @@ async function rtscopeRows(data: BenchData, dir: string, repeat: number): Promis
       events: data.traceEvents,
       m: analysis,
     },
+    {
+      tool: "trace-cmd report",
+      command: `trace-cmd report -i ${data.traceDat} > /dev/null`,
+      events: data.traceEvents,
+      m: tcM,
+    },
+    {
+      tool: "perf sched timehist",
+      command: `perf sched timehist -i ${data.perfData} > /dev/null (perf's own recording of the load)`,
+      events: data.perfEvents,
+      m: perfM,
+    },
   ];
-}
-
-function fmt(n: number, digits = 0): string {
-  return Number.isFinite(n)
-    ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "?";
-}
-
-const perCpuS = (r: Row) => r.events / r.m.cpuS;
-const perS = (r: Row) => r.events / r.m.wallS;
-const met = (ok: boolean) => (ok ? "met" : "NOT met");
-
-async function benchLoad(load: BenchLoad, record: boolean, repeat: number): Promise<boolean> {
-  const data = ensureBenchData(load, record, log);
-  log(
-    `load ${load.name}: ${data.traceDat} (${fmt(data.traceEvents)} events, ${data.lostEvents} lost; ${data.load}; ${data.recordedAt})`,
-  );
-  log(`  perf: ${data.perfData} (${fmt(data.perfEvents)} samples)`);
-  log("  timing rtscope...");
-  const rows = await rtscopeRows(data, load.dir, repeat);
-  log("  timing trace-cmd report...");
-  const tc: Row = {
-    tool: "trace-cmd report",
-    command: `trace-cmd report -i ${data.traceDat} > /dev/null`,
-    events: data.traceEvents,
-    m: await median("trace-cmd", ["report", "-i", data.traceDat], repeat),
-  };
-  log("  timing perf sched timehist...");
-  const perf: Row = {
-    tool: "perf sched timehist",
-    command: `perf sched timehist -i ${data.perfData} > /dev/null (perf's own recording of the load)`,
-    events: data.perfEvents,
-    m: await median("perf", ["sched", "timehist", "-i", data.perfData], repeat),
-  };
-  rows.push(tc, perf);
 
   const header = ["tool", "events", "seconds", "events/s", "CPU s", "events/CPU-s", "peak RSS MiB", "exit"];
   const table = rows.map((r) => [
@@ -148,12 +173,13 @@ async function benchLoad(load: BenchLoad, record: boolean, repeat: number): Prom
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  console.log(`== load ${load.name}: ${data.load} (${data.recordedAt}); median CPU of ${repeat} run(s)`);
+  console.log(`== load ${load.name}: ${data.load} (${data.recordedAt}); median CPU of ${repeat} run(s), in rounds`);
   console.log(line(header));
   for (const t of table) console.log(line(t));
   console.log("");
   for (const r of rows) console.log(`${r.tool}: ${r.command}`);
   console.log("");
+  const [tc, perf] = rows.slice(3);
   let allMet = true;
   for (const r of rows.slice(0, 2)) {
     const rate = perCpuS(r);
