@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type BenchData, type BenchLoad, ensureBenchData, LOADS } from "./bench-data.ts";
+import { type BenchLoad, ensureBenchData, LOADS } from "./bench-data.ts";
 import { gnuTimeAvailable, type Measurement, measure } from "./measure.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -173,7 +173,9 @@ async function benchLoad(load: BenchLoad, record: boolean, repeat: number): Prom
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  console.log(`== load ${load.name}: ${data.load} (${data.recordedAt}); median CPU of ${repeat} run(s), in rounds`);
+  console.log(
+    `== load ${load.name}: ${data.load} (${data.recordedAt}); median CPU of ${repeat} run(s), in rounds`,
+  );
   console.log(line(header));
   for (const t of table) console.log(line(t));
   console.log("");

@@ -110,7 +110,8 @@ export class KallsymsTable implements SymbolTable {
       for (; i < eol; i++) {
         const c = t.charCodeAt(i);
         if (c === 32) break;
-        const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+        const d =
+          c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
         if (d < 0) {
           ok = false;
           break;
