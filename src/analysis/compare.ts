@@ -6,7 +6,7 @@
 
 import type { Histogram } from "hdr-histogram-js";
 import { METRIC_KEYS, type MetricKey, type Report, type TaskReport } from "../model/report.ts";
-import { newHistogram, percentiles } from "./histogram.ts";
+import { mergeHistograms, percentiles } from "./histogram.ts";
 
 /** A run to compare: a report, and its histograms when it has them (stored runs). */
 export interface ComparedRun {
@@ -143,8 +143,7 @@ function sideOf(run: ComparedRun, g: Group, metric: MetricKey): MetricSide | und
   }
   if (threads === 0) return undefined;
   if (threads > 1 && hists.length === threads) {
-    const merged = newHistogram("packed");
-    for (const h of hists) merged.add(h);
+    const merged = mergeHistograms(hists);
     // as the report does: an HDR percentile is a bucket's upper end, never above the exact max
     p99High = p99Low = Math.min(percentiles(merged, [99])[0], max);
   }

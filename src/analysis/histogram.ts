@@ -62,6 +62,103 @@ const SUB_HALF_MAGNITUDE = 10;
 const SUB_HALF = 1 << SUB_HALF_MAGNITUDE;
 
 /**
+ * Which bucket indexes of a packed histogram may hold a count, a bit per index (3 KiB for the
+ * 24,576 of a 1 ns..10 s histogram), kept by the code that fills it (MetricStats,
+ * decodeHistogram, mergeHistograms). A packed array answers each index through its tree
+ * (~200 ns), so a walk of all of them took 3.5-7 ms (percentiles, Prometheus buckets,
+ * encoding, merging); with the bits, an untouched index costs a bit test. (A bit per block of
+ * 8 indexes left 0.85-0.95 ms for 200 samples spread over 2 us-1 ms: the neighbours of each
+ * touched index were asked too.) Trusted only while the histogram's total count is the one
+ * noted with them: a write made elsewhere changes it, and the walk asks every index again.
+ */
+export class TouchedBuckets {
+  readonly bits: Uint32Array;
+  /** the histogram's totalCount when the bits were last brought up to date */
+  total = 0;
+  constructor(indexes: number) {
+    this.bits = new Uint32Array((indexes + 31) >>> 5);
+  }
+  mark(index: number): void {
+    this.bits[index >>> 5] |= 1 << (index & 31);
+  }
+}
+
+const trackedBuckets = new WeakMap<Histogram, TouchedBuckets>();
+
+/** Starts keeping the touched indexes of `h`, a packed histogram that only rtscope writes to. */
+export function trackBuckets(h: Histogram): TouchedBuckets {
+  const b = new TouchedBuckets((h as unknown as HdrInternals).countsArrayLength);
+  b.total = h.totalCount;
+  trackedBuckets.set(h, b);
+  return b;
+}
+
+/** `h.recordValueWithCount(v, count)` for a tracked histogram (v an integer 0..HIST_HIGHEST_NS). */
+export function recordTracked(h: Histogram, touched: TouchedBuckets, v: number, count = 1): void {
+  if (count === 1) h.recordValue(v);
+  else h.recordValueWithCount(v, count);
+  touched.mark(countsIndex(v));
+  touched.total = h.totalCount;
+}
+
+/**
+ * Reads a histogram's bucket counts by index, the fastest way it allows: 32-bit counts in
+ * place, a tracked packed histogram's untouched indexes as zeros, else the library's call.
+ */
+export class BucketReader {
+  readonly length: number;
+  private readonly x: HdrInternals;
+  private readonly counts: Uint32Array | null;
+  private readonly bits: Uint32Array | null;
+  constructor(h: Histogram) {
+    this.x = h as unknown as HdrInternals;
+    this.counts = countsOf(h);
+    this.length = this.x.countsArrayLength;
+    const b = this.counts === null ? trackedBuckets.get(h) : undefined;
+    this.bits = b !== undefined && b.total === h.totalCount ? b.bits : null;
+  }
+  at(i: number): number {
+    if (this.counts !== null) return this.counts[i];
+    if (this.bits !== null && (this.bits[i >>> 5] & (1 << (i & 31))) === 0) return 0;
+    return this.x.getCountAtIndex(i);
+  }
+  /** The first index >= i (and below `end`) whose count may be nonzero; `end` when none. */
+  next(i: number, end = this.length): number {
+    const n = end;
+    const bits = this.bits;
+    if (bits === null) {
+      while (i < n && this.at(i) === 0) i++;
+      return i;
+    }
+    while (i < n) {
+      const w = bits[i >>> 5] >>> (i & 31);
+      if (w === 0) i = (i | 31) + 1;
+      else return Math.min(i + 31 - Math.clz32(w & -w), n);
+    }
+    return n;
+  }
+}
+
+/**
+ * One histogram holding every count of `hists` (same layout): what `merged.add(h)` for each
+ * gives for percentiles and encoding, reading each through a BucketReader (the library's add
+ * asks a packed histogram for all of its indexes).
+ */
+export function mergeHistograms(hists: readonly Histogram[]): Histogram {
+  const merged = newHistogram("packed");
+  const touched = trackBuckets(merged);
+  const x = merged as unknown as HdrInternals;
+  for (const h of hists) {
+    const r = new BucketReader(h);
+    for (let i = r.next(0); i < r.length; i = r.next(i + 1)) {
+      const c = r.at(i);
+      if (c !== 0) recordTracked(merged, touched, x.valueFromIndex(i), c);
+    }
+  }
+  return merged;
+}
+
+/**
  * The 32-bit counts of `h` if the fast recording path applies to it (a 32-bit histogram with
  * the layout above), else null.
  */
@@ -109,13 +206,13 @@ export function percentiles(h: Histogram, ps: readonly number[] = SUMMARY_PERCEN
   if (total === 0) return out;
   const targets = ps.map((p) => targetCount(p, total));
   const x = h as unknown as HdrInternals;
-  const counts = countsOf(h);
-  const n = x.countsArrayLength;
+  const r = new BucketReader(h);
+  const n = r.length;
   let k = 0;
   let sum = 0;
   let target = targets[0];
-  for (let i = 0; i < n; i++) {
-    const c = counts !== null ? counts[i] : x.getCountAtIndex(i);
+  for (let i = r.next(0); i < n; i = r.next(i + 1)) {
+    const c = r.at(i);
     if (c === 0) continue;
     sum += c;
     if (sum < target) continue;
@@ -171,12 +268,12 @@ export function countsAtOrBelow(h: Histogram, edges: readonly number[]): number[
   const out = new Array<number>(edges.length).fill(0);
   if (h.totalCount === 0 || edges.length === 0) return out;
   const x = h as unknown as HdrInternals;
-  const counts = countsOf(h);
-  const n = x.countsArrayLength;
+  const r = new BucketReader(h);
+  const n = r.length;
   let k = 0;
   let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const c = counts !== null ? counts[i] : x.getCountAtIndex(i);
+  for (let i = r.next(0); i < n; i = r.next(i + 1)) {
+    const c = r.at(i);
     if (c === 0) continue;
     const low = x.valueFromIndex(i);
     while (k < edges.length && low > edges[k]) out[k++] = sum;

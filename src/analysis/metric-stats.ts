@@ -13,6 +13,9 @@ import {
   percentiles,
   percentilesOfSamples,
   record32,
+  recordTracked,
+  type TouchedBuckets,
+  trackBuckets,
 } from "./histogram.ts";
 
 /** Flags returned by `add`: what is worth explaining (SampleObserver). */
@@ -101,6 +104,8 @@ export class MetricStats {
   private hist: Histogram | null = null;
   /** the histogram's 32-bit counts when it has them (fast recording), else null */
   private counts: Uint32Array | null = null;
+  /** a packed histogram's touched bucket indexes (walks skip the rest: histogram.ts) */
+  private touched: TouchedBuckets | null = null;
   private pending: Float64Array | null = new Float64Array(HISTOGRAM_AT);
   private readonly budget: HistogramBudget | null;
 
@@ -152,7 +157,7 @@ export class MetricStats {
       this.clamped++;
     }
     if (this.counts !== null) record32(this.hist as Histogram, this.counts, h);
-    else if (this.hist !== null) this.hist.recordValue(h);
+    else if (this.hist !== null) recordTracked(this.hist, this.touched as TouchedBuckets, h);
     else this.buffer(h);
     if (value > this.boundNs) {
       flags |= VIOLATION;
@@ -182,20 +187,31 @@ export class MetricStats {
       b.remainingBytes -= HIST32_BYTES;
       bucket = 32;
     }
-    this.hist = this.fill(newHistogram(bucket));
-    this.counts = countsOf(this.hist);
+    const hist = newHistogram(bucket);
+    const counts = countsOf(hist);
+    if (counts !== null) {
+      const p = this.pending as Float64Array;
+      for (let i = 0; i < this.count; i++) record32(hist, counts, p[i]);
+    } else this.touched = this.fill(hist);
+    this.hist = hist;
+    this.counts = counts;
     this.pending = null;
   }
 
-  private fill(h: Histogram): Histogram {
+  /** Records the buffered samples into `h` (packed), tracking its touched buckets. */
+  private fill(h: Histogram): TouchedBuckets {
     const p = this.pending as Float64Array;
-    for (let i = 0; i < this.count; i++) h.recordValue(p[i]);
-    return h;
+    const touched = trackBuckets(h);
+    for (let i = 0; i < this.count; i++) recordTracked(h, touched, p[i]);
+    return touched;
   }
 
   /** The histogram of the samples so far (a small packed copy while they are buffered). */
   histogram(): Histogram {
-    return this.hist ?? this.fill(newHistogram("packed"));
+    if (this.hist !== null) return this.hist;
+    const copy = newHistogram("packed");
+    this.fill(copy);
+    return copy;
   }
 
   /**

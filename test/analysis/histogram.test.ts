@@ -11,13 +11,17 @@ import {
   countsAtOrBelow,
   countsOf,
   HIST_HIGHEST_NS,
+  mergeHistograms,
   newHistogram,
   percentiles,
   percentilesOfSamples,
   record32,
+  recordTracked,
   SUMMARY_PERCENTILES,
+  trackBuckets,
 } from "../../src/analysis/histogram.ts";
-import { HISTOGRAM_AT, MetricStats } from "../../src/analysis/metric-stats.ts";
+import { HISTOGRAM_AT, HistogramBudget, MetricStats } from "../../src/analysis/metric-stats.ts";
+import { encodeHistogram } from "../../src/store/histogram-codec.ts";
 import { repoRoot } from "../helpers/paths.ts";
 
 function lcg(seed: number): () => number {
@@ -162,4 +166,80 @@ test("countsAtOrBelow: Prometheus's cumulative buckets, exact but for values wit
       uniq.map(() => 0),
     );
   }
+});
+
+test("tracked packed histograms: walks skip untouched buckets and give the library's answers", () => {
+  const rnd = lcg(4242);
+  const edges = [0, 1e3, 2.5e3, 37e3, 1e6, 1e9, HIST_HIGHEST_NS];
+  for (let t = 0; t < 30; t++) {
+    const vs = values(rnd, 1 + Math.floor(rnd() * (t < 10 ? 30 : 3000)));
+    const plain = newHistogram("packed");
+    const tracked = newHistogram("packed");
+    const touched = trackBuckets(tracked);
+    for (const v of vs) {
+      plain.recordValue(v);
+      recordTracked(tracked, touched, v);
+    }
+    if (t % 3 === 0) {
+      // a write made outside: the bits no longer match the total, every index is read again
+      tracked.recordValue(vs[0] + 12_345);
+      plain.recordValue(vs[0] + 12_345);
+    }
+    const what = `histogram ${t} (${vs.length} values)`;
+    assert.deepEqual(
+      percentiles(tracked),
+      SUMMARY_PERCENTILES.map((p) => plain.getValueAtPercentile(p)),
+      what,
+    );
+    assert.deepEqual(countsAtOrBelow(tracked, edges), countsAtOrBelow(plain, edges), what);
+    assert.deepEqual(encodeHistogram(tracked), encodeHistogram(plain), what);
+  }
+  // the tracked walk asks the packed array only for the touched indexes
+  const h = newHistogram("packed");
+  const b = trackBuckets(h);
+  for (const v of [1500, 2600, 2601, 90_000, 4_000_000]) recordTracked(h, b, v);
+  const x = h as unknown as { getCountAtIndex(i: number): number; countsArrayLength: number };
+  const get = x.getCountAtIndex.bind(h);
+  let asked = 0;
+  x.getCountAtIndex = (i: number) => {
+    asked++;
+    return get(i);
+  };
+  assert.deepEqual(countsAtOrBelow(h, [HIST_HIGHEST_NS]), [5]);
+  assert.ok(asked <= 5, `${asked} of ${x.countsArrayLength} indexes asked`);
+  // MetricStats past its 32-bit budget: packed and tracked; its copy of buffered samples too
+  const s = new MetricStats(0, 0, Number.NaN, new HistogramBudget(0));
+  const few = new MetricStats(0, 0, Number.NaN);
+  const vs = values(rnd, 500);
+  for (const v of vs) s.add(v, 0, 1, 0, false);
+  for (const v of vs.slice(0, 20)) few.add(v, 0, 1, 0, false);
+  for (const [stats, n] of [
+    [s, vs.length],
+    [few, 20],
+  ] as const) {
+    const h = stats.histogram();
+    assert.equal(countsOf(h), null);
+    const ref = newHistogram(32);
+    for (const v of vs.slice(0, n)) ref.recordValue(Math.min(v, HIST_HIGHEST_NS));
+    assert.deepEqual(percentiles(h), percentiles(ref));
+    assert.deepEqual(encodeHistogram(h), encodeHistogram(ref));
+  }
+});
+
+test("mergeHistograms gives what the library's add() gives", () => {
+  const rnd = lcg(99);
+  const parts = [newHistogram("packed"), newHistogram(32), newHistogram("packed")];
+  const touched = trackBuckets(parts[2]);
+  for (const v of values(rnd, 800)) parts[0].recordValue(v);
+  for (const v of values(rnd, 3000)) parts[1].recordValue(v);
+  for (const v of values(rnd, 50)) recordTracked(parts[2], touched, v);
+  const byLib = newHistogram("packed");
+  for (const h of parts) byLib.add(h);
+  const merged = mergeHistograms(parts);
+  assert.equal(merged.totalCount, byLib.totalCount);
+  assert.deepEqual(
+    percentiles(merged),
+    SUMMARY_PERCENTILES.map((p) => byLib.getValueAtPercentile(p)),
+  );
+  assert.deepEqual(encodeHistogram(merged), encodeHistogram(byLib));
 });
