@@ -1,5 +1,5 @@
 // The HDR histograms of the metrics (hdr-histogram-js): 1 ns .. 10 s, 3 significant digits,
-// packed or 32-bit buckets. Three things here are faster than the library's own calls and
+// packed or 32-bit buckets. Four things here are faster than the library's own calls and
 // give exactly its results (test/analysis/histogram.test.ts):
 //
 // - Loading: the JS histogram classes are imported without the package index, which also
@@ -9,6 +9,9 @@
 // - Percentiles (`percentiles`): the summary's five in one walk of the buckets, on the
 //   counts array itself when there is one; and, for a metric whose few samples are still
 //   buffered (`percentilesOfSamples`), from the sorted samples without a histogram.
+// - Walks of packed histograms (percentiles, Prometheus buckets, encoding, merging): those
+//   rtscope fills (through `recordTracked`) keep a bit per touched bucket (`TouchedBuckets`),
+//   and a walk asks the packed array for those only.
 //
 // The first two read and write the library's private fields (HdrInternals below), so the
 // dependency is pinned to one exact version in package.json and nothing outside this file
@@ -240,6 +243,7 @@ export function countsIndex(v: number): number {
   if (bucket < 0) bucket = 0;
   return ((bucket + 1) << SUB_HALF_MAGNITUDE) + (v >>> bucket) - SUB_HALF;
 }
+
 /**
  * What percentiles() would return for a histogram holding `samples` (integers in
  * 0..HIST_HIGHEST_NS, in any order; the array is sorted in place), without building one.

@@ -74,6 +74,19 @@ export function defaultBufferSizeKb(cpus: number, memTotalKb: number): number {
   return Math.max(1024, Math.min(want, cap));
 }
 
+/** The fastest a kernel writes one CPU's events (this VM: ~0.38 M/s under stress-ng --switch). */
+const BURST_RATE_PER_CPU = 500_000;
+
+/**
+ * The longest the reader sleeps between rounds when little comes in (ms): half the time a
+ * per-CPU buffer of `kb` takes to fill at BURST_RATE_PER_CPU, so that a burst starting while
+ * it sleeps is read before the buffer wraps; 200 ms with the default buffer (5.3 MiB), never
+ * below the 50 ms that was the bound for every buffer before.
+ */
+export function maxPollFor(kb: number): number {
+  return Math.round(Math.min(200, Math.max(50, (stallCoverS(kb, BURST_RATE_PER_CPU) * 1000) / 2)));
+}
+
 /** How long a stall a per-CPU buffer of `kb` covers at `ratePerCpu` events/s (s). */
 export function stallCoverS(kb: number, ratePerCpu = PLANNED_RATE_PER_CPU): number {
   return (kb * 1024) / BYTES_PER_EVENT / ratePerCpu;
@@ -106,7 +119,7 @@ export interface LiveOptions {
   instanceSuffix?: string;
   /** safety margin of the watermark, ms (default 10) */
   watermarkMarginMs?: number;
-  /** poll interval bounds, ms (default 5..50, adaptive) */
+  /** poll interval bounds, ms (default 5..maxPollFor(buffer), adaptive) */
   minPollMs?: number;
   maxPollMs?: number;
   /** softirq_raise events too (admit: softirqs raised on the newcomer's behalf); default false */
@@ -480,7 +493,7 @@ export class LiveSource implements TraceSource {
     if (opts.signal?.aborted) this.stop();
     this.start();
     const minPoll = this.opts.minPollMs ?? 5;
-    const maxPoll = this.opts.maxPollMs ?? 50;
+    const maxPoll = this.opts.maxPollMs ?? maxPollFor(this.bufferSizeKb);
     const marginNs = (this.opts.watermarkMarginMs ?? 10) * 1e6;
     const bufferPages = Math.max(8, Math.floor((this.bufferSizeKb * 1024) / this.layout.subBufferSize));
     let lastProgress = 0n;
@@ -501,10 +514,13 @@ export class LiveSource implements TraceSource {
           lastProgress = t0;
           opts.onProgress({ bytes: this.bytes, totalBytes: 0, events: this.events });
         }
-        // adaptive: read more often while the buffer fills fast, rarely when idle
+        // adaptive: read more often while a round's pages pass 1/16 of the buffer, less often
+        // while they stay under 1/64 (a sleeping reader's fixed cost, the reads and timers of
+        // each round, was most of an idle capture's CPU: 22 ms/s with rounds of at most 50 ms,
+        // bench/README.md); the longest sleep is maxPollFor's
         const perCpu = n / this.channels.length;
         if (perCpu > bufferPages / 16) this.pollMs = Math.max(minPoll, this.pollMs / 2);
-        else if (perCpu <= 1) this.pollMs = Math.min(maxPoll, this.pollMs * 1.25);
+        else if (perCpu <= bufferPages / 64) this.pollMs = Math.min(maxPoll, this.pollMs * 1.25);
         await this.sleep(this.pollMs);
       }
       // final: stop the kernel writing, then read and drain everything

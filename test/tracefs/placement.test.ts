@@ -1,7 +1,7 @@
 // Where and at what priority the live reader runs by default, and the default buffer size.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defaultBufferSizeKb, stallCoverS } from "../../src/sources/tracefs-live.ts";
+import { defaultBufferSizeKb, maxPollFor, stallCoverS } from "../../src/sources/tracefs-live.ts";
 import { DEFAULT_READER_PRIORITY, readerPlacement } from "../../src/tracefs/capture-session.ts";
 
 const cpus = { online: [0, 1, 2, 3], isolated: [] as number[], nohzFull: [] as number[] };
@@ -42,5 +42,17 @@ describe("default buffer size", () => {
     // a 512 MiB board with 4 CPUs: 2 MiB per CPU at most
     assert.equal(defaultBufferSizeKb(4, 512 * 1024), 2048);
     assert.equal(defaultBufferSizeKb(64, 256 * 1024), 1024);
+  });
+});
+
+describe("the reader's longest sleep", () => {
+  it("is at most half the time a buffer takes to fill at 0.5 M events/s per CPU, 50..200 ms", () => {
+    for (const kb of [1024, 2048, 4096, defaultBufferSizeKb(2, 24 * 1024 * 1024), 16384, 1 << 20]) {
+      const ms = maxPollFor(kb);
+      assert.ok(ms >= 50 && ms <= 200, `${kb} KiB: ${ms} ms`);
+      // the 50 ms floor is the bound every buffer had before; above it, half the fill time
+      if (ms > 50) assert.ok(ms <= (stallCoverS(kb, 500_000) * 1000) / 2 + 0.5, `${kb} KiB: ${ms} ms`);
+    }
+    assert.equal(maxPollFor(defaultBufferSizeKb(2, 24 * 1024 * 1024)), 100);
   });
 });
