@@ -183,10 +183,7 @@ export function record32(h: Histogram, counts: Uint32Array, v: number): void {
     h.recordValue(v);
     return;
   }
-  // getBucketIndex: max(floor(log2 v) - 10, 0); getSubBucketIndex: v / 2^bucket
-  let bucket = 31 - Math.clz32(v) - SUB_HALF_MAGNITUDE;
-  if (bucket < 0) bucket = 0;
-  counts[((bucket + 1) << SUB_HALF_MAGNITUDE) + (v >>> bucket) - SUB_HALF]++;
+  counts[index32(v)]++;
   const x = h as unknown as HdrInternals;
   if (v > x.maxValue) x.maxValue = v;
   if (v < x.minNonZeroValue && v !== 0) x.minNonZeroValue = v;
@@ -235,10 +232,13 @@ let indexer: Histogram | null = null;
  * newHistogram's layout: record32's arithmetic below 2^32, the library's above.
  */
 export function countsIndex(v: number): number {
-  if (v >= 4294967296) {
-    indexer ??= newHistogram("packed");
-    return (indexer as unknown as { countsArrayIndex(v: number): number }).countsArrayIndex(v);
-  }
+  if (v < 4294967296) return index32(v);
+  indexer ??= newHistogram("packed");
+  return (indexer as unknown as { countsArrayIndex(v: number): number }).countsArrayIndex(v);
+}
+
+/** countsIndex of an integer below 2^32: getBucketIndex max(floor(log2 v) - 10, 0), then v / 2^bucket. */
+function index32(v: number): number {
   let bucket = 31 - Math.clz32(v) - SUB_HALF_MAGNITUDE;
   if (bucket < 0) bucket = 0;
   return ((bucket + 1) << SUB_HALF_MAGNITUDE) + (v >>> bucket) - SUB_HALF;

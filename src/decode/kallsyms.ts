@@ -86,9 +86,9 @@ export class KallsymsTable implements SymbolTable {
   }
 
   /**
-   * The sorted address table: each line's address and where its name starts. Only the address
-   * digits and the line ends are read here (a name's end is found when it is looked up): a
-   * pass over every character of a 5 MB kallsyms cost ~40 ms, a third of a small report.
+   * The sorted address table: each line's address and where its name starts (a name's end is
+   * found when it is looked up). Built on the first lookup: 5.4 MB and 122 k symbols here take
+   * ~40 ms then, the largest single item of a small report with windows.
    */
   private build(): void {
     if (this.keys) return;

@@ -80,8 +80,8 @@ const BURST_RATE_PER_CPU = 500_000;
 /**
  * The longest the reader sleeps between rounds when little comes in (ms): half the time a
  * per-CPU buffer of `kb` takes to fill at BURST_RATE_PER_CPU, so that a burst starting while
- * it sleeps is read before the buffer wraps; 200 ms with the default buffer (5.3 MiB), never
- * below the 50 ms that was the bound for every buffer before.
+ * it sleeps is read before the buffer wraps; 100 ms with the default buffer (5.3 MiB), at most
+ * 200, never below the 50 ms that was the bound for every buffer before.
  */
 export function maxPollFor(kb: number): number {
   return Math.round(Math.min(200, Math.max(50, (stallCoverS(kb, BURST_RATE_PER_CPU) * 1000) / 2)));
@@ -516,7 +516,7 @@ export class LiveSource implements TraceSource {
         }
         // adaptive: read more often while a round's pages pass 1/16 of the buffer, less often
         // while they stay under 1/64 (a sleeping reader's fixed cost, the reads and timers of
-        // each round, was most of an idle capture's CPU: 22 ms/s with rounds of at most 50 ms,
+        // each round, was most of an idle capture's steady CPU: 22 ms/s with rounds of at most 50 ms,
         // bench/README.md); the longest sleep is maxPollFor's
         const perCpu = n / this.channels.length;
         if (perCpu > bufferPages / 16) this.pollMs = Math.max(minPoll, this.pollMs / 2);

@@ -46,6 +46,11 @@ function putZigZag(out: number[], value: number): void {
   out.push(v);
 }
 
+/** `n` zero counts: one 0, or a run written as -n. */
+function putZeros(out: number[], n: number): void {
+  if (n > 0) putZigZag(out, n > 1 ? -n : 0);
+}
+
 /** HdrHistogram V2 encoding of `h` (an rtscope histogram: newHistogram's layout). */
 export function encodeHistogram(h: Histogram): Uint8Array {
   const x = h as unknown as HdrIndexing;
@@ -60,13 +65,11 @@ export function encodeHistogram(h: Histogram): Uint8Array {
     for (let i = r.next(0, limit); i < limit; i = r.next(i + 1, limit)) {
       const c = r.at(i);
       if (c === 0) continue;
-      const zeros = i - next;
-      if (zeros > 0) putZigZag(payload, zeros > 1 ? -zeros : 0);
+      putZeros(payload, i - next);
       putZigZag(payload, c);
       next = i + 1;
     }
-    const zeros = limit - next;
-    if (zeros > 0) putZigZag(payload, zeros > 1 ? -zeros : 0);
+    putZeros(payload, limit - next);
   }
   return withHeader(payload);
 }
@@ -91,8 +94,7 @@ export function encodeSamples(values: ArrayLike<number>, n: number): Uint8Array 
         c++;
         i++;
       }
-      const zeros = at - next;
-      if (zeros > 0) putZigZag(payload, zeros > 1 ? -zeros : 0);
+      putZeros(payload, at - next);
       putZigZag(payload, c);
       next = at + 1;
     }
