@@ -76,6 +76,9 @@ interface PendingFormat extends FormatText {
   name: string;
 }
 
+/** Systems with an event the analysis uses: their formats are read for their names at once. */
+const USED_SYSTEMS = new Set([...EVENT_KIND_BY_NAME.keys()].map((k) => k.slice(0, k.indexOf(":"))));
+
 const NAME_RE = /^name:\s*(\S+)/m;
 const ID_RE = /^ID:\s*(\d+)/m;
 
@@ -343,6 +346,14 @@ export class EventCatalog implements StringDecoder {
 
   /** formats not parsed yet (events the analysis does not use): parsed when first seen */
   private readonly pending: (PendingFormat | undefined)[] = new Array(65536);
+  /**
+   * format texts of systems without an event the analysis uses, not even read for their name
+   * and id until an event id turns up that no other format has (a trace.dat holds every
+   * format of the kernel: 2,341 on the bench traces, 770 of them in sched, irq, timer,
+   * syscalls and task; reading them all took 26-31 ms of a report's start, twice with the
+   * window read-back's own catalog)
+   */
+  private unscanned: FormatText[] = [];
 
   /**
    * `formats`: parsed formats, or raw texts with their system. Texts of events the analysis
@@ -363,6 +374,10 @@ export class EventCatalog implements StringDecoder {
     for (const item of formats) {
       let f: EventFormat;
       if ("text" in item) {
+        if (!USED_SYSTEMS.has(item.system)) {
+          this.unscanned.push(item);
+          continue;
+        }
         const [name, idText] = nameAndId(item.text);
         const full = `${item.system}:${name}`;
         if (name !== undefined && idText !== undefined && !EVENT_KIND_BY_NAME.has(full)) {
@@ -388,6 +403,25 @@ export class EventCatalog implements StringDecoder {
     this.prevState = table;
   }
 
+  /**
+   * Files the formats of the unused systems under their ids (once). One without a readable
+   * name and ID is counted as a bad format, as a broken format of an unused event is when its
+   * event turns up (it threw at open when every format was read there).
+   */
+  private scanUnscanned(): void {
+    for (const item of this.unscanned) {
+      const [name, idText] = nameAndId(item.text);
+      if (name === undefined || idText === undefined) {
+        this.diagnostics.add("bad_format", `${item.system}: a format without a readable name and ID`);
+        continue;
+      }
+      const id = Number(idText);
+      if (id <= 65535 && this.pending[id] === undefined && this.decoders[id] === undefined)
+        this.pending[id] = { system: item.system, text: item.text, name };
+    }
+    this.unscanned = [];
+  }
+
   /** Absolute timestamps inside events (hrtimer expires/now) are made relative to this base. */
   setBase(base: bigint): void {
     const b = BigInt.asUintN(64, base);
@@ -401,6 +435,7 @@ export class EventCatalog implements StringDecoder {
 
   /** Decoder for an event by "system:name" or bare name, or undefined. */
   findByName(name: string): EventDecoder | undefined {
+    this.scanUnscanned();
     for (const d of this.decoders) if (d && (d.fullName === name || d.format.name === name)) return d;
     for (let id = 0; id < this.pending.length; id++) {
       const p = this.pending[id];
@@ -411,7 +446,11 @@ export class EventCatalog implements StringDecoder {
 
   /** Parses a deferred format on first use; undefined if there is none (or it is broken). */
   private parsePending(id: number): EventDecoder | undefined {
-    const p = this.pending[id];
+    let p = this.pending[id];
+    if (p === undefined && this.unscanned.length > 0) {
+      this.scanUnscanned();
+      p = this.pending[id];
+    }
     if (p === undefined) return undefined;
     this.pending[id] = undefined;
     try {

@@ -332,3 +332,35 @@ for (const le of [true, false]) {
     });
   });
 }
+
+describe("format texts of systems the analysis does not use", () => {
+  // as a trace.dat gives them: raw texts; xfs and ftrace are read only when an id needs them
+  const texts = () => [
+    ...FORMATS.map(([system, text]) => ({ system, text })),
+    { system: "xfs", text: fmt("xfs", "xfs_thing", 700, "field:int v;	offset:8;	size:4;	signed:1;")[1] },
+    { system: "xfs", text: "a format whose name and ID lines were lost\n" },
+    { system: "ftrace", text: fmt("ftrace", "print", 5, "field:int n;	offset:8;	size:4;	signed:1;")[1] },
+  ];
+
+  it("decodes their events when they turn up, by id and by name", () => {
+    const diag = new Diagnostics();
+    const cat = new EventCatalog(texts(), layout64(true), "t.dat", diag);
+    // the unreadable text is counted once the formats of unused systems are read, not before
+    assert.equal(diag.total("bad_format"), 0);
+    const rec = fill(cat, new Rec(true, 700, 3).i32(8, -17));
+    assert.deepEqual([rec.kind, rec.str(StrSlot.EventName)], [EventKind.Other, "xfs:xfs_thing"]);
+    assert.equal(cat.fieldValue(rec, "v"), -17);
+    assert.equal(diag.total("bad_format"), 1);
+    assert.equal(diag.total("unknown_event"), 0);
+    assert.equal(cat.findByName("ftrace:print")?.format.id, 5);
+    assert.equal(cat.findByName("sched:sched_wakeup")?.format.id, 10);
+  });
+
+  it("an id no format has is still an unknown event", () => {
+    const diag = new Diagnostics();
+    const cat = new EventCatalog(texts(), layout64(false), "t.dat", diag);
+    assert.equal(fill(cat, new Rec(false, 701, 3)).kind, EventKind.Other);
+    assert.equal(diag.total("unknown_event"), 1);
+    assert.equal(cat.findByName("xfs_thing")?.format.id, 700);
+  });
+});
