@@ -287,8 +287,7 @@ export class Analysis implements LiveAnalysis {
 
   /** A thread's metric as a stored run keeps it (MetricStats.stored), if it has samples. */
   storedHistogram(tid: number, metric: MetricKey): Histogram | Float64Array | undefined {
-    const s = this.table.get(tid)?.metrics[METRIC_KEYS.indexOf(metric)];
-    return s === null || s === undefined || s.count === 0 ? undefined : s.stored();
+    return this.table.get(tid)?.metrics[METRIC_KEYS.indexOf(metric)]?.stored();
   }
 
   /** Every tracked thread, report order. Summaries are cached per metric until a new sample. */

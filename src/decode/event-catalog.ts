@@ -350,8 +350,8 @@ export class EventCatalog implements StringDecoder {
    * format texts of systems without an event the analysis uses, not even read for their name
    * and id until an event id turns up that no other format has (a trace.dat holds every
    * format of the kernel: 2,341 on the bench traces, 770 of them in sched, irq, timer,
-   * syscalls and task; reading them all took 26-31 ms of a report's start, twice with the
-   * window read-back's own catalog)
+   * syscalls and task; reading them all took 26-34 ms of a report's start while the code is
+   * cold, and a trace.dat report builds a second catalog for the window read-back)
    */
   private unscanned: FormatText[] = [];
 
