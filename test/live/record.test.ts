@@ -2,7 +2,7 @@
 // rtscope: cyclictest's own per-cycle latencies (-v -N), the kernel's instance directory,
 // and a forced loss.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -257,24 +257,36 @@ describe("rtscope record (live kernel)", { skip: skipLive }, () => {
   it("--comm picks up a task that appears later; --tgid picks up threads created later", async () => {
     const outComm = join(tmp, "late-comm.json");
     const outTgid = join(tmp, "late-tgid.json");
-    // the workload is a shell that sleeps, then execs cyclictest (same pid, new name, new threads)
-    const late = spawn("sh", ["-c", "sleep 2; exec cyclictest -m -t2 -p80 -i1000 -l1500 -q"], {
-      stdio: "ignore",
+    // the workload is a shell that waits for a line on its stdin, then execs cyclictest (same
+    // pid, new name, new threads). The line is sent once both captures trace: with a fixed sleep
+    // instead, a start-up slower than the sleep on a loaded machine let cyclictest's measuring
+    // threads come and go before tracing began, and only the main thread was left to see.
+    const late = spawn("sh", ["-c", "read go; exec cyclictest -m -t2 -p80 -i1000 -l1500 -q"], {
+      stdio: ["pipe", "ignore", "ignore"],
     });
+    const captures: number[] = [];
+    const tracing = (pid: number) => {
+      try {
+        return readFileSync(`${instanceOf(pid)}/tracing_on`, "utf8").trim() === "1";
+      } catch {
+        return false;
+      }
+    };
+    const onSpawn = (c: ChildProcess) => {
+      captures.push(c.pid!);
+      if (captures.length < 2) return;
+      // on a timeout the workload starts anyway, and the checks below say what was missed
+      void waitFor(() => captures.every(tracing), 20_000).then(() => late.stdin!.end("go\n"));
+    };
     try {
       const [rc, rt] = await Promise.all([
-        rtscope(["record", "--comm", "^cyclictest$", "--duration", "5s", "--format", "json", "-o", outComm]),
-        rtscope([
-          "record",
-          "--tgid",
-          String(late.pid),
-          "--duration",
-          "5s",
-          "--format",
-          "json",
-          "-o",
-          outTgid,
-        ]),
+        rtscope(["record", "--comm", "^cyclictest$", "--duration", "5s", "--format", "json", "-o", outComm], {
+          onSpawn,
+        }),
+        rtscope(
+          ["record", "--tgid", String(late.pid), "--duration", "5s", "--format", "json", "-o", outTgid],
+          { onSpawn },
+        ),
       ]);
       assert.equal(rc.code, 0, rc.stderr);
       assert.equal(rt.code, 0, rt.stderr);
