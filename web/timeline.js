@@ -19,7 +19,7 @@ const TRACKED_COLOUR = "#c0392b";
 
 /**
  * @typedef {{ ts: number, rel: number, cpu: number, event: string, currentTid: number, fields: Record<string, any> }} WindowEvent
- * @typedef {{ kind: string, name: string, time: number, percent?: number, cpu?: number, tid?: number, prio?: number, part?: string }} Cause
+ * @typedef {{ kind: string, name: string, time: number, percent?: number, cpu?: number, tid?: number, prio?: number, part?: string, rtscope?: boolean }} Cause
  * @typedef {{ start: number, end: number, value: number, cpu: number, wakeCpu: number, wakeTs?: number,
  *   switchInTs?: number, truncated?: number, memoryOmitted?: number, incomplete?: boolean, reasons?: string[],
  *   parts?: Record<string, number>, causes: Cause[], events: WindowEvent[], waker?: any, migrations?: any[],
@@ -340,7 +340,11 @@ export function causesPanel(w, metric) {
   const rows = w.causes.map((c) =>
     h("tr", { class: `cause ${c.kind}` }, [
       h("td", {}, [h("span", { class: `kind ${c.kind}` }, [c.kind])]),
-      h("td", {}, [c.name, c.tid !== undefined && c.tid > 0 ? ` (${c.tid})` : ""]),
+      h("td", {}, [
+        c.name,
+        c.tid !== undefined && c.tid > 0 ? ` (${c.tid})` : "",
+        c.rtscope ? h("span", { class: "warn", title: "a thread of rtscope itself" }, [" rtscope"]) : "",
+      ]),
       h("td", { class: "num" }, [c.cpu === undefined ? "" : String(c.cpu)]),
       h("td", { class: "num" }, [dur(c.time)]),
       h("td", { class: "num" }, [c.percent === undefined ? "" : `${c.percent.toFixed(1)} %`]),

@@ -11,6 +11,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { restartForCapture } from "./capture-runtime.ts";
 import { UsageError } from "./options.ts";
 
 export interface CommandModule {
@@ -181,6 +182,7 @@ export async function runMain(argv: string[]): Promise<number> {
 async function dispatch(name: string, argv: string[]): Promise<number> {
   if (!COMMAND_RE.test(name) || !COMMANDS.some((c) => c.name === name))
     throw new UsageError(`unknown command '${name}'; commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
+  restartForCapture(name, argv);
   const mod = await loadCommand(name);
   if (!mod) {
     process.stderr.write(`rtscope: the '${name}' command is not available in this build.\n`);

@@ -4,6 +4,7 @@
 
 import type { Analysis, AnalysisOptions } from "../analysis/analyze.ts";
 import type { Pipeline } from "../analysis/analyzer.ts";
+import { markOwnThreads } from "../analysis/own-interference.ts";
 import { createAnalysisPipeline } from "../analysis/pipeline.ts";
 import type { SampleObserver } from "../analysis/sample-observer.ts";
 import type { WorstWindows } from "../analysis/worst-windows.ts";
@@ -24,7 +25,7 @@ import {
 import { defaultDbPath, type RunInput, RunStore, StoreError } from "../store/run-store.ts";
 import { CaptureSession, DEFAULT_READER_PRIORITY } from "../tracefs/capture-session.ts";
 import type { PlannedEvent } from "../tracefs/event-plan.ts";
-import { procTaskInfo } from "../tracefs/proc-tasks.ts";
+import { ownThreads, procTaskInfo } from "../tracefs/proc-tasks.ts";
 import type { StoredHistogramLookup } from "./analyze-trace.ts";
 import { gateExit } from "./gate.ts";
 import { checkLaunchable } from "./launch-check.ts";
@@ -74,7 +75,9 @@ export const LIVE_HELP = `Live capture:
                          SCHED_FIFO ${DEFAULT_READER_PRIORITY}, so that no normal-priority load can starve the reader into
                          losing events, while every real RT task still preempts it; its own CPU
                          time then comes out of normal tasks first. Without --cpu it then stays
-                         off isolcpus/nohz_full CPUs)
+                         off isolcpus/nohz_full CPUs. At SCHED_FIFO rtscope restarts itself in
+                         place with V8's GC on the reader's thread; windows mark its own
+                         threads "(rtscope)")
   --no-syscalls          do not trace clock_nanosleep/nanosleep (timer metric ends at switch-in)
   -- CMD ARGS            launch CMD (it keeps your terminal) and track it, its threads and children;
                          how it ended is in the report and on stderr, and a command that exits
@@ -260,6 +263,8 @@ export interface LiveRun {
   windows: WorstWindows | undefined;
   /** --samples writer, closed by finishLiveRun */
   samples?: SamplesCsvWriter;
+  /** rtscope's own threads at the start (their tids): marked where windows blame them */
+  ownThreads: number[];
 }
 
 export interface LiveRunOptions {
@@ -324,7 +329,9 @@ export function startLiveRun(o: LiveRunOptions): LiveRun {
       sink: samples,
       ...o.analysis,
     });
-    return { session, analysis, pipeline, windows: capture?.windows, samples };
+    // rtscope's threads now (V8's and libuv's start with the process); finishLiveRun adds
+    // those that came later
+    return { session, analysis, pipeline, windows: capture?.windows, samples, ownThreads: ownThreads() };
   } catch (e) {
     samples?.close();
     session.close();
@@ -367,6 +374,7 @@ export async function finishLiveRun(r: LiveRun, onTick?: () => void): Promise<Re
     const cpu = process.cpuUsage();
     report.source.ownCpu = Math.round((cpu.user + cpu.system) / 1e3) / 1e3;
     report.source.perCpu = perCpu;
+    markOwnThreads(report, new Set([...r.ownThreads, ...ownThreads()]));
     return report;
   } finally {
     r.samples?.close();

@@ -165,6 +165,13 @@ export const DIAGNOSTICS = {
       "the CPU's running task changed without a recorded sched_switch (some kernels never record switches out of idle); the analysis follows common_pid",
     remedy: "",
   },
+  own_interference: {
+    severity: "warning",
+    meaning:
+      "rtscope's own threads (its reader, V8 and libuv threads) are among the causes of worst cases: the capture delayed the threads it measured (marked `rtscope` in the windows)",
+    remedy:
+      "pin rtscope to housekeeping CPUs away from the measured threads (--cpu); under preempt=none or voluntary a reader's syscall blocks even RT threads (boot with preempt=full or use PREEMPT_RT); --priority normal stops the reader taking the CPU from normal threads (it may then be starved and lose events)",
+  },
   inferred_switch_in: {
     severity: "info",
     meaning:

@@ -92,6 +92,8 @@ export interface Cause {
   part?: string;
   /** kind unknown: the CPU's first event after the wakeup that tells its state again (absent: none until the end) */
   until?: Timestamp;
+  /** live: the thread is one of rtscope's own (the capture's reader, V8 or libuv threads) */
+  rtscope?: boolean;
 }
 
 /**
@@ -132,6 +134,8 @@ export interface PreemptionInfo {
   prio: number;
   /** ns until the task ran again */
   time: number;
+  /** live: the thread that took the CPU is one of rtscope's own */
+  rtscope?: boolean;
 }
 
 /** One event of a worst window, times absolute; `rel` is ns relative to the wakeup. */

@@ -67,6 +67,7 @@ export function formatCauseBreakdown(w: WorstWindow): string {
     let who = c.name;
     const byThread = c.kind === "thread" || c.kind === "blocking" || c.kind === "fair-server";
     if (c.tid !== undefined && byThread) who = `${c.name}:${c.tid}`;
+    if (c.rtscope) who += " (rtscope)";
     if (c.prio !== undefined && byThread) who += ` [prio ${c.prio}]`;
     if (c.kind === "irq" && c.irq !== undefined && !c.name.includes(`${c.irq}`)) who = `${c.irq}:${c.name}`;
     if (c.kind === "softirq" && c.vec !== undefined) who = `${c.vec}:${c.name}`;
@@ -94,7 +95,7 @@ export function formatCauseBreakdown(w: WorstWindow): string {
     lines.push("  preemptions inside the activation:");
     for (const p of w.preemptions)
       lines.push(
-        `    at ${sec(p.ts)} on CPU ${p.cpu} by ${p.comm || "?"}:${p.tid} [prio ${p.prio}] for ${us(p.time)} us`,
+        `    at ${sec(p.ts)} on CPU ${p.cpu} by ${p.comm || "?"}:${p.tid}${p.rtscope ? " (rtscope)" : ""} [prio ${p.prio}] for ${us(p.time)} us`,
       );
   }
   return lines.join("\n");

@@ -10,6 +10,7 @@ import type { Socket } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import pkg from "../../package.json" with { type: "json" };
 import { compareRuns, DEFAULT_FLOOR_NS, DEFAULT_TOLERANCE } from "../analysis/compare.ts";
+import { markOwnWindow } from "../analysis/own-interference.ts";
 import type { WindowRole } from "../analysis/worst-windows.ts";
 import { METRIC_KEYS, type MetricKey } from "../model/report.ts";
 import { parseDuration } from "../model/units.ts";
@@ -20,6 +21,7 @@ import { writeTraceDat } from "../output/trace-dat-writer.ts";
 import { formatWindowsJson } from "../output/window-json.ts";
 import { formatWorstWindow } from "../output/window-text.ts";
 import type { RunStore } from "../store/run-store.ts";
+import { ownThreads } from "../tracefs/proc-tasks.ts";
 import { mergeWindowEvents } from "../windows/window-merge.ts";
 import { type AccessPolicy, checkAccess } from "./access.ts";
 import { type AdmitRouteOptions, registerAdmitRoute } from "./admit-route.ts";
@@ -307,6 +309,8 @@ export function buildApi(o: ApiOptions): Api {
       const windows = d.run.windows;
       const info = d.run.session.source.info;
       const symbols = d.run.session.source.symbols;
+      // the causes, with the daemon's own threads marked as such
+      const explained = () => markOwnWindow(windows?.render(window) ?? never(), new Set(ownThreads()));
       switch (q.format ?? "json") {
         case "tracedat": {
           const bytes = writeTraceDat(mergeWindowEvents([window]), info.tsBase, {
@@ -330,17 +334,12 @@ export function buildApi(o: ApiOptions): Api {
           return reply
             .code(200)
             .type("text/plain; charset=utf-8")
-            .send(`${formatWorstWindow(windows?.render(window) ?? never(), { tid, comm }, metric)}\n`);
+            .send(`${formatWorstWindow(explained(), { tid, comm }, metric)}\n`);
         default:
           return reply
             .code(200)
             .type("application/json; charset=utf-8")
-            .send(
-              formatWindowsJson(
-                [{ tid, comm, metric, window: windows?.render(window) ?? never() }],
-                pkg.version,
-              ),
-            );
+            .send(formatWindowsJson([{ tid, comm, metric, window: explained() }], pkg.version));
       }
     },
   );

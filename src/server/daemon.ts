@@ -17,6 +17,7 @@
 import { readdirSync } from "node:fs";
 import type { Histogram } from "hdr-histogram-js";
 import type { LiveAnalysis } from "../analysis/live-analysis.ts";
+import { markOwnTask } from "../analysis/own-interference.ts";
 import type { SampleEvent, SampleObserver } from "../analysis/sample-observer.ts";
 import type { TaskState } from "../analysis/task-state.ts";
 import type { CapturedWindow, WindowRole } from "../analysis/worst-windows.ts";
@@ -31,7 +32,7 @@ import {
 } from "../model/report.ts";
 import { emptySelection, type Selection } from "../model/selection.ts";
 import { absoluteTs } from "../model/units.ts";
-import { procIdentity, procTaskInfo } from "../tracefs/proc-tasks.ts";
+import { ownThreads, procIdentity, procTaskInfo } from "../tracefs/proc-tasks.ts";
 import { TracefsWatch } from "./tracefs-watch.ts";
 
 export type Scope = "thread" | "process";
@@ -235,8 +236,9 @@ export class Daemon {
   /** A task's threads' statistics: final when it has exited, else current. */
   threadStats(e: TaskEntry): ThreadStats[] {
     if (e.final !== null) return e.final;
+    const own = new Set(ownThreads());
     return e.threads.map((t) => ({
-      report: this.analysis.reportOf(t),
+      report: markOwnTask(this.analysis.reportOf(t), own),
       histograms: t.metrics.map((s) => (s !== null && s.count > 0 ? s.histogram() : undefined)),
     }));
   }

@@ -108,3 +108,14 @@ export function procIdentity(pid: number, proc = "/proc"): ProcIdentity | undefi
   if (!Number.isFinite(startTime) || !Number.isFinite(tgid)) return undefined;
   return { tgid, startTime, comm: open >= 0 && close > open ? stat.slice(open + 1, close) : "" };
 }
+
+/** The threads of this process (/proc/self/task): rtscope's own reader, V8 and libuv workers. */
+export function ownThreads(proc = "/proc"): number[] {
+  try {
+    return readdirSync(`${proc}/self/task`)
+      .map(Number)
+      .filter((t) => Number.isInteger(t));
+  } catch {
+    return [];
+  }
+}

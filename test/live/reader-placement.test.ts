@@ -57,4 +57,77 @@ describe("live reader placement", { skip: skipLive }, () => {
       );
     assert.ok(s.ownCpu !== undefined && s.ownCpu > 0);
   });
+
+  it("pinned beside a workload on one CPU, runs its GC on the reader's thread and names its own threads in the causes", async () => {
+    // `--cpu 0` and a SCHED_OTHER cyclictest thread on CPU 0 as well: rtscope's FIFO reader is
+    // the one thing that can delay it there, so the windows name rtscope's threads
+    const out = join(tmp, "pinned-own.json");
+    let cmdline = "";
+    let threads: number[] = [];
+    let seen: Promise<void> = Promise.resolve();
+    const r = await runRtscope(
+      [
+        "record",
+        "--no-store",
+        "--cpu",
+        "0",
+        "--format",
+        "json",
+        "-o",
+        out,
+        "--",
+        "taskset",
+        "-c",
+        "0",
+        "cyclictest",
+        "-t1",
+        "-p0",
+        "-i1000",
+        "-l2000",
+        "-q",
+      ],
+      {
+        onSpawn: (c) => {
+          seen = untilReading(c.pid!).then(() => {
+            cmdline = readFileSync(`/proc/${c.pid}/cmdline`, "utf8").split("\0").join(" ");
+            threads = readdirSync(`/proc/${c.pid}/task`).map(Number);
+          });
+        },
+      },
+    );
+    const stderr = r.stderr;
+    await seen.catch((e) => assert.fail(`${(e as Error).message}; rtscope said: ${stderr}`));
+    assert.equal(r.code, 0, stderr);
+    // restarted in place (same pid) with the GC on the main thread: no GC helper thread of the
+    // same SCHED_FIFO priority for the reader to wait for on its one CPU
+    assert.match(cmdline, /--single-threaded-gc .*record --no-store --cpu 0/);
+    const report = JSON.parse(readFileSync(out, "utf8")) as Report;
+    // every cause naming one of rtscope's threads (as /proc listed them while it ran) is marked,
+    // and no other cause is
+    const own = new Set(threads);
+    let marked = 0;
+    for (const t of report.tasks)
+      for (const w of Object.values(t.worst ?? {}))
+        for (const c of w?.causes ?? []) {
+          const byThread = c.kind === "thread" || c.kind === "blocking" || c.kind === "fair-server";
+          const ours = byThread && c.tid !== undefined && own.has(c.tid);
+          // a thread that started after /proc was read cannot be told from here
+          if (!ours && c.rtscope && c.tid !== undefined && !own.has(c.tid)) continue;
+          assert.equal(c.rtscope === true, ours, `${t.comm}:${t.tid} cause ${c.kind} ${c.name}:${c.tid}`);
+          if (ours) marked++;
+        }
+    // the SCHED_OTHER cyclictest thread waits for the FIFO reader on CPU 0 whenever both want it
+    assert.ok(marked > 0, "no window names rtscope's threads");
+    const diag = report.diagnostics.find((d) => d.key === "own_interference");
+    assert.equal(
+      diag !== undefined,
+      marked > 0,
+      `${marked} marked causes, diagnostic ${JSON.stringify(diag)}`,
+    );
+    if (diag)
+      assert.match(
+        diag.details[0],
+        /^\d+ worst-case windows?; at most [\d.]+ us of rtscope's threads in one/,
+      );
+  });
 });

@@ -1,0 +1,56 @@
+// The V8 settings of a live capture, applied by starting the process again (execve: same pid,
+// same terminal, nothing loaded yet). A capture runs as root at SCHED_FIFO by default, and
+// `chrt -a` gives that priority to every thread, V8's GC helpers included. A FIFO thread is
+// never preempted by one of its own priority, so when the reader waited for a GC helper on the
+// same CPU (always with `--cpu` naming one CPU, else whenever the other CPUs are busy) the
+// helper could not run: the reader spun in user space until RT throttling stopped it. Measured
+// beside `taskset -c 0 cyclictest -p0` with `record --cpu 0`: rtscope used 1.9 s user + 1.3 s
+// system CPU over a 2 s run, and a SCHED_OTHER thread on that CPU waited 0.95 s (the throttling
+// period); with the GC on the reader's own thread (--single-threaded-gc) 0.7 s + 0.2 s and 50 ms.
+// The GC then has no helpers to wait for; background compilation stays (its threads are only
+// waited for when the reader sleeps).
+
+/** Commands that may capture live (they take --priority). */
+const CAPTURING = new Set(["record", "top", "hist", "serve", "demo", "admit"]);
+
+const GC_FLAG = "--single-threaded-gc";
+
+/** Whether a command line would capture at SCHED_FIFO in this process. */
+export function wantsCaptureRuntime(command: string, argv: readonly string[]): boolean {
+  if (!CAPTURING.has(command)) return false;
+  const dash = argv.indexOf("--");
+  const own = dash >= 0 ? argv.slice(0, dash) : argv;
+  if (own.includes("--help") || own.includes("-h")) return false;
+  const p = own.indexOf("--priority");
+  const normal = (p >= 0 && own[p + 1] === "normal") || own.includes("--priority=normal");
+  // SCHED_FIFO by default only as root; a non-root --priority N needs CAP_SYS_NICE
+  return !normal && (process.getuid?.() === 0 || p >= 0 || own.some((a) => a.startsWith("--priority=")));
+}
+
+/**
+ * Starts this process again with the capture's V8 flags when `command` captures at SCHED_FIFO
+ * and they are not in force yet; returns (doing nothing) where that cannot be done: a Node
+ * without process.execve (before 22.15), or RTSCOPE_NO_RESTART=1.
+ */
+export function restartForCapture(command: string, argv: readonly string[]): void {
+  if (process.execArgv.includes(GC_FLAG) || process.env.RTSCOPE_NO_RESTART === "1") return;
+  if (typeof process.execve !== "function" || process.platform !== "linux") return;
+  if (!wantsCaptureRuntime(command, argv)) return;
+  // only a process whose own command line this is (not a runMain call inside another program)
+  const script = process.argv[1];
+  const own = process.argv.slice(2);
+  if (!script || own[0] !== command || own.length !== argv.length + 1) return;
+  if (own.some((a, i) => i > 0 && a !== argv[i - 1])) return;
+  try {
+    process.execve(
+      process.execPath,
+      [process.execPath, GC_FLAG, ...process.execArgv, script, ...process.argv.slice(2)],
+      process.env,
+    );
+  } catch (e) {
+    // execve failed and this process goes on, with V8's GC helpers
+    process.stderr.write(
+      `rtscope: could not restart with ${GC_FLAG} (${(e as Error).message}); a reader waiting for a GC helper on its own CPU may spin\n`,
+    );
+  }
+}
