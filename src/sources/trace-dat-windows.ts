@@ -18,6 +18,16 @@ import { CpuMerge } from "./cpu-merge.ts";
 import type { CpuPageReader, PagePosition, TraceDatPage } from "./trace-dat/cpu-page-reader.ts";
 import { ReaderPages } from "./trace-dat/reader-pages.ts";
 
+/**
+ * An offset read from a Float64Array, as a small integer where it is one. A Float64Array read
+ * gives a heap number; stored into the page reader's integer fields by a seek, it turned their
+ * representation to double mid-run, which deoptimised the stream's compiled decode path (page
+ * reader, merge, cursor, catalog) for every later window read-back (--trace-generalization).
+ */
+function smallInt(v: number): number {
+  return v >= 0 && v <= 0x3fffffff ? v | 0 : v;
+}
+
 /** One CPU's pages as the stream read them: position and first (header) timestamp of each. */
 export class PageIndex {
   count = 0;
@@ -71,9 +81,9 @@ export class PageIndex {
 
   position(i: number): PagePosition {
     return {
-      fileOffset: this.fileOffset[i],
+      fileOffset: smallInt(this.fileOffset[i]),
       index: i,
-      streamOffset: this.streamOffset[i],
+      streamOffset: smallInt(this.streamOffset[i]),
       chunk: this.chunk[i],
       inChunk: this.inChunk[i],
     };
