@@ -171,6 +171,11 @@ export class TaskState {
     this.slot = slot;
     this.tgid = tid;
     this.cpuEpoch = new Uint32Array(cpus);
+    // stored twice so that V8 tracks the field as mutable from the start: left "const" until the
+    // first thread a selection tracks, that change deoptimised the compiled event path mid-run
+    // (as TraceDatWindows' copyByTs)
+    this.tracked = true;
+    this.tracked = false;
   }
 
   /** Marks `cpu` as involved in the current activation. */

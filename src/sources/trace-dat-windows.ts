@@ -157,6 +157,12 @@ export class TraceDatWindows implements WindowSource, Analyzer<TraceDatWindows> 
   constructor(rb: TraceDatReadBack) {
     this.rb = rb;
     this.names = new ThreadNames(1e9, rb.initialComms);
+    // A field only ever written by its initialiser is "const" to V8's optimising compiler,
+    // which folds it into the compiled event path; the first window held mid-run then changed
+    // it and deoptimised that path ("dependent field type constness changed", --trace-deopt).
+    // A second store here makes it mutable from the start.
+    this.copyByTs = 0;
+    this.copyByTs = Number.POSITIVE_INFINITY;
   }
 
   get analyzer(): Analyzer {
