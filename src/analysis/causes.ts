@@ -278,48 +278,52 @@ function isWakeKind(k: number): boolean {
  * writes sched_wakeup_new in the parent's context. Any of these may be the activation's event.
  */
 function wakeEventsOf(ev: EventColumns, tid: number, wakeTs: number, limitTs: number): WakeEvents {
-  const out: WakeEvents = { at: -1, queue: -1, waker: -1, onto: -1, placedFrom: -1 };
+  // the result is made once at the end: a field of it first changed late in a run (a placement
+  // move is rare) deoptimised the compiled cause analysis ("dependent field type constness changed")
+  let at = -1;
+  let queue = -1;
+  let waker = -1;
+  let placedFrom = -1;
   for (let i = 0; i < ev.length; i++) {
     if (ev.ts[i] > wakeTs) break;
     if (ev.ts[i] === wakeTs && ev.a[i] === tid && isWakeKind(ev.kind[i])) {
-      out.at = i;
+      at = i;
       break;
     }
   }
-  const at = out.at;
-  if (at < 0) return out;
-  if (ev.kind[at] !== EventKind.SchedWaking) out.queue = at;
+  if (at < 0) return { at, queue, waker, onto: -1, placedFrom };
+  if (ev.kind[at] !== EventKind.SchedWaking) queue = at;
   else {
     for (let j = at + 1; j < ev.length && ev.ts[j] <= limitTs; j++) {
       const k = ev.kind[j];
       if (k === EventKind.SchedSwitch && ev.d[j] === tid) break;
       if ((k === EventKind.SchedWakeup || k === EventKind.SchedWakeupNew) && ev.a[j] === tid) {
-        out.queue = j;
+        queue = j;
         break;
       }
     }
   }
   // back from the queueing (or the activation's event) to the task's last switch: the
   // waker's sched_waking and the placement's sched_migrate_task (a sleeping task moves only there)
-  const from = out.queue >= 0 ? out.queue : at;
+  const from = queue >= 0 ? queue : at;
   let dest = -1;
   for (let j = from - 1; j >= 0; j--) {
     const k = ev.kind[j];
     if (k === EventKind.SchedSwitch) {
       if (ev.a[j] === tid || ev.d[j] === tid) break;
     } else if (k === EventKind.SchedWaking) {
-      if (ev.a[j] === tid && out.waker < 0) out.waker = j;
+      if (ev.a[j] === tid && waker < 0) waker = j;
     } else if (k === EventKind.SchedMigrateTask) {
       if (ev.a[j] !== tid) continue;
-      out.placedFrom = ev.d[j];
+      placedFrom = ev.d[j];
       if (dest < 0) dest = ev.c[j];
     } else if ((k === EventKind.SchedWakeup || k === EventKind.SchedWakeupNew) && ev.a[j] === tid) break;
   }
-  if (ev.kind[at] === EventKind.SchedWaking) out.waker = at;
-  if (out.waker < 0) out.waker = from;
-  out.onto = out.queue >= 0 ? ev.c[out.queue] : dest;
-  if (out.placedFrom === out.onto) out.placedFrom = -1;
-  return out;
+  if (ev.kind[at] === EventKind.SchedWaking) waker = at;
+  if (waker < 0) waker = from;
+  const onto = queue >= 0 ? ev.c[queue] : dest;
+  if (placedFrom === onto) placedFrom = -1;
+  return { at, queue, waker, onto, placedFrom };
 }
 
 /**
@@ -500,6 +504,10 @@ class CauseSweep {
     this.waitCpu = s.wake.onto >= 0 ? s.wake.onto : inp.runCpu;
     this.taskCpu = inp.runCpu;
     this.taskPrio = inp.prio;
+    // stored twice: mutable to V8 from the start (a pull is rare, and its first one deoptimised
+    // the compiled sweep: "dependent field type constness changed")
+    this.pullFrom = 0;
+    this.pullFrom = -1;
     let ncpu = Math.max(inp.runCpu, inp.wakeCpu, s.wakerCpu, s.timerCpu, s.wake.onto, 0) + 1;
     for (let i = 0; i < this.n; i++) if (ev.cpu[i] >= ncpu) ncpu = ev.cpu[i] + 1;
     this.ncpu = ncpu;

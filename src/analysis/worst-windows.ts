@@ -438,7 +438,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
       id: ++this.seq,
       tid: s.tid,
       metric: s.metric,
-      sample: { ...s, cpus: [...s.cpus] },
+      sample: copySample(s),
       from,
       to,
       events: copy.events,
@@ -644,4 +644,31 @@ export function createWindowCapture(opts: WindowCaptureOptions = {}): RecorderWi
 export function windowCaptureFrom(source: WindowSource, opts: WindowCaptureOptions = {}): WindowCapture {
   const ww = new WorstWindows(source, opts);
   return { source, observer: ww, windows: ww };
+}
+
+/**
+ * The sample as a new object, field by field. A spread copy (`{ ...s, cpus }`) shares the map of
+ * the metrics side's sample objects, and overwriting `cpus` on it made that field mutable for
+ * them mid-run, which deoptimised the compiled sample path (activations' sample and switchOut,
+ * --trace-deopt: "dependent field type constness changed").
+ */
+function copySample(s: SampleEvent): SampleEvent {
+  return {
+    tid: s.tid,
+    metric: s.metric,
+    value: s.value,
+    start: s.start,
+    end: s.end,
+    wakeTs: s.wakeTs,
+    wakeCpu: s.wakeCpu,
+    runCpu: s.runCpu,
+    cpus: [...s.cpus],
+    prio: s.prio,
+    switchInTs: s.switchInTs,
+    inferred: s.inferred,
+    isNewMax: s.isNewMax,
+    isFirstViolation: s.isFirstViolation,
+    isWorstViolation: s.isWorstViolation,
+    isViolation: s.isViolation,
+  };
 }
