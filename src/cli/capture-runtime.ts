@@ -1,14 +1,15 @@
 // The V8 settings of a live capture, applied by starting the process again (execve: same pid,
-// same terminal, nothing loaded yet). A capture runs as root at SCHED_FIFO by default, and
-// `chrt -a` gives that priority to every thread, V8's GC helpers included. A FIFO thread is
-// never preempted by one of its own priority, so when the reader waited for a GC helper on the
-// same CPU (always with `--cpu` naming one CPU, else whenever the other CPUs are busy) the
-// helper could not run: the reader spun in user space until RT throttling stopped it. Measured
-// beside `taskset -c 0 cyclictest -p0` with `record --cpu 0`: rtscope used 1.9 s user + 1.3 s
-// system CPU over a 2 s run, and a SCHED_OTHER thread on that CPU waited 0.95 s (the throttling
+// same terminal, nothing loaded yet). A capture runs its reader as root at SCHED_FIFO by
+// default, and a FIFO thread is never preempted by a thread of its own or a lower priority.
+// When the reader waited for one of V8's GC helpers on the same CPU (always with `--cpu` naming
+// one CPU, else whenever the other CPUs are busy), the helper could not run: the reader spun in
+// user space until RT throttling stopped it (seen with every thread at FIFO 1, `chrt -a`, as
+// rtscope then set it; a helper at normal priority would wait the same). Measured beside
+// `taskset -c 0 cyclictest -p0` with `record --cpu 0`: rtscope used 1.9 s user + 1.3 s system
+// CPU over a 2 s run, and a SCHED_OTHER thread on that CPU waited 0.95 s (the throttling
 // period); with the GC on the reader's own thread (--single-threaded-gc) 0.7 s + 0.2 s and 50 ms.
-// The GC then has no helpers to wait for; background compilation stays (its threads are only
-// waited for when the reader sleeps).
+// The GC then has no helpers to wait for; background compilation stays (its threads, at normal
+// priority, are never waited for while the reader runs).
 
 /** Commands that may capture live (they take --priority). */
 const CAPTURING = new Set(["record", "top", "hist", "serve", "demo", "admit"]);

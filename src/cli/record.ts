@@ -71,7 +71,8 @@ export const LIVE_HELP = `Live capture:
                          at ${PLANNED_RATE_PER_CPU / 1000} k events/s per CPU, ${defaultBufferSizeKb(1, 1 << 30)} KiB, at most 1/64 of
                          the memory; the start-up line says how long a stall it covers)
   --cpu LIST             pin rtscope itself to these CPUs (housekeeping CPUs, e.g. 0 or 0-1)
-  --priority N|normal    rtscope itself as SCHED_FIFO N, or at normal priority (default as root:
+  --priority N|normal    rtscope's reader (its main thread; V8's compiler threads stay at normal
+                         priority) as SCHED_FIFO N, or at normal priority (default as root:
                          SCHED_FIFO ${DEFAULT_READER_PRIORITY}, so that no normal-priority load can starve the reader into
                          losing events, while every real RT task still preempts it; its own CPU
                          time then comes out of normal tasks first. Without --cpu it then stays

@@ -71,7 +71,7 @@ Live capture:
   --buffer-size KB       per-CPU ring buffer in KiB (default: sized to cover a 1 s reader stall,
                          at most 1/64 of the memory; rtscope record --help says how)
   --cpu LIST             pin rtscope itself to these CPUs (housekeeping CPUs, e.g. 0)
-  --priority N|normal    rtscope itself as SCHED_FIFO N, or at normal priority (default as root:
+  --priority N|normal    rtscope's reader (its main thread) as SCHED_FIFO N, or at normal priority (default as root:
                          SCHED_FIFO ${DEFAULT_READER_PRIORITY}, so that no normal-priority load starves the reader)
   --no-syscalls          do not trace clock_nanosleep/nanosleep (timer metric ends at switch-in)
 

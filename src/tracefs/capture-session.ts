@@ -112,10 +112,16 @@ export function pinSelf(list: string): void {
   }
 }
 
-/** Sets SCHED_FIFO `prio` on every thread of this process (chrt -a). */
+/**
+ * Sets SCHED_FIFO `prio` on the reader: this process's main thread, and the threads it creates
+ * from now on (they inherit its policy). V8's compiler threads, started with the process, stay
+ * at normal priority: a FIFO one took a CPU from normal threads for a whole compile (32 ms seen
+ * in a window of a SCHED_OTHER cyclictest beside `record --cpu 0`), and the reader never waits
+ * for them (its GC runs on its own thread: cli/capture-runtime.ts).
+ */
 export function prioritizeSelf(prio: number): void {
   try {
-    execFileSync("chrt", ["-a", "-f", "-p", String(prio), String(process.pid)], { stdio: "pipe" });
+    execFileSync("chrt", ["-f", "-p", String(prio), String(process.pid)], { stdio: "pipe" });
   } catch (e) {
     throw new Error(`cannot set SCHED_FIFO ${prio} on rtscope: ${(e as Error).message.split("\n")[0]}`);
   }
