@@ -9,7 +9,8 @@
 // CPU over a 2 s run, and a SCHED_OTHER thread on that CPU waited 0.95 s (the throttling
 // period); with the GC on the reader's own thread (--single-threaded-gc) 0.7 s + 0.2 s and 50 ms.
 // The GC then has no helpers to wait for; background compilation stays (its threads, at normal
-// priority, are never waited for while the reader runs).
+// priority, are never waited for while the reader runs). --expose-gc lets the live source
+// collect the set-up's garbage before tracing starts (LiveSource.start()).
 
 /** Commands that may capture live (they take --priority). */
 const CAPTURING = new Set(["record", "top", "hist", "serve", "demo", "admit"]);
@@ -45,7 +46,7 @@ export function restartForCapture(command: string, argv: readonly string[]): voi
   try {
     process.execve(
       process.execPath,
-      [process.execPath, GC_FLAG, ...process.execArgv, script, ...process.argv.slice(2)],
+      [process.execPath, GC_FLAG, "--expose-gc", ...process.execArgv, script, ...process.argv.slice(2)],
       process.env,
     );
   } catch (e) {
