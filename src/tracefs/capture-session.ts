@@ -120,8 +120,14 @@ export function pinSelf(list: string): void {
  * for them (its GC runs on its own thread: cli/capture-runtime.ts).
  */
 export function prioritizeSelf(prio: number): void {
+  // without the restart (RTSCOPE_NO_RESTART=1, a Node without process.execve) V8's GC helpers
+  // exist, and the reader waits for them: they get its priority too, as before, so that on the
+  // other CPUs no normal thread delays them
+  const gcHelpers = !process.execArgv.includes("--single-threaded-gc");
   try {
-    execFileSync("chrt", ["-f", "-p", String(prio), String(process.pid)], { stdio: "pipe" });
+    execFileSync("chrt", [...(gcHelpers ? ["-a"] : []), "-f", "-p", String(prio), String(process.pid)], {
+      stdio: "pipe",
+    });
   } catch (e) {
     throw new Error(`cannot set SCHED_FIFO ${prio} on rtscope: ${(e as Error).message.split("\n")[0]}`);
   }

@@ -67,6 +67,34 @@ describe("live reader placement", { skip: skipLive }, () => {
     assert.ok(s.ownCpu !== undefined && s.ownCpu > 0);
   });
 
+  it("without the restart (RTSCOPE_NO_RESTART=1) every thread shares the reader's priority: its GC helpers exist", async () => {
+    let policies: string[] = [];
+    let cmdline = "";
+    let seen: Promise<void> = Promise.resolve();
+    process.env.RTSCOPE_NO_RESTART = "1";
+    let r: Awaited<ReturnType<typeof runRtscope>>;
+    try {
+      r = await runRtscope(["record", "--no-store", "--duration", "2s", "-o", join(tmp, "no-restart.txt")], {
+        onSpawn: (c) => {
+          seen = untilReading(c.pid!).then(() => {
+            cmdline = readFileSync(`/proc/${c.pid}/cmdline`, "utf8").split("\0").join(" ");
+            policies = readdirSync(`/proc/${c.pid}/task`).map((tid) =>
+              execFileSync("chrt", ["-p", tid], { encoding: "utf8" }),
+            );
+          });
+        },
+      });
+    } finally {
+      delete process.env.RTSCOPE_NO_RESTART;
+    }
+    const stderr = r.stderr;
+    await seen.catch((e) => assert.fail(`${(e as Error).message}; rtscope said: ${stderr}`));
+    assert.equal(r.code, 0, stderr);
+    assert.doesNotMatch(cmdline, /--single-threaded-gc/);
+    assert.ok(policies.length > 1, "rtscope's threads were not seen");
+    for (const p of policies) assert.match(p, /current scheduling policy: SCHED_FIFO/);
+  });
+
   it("pinned beside a workload on one CPU, runs its GC on the reader's thread and names its own threads in the causes", async () => {
     // `--cpu 0` and a SCHED_OTHER cyclictest thread on CPU 0 as well: rtscope's FIFO reader is
     // the one thing that can delay it there, so the windows name rtscope's threads
