@@ -11,7 +11,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { restartForCapture } from "./capture-runtime.ts";
+import { restartForCapture } from "../tracefs/capture-runtime.ts";
 import { UsageError } from "./options.ts";
 
 export interface CommandModule {

@@ -250,7 +250,7 @@ export async function run(argv: string[]): Promise<number> {
             buffer: o.buffer,
             strict: o.strict,
             threads: o.threads,
-            windows: captured === "all" || captured,
+            windows: captured === "all" ? true : captured,
             windowSettings: o.window,
             samples: o.samples,
           },

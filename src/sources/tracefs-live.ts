@@ -442,7 +442,7 @@ export class LiveSource implements TraceSource {
     // the set-up's garbage (module loading, /proc/kallsyms, the formats) collected now, before
     // tracing: else that collection came ~0.1 s into the capture, 30 ms on the reader's thread
     // at SCHED_FIFO (a window of a normal thread on its CPU showed it); `gc` exists where the
-    // capture restarted itself with --expose-gc (cli/capture-runtime.ts)
+    // capture restarted itself with --expose-gc (tracefs/capture-runtime.ts)
     (globalThis as { gc?: () => void }).gc?.();
     this.instance.setTracingOn(true);
   }

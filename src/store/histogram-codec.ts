@@ -28,7 +28,6 @@ const HEADER_BYTES = 40;
 /** The histogram internals the codec walks (hdr-histogram-js JsHistogram). */
 interface HdrIndexing {
   countsArrayIndex(value: number): number;
-  getCountAtIndex(i: number): number;
   valueFromIndex(i: number): number;
 }
 

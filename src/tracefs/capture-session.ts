@@ -14,6 +14,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import type { Selection } from "../model/selection.ts";
 import { type LiveOptions, LiveSource } from "../sources/tracefs-live.ts";
+import { gcHelpersRun } from "./capture-runtime.ts";
 import { setStopHandler } from "./cleanup.ts";
 import { readCpuList } from "./cpu-list.ts";
 
@@ -117,15 +118,14 @@ export function pinSelf(list: string): void {
  * from now on (they inherit its policy). V8's compiler threads, started with the process, stay
  * at normal priority: a FIFO one took a CPU from normal threads for a whole compile (32 ms seen
  * in a window of a SCHED_OTHER cyclictest beside `record --cpu 0`), and the reader never waits
- * for them (its GC runs on its own thread: cli/capture-runtime.ts).
+ * for them (its GC runs on its own thread: tracefs/capture-runtime.ts).
  */
 export function prioritizeSelf(prio: number): void {
   // without the restart (RTSCOPE_NO_RESTART=1, a Node without process.execve) V8's GC helpers
   // exist, and the reader waits for them: they get its priority too, as before, so that on the
   // other CPUs no normal thread delays them
-  const gcHelpers = !process.execArgv.includes("--single-threaded-gc");
   try {
-    execFileSync("chrt", [...(gcHelpers ? ["-a"] : []), "-f", "-p", String(prio), String(process.pid)], {
+    execFileSync("chrt", [...(gcHelpersRun() ? ["-a"] : []), "-f", "-p", String(prio), String(process.pid)], {
       stdio: "pipe",
     });
   } catch (e) {

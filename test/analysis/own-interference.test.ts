@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { markOwnThreads } from "../../src/analysis/own-interference.ts";
-import { wantsCaptureRuntime } from "../../src/cli/capture-runtime.ts";
 import type { Cause, WorstWindow } from "../../src/model/report.ts";
 import { formatCauseBreakdown } from "../../src/output/window-text.ts";
+import { wantsCaptureRuntime } from "../../src/tracefs/capture-runtime.ts";
 import { sampleReport } from "../output/sample-report.ts";
 
 function window(causes: Cause[], preemptions: WorstWindow["preemptions"] = []): WorstWindow {

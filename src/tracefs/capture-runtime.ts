@@ -17,6 +17,14 @@ const CAPTURING = new Set(["record", "top", "hist", "serve", "demo", "admit"]);
 
 const GC_FLAG = "--single-threaded-gc";
 
+/**
+ * Whether V8's GC helper threads run in this process (it was not restarted with the flag): the
+ * reader then waits for them, and they need its priority (prioritizeSelf).
+ */
+export function gcHelpersRun(): boolean {
+  return !process.execArgv.includes(GC_FLAG);
+}
+
 /** Whether a command line would capture at SCHED_FIFO in this process. */
 export function wantsCaptureRuntime(command: string, argv: readonly string[]): boolean {
   if (!CAPTURING.has(command)) return false;
@@ -35,7 +43,7 @@ export function wantsCaptureRuntime(command: string, argv: readonly string[]): b
  * without process.execve (before 22.15), or RTSCOPE_NO_RESTART=1.
  */
 export function restartForCapture(command: string, argv: readonly string[]): void {
-  if (process.execArgv.includes(GC_FLAG) || process.env.RTSCOPE_NO_RESTART === "1") return;
+  if (!gcHelpersRun() || process.env.RTSCOPE_NO_RESTART === "1") return;
   if (typeof process.execve !== "function" || process.platform !== "linux") return;
   if (!wantsCaptureRuntime(command, argv)) return;
   // only a process whose own command line this is (not a runMain call inside another program)
