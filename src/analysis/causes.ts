@@ -28,6 +28,7 @@ import type { EventColumns } from "../model/event-columns.ts";
 import { EventKind, SOFTIRQ_NAMES } from "../model/event-kind.ts";
 import type { Cause, CauseKind, MetricKey } from "../model/report.ts";
 import { DOUBLE_ZERO } from "../model/units.ts";
+import { NO_VALUE, TidValues } from "./tid-values.ts";
 
 export interface CauseInput {
   /** the window's events, merged in time order (relative ns) */
@@ -234,22 +235,25 @@ function sweepCauses(inp: CauseInput): CauseBreakdown {
  * the time before the sweep has seen it (later, the sweep's own prioNow holds the prio as of
  * then; a thread may change its policy meanwhile, as a new cyclictest thread does).
  */
-function prioTable(ev: EventColumns): Map<number, number> {
-  const prioOf = new Map<number, number>();
-  const note = (tid: number, prio: number) => {
-    if (!prioOf.has(tid)) prioOf.set(tid, prio);
-  };
+function prioTable(ev: EventColumns): TidValues {
+  const prioOf = PRIO_FIRST;
+  prioOf.clear();
   for (let i = 0; i < ev.length; i++) {
     const k = ev.kind[i];
     if (k === EventKind.SchedSwitch) {
-      note(ev.a[i], ev.b[i]);
-      note(ev.d[i], ev.e[i]);
+      if (!prioOf.has(ev.a[i])) prioOf.set(ev.a[i], ev.b[i]);
+      if (!prioOf.has(ev.d[i])) prioOf.set(ev.d[i], ev.e[i]);
     } else if (k === EventKind.SchedWakeup || k === EventKind.SchedWaking || k === EventKind.SchedWakeupNew) {
-      note(ev.a[i], ev.b[i]);
+      if (!prioOf.has(ev.a[i])) prioOf.set(ev.a[i], ev.b[i]);
     }
   }
   return prioOf;
 }
+
+// The priority tables of the sweep, reused from window to window (a sweep runs to its end
+// before the next one starts): thousands of lookups per window of a few dozen threads.
+const PRIO_FIRST = new TidValues();
+const PRIO_NOW = new TidValues();
 
 /** The events of the task's wakeup (indexes into the window, -1 when absent). */
 interface WakeEvents {
@@ -387,8 +391,8 @@ function hardIrqPart(ev: EventColumns, start: number): { end: number; line: numb
 
 /** The window's landmarks (sweepCauses' first passes). */
 interface SweepSetup {
-  /** tid → first prio the window shows */
-  prioOf: Map<number, number>;
+  /** tid → first prio the window shows (NO_VALUE: none) */
+  prioOf: TidValues;
   wake: WakeEvents;
   /** the waker's CPU (the activation's wakeup CPU when the window does not show it) */
   wakerCpu: number;
@@ -418,7 +422,7 @@ class CauseSweep {
   private readonly runCpu: number;
   private readonly switchInTs: number;
   private readonly metric: MetricKey;
-  private readonly prioOf: Map<number, number>;
+  private readonly prioOf: TidValues;
   private readonly wake: WakeEvents;
   private readonly wakerCpu: number;
   private readonly unknownUntil: Map<number, number>;
@@ -441,8 +445,8 @@ class CauseSweep {
   private readonly inTimer: Uint8Array;
   private readonly fairRun: Int32Array;
   private readonly unknownEnd: Float64Array;
-  /** tid → prio as of the events so far */
-  private readonly prioNow = new Map<number, number>();
+  /** tid → prio as of the events so far (NO_VALUE: not seen yet) */
+  private readonly prioNow: TidValues;
 
   /** causes by part, kind and key (see add); an unknown span's key is a string */
   private readonly causes = new Map<number | string, Cause>();
@@ -489,6 +493,8 @@ class CauseSweep {
     this.switchInTs = inp.switchInTs;
     this.metric = inp.metric;
     this.prioOf = s.prioOf;
+    this.prioNow = PRIO_NOW;
+    PRIO_NOW.clear();
     this.wake = s.wake;
     this.wakerCpu = s.wakerCpu;
     this.unknownUntil = s.unknownUntil;
@@ -675,15 +681,16 @@ class CauseSweep {
       this.add(K_IDLE_EXIT, cpu + NUM_KEY, part, dur, NAME_IDLE);
       return;
     }
-    const p = this.prioNow.get(cur) ?? this.prioOf.get(cur);
+    let p = this.prioNow.get(cur);
+    if (p === NO_VALUE) p = this.prioOf.get(cur);
     this.nTid = cur;
-    this.nPrio = p;
+    this.nPrio = p === NO_VALUE ? undefined : p;
     if (this.taskPrio < FAIR_PRIO && inRange && this.fairRun[cpu] === cur) {
       this.add(K_FAIR_SERVER, cur + NUM_KEY, part, dur, NAME_FAIR_SERVER);
       return;
     }
     this.add(
-      p !== undefined && p < this.taskPrio ? K_THREAD : K_BLOCKING,
+      p !== NO_VALUE && p < this.taskPrio ? K_THREAD : K_BLOCKING,
       cur + NUM_KEY,
       part,
       dur,

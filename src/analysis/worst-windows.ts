@@ -44,6 +44,7 @@ import type {
   WindowRole,
   WorstWindowProvider,
 } from "./sample-observer.ts";
+import { TidValues } from "./tid-values.ts";
 import type { PendingWindows, WindowSource } from "./window-source.ts";
 
 export type { WindowRole } from "./sample-observer.ts";
@@ -141,6 +142,8 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
   readonly deferNs: number;
   /** by tid * 8 + metric index */
   private readonly slots = new Map<number, Slots>();
+  /** the threads nameThreads has named in the current window */
+  private readonly named = new TidValues();
   /** slots holding a pending sample */
   private readonly pendingSlots: Slots[] = [];
   private readonly live = new Set<CapturedWindow>();
@@ -458,7 +461,8 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
   /**
    * The names, as known at `to`, of `tid` and of every thread and IRQ line the events name, in
    * that order (the window's first mention first). A window has thousands of events naming a
-   * few threads: a thread named by the event before is not looked up again.
+   * few threads: each is looked up once (`named`, a stamp per thread id, not a Map lookup per
+   * event).
    */
   private nameThreads(
     ev: EventColumns,
@@ -468,20 +472,25 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
     irqNames: Map<number, string>,
   ): void {
     const src = this.source;
+    const named = this.named;
+    named.clear();
     comms.set(tid, src.comm(tid, to));
-    let last = tid;
+    named.set(tid, 1);
     for (let i = 0; i < ev.length; i++) {
       const kind = ev.kind[i];
       const t = ev.currentTid[i];
-      if (t !== last) {
-        if (!comms.has(t)) comms.set(t, src.comm(t, to));
-        last = t;
+      if (!named.has(t)) {
+        comms.set(t, src.comm(t, to));
+        named.set(t, 1);
       }
       const pids = PID_COLUMNS[kind];
       for (let c = 0; pids >> c !== 0; c++) {
         if ((pids & (1 << c)) === 0) continue;
         const p = ev.byIndex[c][i];
-        if (p !== last && !comms.has(p)) comms.set(p, src.comm(p, to));
+        if (!named.has(p)) {
+          comms.set(p, src.comm(p, to));
+          named.set(p, 1);
+        }
       }
       const irqs = IRQ_COLUMNS[kind];
       for (let c = 0; irqs >> c !== 0; c++) {
