@@ -411,8 +411,11 @@ function diagnosticsSection(diagnostics: readonly DiagnosticEntry[], out: string
   if (diagnostics.length === 0) return;
   out.push("");
   out.push("diagnostics:");
+  // keys are ASCII identifiers: compared by code unit, since the first localeCompare of a
+  // process loads ICU's collator (tens of ms of a report's run, and the order then follows the locale)
   const sorted = [...diagnostics].sort(
-    (a, b) => rank(a.severity) - rank(b.severity) || a.key.localeCompare(b.key) || a.cpu - b.cpu,
+    (a, b) =>
+      rank(a.severity) - rank(b.severity) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) || a.cpu - b.cpu,
   );
   for (const d of sorted) {
     const cpu = d.cpu >= 0 ? ` CPU ${d.cpu}` : "";
