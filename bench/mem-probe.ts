@@ -1,10 +1,10 @@
 // Memory probe preloaded into an rtscope process by bench/soak.ts --probe (or by hand:
 // `MEM_PROBE_FILE=/tmp/p.jsonl node --import ./bench/mem-probe.ts bin/rtscope.js top ...`).
-// Every MEM_PROBE_S seconds (default 10) it appends one JSON line: VmRSS split into
-// anonymous and file pages, process.memoryUsage() (JS heap, external, array buffers), the
-// committed size of each V8 space, and /proc/self/smaps summed by kind of mapping: the
-// brk heap (glibc's main malloc arena), other anonymous mappings of 64 MiB arena size
-// (glibc's thread arenas) and the remaining anonymous mappings (V8's pages, large buffers).
+// Every MEM_PROBE_S seconds (default 10) it appends one JSON line: the CPU seconds used so
+// far, VmRSS split into anonymous and file pages, process.memoryUsage() (JS heap, external,
+// array buffers), the committed size of each V8 space, and /proc/self/smaps summed by kind of
+// mapping: the brk heap (glibc's main malloc arena), other anonymous mappings of 64 MiB arena
+// size (glibc's thread arenas) and the remaining anonymous mappings (V8's pages, large buffers).
 // It tells memory the JS heap accounts for from native memory outside it.
 
 import { appendFileSync, readFileSync } from "node:fs";
@@ -60,11 +60,14 @@ function smapsSummary(): Record<string, number> {
 export function memorySample(): Record<string, unknown> {
   const status = readFileSync("/proc/self/status", "utf8");
   const m = process.memoryUsage();
+  const cpu = process.cpuUsage();
   const spaces: Record<string, number> = {};
   for (const s of getHeapSpaceStatistics())
     spaces[s.space_name.replace(/_space$/, "")] = Math.round(s.space_size / 1024);
   return {
     t: Math.round(process.uptime()),
+    // the process's own CPU so far: what a memory setting costs in collections
+    cpuS: +((cpu.user + cpu.system) / 1e6).toFixed(2),
     rssKiB: statusKiB(status, "VmRSS"),
     anonKiB: statusKiB(status, "RssAnon"),
     fileKiB: statusKiB(status, "RssFile"),

@@ -15,7 +15,7 @@
 // --snapshots: heap snapshots of record and top at those minutes (node's
 // --heapsnapshot-signal), to diff what grows in Chrome DevTools; they pause the process.
 // --probe: bench/mem-probe.ts preloaded into record and top, writing DIR/<mode>.jsonl every
-// 10 s (JS heap, external, array buffers, V8 spaces, malloc arenas vs other anonymous memory).
+// 10 s (CPU so far, JS heap, external, array buffers, V8 spaces, malloc arenas vs other anonymous memory).
 // --pause: seconds between hackbench runs (default 3; 0 makes ~10x the exited threads a
 // minute, to show what grows with them in a few minutes).
 // The environment is passed on (e.g. MALLOC_ARENA_MAX=2 to compare glibc's arenas).

@@ -138,6 +138,8 @@ describe("live reader placement", { skip: skipLive }, () => {
     // restarted in place (same pid) with the GC on the main thread: no GC helper thread of the
     // same SCHED_FIFO priority for the reader to wait for on its one CPU
     assert.match(cmdline, /--single-threaded-gc .*record --no-store --cpu 0/);
+    // and a capped young generation (top's grew to 128 MiB and stayed resident)
+    assert.match(cmdline, /--max-semi-space-size=16 /);
     const report = JSON.parse(readFileSync(out, "utf8")) as Report;
     // every cause naming one of rtscope's threads (as /proc listed them while it ran) is marked,
     // and no other cause is
