@@ -5,13 +5,13 @@
 // each task's bounds) is the same afterwards. The tracked task is a sleeping process, so
 // its statistics do not move while the requests run.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { checkNoLeftoversAtEnd, skipLive } from "../live/live-helpers.ts";
-import { raw, type Served, startServe, stopServe, tempDir } from "./serve-helpers.ts";
+import { raw, type Served, sleepingProcess, startServe, stopServe, tempDir } from "./serve-helpers.ts";
 
 checkNoLeftoversAtEnd();
 
@@ -28,10 +28,6 @@ interface Case {
   message: RegExp;
 }
 
-function sleeper(): ChildProcess {
-  return spawn("sleep", ["600"], { stdio: "ignore" });
-}
-
 describe("the API refuses bad input and changes nothing", { skip: skipLive }, () => {
   let served: Served;
   let sleepy: ChildProcess;
@@ -39,7 +35,7 @@ describe("the API refuses bad input and changes nothing", { skip: skipLive }, ()
   const socket = join(tmp, "api.sock");
   before(async () => {
     served = await startServe(socket, ["--max-stream-clients", "1"]);
-    sleepy = sleeper();
+    sleepy = await sleepingProcess();
     pid = sleepy.pid ?? -1;
     const add = await raw({ socket, method: "POST", path: "/api/tasks", body: { pid } });
     assert.equal(add.status, 201, add.text);

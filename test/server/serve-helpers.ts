@@ -2,7 +2,7 @@
 // and a free loopback port, raw HTTP requests (any method, header, body), and a
 // cyclictest held before exec so that a daemon can track it from its first cycle.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -79,6 +79,26 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number
     await sleep(100);
   }
   return cond();
+}
+
+/** A `sleep 600` child that is already inside its nanosleep: the wakeups and run time of
+ * its exec and start-up are over, so a daemon tracking it sees its statistics stay still.
+ * (A test that compares state before and after a request failed once in CI because the
+ * task was added while `sleep` was still starting: one wakeup counted mid-test.) */
+export async function sleepingProcess(): Promise<ChildProcess> {
+  const child = spawn("sleep", ["600"], { stdio: "ignore" });
+  const wchan = () => {
+    try {
+      return readFileSync(`/proc/${child.pid}/wchan`, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  if (!(await waitFor(() => wchan().includes("nanosleep"), 5000))) {
+    child.kill("SIGKILL");
+    throw new Error(`sleep ${child.pid} not in nanosleep after 5 s (wchan '${wchan()}')`);
+  }
+  return child;
 }
 
 export interface RawResponse {
