@@ -48,6 +48,8 @@ export interface FlightRecorderOptions {
   commRefreshNs?: number;
   /** thread names known before the first event (saved cmdlines) */
   initialComms?: ReadonlyMap<number, string>;
+  /** follow thread and IRQ names (default true; a scratch that only copies windows does not) */
+  trackNames?: boolean;
 }
 
 /** What a window copy returns. */
@@ -98,6 +100,7 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
   private totalBytes = 0;
   private readonly rings: CpuRing[] = [];
   private readonly names: ThreadNames;
+  private readonly trackNames: boolean;
   /** events recorded (all CPUs) */
   events = 0;
   /**
@@ -108,6 +111,17 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
   private pending: PendingWindows | null = null;
   private flushAtTs = Number.POSITIVE_INFINITY;
   private flushGuardTs = Number.POSITIVE_INFINITY;
+  /**
+   * Of the last copyWindow: whether it was limited, and the latest and earliest timestamps its
+   * forward and backward walks over the rest of the window read. The trace.dat read-back
+   * loads a long window's two ends only, with `gapEvents` standing for the middle, and uses
+   * the copy when neither walk reached into the middle.
+   */
+  lastCopyLimited = false;
+  walkForwardMaxTs = Number.NEGATIVE_INFINITY;
+  walkBackwardMinTs = Number.POSITIVE_INFINITY;
+  /** the earliest timestamp the walk over the newest events of the full part read */
+  walkFullMinTs = Number.POSITIVE_INFINITY;
   // copyWindow scratch, reused: the rings of a copy and their cursors
   private readonly usedScratch: CpuRing[] = [];
   private posScratch = new Int32Array(16);
@@ -121,6 +135,20 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
     while (n < (opts.initialEvents ?? 4096)) n *= 2;
     this.initialEvents = n;
     this.names = new ThreadNames(opts.commRefreshNs ?? 1e9, opts.initialComms);
+    this.trackNames = opts.trackNames ?? true;
+  }
+
+  /** Forgets every event, keeping the rings' memory (a scratch reused window after window). */
+  reset(): void {
+    for (const r of this.rings) {
+      if (r === undefined) continue;
+      r.head = 0;
+      r.count = 0;
+      r.overwritten = false;
+      r.droppedUpToTs = Number.NEGATIVE_INFINITY;
+      r.lostTs.length = 0;
+    }
+    this.events = 0;
   }
 
   handle(rec: EventRecord): void {
@@ -158,7 +186,7 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
       ring.lostTs.push(rec.ts);
     }
     this.events++;
-    this.names.note(rec);
+    if (this.trackNames) this.names.note(rec);
   }
 
   data(): FlightRecorderData {
@@ -218,6 +246,18 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
   }
 
   /**
+   * Whether every one of `cpus` has its events from before `fromTs` on still in its ring (the
+   * oldest one held is earlier), so a window opening at fromTs copies whole from here.
+   */
+  holdsFrom(cpus: readonly number[], fromTs: number): boolean {
+    for (const cpu of cpus) {
+      const r = this.rings[cpu];
+      if (r === undefined || r.count === 0 || !(r.cols.ts[r.head] < fromTs)) return false;
+    }
+    return true;
+  }
+
+  /**
    * The CPU whose ring holds the last sched_waking of `tid` in [fromTs, toTs] (-1: none): the
    * waker's CPU, which a remote wakeup (sched_wakeup written on the target CPU) does not name.
    * Reads the rings' events in that span only; for window captures, not per event.
@@ -250,8 +290,19 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
    * `limit.maxEvents` keeps what explains the metric (see WindowLimit) and counts the rest
    * in `omitted`.
    */
-  copyWindow(cpus: readonly number[], fromTs: number, toTs: number, limit?: WindowLimit): WindowCopy {
+  copyWindow(
+    cpus: readonly number[],
+    fromTs: number,
+    toTs: number,
+    limit?: WindowLimit,
+    gapEvents = 0,
+    gapInFullPart = false,
+  ): WindowCopy {
     let cut = false;
+    this.lastCopyLimited = false;
+    this.walkForwardMaxTs = Number.NEGATIVE_INFINITY;
+    this.walkBackwardMinTs = Number.POSITIVE_INFINITY;
+    this.walkFullMinTs = Number.POSITIVE_INFINITY;
     const used = this.usedScratch;
     used.length = 0;
     if (this.posScratch.length < cpus.length) {
@@ -273,8 +324,11 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
       used.push(r);
       total += hi - lo;
     }
-    if (limit !== undefined && total > limit.maxEvents)
-      return this.copyLimited(fromTs, toTs, total, cut, limit);
+    total += gapEvents;
+    if (limit !== undefined && total > limit.maxEvents) {
+      this.lastCopyLimited = true;
+      return this.copyLimited(fromTs, toTs, total, cut, limit, gapInFullPart ? gapEvents : 0);
+    }
     const out = new EventColumns(total);
     out.length = this.mergeInto(out, this.posScratch, this.endScratch);
     // lost events inside the window cut it
@@ -381,6 +435,7 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
     total: number,
     cut: boolean,
     limit: WindowLimit,
+    gapInFullPart: number,
   ): WindowCopy {
     const used = this.usedScratch;
     const nq = used.length;
@@ -404,6 +459,8 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
         if (c.kind[i] === EventKind.SchedSwitch && c.d[i] === tid) onCpu = c.cpu[i];
       }
     }
+    // events of the full part that a read-back from the window's two ends did not load
+    nA += gapInFullPart;
     const shareB = max - Math.min(nA, max >> 1);
     // forward over the rest: the first eligible events
     const fq = new Uint16Array(shareB);
@@ -413,12 +470,14 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
     const headCut = new Int32Array(nq);
     let head = shareB;
     let exhausted = true;
+    let fwdMax = Number.NEGATIVE_INFINITY;
     for (;;) {
       const best = this.earliest(pos, hi);
       if (best < 0) break;
       const c = used[best].cols;
       const idx = (used[best].head + pos[best]) & (c.capacity - 1);
       pos[best]++;
+      if (c.ts[idx] > fwdMax) fwdMax = c.ts[idx];
       if (c.kind[idx] === EventKind.SchedSwitch && c.d[idx] === tid) onCpu = c.cpu[idx];
       // a waiting task moved to another CPU's queue waits on that CPU now
       else if (c.kind[idx] === EventKind.SchedMigrateTask && c.a[idx] === tid) onCpu = c.c[idx];
@@ -451,6 +510,7 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
         back[best]--;
         const c = used[best].cols;
         const idx = (used[best].head + back[best]) & (c.capacity - 1);
+        if (c.ts[idx] < this.walkBackwardMinTs) this.walkBackwardMinTs = c.ts[idx];
         const keep = eligible(c, idx, tid, cpuNow);
         // going back in time: before a switch-out the task ran on that CPU, before a move
         // it was on the CPU it left
@@ -464,17 +524,30 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
       }
       nB = head + nT;
     }
+    this.walkForwardMaxTs = fwdMax;
     // the full part: its newest events, merging backward from its end
     const budgetA = Math.min(nA, max - nB);
     const aq = new Uint16Array(budgetA);
     const ai = new Int32Array(budgetA);
     const back = mid.slice();
+    let fullMin = Number.POSITIVE_INFINITY;
     for (let j = 0; j < budgetA; j++) {
       const best = this.latest(back, lo);
+      if (best < 0) {
+        // only with events of the full part not loaded (gapInFullPart): the copy is not used
+        fullMin = Number.NEGATIVE_INFINITY;
+        aq.fill(aq[j - 1] ?? 0, j);
+        ai.fill(ai[j - 1] ?? 0, j);
+        break;
+      }
       back[best]--;
       aq[j] = best;
-      ai[j] = (used[best].head + back[best]) & (used[best].cols.capacity - 1);
+      const idx = (used[best].head + back[best]) & (used[best].cols.capacity - 1);
+      ai[j] = idx;
+      const t = used[best].cols.ts[idx];
+      if (t < fullMin) fullMin = t;
     }
+    this.walkFullMinTs = fullMin;
     const n = budgetA + nB;
     const out = new EventColumns(n);
     let o = 0;
@@ -483,10 +556,12 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
     for (let j = 0; j < nHead; j++) out.copyFrom(o++, used[fq[j]].cols, fi[j]);
     for (let j = nT - 1; j >= 0; j--) out.copyFrom(o++, used[bq[j]].cols, bi[j]);
     out.length = n;
-    const forCauses =
-      budgetA < nA && nA <= CAUSES_FULL_FACTOR * max
-        ? this.fullPartThen(lo, mid, nA, out, budgetA, nB)
-        : undefined;
+    let forCauses: EventColumns | undefined;
+    if (budgetA < nA && nA <= CAUSES_FULL_FACTOR * max) {
+      // the whole full part is needed, and part of it was not loaded: the copy is not used
+      if (gapInFullPart > 0) this.walkFullMinTs = Number.NEGATIVE_INFINITY;
+      else forCauses = this.fullPartThen(lo, mid, nA, out, budgetA, nB);
+    }
     used.length = 0;
     return { events: out, cut, omitted: total - n, forCauses };
   }

@@ -17,6 +17,7 @@ import type { RunOptions, TraceSource } from "../model/source.ts";
 import type { HdrLike, HistogramLookup } from "../output/hist-report.ts";
 import { SamplesCsvWriter } from "../output/samples-csv.ts";
 import type { WindowRenderer } from "../output/text-report.ts";
+import type { TraceDatWindowsOptions } from "../sources/trace-dat-windows.ts";
 import type { WindowSettings } from "./options.ts";
 
 /** What a stored run keeps of a thread's metric: its histogram, or its few samples (MetricStats.stored). */
@@ -83,11 +84,11 @@ interface SourcesModule {
 
 /**
  * The source's own worst-window reader when it has one (a seekable trace.dat reads windows
- * back from the file: no flight recorder copying every event).
+ * back from the file, and records only while that costs less).
  */
-function windowReadBack(source: TraceSource): WindowSource | undefined {
-  const s = source as TraceSource & { windowSource?: () => WindowSource };
-  return typeof s.windowSource === "function" ? s.windowSource() : undefined;
+function windowReadBack(source: TraceSource, opts: TraceDatWindowsOptions): WindowSource | undefined {
+  const s = source as TraceSource & { windowSource?: (o: TraceDatWindowsOptions) => WindowSource };
+  return typeof s.windowSource === "function" ? s.windowSource(opts) : undefined;
 }
 
 async function loadModule<T>(relPath: string, what: string): Promise<T> {
@@ -124,10 +125,13 @@ export async function analyzeTrace(
   try {
     const info = source.info;
     if (o.samples !== undefined) samples = new SamplesCsvWriter(o.samples, info.tsBase);
-    // Read back for a selection (few windows). Every thread's report keeps the recorder: its
-    // windows include responses spanning seconds, which the read-back decodes whole, each one.
+    // Windows read back from the file (a long one from its two ends only), or copied from a
+    // flight recorder while the windows cover much of the trace; every thread's report starts
+    // with the recorder, a selection's without (TraceDatWindows.considerRecording).
     const readBack =
-      o.windows === false || selectionIsEmpty(o.selection) ? undefined : windowReadBack(source);
+      o.windows === false
+        ? undefined
+        : windowReadBack(source, { recorder: {}, recordFromStart: selectionIsEmpty(o.selection) });
     const { analysis, pipeline } = createAnalysisPipeline({
       selection: o.selection,
       slo: o.slo,

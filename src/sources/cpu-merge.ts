@@ -99,16 +99,33 @@ class CpuStream {
   onPage = false;
   inHeap = false;
   pagesRead = 0;
-  constructor(cpu: number, source: PageSource, cursor: SubBufferCursor) {
+  /** events emitted from this stream (lost-event markers not included) */
+  events = 0;
+  readonly counts: PageEventCounts | null;
+  constructor(cpu: number, source: PageSource, cursor: SubBufferCursor, counts: PageEventCounts | null) {
     this.cpu = cpu;
     this.source = source;
     this.cursor = cursor;
+    this.counts = counts;
   }
+}
+
+/**
+ * Told, as a CPU's pages are loaded, how many of its events came before each page: the
+ * trace.dat window read-back counts the events of a span it does not decode from this.
+ */
+export interface PageEventCounts {
+  /** the page just yielded by the source is loaded; `eventsBefore` events (lost-event markers not included) came before it; `missed`: it starts with a loss */
+  pageLoaded(eventsBefore: number, missed: boolean): void;
+  /** the CPU's data did not read as written (corrupt, out of order): the counts are not to be trusted */
+  untrusted(): void;
 }
 
 export interface MergeInput {
   cpu: number;
   source: PageSource;
+  /** per-page event counts of this CPU, if wanted */
+  counts?: PageEventCounts;
 }
 
 export interface MergeOptions {
@@ -150,7 +167,7 @@ export class CpuMerge {
     this.streams = inputs.map((i) => {
       const c = new SubBufferCursor(layout, file);
       c.setBase(base);
-      return new CpuStream(i.cpu, i.source, c);
+      return new CpuStream(i.cpu, i.source, c, i.counts ?? null);
     });
   }
 
@@ -202,6 +219,7 @@ export class CpuMerge {
         rec.ts = s.key;
         if (s.key < s.lastTs) this.backwards(s, at);
         s.lastTs = s.key;
+        s.events++;
         this.ids.check(rec, at);
       }
       this.emittedTs = s.key;
@@ -221,6 +239,7 @@ export class CpuMerge {
    */
   private backwards(s: CpuStream, at: number): void {
     const behind = `${s.lastTs - s.key} ns before the CPU's previous event`;
+    s.counts?.untrusted();
     this.diagnostics.add("cpu_events_out_of_order", at < 0 ? behind : `offset ${at}: ${behind}`, 1, s.cpu);
   }
 
@@ -245,6 +264,7 @@ export class CpuMerge {
     } catch (e) {
       if (this.strict || !(e instanceof TraceFormatError)) throw e;
       this.diagnostics.add("corrupt_subbuffer", `offset ${e.offset}: ${e.detail}`, 1, s.cpu);
+      s.counts?.untrusted();
       s.onPage = false;
       s.isLost = true;
       s.lostCorrupt = true;
@@ -288,6 +308,7 @@ export class CpuMerge {
         c.reset(p.data, p.start, p.length, p.fileOffset, s.cpu, p.inChunk === true);
         s.onPage = true;
         s.pagesRead++;
+        if (s.counts !== null) s.counts.pageLoaded(s.events, c.missedEvents !== 0);
         if (c.missedEvents !== 0) {
           s.isLost = true;
           s.lost = c.missedEvents;

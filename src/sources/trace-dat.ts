@@ -22,7 +22,7 @@ import { CpuMerge, type PageSource } from "./cpu-merge.ts";
 import { PageWorkers } from "./trace-dat/page-workers.ts";
 import { ReaderPages } from "./trace-dat/reader-pages.ts";
 import { type BufferInfo, type CpuPageReader, TraceDatFile } from "./trace-dat-container.ts";
-import { PageIndex, TraceDatWindows } from "./trace-dat-windows.ts";
+import { PageIndex, TraceDatWindows, type TraceDatWindowsOptions } from "./trace-dat-windows.ts";
 
 export interface TraceDatOptions {
   /** instance (buffer) to read by name ("" = top); default: the buffer with sched events, else the top one */
@@ -238,25 +238,28 @@ export class TraceDatSource implements TraceSource {
    * Worst windows read back from this file (call before run()): run() then indexes the
    * pages it reads, and the windows are decoded again from there when copied.
    */
-  windowSource(): TraceDatWindows {
+  windowSource(opts?: TraceDatWindowsOptions): TraceDatWindows {
     if (this.ran) throw new Error(`${this.path}: windowSource() must come before run()`);
     if (this.windows !== undefined) return this.windows;
     const buffer = this.buffer;
     const layout = this.layout;
     const indexes = buffer.cpus.map(() => new PageIndex(this.file.meta.littleEndian, this.base));
     this.pageIndexes = indexes;
-    this.windows = new TraceDatWindows({
-      path: this.path,
-      layout,
-      compressed: buffer.compressed,
-      base: this.base,
-      cpus: this.file.meta.cpuCount,
-      cpuNumbers: buffer.cpus.map((c) => c.cpu),
-      indexes,
-      openReader: (q) => this.file.cpuPages(buffer, buffer.cpus[q].cpu),
-      makeCatalog: () => new EventCatalog(formatTexts(this.file), layout, this.path, new Diagnostics()),
-      initialComms: this.initialComms,
-    });
+    this.windows = new TraceDatWindows(
+      {
+        path: this.path,
+        layout,
+        compressed: buffer.compressed,
+        base: this.base,
+        cpus: this.file.meta.cpuCount,
+        cpuNumbers: buffer.cpus.map((c) => c.cpu),
+        indexes,
+        openReader: (q) => this.file.cpuPages(buffer, buffer.cpus[q].cpu),
+        makeCatalog: () => new EventCatalog(formatTexts(this.file), layout, this.path, new Diagnostics()),
+        initialComms: this.initialComms,
+      },
+      opts,
+    );
     return this.windows;
   }
 
@@ -311,7 +314,7 @@ export class TraceDatSource implements TraceSource {
   ): Promise<void> {
     const totalBytes = this.buffer.cpus.reduce((s, c) => s + c.size, 0);
     const merge = new CpuMerge(
-      this.buffer.cpus.map((c, i) => ({ cpu: c.cpu, source: sources[i] })),
+      this.buffer.cpus.map((c, i) => ({ cpu: c.cpu, source: sources[i], counts: this.pageIndexes?.[i] })),
       this.layout,
       this.catalog,
       this.diagnostics,

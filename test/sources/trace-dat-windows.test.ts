@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Pipeline } from "../../src/analysis/analyzer.ts";
+import type { WindowCopy, WindowLimit } from "../../src/analysis/flight-recorder.ts";
+import { COLUMN_MASK, type EventColumns, forColumns } from "../../src/model/event-columns.ts";
 import { absoluteTs } from "../../src/model/units.ts";
 import { TraceDatSource } from "../../src/sources/trace-dat.ts";
 
@@ -54,9 +56,10 @@ function expected(ev: OracleEvent[], from: bigint, to: bigint): string[] {
 
 async function indexed(
   file: string,
+  opts?: Parameters<TraceDatSource["windowSource"]>[0],
 ): Promise<{ src: TraceDatSource; windows: ReturnType<TraceDatSource["windowSource"]> }> {
   const src = new TraceDatSource(file);
-  const windows = src.windowSource();
+  const windows = src.windowSource(opts);
   const pipeline = new Pipeline([windows.analyzer]);
   await src.run(pipeline);
   pipeline.finish();
@@ -123,6 +126,126 @@ for (const [dir, version] of [
         }
       } finally {
         src.close();
+      }
+    });
+  });
+}
+
+/** A copy as comparable rows: each event's time, CPU, kind and the columns its kind uses, then what was left out. */
+function rows(c: WindowCopy): { events: string[]; causes: string[] | null; omitted: number; cut: boolean } {
+  const list = (e: EventColumns) => {
+    const out: string[] = [];
+    for (let i = 0; i < e.length; i++) {
+      const f: number[] = [e.ts[i], e.cpu[i], e.kind[i], e.currentTid[i]];
+      forColumns(e, i, COLUMN_MASK[e.kind[i]], (v) => f.push(v));
+      out.push(f.join(" "));
+    }
+    return out;
+  };
+  return {
+    events: list(c.events),
+    causes: c.forCauses ? list(c.forCauses) : null,
+    omitted: c.omitted,
+    cut: c.cut,
+  };
+}
+
+// A long window with a limit keeps its full part, then the first and last of the rest. Read
+// from its two ends only (the middle counted from the page index), it must be the copy read
+// whole, and what it leaves out must be what trace-cmd lists in the span less what it kept.
+for (const [dir, version] of [
+  ["hackbench", "v7"],
+  ["hackbench", "v6"],
+  ["cpu-load", "v7"],
+] as const) {
+  describe(`long windows read from their two ends: ${dir} trace.${version}.dat`, () => {
+    const ev = oracle(dir);
+    const first = ev[0].ns;
+    const last = ev[ev.length - 1].ns;
+    const file = join(FIXTURES, dir, `trace.${version}.dat`);
+
+    it("equal the copy read whole, and leave out trace-cmd's count less the kept events", async () => {
+      const ends = await indexed(file);
+      const whole = await indexed(file);
+      whole.windows.endsOnly = false;
+      try {
+        const base = ends.src.info.tsBase;
+        const rel = (ns: bigint) => Number(ns - base);
+        let cases = 0;
+        // [where the window opens, its length, where its full part ends], as shares of the trace
+        for (const [at, len, full] of [
+          [0.05, 0.6, 0.02], // a response: the middle after the full part
+          [0.3, 0.5, 0.1],
+          [0.1, 0.8, 0.78], // a scheduling latency of most of the window: the middle inside it
+          [0.2, 0.7, 0.7],
+        ] as const) {
+          const span = Number(last - first);
+          const from = first + BigInt(Math.floor(span * at));
+          const to = from + BigInt(Math.floor(span * len));
+          const fullUntil = from + BigInt(Math.floor(span * full));
+          // the task: the one switched in most often in the span, on its last CPU
+          const ins = new Map<number, { n: number; cpu: number }>();
+          for (const e of ev) {
+            if (e.ns < from || e.ns > to || e.name !== "sched_switch") continue;
+            const m = /next_pid=(\d+)/.exec(e.line) ?? /==> [^:]*:(\d+)/.exec(e.line);
+            if (!m || m[1] === "0") continue;
+            const x = ins.get(Number(m[1])) ?? { n: 0, cpu: e.cpu };
+            x.n++;
+            x.cpu = e.cpu;
+            ins.set(Number(m[1]), x);
+          }
+          const [tid, task] = [...ins.entries()].sort((a, b) => b[1].n - a[1].n)[0];
+          for (const maxEvents of [16, 48]) {
+            const limit: WindowLimit = { maxEvents, fullUntilTs: rel(fullUntil), tid, runCpu: task.cpu };
+            const before = ends.windows.fromTwoEnds;
+            const a = ends.windows.copyWindow([0, 1], rel(from), rel(to), limit);
+            const b = whole.windows.copyWindow([0, 1], rel(from), rel(to), limit);
+            const what = `window at ${at}, ${len} of the trace, full part to ${full}, limit ${maxEvents}`;
+            assert.deepEqual(rows(a), rows(b), what);
+            assert.equal(b.cut, false, what);
+            // trace-cmd's events of the span, and per CPU the one before it
+            const listed = expected(ev, from, to).length;
+            assert.equal(a.omitted + a.events.length, listed, `${what}: kept + left out = trace-cmd's count`);
+            if (ends.windows.fromTwoEnds > before) cases++;
+          }
+        }
+        // the whole-window path was not what answered
+        assert.ok(cases >= 4, `only ${cases} copies were read from their two ends`);
+        assert.equal(whole.windows.fromTwoEnds, 0);
+      } finally {
+        ends.src.close();
+        whole.src.close();
+      }
+    });
+
+    it("with a flight recorder: the windows it holds come from it, the others from the file, all alike", async () => {
+      // a recorder of about 1,000 events per CPU: it holds the end of the trace, not its start
+      const rec = await indexed(file, {
+        recorder: { maxBytesPerCpu: 96 * 1024, initialEvents: 1024 },
+        recordFromStart: true,
+      });
+      const file2 = await indexed(file);
+      try {
+        const base = rec.src.info.tsBase;
+        const rel = (ns: bigint) => Number(ns - base);
+        const span = Number(last - first);
+        for (const [at, lenUs] of [
+          [0.9995, 100],
+          [0.1, 2000],
+          [0.5, 500],
+        ] as const) {
+          const from = first + BigInt(Math.floor(span * at));
+          const to = from + BigInt(lenUs * 1000);
+          assert.deepEqual(
+            rows(rec.windows.copyWindow([0, 1], rel(from), rel(to))),
+            rows(file2.windows.copyWindow([0, 1], rel(from), rel(to))),
+            `window at ${at}`,
+          );
+        }
+        assert.equal(rec.windows.fromRecorder, 1, "the window at the trace's end came from the recorder");
+      } finally {
+        rec.src.close();
+        file2.src.close();
       }
     });
   });

@@ -156,6 +156,14 @@ export class CpuPageReader {
    * nextPage() returns it again. Reads at most the page's chunk.
    */
   seek(at: PagePosition): void {
+    if (this.compressed && at.chunk === this.blockChunk && this.block.length > at.inChunk) {
+      // the page's chunk is the one in hand (a window next to the last one read back): no read
+      // and no decompression; reading goes on after this chunk as it would have
+      this.blockPos = at.inChunk;
+      this.out.index = at.index - 1;
+      this.bytesYielded = at.streamOffset;
+      return;
+    }
     this.block = EMPTY;
     this.blockPos = 0;
     this.windowLength = 0;
