@@ -57,6 +57,8 @@ export interface WindowCopy {
   events: EventColumns;
   /** a ring had overwritten part of [fromTs, toTs], or lost events are inside it */
   cut: boolean;
+  /** cut only because a ring had overwritten part of the window (its memory), no lost event in what it held */
+  forgotten?: boolean;
   /** events of the window left out by the limit */
   omitted: number;
   /**
@@ -122,6 +124,8 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
   walkBackwardMinTs = Number.POSITIVE_INFINITY;
   /** the earliest timestamp the walk over the newest events of the full part read */
   walkFullMinTs = Number.POSITIVE_INFINITY;
+  /** the last limited copy had lost events inside the window */
+  private lostInLimited = false;
   // copyWindow scratch, reused: the rings of a copy and their cursors
   private readonly usedScratch: CpuRing[] = [];
   private posScratch = new Int32Array(16);
@@ -299,6 +303,7 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
     gapInFullPart = false,
   ): WindowCopy {
     let cut = false;
+    let forgotten = false;
     this.lastCopyLimited = false;
     this.walkForwardMaxTs = Number.NEGATIVE_INFINITY;
     this.walkBackwardMinTs = Number.POSITIVE_INFINITY;
@@ -314,7 +319,10 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
       const r = this.rings[cpu];
       if (!r || r.count === 0) continue;
       if (used.includes(r)) continue;
-      if (r.overwritten && r.droppedUpToTs >= fromTs) cut = true;
+      if (r.overwritten && r.droppedUpToTs >= fromTs) {
+        cut = true;
+        forgotten = true;
+      }
       const first = this.lowerBound(r, fromTs);
       const lo = first > 0 ? first - 1 : 0;
       const hi = this.lowerBound(r, nextUp(toTs));
@@ -327,15 +335,20 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
     total += gapEvents;
     if (limit !== undefined && total > limit.maxEvents) {
       this.lastCopyLimited = true;
-      return this.copyLimited(fromTs, toTs, total, cut, limit, gapInFullPart ? gapEvents : 0);
+      const copy = this.copyLimited(fromTs, toTs, total, cut, limit, gapInFullPart ? gapEvents : 0);
+      if (forgotten && !this.lostInLimited) copy.forgotten = true;
+      return copy;
     }
     const out = new EventColumns(total);
     out.length = this.mergeInto(out, this.posScratch, this.endScratch);
     // lost events inside the window cut it
+    let lost = false;
     for (let j = 0; j < out.length; j++)
-      if (out.kind[j] === EventKind.LostEvents && out.ts[j] >= fromTs) cut = true;
+      if (out.kind[j] === EventKind.LostEvents && out.ts[j] >= fromTs) lost = true;
     used.length = 0;
-    return { events: out, cut, omitted: 0 };
+    return forgotten && !lost
+      ? { events: out, cut: true, omitted: 0, forgotten: true }
+      : { events: out, cut: cut || lost, omitted: 0 };
   }
 
   /**
@@ -439,6 +452,7 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
   ): WindowCopy {
     const used = this.usedScratch;
     const nq = used.length;
+    this.lostInLimited = false;
     const lo = this.posScratch.slice(0, nq);
     const hi = this.endScratch.slice(0, nq);
     const mid = new Int32Array(nq);
@@ -448,7 +462,11 @@ export class FlightRecorder implements Analyzer<FlightRecorderData>, WindowSourc
     let onCpu = limit.runCpu;
     for (let q = 0; q < nq; q++) {
       const r = used[q];
-      for (const l of r.lostTs) if (l >= fromTs && l <= toTs) cut = true;
+      for (const l of r.lostTs)
+        if (l >= fromTs && l <= toTs) {
+          cut = true;
+          this.lostInLimited = true;
+        }
       const m = Math.min(hi[q], Math.max(lo[q], this.lowerBound(r, nextUp(limit.fullUntilTs))));
       mid[q] = m;
       nA += m - lo[q];

@@ -61,6 +61,8 @@ export interface CapturedWindow {
   readonly events: EventColumns;
   /** a ring overwrote part of the window, or lost events are inside it */
   incomplete: boolean;
+  /** incomplete only because the recorder no longer held part of it (no event lost) */
+  forgotten: boolean;
   /** events left out to bound the window (maxWindowEvents) */
   omitted: number;
   /** events left out to keep all windows under windowMemoryBytes */
@@ -360,6 +362,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
       if (wake.migrations.length) out.migrations = wake.migrations.map((m) => ({ ...m, ts: abs(m.ts) }));
     }
     if (w.incomplete) out.incomplete = true;
+    if (w.forgotten) out.forgotten = true;
     if (w.omitted > 0) out.truncated = w.omitted;
     if (w.memoryOmitted > 0) out.memoryOmitted = w.memoryOmitted;
     if (b.preemptions.length) out.preemptions = b.preemptions.map((p) => ({ ...p, ts: abs(p.ts) }));
@@ -448,6 +451,7 @@ export class WorstWindows implements SampleObserver, WorstWindowProvider, Pendin
       breakdown,
       forCauses,
       incomplete: copy.cut,
+      forgotten: copy.forgotten === true,
       omitted: copy.omitted,
       memoryOmitted: 0,
       comms,

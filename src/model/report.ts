@@ -212,8 +212,13 @@ export interface WorstWindow {
   waker?: WakeInfo;
   /** moves after the wakeup, before the task ran */
   migrations?: MigrationInfo[];
-  /** window cut by lost events */
+  /** window cut: by lost events, or (`forgotten`) by the flight recorder's memory */
   incomplete?: boolean;
+  /**
+   * the flight recorder no longer held the window's start (a live run or a text trace keeps
+   * about 2 s and at most 16 MiB of events per CPU): older events are missing, none was lost
+   */
+  forgotten?: boolean;
   /** events of a long window left out to bound its size (the listing has the rest) */
   truncated?: number;
   /** oldest events left out to keep all windows under --window-memory */

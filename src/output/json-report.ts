@@ -132,6 +132,7 @@ const WINDOW_KEYS = [
   "waker",
   "migrations",
   "incomplete",
+  "forgotten",
   "memoryOmitted",
   "causeError",
   "causes",

@@ -340,7 +340,7 @@ function worstSection(t: TaskReport, opts: TextReportOptions, rendering: Diagnos
 function briefWindow(w: WorstWindow, k: MetricKey): string[] {
   const where = wakeText(w);
   const lines = [
-    `    worst ${METRIC_TITLES[k]}: ${usCell(w.value)} us at ${timestampText(w.start)}, ${where}${w.incomplete ? " (window cut by lost events)" : ""}`,
+    `    worst ${METRIC_TITLES[k]}: ${usCell(w.value)} us at ${timestampText(w.start)}, ${where}${w.incomplete ? (w.forgotten ? " (window cut: older than the flight recorder holds)" : " (window cut by lost events)") : ""}`,
   ];
   if (w.causeError !== undefined) {
     lines.push(`    ${causeErrorText(w.causeError)}`);

@@ -27,6 +27,7 @@ export function windowToJsonObject(w: WorstWindow): Record<string, unknown> {
     wakeTs: w.wakeTs,
     switchInTs: w.switchInTs,
     incomplete: w.incomplete,
+    forgotten: w.forgotten,
     truncated: w.truncated,
     reasons: w.reasons,
     parts: w.parts,

@@ -158,7 +158,7 @@ export function formatWorstWindow(
   const out: string[] = [];
   const where = wakeText(w);
   out.push(
-    `${task.comm || "?"}:${task.tid} ${METRIC_TITLES[metric]}: ${us(w.value)} us, ${where}, from ${sec(w.start)} to ${sec(w.end)}${w.incomplete ? " (INCOMPLETE: events lost in the window)" : ""}`,
+    `${task.comm || "?"}:${task.tid} ${METRIC_TITLES[metric]}: ${us(w.value)} us, ${where}, from ${sec(w.start)} to ${sec(w.end)}${incompleteNote(w)}`,
   );
   if (w.reasons?.length) out.push(`  captured as: ${w.reasons.join(", ")}`);
   if (w.truncated)
@@ -175,4 +175,12 @@ export function formatWorstWindow(
     out.push(formatWindowEvents(w, opts.comms));
   }
   return out.join("\n");
+}
+
+/** Why a window is incomplete, for its title line. */
+function incompleteNote(w: { incomplete?: boolean; forgotten?: boolean }): string {
+  if (!w.incomplete) return "";
+  return w.forgotten
+    ? " (INCOMPLETE: its start is older than the flight recorder holds; no event was lost)"
+    : " (INCOMPLETE: events lost in the window)";
 }

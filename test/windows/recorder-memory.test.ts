@@ -35,7 +35,18 @@ test("a ring grows while it holds less than keepNs, then overwrites at its memor
   // a window reaching before the oldest kept event is cut
   const cut = fr.copyWindow([0], 100_000, 150_000);
   assert.equal(cut.cut, true);
+  // by the ring's memory, not by a loss: the report says which
+  assert.equal(cut.forgotten, true);
   assert.equal(cut.events.length, 15);
+  // limited too (a long window read from its ends)
+  const limited = fr.copyWindow([0], 100_000, 199_000, {
+    maxEvents: 16,
+    fullUntilTs: 101_000,
+    tid: 1,
+    runCpu: 0,
+  });
+  assert.equal(limited.cut, true);
+  assert.equal(limited.forgotten, true);
   const whole = fr.copyWindow([0], 140_000, 150_000);
   assert.equal(whole.cut, false);
   // 140..150 µs, and the event before the window (who was running when it opens)
@@ -64,6 +75,7 @@ test("windows merge CPUs in (ts, cpu) order and are cut by lost events", () => {
   assert.deepEqual([...w.events.cpu], [0, 1, 0, 1, 1]);
   assert.deepEqual([...w.events.ts], [10, 10, 20, 25, 30]);
   assert.equal(w.cut, true);
+  assert.equal(w.forgotten, undefined, "a lost-events cut is not the recorder's memory");
   assert.equal(fr.copyWindow([0], 0, 30).cut, false);
 });
 
