@@ -222,8 +222,8 @@ export interface TraceDatWindowsOptions {
    * the windows' read-backs have decoded again half as many events as the stream has read
    * (past RECORD_AFTER_EVENTS), the recorder keeps the stream's recent events and the windows
    * it holds whole are copied from it (the same copy: FlightRecorder.copyWindow over the
-   * same events); the others are still read back, complete. These are its options; absent:
-   * never.
+   * same events); the others are still read back, complete. It stops again when the windows
+   * it serves are few (considerRecording). These are its options; absent: never.
    */
   recorder?: FlightRecorderOptions;
   /** the recorder from the first event (a report with windows all over the trace is likely) */
@@ -249,7 +249,6 @@ export class TraceDatWindows implements WindowSource, Analyzer<TraceDatWindows> 
   private loadedTo = Number.NEGATIVE_INFINITY;
   /** per CPU (position in cpuNumbers), the page the scratch's reading started at */
   private readonly startPage: number[] = [];
-  /** the stream's recent events, for reports with many windows (TraceDatWindowsOptions) */
   /** the recorder once it has taken over (considerRecording) */
   private recorder: FlightRecorder | null = null;
   private readonly recorderOptions: FlightRecorderOptions | undefined;
