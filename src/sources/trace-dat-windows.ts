@@ -25,7 +25,7 @@ import type { EventCatalog } from "../decode/event-catalog.ts";
 import type { PageLayout } from "../decode/header-page.ts";
 import type { EventRecord } from "../model/event.ts";
 import { EventKind } from "../model/event-kind.ts";
-import { CpuMerge, type PageEventCounts } from "./cpu-merge.ts";
+import { CpuMerge, type MergeInput, type PageEventCounts } from "./cpu-merge.ts";
 import type { CpuPageReader, PagePosition, TraceDatPage } from "./trace-dat/cpu-page-reader.ts";
 import { ReaderPages } from "./trace-dat/reader-pages.ts";
 
@@ -91,7 +91,7 @@ export class PageIndex implements PageEventCounts {
     const i = this.count - 1;
     // one call per page added, in order; anything else (a page skipped as unreadable) voids the counts
     if (i !== this.noted) this.trusted = false;
-    if (i < 0 || i >= this.eventsBefore.length) return;
+    if (i < 0) return;
     this.eventsBefore[i] = eventsBefore;
     this.missed[i] = missed ? 1 : 0;
     this.noted = i + 1;
@@ -298,10 +298,11 @@ export class TraceDatWindows implements WindowSource, Analyzer<TraceDatWindows> 
   /**
    * Reading back or recording, by what each costs. A recorder costs every event (~55 ns: the
    * switch bench trace's 14 M events, 0.8 CPU s); a read-back costs the events of a window
-   * decoded again (~200 ns each, a long window from its two ends only). Windows all over the
+   * decoded again (about the stream's own ~200 ns each: the switch trace's --rt JSON report
+   * reads 14.2 M events in 2.9 CPU s; a long window from its two ends only). Windows all over the
    * trace (every thread's report on the hackbench bench trace: the read-back decoded 1.63 M
    * events again for a 1.67 M-event trace) want the recorder; a few windows (the switch
-   * trace: 48 read-backs, 128 k events) want the read-back. So the recorder takes over once
+   * trace: 32 read-backs, 12 of them from two ends, 128 k events) want the read-back. So the recorder takes over once
    * the read-backs have decoded half as many events again as the stream has read since the
    * last change, and stops (checked every RECORDER_CHECK_EVENTS) when the windows it served
    * hold less than a quarter of the events it recorded.
@@ -322,11 +323,10 @@ export class TraceDatWindows implements WindowSource, Analyzer<TraceDatWindows> 
   }
 
   private checkRecorder(): void {
-    this.recorderCheckAt = this.streamed + RECORDER_CHECK_EVENTS;
     if (this.servedEvents * 4 < this.streamed - this.changedAt.streamed) {
       this.recorder = null;
       this.markChange();
-    }
+    } else this.recorderCheckAt = this.streamed + RECORDER_CHECK_EVENTS;
   }
 
   private markChange(): void {
@@ -460,11 +460,7 @@ export class TraceDatWindows implements WindowSource, Analyzer<TraceDatWindows> 
         tail.firstPage[rb.cpuNumbers[q]] = ix.eventsBeforePage(i);
         return { cpu: rb.cpuNumbers[q], source: new ReaderPages(reader, 0, rb.compressed) };
       });
-      const catalog = this.catalog!;
-      const merge = new CpuMerge(inputs, rb.layout, catalog, catalog.diagnostics, rb.path, rb.base, {
-        cpus: rb.cpus,
-      });
-      this.eventsRead += merge.drain(tail, toTs);
+      this.eventsRead += this.mergeOf(inputs).drain(tail, toTs);
       if (tail.lost || !this.complete()) return undefined;
       let gap = 0;
       for (let j = 0; j < qs.length; j++) {
@@ -474,7 +470,6 @@ export class TraceDatWindows implements WindowSource, Analyzer<TraceDatWindows> 
         if (!(middle >= 0)) return undefined;
         gap += middle;
       }
-      this.loads++;
       const copy = scratch.copyWindow(cpus, fromTs, toTs, limit, gap, inFull);
       if (!scratch.lastCopyLimited) return undefined;
       // the walks over the window read only events that are loaded, as from the whole window
@@ -533,7 +528,6 @@ export class TraceDatWindows implements WindowSource, Analyzer<TraceDatWindows> 
     }
     this.dropScratch();
     const rb = this.rb;
-    this.catalog ??= rb.makeCatalog();
     const compressed = rb.compressed;
     const inputs = rb.cpuNumbers.map((cpu, q) => {
       const index = rb.indexes[q];
@@ -552,10 +546,7 @@ export class TraceDatWindows implements WindowSource, Analyzer<TraceDatWindows> 
       this.startPage[q] = i;
       return { cpu, source: new ReaderPages(reader, 0, compressed) };
     });
-    // diagnostics of what is read again were counted by the stream
-    this.merge = new CpuMerge(inputs, rb.layout, this.catalog, this.catalog.diagnostics, rb.path, rb.base, {
-      cpus: rb.cpus,
-    });
+    this.merge = this.mergeOf(inputs);
     // names are the stream's (this.names): the scratch only holds events
     this.scratch ??= new FlightRecorder({ trackNames: false });
     this.loads++;
@@ -563,6 +554,15 @@ export class TraceDatWindows implements WindowSource, Analyzer<TraceDatWindows> 
     this.loadedTo = Number.NEGATIVE_INFINITY;
     this.readTo(toTs);
     return this.scratch;
+  }
+
+  /** A merge of pages read again (diagnostics of what is read again were counted by the stream). */
+  private mergeOf(inputs: MergeInput[]): CpuMerge {
+    const rb = this.rb;
+    this.catalog ??= rb.makeCatalog();
+    return new CpuMerge(inputs, rb.layout, this.catalog, this.catalog.diagnostics, rb.path, rb.base, {
+      cpus: rb.cpus,
+    });
   }
 
   private readTo(toTs: number): void {
